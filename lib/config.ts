@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * Deployment configuration, read from the environment once per container. This is the only thing
+ * that differs between AWS and the local stack: endpoints come from the AWS SDK's own
+ * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KMS` variables, everything else from COFFER_*.
+ */
+const trustedIssuerSchema = z.object({
+  tenantId: z.string().min(1),
+  /** The `iss` claim tokens of this tenant carry. */
+  issuer: z.string().url(),
+  jwksUri: z.string().url(),
+  /** Accepted `aud` values. */
+  audiences: z.array(z.string().min(1)).min(1),
+  /** Sent in the 401 challenge: `authorization="<authority>"`. SDKs read its last segment as the tenant. */
+  authority: z.string().url(),
+});
+
+export type TrustedIssuer = z.infer<typeof trustedIssuerSchema>;
+
+const configSchema = z.object({
+  objectsTable: z.string().min(1),
+  auditTable: z.string().min(1),
+  /** Vault hosts are `<vault>.<vaultDomain>`; the token resource/audience is `https://<vaultDomain>`. */
+  vaultDomain: z.string().min(1),
+  /** Extra host names that address one vault, e.g. `localhost` -> `default` on the local stack. */
+  hostAliases: z.record(z.string(), z.string()),
+  trustedIssuers: z.array(trustedIssuerSchema).min(1),
+  /** KMS key (id, ARN or alias) that protects backups, so a backup restores into any vault of its tenant. */
+  backupKeyId: z.string().min(1),
+  region: z.string().min(1),
+  /** Days an audit record is kept before DynamoDB's TTL removes it. */
+  auditRetentionDays: z.number().int().positive(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** Tests and the local gateway use this after changing the environment. */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse({
+    objectsTable: env.COFFER_OBJECTS_TABLE,
+    auditTable: env.COFFER_AUDIT_TABLE,
+    vaultDomain: env.COFFER_VAULT_DOMAIN,
+    hostAliases: parseJson(env.COFFER_HOST_ALIASES, 'COFFER_HOST_ALIASES') ?? {},
+    trustedIssuers: parseJson(env.COFFER_TRUSTED_ISSUERS, 'COFFER_TRUSTED_ISSUERS'),
+    backupKeyId: env.COFFER_BACKUP_KEY_ID,
+    region: env.COFFER_REGION ?? env.AWS_REGION,
+    auditRetentionDays: Number(env.COFFER_AUDIT_RETENTION_DAYS ?? 365),
+  });
+  if (!parsed.success) {
+    // A misconfigured deployment must fail loudly at start-up, not at the first request.
+    throw new Error(`invalid Coffer configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+function parseJson(value: string | undefined, name: string): unknown {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
+  }
+}

@@ -1,0 +1,160 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Envelope encryption for everything Coffer stores: AES-256-GCM under a data key that a KMS key
+ * protects. The KMS encryption context binds a data key to its vault; the GCM additional data binds
+ * each blob to exactly one place (vault, collection, name, version, field), so a blob copied to another
+ * item does not decrypt.
+ *
+ * Cost and latency: a data key is reused for a bounded number of encryptions and a bounded time, and
+ * decrypted data keys are cached for a bounded time, so warm reads and most writes make no KMS call.
+ */
+export interface DataKeyProvider {
+  generateDataKey(keyId: string, context: Record<string, string>): Promise<{ plaintext: Uint8Array; ciphertext: Uint8Array }>;
+  decryptDataKey(ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array>;
+}
+
+export interface EnvelopeLimits {
+  /** How many blobs one data key may encrypt before a fresh one is generated. */
+  maxUsesPerDataKey: number;
+  /** How long a data key is used for encryption, and how long a decrypted data key stays cached. */
+  dataKeyLifetimeMs: number;
+  /** How many decrypted data keys one container keeps. */
+  maxCachedDataKeys: number;
+}
+
+export const defaultEnvelopeLimits: EnvelopeLimits = {
+  maxUsesPerDataKey: 10_000,
+  dataKeyLifetimeMs: 5 * 60_000,
+  maxCachedDataKeys: 1_000,
+};
+
+/** Who a data key belongs to: the KMS key and the encryption context KMS binds it to. */
+export interface KeyScope {
+  keyId: string;
+  context: Record<string, string>;
+}
+
+const FORMAT_VERSION = 1;
+const IV_LENGTH = 12;
+const TAG_LENGTH = 16;
+
+interface ActiveDataKey {
+  plaintext: Buffer;
+  ciphertext: Uint8Array;
+  uses: number;
+  expiresAt: number;
+}
+
+export class EnvelopeCipher {
+  private readonly active = new Map<string, Promise<ActiveDataKey>>();
+  private readonly decrypted: LRUCache<string, Buffer>;
+  private readonly inflightDecrypts = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    private readonly provider: DataKeyProvider,
+    private readonly limits: EnvelopeLimits = defaultEnvelopeLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.decrypted = new LRUCache<string, Buffer>({
+      max: limits.maxCachedDataKeys,
+      ttl: limits.dataKeyLifetimeMs,
+      // Evicted keys are wiped so they do not linger in memory longer than their lifetime.
+      dispose: (key) => key.fill(0),
+    });
+  }
+
+  async encrypt(scope: KeyScope, aad: string, plaintext: Uint8Array): Promise<Uint8Array> {
+    const dataKey = await this.dataKeyFor(scope);
+    const iv = randomBytes(IV_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    const header = Buffer.alloc(3);
+    header.writeUInt8(FORMAT_VERSION, 0);
+    header.writeUInt16BE(dataKey.ciphertext.length, 1);
+    return Buffer.concat([header, dataKey.ciphertext, iv, tag, body]);
+  }
+
+  async decrypt(scope: KeyScope, aad: string, blob: Uint8Array): Promise<Buffer> {
+    const buffer = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    if (buffer.length < 3 || buffer.readUInt8(0) !== FORMAT_VERSION) throw new Error('unknown envelope format');
+    const keyLength = buffer.readUInt16BE(1);
+    let offset = 3;
+    const encryptedKey = buffer.subarray(offset, (offset += keyLength));
+    const iv = buffer.subarray(offset, (offset += IV_LENGTH));
+    const tag = buffer.subarray(offset, (offset += TAG_LENGTH));
+    const body = buffer.subarray(offset);
+    if (tag.length !== TAG_LENGTH) throw new Error('truncated envelope');
+    const key = await this.plaintextKey(scope, encryptedKey);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  }
+
+  private async dataKeyFor(scope: KeyScope): Promise<ActiveDataKey> {
+    const id = scopeId(scope);
+    const current = this.active.get(id);
+    if (current) {
+      const key = await current.catch(() => undefined);
+      if (key && key.uses < this.limits.maxUsesPerDataKey && key.expiresAt > this.now()) {
+        key.uses++;
+        return key;
+      }
+      if (this.active.get(id) === current) this.active.delete(id);
+      else return this.dataKeyFor(scope);
+    }
+    // Concurrent encryptions on a cold container share one GenerateDataKey call.
+    const created = this.provider.generateDataKey(scope.keyId, scope.context).then((generated) => {
+      const plaintext = Buffer.from(generated.plaintext);
+      // The freshly generated key is also what decrypts the blobs it writes.
+      this.decrypted.set(cacheId(scope, generated.ciphertext), Buffer.from(plaintext));
+      return { plaintext, ciphertext: generated.ciphertext, uses: 0, expiresAt: this.now() + this.limits.dataKeyLifetimeMs };
+    });
+    this.active.set(id, created);
+    try {
+      const key = await created;
+      key.uses++;
+      return key;
+    } catch (error) {
+      if (this.active.get(id) === created) this.active.delete(id);
+      throw error;
+    }
+  }
+
+  private async plaintextKey(scope: KeyScope, encryptedKey: Uint8Array): Promise<Buffer> {
+    const id = cacheId(scope, encryptedKey);
+    const cached = this.decrypted.get(id);
+    if (cached) return cached;
+    let pending = this.inflightDecrypts.get(id);
+    if (!pending) {
+      pending = this.provider
+        .decryptDataKey(encryptedKey, scope.context)
+        .then((plaintext) => {
+          const key = Buffer.from(plaintext);
+          this.decrypted.set(id, Buffer.from(key));
+          return key;
+        })
+        .finally(() => this.inflightDecrypts.delete(id));
+      this.inflightDecrypts.set(id, pending);
+    }
+    return pending;
+  }
+}
+
+function scopeId(scope: KeyScope): string {
+  const context = Object.keys(scope.context)
+    .sort()
+    .map((k) => `${k}=${scope.context[k]}`)
+    .join('&');
+  return `${scope.keyId}|${context}`;
+}
+
+// The cache is keyed by the scope too, so a data key cached for one vault is never used to decrypt
+// a blob presented as another vault's.
+function cacheId(scope: KeyScope, encryptedKey: Uint8Array): string {
+  return `${scopeId(scope)}|${Buffer.from(encryptedKey).toString('base64')}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The error hierarchy. Domain code throws these; only lib/http turns them into Azure's error body
+ * `{"error":{"code","message","innererror":{"code"}}}`. Messages never carry secret values, key
+ * material or tokens: they are returned to callers and written to logs.
+ */
+export class VaultError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly innerCode: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, innerCode?: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.innerCode = innerCode;
+    this.headers = headers;
+  }
+
+  toBody(): { error: { code: string; message: string; innererror?: { code: string } } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.innerCode ? { innererror: { code: this.innerCode } } : {}),
+      },
+    };
+  }
+}
+
+export class BadParameter extends VaultError {
+  constructor(message: string) {
+    super(400, 'BadParameter', message);
+  }
+}
+
+/** 401: missing or invalid token. The challenge header is added by the authenticator. */
+export class Unauthorized extends VaultError {
+  constructor(message: string, headers: Record<string, string> = {}) {
+    super(401, 'Unauthorized', message, undefined, headers);
+  }
+}
+
+/** 403: authenticated, not permitted (RBAC, disabled object, key_ops, validity window). */
+export class Forbidden extends VaultError {
+  constructor(message: string, innerCode: string) {
+    super(403, 'Forbidden', message, innerCode);
+  }
+}
+
+/** 404 with the object-specific code Azure uses: SecretNotFound, KeyNotFound, ... */
+export class NotFound extends VaultError {
+  constructor(code: string, message: string) {
+    super(404, code, message);
+  }
+}
+
+export class MethodNotAllowed extends VaultError {
+  constructor(method: string) {
+    super(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+  }
+}
+
+export class Conflict extends VaultError {
+  constructor(message: string, innerCode?: string) {
+    super(409, 'Conflict', message, innerCode);
+  }
+}
+
+export class PayloadTooLarge extends VaultError {
+  constructor(message: string) {
+    super(413, 'RequestEntityTooLarge', message);
+  }
+}
+
+export class Throttled extends VaultError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'Throttled', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+/** 503: a dependency (identity provider, KMS, DynamoDB, audit log) is unavailable; retryable. */
+export class ServiceUnavailable extends VaultError {
+  constructor(message: string) {
+    super(503, 'ServiceUnavailable', message, undefined, { 'Retry-After': '5' });
+  }
+}
+
+export function isVaultError(error: unknown): error is VaultError {
+  return error instanceof VaultError;
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { BadParameter } from '../http/errors.ts';
+import type { ObjectAttributes } from './store.ts';
+
+/** Rules shared by secrets, keys and certificates (reference §0 and §1). */
+export const OBJECT_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+export const VERSION_ID = /^[0-9a-fA-F]{32}$/;
+export const MAX_VERSIONS_PER_BACKUP = 500;
+
+export function assertObjectName(kind: string, name: string): void {
+  if (!OBJECT_NAME.test(name)) {
+    throw new BadParameter(
+      `The ${kind} name '${printable(name)}' is invalid: names are 1 to 127 characters of 0-9, a-z, A-Z and '-'.`,
+    );
+  }
+}
+
+/** An empty version means the latest; anything else must look like a version we could have issued. */
+export function parseVersion(version: string | undefined): string | undefined {
+  if (version === undefined || version === '') return undefined;
+  return VERSION_ID.test(version) ? version.toLowerCase() : version;
+}
+
+export function newVersionId(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export interface TagLimits {
+  maxTags: number;
+  maxLength: number;
+}
+
+export function assertTags(tags: Record<string, string> | undefined, limits: TagLimits): void {
+  if (!tags) return;
+  const entries = Object.entries(tags);
+  if (entries.length > limits.maxTags) throw new BadParameter(`Too many tags: at most ${limits.maxTags} are allowed.`);
+  for (const [name, value] of entries) {
+    if (name.length === 0) throw new BadParameter('Tag names must not be empty.');
+    if (name.length > limits.maxLength) throw new BadParameter(`Tag names are limited to ${limits.maxLength} characters.`);
+    if (value.length > limits.maxLength) throw new BadParameter(`Tag values are limited to ${limits.maxLength} characters.`);
+  }
+}
+
+export interface AttributesInput {
+  enabled?: boolean | null;
+  nbf?: number | null;
+  exp?: number | null;
+}
+
+/** New attributes for a new version: enabled unless said otherwise, created = updated = now. */
+export function createAttributes(input: AttributesInput | undefined, now: number): ObjectAttributes {
+  const attributes: ObjectAttributes = { enabled: input?.enabled ?? true, created: now, updated: now };
+  if (input?.nbf != null) attributes.nbf = input.nbf;
+  if (input?.exp != null) attributes.exp = input.exp;
+  assertValidityWindow(attributes);
+  return attributes;
+}
+
+/** PATCH semantics: fields present replace, fields absent stay; `null` clears nbf/exp. */
+export function patchAttributes(current: ObjectAttributes, input: AttributesInput | undefined, now: number): ObjectAttributes {
+  const next: ObjectAttributes = { ...current, updated: now };
+  if (input) {
+    if (input.enabled != null) next.enabled = input.enabled;
+    if (input.nbf === null) delete next.nbf;
+    else if (input.nbf !== undefined) next.nbf = input.nbf;
+    if (input.exp === null) delete next.exp;
+    else if (input.exp !== undefined) next.exp = input.exp;
+  }
+  assertValidityWindow(next);
+  return next;
+}
+
+function assertValidityWindow(attributes: ObjectAttributes): void {
+  if (attributes.nbf !== undefined && attributes.exp !== undefined && attributes.nbf > attributes.exp) {
+    throw new BadParameter("The 'nbf' attribute must not be later than the 'exp' attribute.");
+  }
+}
+
+/** Names echoed in messages are clipped and stripped of control characters. */
+export function printable(value: string): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 130 ? `${clean.slice(0, 127)}...` : clean;
+}

@@ -1,0 +1,93 @@
+/**
+ * The port for versioned vault objects (secrets, keys, certificates): what the domain needs from
+ * storage, with no storage technology in sight. lib/store/dynamo-objects.ts implements it.
+ *
+ * Everything a user stores in an object (values, key material, tags, content types) reaches this port
+ * already sealed by the envelope cipher; only names, version ids, dates and flags are in the clear.
+ */
+export type Collection = 'secrets' | 'keys' | 'certificates';
+
+export interface ObjectAttributes {
+  enabled: boolean;
+  nbf?: number;
+  exp?: number;
+  created: number;
+  updated: number;
+}
+
+/** Non-sensitive, service-owned metadata kept in the clear (e.g. `managed`, a key's kty). */
+export type PlainMetadata = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface StoredVersion {
+  /** The name as first created: names are case-insensitive but keep their casing. */
+  name: string;
+  version: string;
+  attributes: ObjectAttributes;
+  /** Sealed user metadata (tags, content type). */
+  meta: Uint8Array;
+  /** Sealed value or private key material; absent from list results. */
+  secret?: Uint8Array;
+  plain: PlainMetadata;
+}
+
+/** The object's current state: a copy of its latest version's metadata, so lists need one Query. */
+export interface StoredHead {
+  name: string;
+  latest: string;
+  /** Bumped on every change of the head; the optimistic-concurrency token. */
+  revision: number;
+  attributes: ObjectAttributes;
+  meta: Uint8Array;
+  plain: PlainMetadata;
+}
+
+export interface DeletedHead extends StoredHead {
+  deletedDate: number;
+  scheduledPurgeDate: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The store's position after the last item; absent on the last page. */
+  cursor?: string;
+}
+
+export interface MetadataUpdate {
+  attributes: ObjectAttributes;
+  meta: Uint8Array;
+  plain: PlainMetadata;
+}
+
+/** The name is taken by a soft-deleted object: only recover or purge can free it. */
+export class NameIsDeleted extends Error {}
+/** The name is taken by a live object (restore onto an existing name). */
+export class NameInUse extends Error {}
+/** Too many concurrent writers on one object for the retry budget. */
+export class ConcurrentUpdate extends Error {}
+
+export interface ObjectStore {
+  getHead(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined>;
+  getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined>;
+  /** Adds a version and makes it the latest. Concurrent adds on one name all land. */
+  addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead>;
+  /** Changes a version's metadata (and the head's copy when it is the latest); undefined if absent. */
+  updateVersion(
+    vault: string,
+    collection: Collection,
+    name: string,
+    version: string,
+    update: (current: StoredVersion) => Promise<MetadataUpdate>,
+  ): Promise<StoredVersion | undefined>;
+  listHeads(vault: string, collection: Collection, limit: number, cursor?: string): Promise<Page<StoredHead>>;
+  listVersions(vault: string, collection: Collection, name: string, limit: number, cursor?: string): Promise<Page<StoredVersion>>;
+  /** Every version with its sealed secret, for backup; stops after `max + 1` so callers can refuse. */
+  allVersions(vault: string, collection: Collection, name: string, max: number): Promise<StoredVersion[]>;
+  softDelete(vault: string, collection: Collection, name: string, dates: { deletedDate: number; scheduledPurgeDate: number }): Promise<DeletedHead | undefined>;
+  getDeleted(vault: string, collection: Collection, name: string): Promise<DeletedHead | undefined>;
+  listDeleted(vault: string, collection: Collection, limit: number, cursor?: string): Promise<Page<DeletedHead>>;
+  recover(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined>;
+  /** Removes a deleted object and all its versions; false if there was no such deleted object. */
+  purge(vault: string, collection: Collection, name: string): Promise<boolean>;
+  /** Writes a restored object (all versions, latest as head) if its name is free. */
+  restore(vault: string, collection: Collection, versions: StoredVersion[], latest: string): Promise<StoredHead>;
+}

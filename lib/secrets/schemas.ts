@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { attributesInput, tagsInput } from '../http/schemas.ts';
+
+export const setSecretBody = z.object({
+  value: z.string(),
+  contentType: z.string().nullish(),
+  attributes: attributesInput.nullish(),
+  tags: tagsInput.nullish(),
+});
+
+export const updateSecretBody = z.object({
+  contentType: z.string().nullish(),
+  attributes: attributesInput.nullish(),
+  tags: tagsInput.nullish(),
+});
+
+export const restoreSecretBody = z.object({ value: z.string().min(1) });

@@ -1,0 +1,418 @@
+import { BadParameter, Conflict, Forbidden, NotFound } from '../http/errors.ts';
+import type { BackupProtector } from '../objects/backup.ts';
+import {
+  type AttributesInput,
+  assertObjectName,
+  assertTags,
+  createAttributes,
+  MAX_VERSIONS_PER_BACKUP,
+  newVersionId,
+  nowSeconds,
+  parseVersion,
+  patchAttributes,
+  printable,
+} from '../objects/rules.ts';
+import type { ObjectSealer } from '../objects/sealing.ts';
+import {
+  ConcurrentUpdate,
+  type DeletedHead,
+  NameInUse,
+  NameIsDeleted,
+  type ObjectAttributes,
+  type ObjectStore,
+  type Page,
+  type StoredHead,
+  type StoredVersion,
+} from '../objects/store.ts';
+import { recoveryLevel, type Vault } from '../vaults/vault.ts';
+
+/**
+ * The secrets domain (reference §1.1): rules and wire shapes, storage and crypto behind ports.
+ */
+export const MAX_SECRET_VALUE_BYTES = 25_600;
+export const MAX_CONTENT_TYPE_LENGTH = 255;
+export const SECRET_TAG_LIMITS = { maxTags: 15, maxLength: 512 };
+
+const COLLECTION = 'secrets';
+
+/** What a secret stores sealed besides its value. */
+interface SecretMeta {
+  contentType?: string;
+  tags?: Record<string, string>;
+}
+
+export interface SecretAttributesWire {
+  enabled: boolean;
+  nbf?: number;
+  exp?: number;
+  created: number;
+  updated: number;
+  recoverableDays: number;
+  recoveryLevel: string;
+}
+
+export interface SecretBundle {
+  value?: string;
+  id: string;
+  contentType?: string;
+  attributes: SecretAttributesWire;
+  tags?: Record<string, string>;
+  kid?: string;
+  managed?: boolean;
+}
+
+export interface SecretItem {
+  id: string;
+  attributes: SecretAttributesWire;
+  tags?: Record<string, string>;
+  contentType?: string;
+  managed?: boolean;
+}
+
+export interface DeletedFields {
+  recoveryId: string;
+  deletedDate: number;
+  scheduledPurgeDate: number;
+}
+
+export interface SetSecretInput {
+  value: string;
+  contentType?: string | null;
+  attributes?: AttributesInput | null;
+  tags?: Record<string, string> | null;
+}
+
+export interface UpdateSecretInput {
+  contentType?: string | null;
+  attributes?: AttributesInput | null;
+  tags?: Record<string, string> | null;
+}
+
+/** Where the caller reached the vault: ids are built on it. */
+export interface VaultAddress {
+  vault: Vault;
+  /** e.g. `https://myvault.vault.example.com` or `https://localhost:8443` */
+  baseUrl: string;
+}
+
+interface BackupContent {
+  collection: 'secrets';
+  name: string;
+  latest: string;
+  versions: { version: string; attributes: ObjectAttributes; plain: StoredVersion['plain']; value: string; meta: SecretMeta }[];
+}
+
+export class SecretService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly sealer: ObjectSealer,
+    private readonly backups: BackupProtector,
+    private readonly clock: () => number = nowSeconds,
+  ) {}
+
+  async set(at: VaultAddress, name: string, input: SetSecretInput): Promise<SecretBundle> {
+    assertObjectName('secret', name);
+    assertSecretValue(input.value);
+    assertContentType(input.contentType);
+    assertTags(input.tags ?? undefined, SECRET_TAG_LIMITS);
+    const version = newVersionId();
+    const place = { collection: COLLECTION, name, version } as const;
+    const meta = metaOf(input.contentType, input.tags);
+    const stored: StoredVersion = {
+      name,
+      version,
+      attributes: createAttributes(input.attributes ?? undefined, this.clock()),
+      meta: await this.sealer.sealJson(at.vault, place, 'meta', meta),
+      secret: await this.sealer.seal(at.vault, place, 'secret', Buffer.from(input.value, 'utf8')),
+      plain: {},
+    };
+    let head: StoredHead;
+    try {
+      head = await this.store.addVersion(at.vault.name, COLLECTION, stored);
+    } catch (error) {
+      throw translateStoreError(error, name);
+    }
+    return this.bundle(at, { ...stored, name: head.name }, meta, input.value);
+  }
+
+  async get(at: VaultAddress, name: string, versionParam: string | undefined): Promise<SecretBundle> {
+    const version = await this.resolveVersion(at, name, versionParam);
+    if (!version.attributes.enabled) {
+      throw new Forbidden('Operation get is not allowed on a disabled secret.', 'SecretDisabled');
+    }
+    const place = { collection: COLLECTION, name: version.name, version: version.version } as const;
+    const meta = await this.sealer.openJson<SecretMeta>(at.vault, place, 'meta', version.meta);
+    const value = version.secret ? (await this.sealer.open(at.vault, place, 'secret', version.secret)).toString('utf8') : '';
+    return this.bundle(at, version, meta, value);
+  }
+
+  async update(at: VaultAddress, name: string, versionParam: string | undefined, input: UpdateSecretInput): Promise<SecretBundle> {
+    assertContentType(input.contentType);
+    assertTags(input.tags ?? undefined, SECRET_TAG_LIMITS);
+    const head = await this.requireHead(at, name);
+    const versionId = parseVersion(versionParam) ?? head.latest;
+    let meta: SecretMeta = {};
+    const updated = await this.store.updateVersion(at.vault.name, COLLECTION, name, versionId, async (current) => {
+      const place = { collection: COLLECTION, name: current.name, version: current.version } as const;
+      const previous = await this.sealer.openJson<SecretMeta>(at.vault, place, 'meta', current.meta);
+      // PATCH: a field present replaces, absent keeps. Tags are replaced as a whole, like Azure.
+      meta = metaOf(
+        input.contentType === undefined ? previous.contentType : input.contentType,
+        input.tags === undefined ? previous.tags : input.tags,
+      );
+      return {
+        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock()),
+        meta: await this.sealer.sealJson(at.vault, place, 'meta', meta),
+        plain: current.plain,
+      };
+    }).catch((error: unknown) => {
+      throw translateStoreError(error, name);
+    });
+    if (!updated) throw secretNotFound(name, versionParam);
+    return this.bundle(at, updated, meta, undefined);
+  }
+
+  async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem>> {
+    const page = await this.store.listHeads(at.vault.name, COLLECTION, limit, cursor);
+    return { items: await Promise.all(page.items.map((head) => this.item(at, head, false))), ...cursorOf(page) };
+  }
+
+  async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<SecretItem>> {
+    assertObjectName('secret', name);
+    // Azure answers an unknown (or deleted) secret's version list with an empty list, not a 404.
+    const page = await this.store.listVersions(at.vault.name, COLLECTION, name, limit, cursor);
+    if (page.items.length > 0 && !(await this.store.getHead(at.vault.name, COLLECTION, name))) return { items: [] };
+    return {
+      items: await Promise.all(page.items.map((v) => this.item(at, { ...v, latest: v.version, revision: 0 }, true))),
+      ...cursorOf(page),
+    };
+  }
+
+  async delete(at: VaultAddress, name: string): Promise<SecretBundle & DeletedFields> {
+    assertObjectName('secret', name);
+    const deletedDate = this.clock();
+    const deleted = await this.store
+      .softDelete(at.vault.name, COLLECTION, name, {
+        deletedDate,
+        scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400,
+      })
+      .catch((error: unknown) => {
+        throw translateStoreError(error, name);
+      });
+    if (!deleted) throw secretNotFound(name);
+    return this.deletedBundle(at, deleted);
+  }
+
+  async getDeleted(at: VaultAddress, name: string): Promise<SecretBundle & DeletedFields> {
+    assertObjectName('secret', name);
+    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
+    if (!deleted) throw deletedSecretNotFound(name);
+    return this.deletedBundle(at, deleted);
+  }
+
+  async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem & DeletedFields>> {
+    const page = await this.store.listDeleted(at.vault.name, COLLECTION, limit, cursor);
+    const items = await Promise.all(
+      page.items.map(async (deleted) => ({ ...(await this.item(at, deleted, false)), ...this.deletedFields(at, deleted) })),
+    );
+    return { items, ...cursorOf(page) };
+  }
+
+  async recover(at: VaultAddress, name: string): Promise<SecretBundle> {
+    assertObjectName('secret', name);
+    const head = await this.store.recover(at.vault.name, COLLECTION, name);
+    if (!head) throw deletedSecretNotFound(name);
+    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, head.latest);
+    if (!version) throw deletedSecretNotFound(name);
+    const meta = await this.sealer.openJson<SecretMeta>(at.vault, placeOf(version), 'meta', version.meta);
+    return this.bundle(at, version, meta, undefined);
+  }
+
+  async purge(at: VaultAddress, name: string): Promise<void> {
+    assertObjectName('secret', name);
+    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
+    if (!deleted) throw deletedSecretNotFound(name);
+    if (at.vault.purgeProtection) {
+      throw new Forbidden(
+        `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`,
+        'PurgeProtected',
+      );
+    }
+    if (!(await this.store.purge(at.vault.name, COLLECTION, name))) throw deletedSecretNotFound(name);
+  }
+
+  async backup(at: VaultAddress, name: string): Promise<{ value: string }> {
+    const head = await this.requireHead(at, name);
+    const versions = await this.store.allVersions(at.vault.name, COLLECTION, name, MAX_VERSIONS_PER_BACKUP);
+    if (versions.length > MAX_VERSIONS_PER_BACKUP) {
+      throw new BadParameter(`Backup is not allowed for objects with more than ${MAX_VERSIONS_PER_BACKUP} versions.`);
+    }
+    const content: BackupContent = {
+      collection: COLLECTION,
+      name: head.name,
+      latest: head.latest,
+      versions: await Promise.all(
+        versions.map(async (v) => ({
+          version: v.version,
+          attributes: v.attributes,
+          plain: v.plain,
+          value: v.secret ? (await this.sealer.open(at.vault, placeOf(v), 'secret', v.secret)).toString('base64') : '',
+          meta: await this.sealer.openJson<SecretMeta>(at.vault, placeOf(v), 'meta', v.meta),
+        })),
+      ),
+    };
+    return { value: await this.backups.seal(at.vault.tenantId, COLLECTION, content) };
+  }
+
+  async restore(at: VaultAddress, blob: string): Promise<SecretBundle> {
+    const content = await this.backups.open<BackupContent>(at.vault.tenantId, COLLECTION, blob);
+    if (content.collection !== COLLECTION || !Array.isArray(content.versions)) {
+      throw new BadParameter('Backup blob contains invalid or corrupt version.');
+    }
+    const versions: StoredVersion[] = await Promise.all(
+      content.versions.map(async (v) => {
+        const place = { collection: COLLECTION, name: content.name, version: v.version } as const;
+        return {
+          name: content.name,
+          version: v.version,
+          attributes: v.attributes,
+          plain: v.plain,
+          meta: await this.sealer.sealJson(at.vault, place, 'meta', v.meta),
+          secret: await this.sealer.seal(at.vault, place, 'secret', Buffer.from(v.value, 'base64')),
+        };
+      }),
+    );
+    try {
+      await this.store.restore(at.vault.name, COLLECTION, versions, content.latest);
+    } catch (error) {
+      if (error instanceof NameInUse) throw new Conflict(`Secret ${printable(content.name)} already exists.`);
+      throw translateStoreError(error, content.name);
+    }
+    const latest = content.versions.find((v) => v.version === content.latest);
+    const stored = versions.find((v) => v.version === content.latest);
+    if (!latest || !stored) throw new BadParameter('Backup blob contains invalid or corrupt version.');
+    return this.bundle(at, stored, latest.meta, undefined);
+  }
+
+  private async requireHead(at: VaultAddress, name: string): Promise<StoredHead> {
+    assertObjectName('secret', name);
+    const head = await this.store.getHead(at.vault.name, COLLECTION, name);
+    if (!head) throw secretNotFound(name);
+    return head;
+  }
+
+  private async resolveVersion(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
+    const head = await this.requireHead(at, name);
+    const versionId = parseVersion(versionParam) ?? head.latest;
+    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, versionId);
+    if (!version) throw secretNotFound(name, versionParam);
+    return { ...version, name: head.name };
+  }
+
+  private async deletedBundle(at: VaultAddress, deleted: DeletedHead): Promise<SecretBundle & DeletedFields> {
+    const meta = await this.sealer.openJson<SecretMeta>(at.vault, { collection: COLLECTION, name: deleted.name, version: deleted.latest }, 'meta', deleted.meta);
+    const bundle = this.bundle(
+      at,
+      { name: deleted.name, version: deleted.latest, attributes: deleted.attributes, meta: deleted.meta, plain: deleted.plain },
+      meta,
+      undefined,
+    );
+    return { ...this.deletedFields(at, deleted), ...bundle };
+  }
+
+  private deletedFields(at: VaultAddress, deleted: DeletedHead): DeletedFields {
+    return {
+      recoveryId: `${at.baseUrl}/deletedsecrets/${deleted.name}`,
+      deletedDate: deleted.deletedDate,
+      scheduledPurgeDate: deleted.scheduledPurgeDate,
+    };
+  }
+
+  private async item(at: VaultAddress, head: StoredHead, versioned: boolean): Promise<SecretItem> {
+    const meta = await this.sealer.openJson<SecretMeta>(at.vault, { collection: COLLECTION, name: head.name, version: head.latest }, 'meta', head.meta);
+    const id = versioned ? `${at.baseUrl}/secrets/${head.name}/${head.latest}` : `${at.baseUrl}/secrets/${head.name}`;
+    return {
+      id,
+      attributes: this.attributes(at, head.attributes),
+      ...(meta.tags ? { tags: meta.tags } : {}),
+      ...(meta.contentType !== undefined ? { contentType: meta.contentType } : {}),
+      ...(head.plain.managed === true ? { managed: true } : {}),
+    };
+  }
+
+  private bundle(at: VaultAddress, version: StoredVersion, meta: SecretMeta, value: string | undefined): SecretBundle {
+    return {
+      ...(value !== undefined ? { value } : {}),
+      id: `${at.baseUrl}/secrets/${version.name}/${version.version}`,
+      ...(meta.contentType !== undefined ? { contentType: meta.contentType } : {}),
+      attributes: this.attributes(at, version.attributes),
+      ...(meta.tags ? { tags: meta.tags } : {}),
+      ...(typeof version.plain.kid === 'string' ? { kid: version.plain.kid } : {}),
+      ...(version.plain.managed === true ? { managed: true } : {}),
+    };
+  }
+
+  private attributes(at: VaultAddress, attributes: ObjectAttributes): SecretAttributesWire {
+    return {
+      enabled: attributes.enabled,
+      ...(attributes.nbf !== undefined ? { nbf: attributes.nbf } : {}),
+      ...(attributes.exp !== undefined ? { exp: attributes.exp } : {}),
+      created: attributes.created,
+      updated: attributes.updated,
+      recoverableDays: at.vault.softDeleteRetentionDays,
+      recoveryLevel: recoveryLevel(at.vault),
+    };
+  }
+}
+
+function placeOf(version: StoredVersion) {
+  return { collection: COLLECTION, name: version.name, version: version.version } as const;
+}
+
+function cursorOf<T>(page: Page<T>): { cursor?: string } {
+  return page.cursor ? { cursor: page.cursor } : {};
+}
+
+function metaOf(contentType: string | null | undefined, tags: Record<string, string> | null | undefined): SecretMeta {
+  return {
+    ...(contentType != null ? { contentType } : {}),
+    ...(tags != null ? { tags } : {}),
+  };
+}
+
+function assertSecretValue(value: string): void {
+  if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_VALUE_BYTES) {
+    throw new BadParameter(`Secret is beyond the maximum permitted length of ${MAX_SECRET_VALUE_BYTES} bytes.`);
+  }
+}
+
+function assertContentType(contentType: string | null | undefined): void {
+  if (contentType != null && contentType.length > MAX_CONTENT_TYPE_LENGTH) {
+    throw new BadParameter(`The content type is limited to ${MAX_CONTENT_TYPE_LENGTH} characters.`);
+  }
+}
+
+function secretNotFound(name: string, version?: string): NotFound {
+  const id = version ? `${printable(name)}/${printable(version)}` : printable(name);
+  return new NotFound(
+    'SecretNotFound',
+    `A secret with (name/id) ${id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+  );
+}
+
+function deletedSecretNotFound(name: string): NotFound {
+  return new NotFound('SecretNotFound', `Deleted Secret not found: ${printable(name)}`);
+}
+
+function translateStoreError(error: unknown, name: string): unknown {
+  if (error instanceof NameIsDeleted) {
+    return new Conflict(
+      `Secret ${printable(name)} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+      'ObjectIsDeletedButRecoverable',
+    );
+  }
+  if (error instanceof ConcurrentUpdate) {
+    return new Conflict(`There was a conflict while updating secret ${printable(name)}; retry the request.`);
+  }
+  return error;
+}

@@ -1,0 +1,34 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Vault, VaultStore } from '../vaults/vault.ts';
+
+export class DynamoVaultStore implements VaultStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getVault(name: string): Promise<Vault | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key(name), ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...vault } = Item;
+    return vault as Vault;
+  }
+
+  async createVault(vault: Vault): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async putVault(vault: Vault): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(vault.name), ...vault } }));
+  }
+}
+
+function key(name: string) {
+  return { pk: `VAULT#${name.toLowerCase()}`, sk: 'VAULT' };
+}
