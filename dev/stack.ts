@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer } from 'node:net';
+import { appendFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,9 @@ export interface LocalStackInfo {
   endpoints: { dynamodb: string; kms: string };
   tables: { objects: string; audit: string };
   gatewayLog: string;
+  /** One line per local KMS request (operation and result, never material). */
+  kmsLog: string;
+  identityLog: string;
 }
 
 export interface RunningStack {
@@ -96,11 +100,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       { name: TABLES.audit, definition: auditTable },
     ]);
 
-    const kms = await step(progress, 'local KMS', () => startLocalKms({ dataDir: join(dataDir, 'kms'), port: options.ports?.kms ?? 0, region: REGION }));
+    const kmsLog = join(dataDir, 'logs', 'kms.log');
+    const identityLog = join(dataDir, 'logs', 'identity.log');
+    const kms = await step(progress, 'local KMS', () =>
+      startLocalKms({
+        dataDir: join(dataDir, 'kms'),
+        port: options.ports?.kms ?? 0,
+        region: REGION,
+        // Synchronous, so a test that reads the log after a response sees every call the request made.
+        log: (line) => appendFileSync(kmsLog, `${new Date().toISOString()} ${line}\n`),
+      }),
+    );
     cleanups.push(() => kms.close());
 
     const idp = await step(progress, 'identity provider', () =>
-      startIdentityProvider({ dataDir: join(dataDir, 'identity'), port: options.ports?.identity ?? 0, tls }),
+      startIdentityProvider({
+        dataDir: join(dataDir, 'identity'),
+        port: options.ports?.identity ?? 0,
+        tls,
+        log: (line) => appendFileSync(identityLog, `${new Date().toISOString()} ${line}\n`),
+      }),
     );
     cleanups.push(() => idp.close());
 
@@ -162,6 +181,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
       tables: TABLES,
       gatewayLog,
+      kmsLog,
+      identityLog,
     };
     await writePrivate(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
     return { info, stop };

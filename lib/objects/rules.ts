@@ -56,7 +56,6 @@ export function createAttributes(input: AttributesInput | undefined, now: number
   const attributes: ObjectAttributes = { enabled: input?.enabled ?? true, created: now, updated: now };
   if (input?.nbf != null) attributes.nbf = input.nbf;
   if (input?.exp != null) attributes.exp = input.exp;
-  assertValidityWindow(attributes);
   return attributes;
 }
 
@@ -70,14 +69,7 @@ export function patchAttributes(current: ObjectAttributes, input: AttributesInpu
     if (input.exp === null) delete next.exp;
     else if (input.exp !== undefined) next.exp = input.exp;
   }
-  assertValidityWindow(next);
   return next;
-}
-
-function assertValidityWindow(attributes: ObjectAttributes): void {
-  if (attributes.nbf !== undefined && attributes.exp !== undefined && attributes.nbf > attributes.exp) {
-    throw new BadParameter("The 'nbf' attribute must not be later than the 'exp' attribute.");
-  }
 }
 
 /** Names echoed in messages are clipped and stripped of control characters. */

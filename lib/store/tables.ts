@@ -11,15 +11,32 @@
  * head (which carries the latest version's metadata) plus one on the version.
  *
  * Audit table: pk `<vault>#<UTC day>`, sk `<ISO time>#<request id>`, expiring through TTL.
+ *
+ * Scheduled work (rotation, expiry notices, purge after retention) is found through `dueIndex`, a
+ * sparse global secondary index: only items that carry `dueBucket` appear in it, so the scheduler
+ * Queries the buckets that are due instead of scanning the table. `dueBucket` spreads due items over
+ * partitions (e.g. the UTC hour they fall due in); `dueAt` is the Unix second they are due.
  */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly partitionKeyType: 'S' | 'N';
+  readonly sortKey: string;
+  readonly sortKeyType: 'S' | 'N';
+}
+
 export interface TableDefinition {
   readonly logicalName: string;
   readonly partitionKey: string;
   readonly sortKey: string;
   readonly ttlAttribute?: string;
+  /** Global secondary indexes; they project keys only, the scheduler reads the items it needs. */
+  readonly indexes?: readonly IndexDefinition[];
 }
 
-export const objectsTable: TableDefinition = { logicalName: 'ObjectsTable', partitionKey: 'pk', sortKey: 'sk' };
+export const dueIndex: IndexDefinition = { name: 'dueIndex', partitionKey: 'dueBucket', partitionKeyType: 'S', sortKey: 'dueAt', sortKeyType: 'N' };
+
+export const objectsTable: TableDefinition = { logicalName: 'ObjectsTable', partitionKey: 'pk', sortKey: 'sk', indexes: [dueIndex] };
 
 export const auditTable: TableDefinition = {
   logicalName: 'AuditTable',

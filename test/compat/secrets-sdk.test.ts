@@ -20,7 +20,7 @@ describe('SecretClient with a client secret credential', () => {
     expect(first.properties.recoveryLevel).toBe('Recoverable+Purgeable');
     expect(first.properties.vaultUrl).toBe(localStack().vaultUrl);
 
-    const second = await client.setSecret(name, 'second-value', { expiresOn: new Date('2099-01-01T00:00:00Z') });
+    const second = await client.setSecret(name, 'second-value', { expiresOn: new Date('2037-06-01T00:00:00Z') });
     expect((await client.getSecret(name)).value).toBe('second-value');
     expect((await client.getSecret(name, { version: first.properties.version! })).value).toBe('first-value');
 
@@ -31,7 +31,7 @@ describe('SecretClient with a client secret credential', () => {
     });
     expect(updated.enabled).toBe(false);
     expect(updated.tags).toEqual({ rotated: 'yes' });
-    expect(updated.expiresOn?.toISOString()).toBe('2099-01-01T00:00:00.000Z');
+    expect(updated.expiresOn?.toISOString()).toBe('2037-06-01T00:00:00.000Z');
     await expect(client.getSecret(name)).rejects.toMatchObject({ statusCode: 403, code: 'Forbidden' });
     await client.updateSecretProperties(name, second.properties.version!, { enabled: true });
     expect((await client.getSecret(name)).value).toBe('second-value');

@@ -177,7 +177,7 @@ describe('bad input leaves stored data unchanged', () => {
     ['a content type over 255 characters', { value: 'x', contentType: 'c'.repeat(256) }, /content type/],
     ['16 tags', { value: 'x', tags: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, 'v'])) }, /Too many tags/],
     ['a tag value over 512 characters', { value: 'x', tags: { t: 'v'.repeat(513) } }, /Tag values/],
-    ['nbf after exp', { value: 'x', attributes: { nbf: 2000, exp: 1000 } }, /nbf/],
+    ['an exp beyond year 9999', { value: 'x', attributes: { exp: 253402300800 } }, /'attributes.exp'/],
   ];
 
   it.each(cases)('%s gets 400 BadParameter', async (_label, body, message) => {
@@ -367,7 +367,8 @@ describe('backup and restore', () => {
     await setSecret(name);
     const backup = (await raw('POST', `/secrets/${name}/backup?${V}`)).json.value as string;
     const bytes = Buffer.from(backup, 'base64url');
-    bytes[bytes.length - 5] ^= 0xff;
+    const at = bytes.length - 5;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     for (const value of [bytes.toString('base64url'), 'bm90IGEgYmFja3Vw', '!!!']) {
       const response = await raw('POST', `/secrets/restore?${V}`, { body: { value } });
       expect(response.status).toBe(400);

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+
+/**
+ * Replaces `path` so that readers see either the old or the new content, never a torn
+ * file: the registry is rewritten on every registration and a crash mid-write must not
+ * lose existing principals.
+ */
+export async function writeFileAtomic(path: string, contents: string, mode = 0o600): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeNewFile(temporary, contents, mode);
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function readFileIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Returns the content of `path`, creating it with `produce()` if it does not exist yet.
+ * link() refuses to overwrite, so when two processes race on a fresh data directory both
+ * end up using the same signing key / header secret instead of silently diverging.
+ */
+export async function readOrCreateFile(path: string, produce: () => Promise<string> | string, mode = 0o600): Promise<string> {
+  const existing = await readFileIfExists(path);
+  if (existing !== undefined) return existing;
+  const contents = await produce();
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeNewFile(temporary, contents, mode);
+  try {
+    await link(temporary, path);
+    return contents;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return readFile(path, 'utf8');
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+async function writeNewFile(path: string, contents: string, mode: number): Promise<void> {
+  // Created with its final mode: a secret must never exist on disk with a wider one.
+  const handle = await open(path, 'wx', mode);
+  try {
+    await handle.writeFile(contents, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * A local endpoint for the AWS KMS JSON 1.1 protocol, so the local stack runs the production code
+ * unchanged: `@aws-sdk/client-kms` reaches it through AWS_ENDPOINT_URL_KMS and nothing in lib/ or
+ * functions/ knows it is not AWS.
+ *
+ * Wire format, as the SDK speaks it: `POST /`, `X-Amz-Target: TrentService.<Operation>`,
+ * `Content-Type: application/x-amz-json-1.1`, a JSON body with blobs in base64 and timestamps in
+ * epoch seconds; failures are HTTP 400 with `{"__type": "<Exception>", "message": "..."}`.
+ *
+ * Plain HTTP on loopback only: the endpoint holds every local key and checks no credentials, so it
+ * must never be reachable from another machine.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { KmsError, kmsError } from './errors.ts';
+import { LocalKmsService } from './operations.ts';
+import type { Response } from './operations.ts';
+
+export interface LocalKmsOptions {
+  dataDir: string;
+  /** 0 or undefined: an ephemeral port. */
+  port?: number;
+  /** Default '127.0.0.1'; only loopback addresses are accepted. */
+  host?: string;
+  /** Default 'us-east-1': appears in every ARN, and ARNs naming another region are not found. */
+  region?: string;
+  /** Default '000000000000'. */
+  accountId?: string;
+  /** One line per request: operation, status, error type. Never key material, plaintext or bodies. */
+  log?: (line: string) => void;
+}
+
+export interface LocalKms {
+  /** e.g. http://127.0.0.1:45678: the `endpoint` of a KMSClient, or AWS_ENDPOINT_URL_KMS. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const TARGET_PREFIX = 'TrentService.';
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
+
+export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.test(host)) throw new Error(`local KMS: refusing to listen on ${host}; it serves loopback only`);
+  const service = await LocalKmsService.open(resolve(options.dataDir), {
+    region: options.region ?? 'us-east-1',
+    accountId: options.accountId ?? '000000000000',
+  });
+  const log = options.log ?? (() => undefined);
+
+  const server = createServer((request, response) => {
+    void handle(service, request, response, log);
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const endpointHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://${endpointHost}:${address.port}`,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolveClose) => {
+          server.close(() => resolveClose());
+          // SDK clients keep connections alive; without this, close() waits for them to time out.
+          server.closeIdleConnections();
+        });
+        await service.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function handle(service: LocalKmsService, request: IncomingMessage, response: ServerResponse, log: (line: string) => void) {
+  let operation = '-';
+  try {
+    if (request.method !== 'POST' || (request.url ?? '/').split('?')[0] !== '/') {
+      request.resume();
+      throw kmsError('UnknownOperationException', 'The local KMS answers only POST / with an X-Amz-Target header.', 404);
+    }
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
+    // Any SigV4 signature is accepted: every caller on loopback is the developer, and checking
+    // signatures would only force the local stack to share a made-up secret. What is checked is
+    // that the request is signed at all, so an unconfigured client fails here as it would on AWS.
+    const authorization = request.headers.authorization ?? '';
+    if (!authorization.startsWith('AWS4-HMAC-SHA256 ') || !authorization.includes('Credential=')) {
+      request.resume();
+      throw kmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    }
+    const target = String(request.headers['x-amz-target'] ?? '');
+    if (!target.startsWith(TARGET_PREFIX)) {
+      request.resume();
+      throw kmsError('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
+    }
+    operation = target.slice(TARGET_PREFIX.length);
+    const contentType = String(request.headers['content-type'] ?? '');
+    if (!/^application\/x-amz-json-1\.[01]\b/i.test(contentType)) {
+      request.resume();
+      throw kmsError('SerializationException', `Content-Type must be application/x-amz-json-1.1, not "${contentType}".`);
+    }
+    const body = parseBody(await readBody(request));
+    const result = await service.handle(operation, body);
+    send(response, 200, result);
+    log(`${operation} 200`);
+  } catch (error) {
+    if (error instanceof KmsError) {
+      send(response, error.status, { __type: error.type, message: error.message }, error.status === 413);
+      log(`${operation} ${error.status} ${error.type}`);
+    } else {
+      // An unexpected failure is a bug here. Its stack names code, not data: no request content
+      // reaches an exception message on this path (JSON parse errors are caught in parseBody).
+      send(response, 500, { __type: 'KMSInternalException', message: 'The local KMS failed to process the request.' });
+      log(`${operation} 500 KMSInternalException ${error instanceof Error ? (error.stack ?? error.name) : 'unknown error'}`);
+    }
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    request.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        // A chunked body that grows past the limit: answer now and stop buffering.
+        done = true;
+        request.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (!done) resolveBody(Buffer.concat(chunks));
+    });
+    request.on('error', (error) => {
+      if (!done) reject(error);
+    });
+  });
+}
+
+/** Parse failures are reported without their message: V8 quotes the input, which may be plaintext. */
+function parseBody(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw kmsError('SerializationException', 'The request body is not valid JSON.');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw kmsError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function tooLarge(): KmsError {
+  return kmsError('RequestEntityTooLargeException', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`, 413);
+}
+
+function send(response: ServerResponse, status: number, body: Response, closeConnection = false): void {
+  if (response.headersSent) return;
+  const payload = Buffer.from(JSON.stringify(toWire(body)), 'utf8');
+  response.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': payload.length,
+    'x-amzn-RequestId': randomUUID(),
+    ...(closeConnection ? { Connection: 'close' } : {}),
+  });
+  response.end(payload);
+}
+
+/** Buffers are blobs, which JSON 1.1 carries as base64 strings. */
+function toWire(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, toWire(entry)]));
+  }
+  return value;
+}

@@ -1,0 +1,175 @@
+import { type Route, routeKey } from '../lib/http/routes.ts';
+import { controlPlanePartitionPattern, type DataKeyAction, permissionsFor } from './permissions.ts';
+
+/**
+ * Turns the route table and the permissions map into the part of serverless.yml that must never be
+ * hand-maintained: one function per operation with its HTTP API routes, and one IAM role per
+ * distinct permission set. serverless.yml loads the result through infra/generated.cjs.
+ *
+ * Everything here is stage-independent: names that depend on the stage are built in CloudFormation
+ * from `${AWS::StackName}` (serverless names the stack `<service>-<stage>` and each function
+ * `<service>-<stage>-<key>`), so one generated config serves every stage.
+ */
+export interface GeneratedConfig {
+  functions: Record<string, FunctionConfig>;
+  resources: { Resources: Record<string, unknown>; Outputs: Record<string, unknown>; extensions: Record<string, unknown> };
+}
+
+interface FunctionConfig {
+  handler: string;
+  description: string;
+  package: { artifact: string };
+  role: string;
+  events: { httpApi: { method: string; path: string } }[];
+}
+
+export interface GenerateOptions {
+  /** The zip artifact of a function, by function key. */
+  artifactFor: (functionKey: string) => string;
+}
+
+/** The serverless function key (and CloudFormation logical id prefix) of a route. */
+export function functionKey(route: Route): string {
+  if (!/^[A-Z][A-Za-z0-9]{0,40}$/.test(route.operation)) throw new Error(`operation ${route.operation} cannot name a Lambda function`);
+  return route.operation;
+}
+
+/**
+ * The HTTP API route keys that reach a route's function. An `optionalTail` route (`GET
+ * /secrets/{name}/{version}`) must also answer `/secrets/{name}` and `/secrets/{name}/`. HTTP API
+ * route keys cannot end in `/` and an empty `{version}` matches nothing, so it gets two keys:
+ *   - `/secrets/{name}` for the absent tail;
+ *   - `/secrets/{name}/{version+}`: the greedy variable takes the version, and the empty remainder
+ *     after a trailing slash. Literal routes (`/secrets/{name}/versions`) still win over it, and a
+ *     deeper path (`/a/b`) arrives as a version no secret has, so it answers 404 like Key Vault.
+ */
+export function apiPaths(route: Route): string[] {
+  if (!route.optionalTail) return [route.path];
+  const segments = route.path.split('/');
+  const tail = segments.at(-1) ?? '';
+  if (!/^\{[A-Za-z]+\}$/.test(tail)) throw new Error(`${routeKey(route)}: optionalTail needs a {parameter} as its last segment`);
+  return [segments.slice(0, -1).join('/'), [...segments.slice(0, -1), `${tail.slice(0, -1)}+}`].join('/')];
+}
+
+/** Fails on two route keys API Gateway would treat as the same route (parameter names do not count). */
+export function assertNoConflicts(routes: readonly Route[]): void {
+  const seen = new Map<string, string>();
+  for (const route of routes) {
+    for (const path of apiPaths(route)) {
+      const shape = `${route.method} ${path.replace(/\{[^}]*?(\+?)\}/g, '{$1}').toLowerCase()}`;
+      const other = seen.get(shape);
+      if (other) throw new Error(`route ${route.method} ${path} (${route.operation}) conflicts with ${other}`);
+      seen.set(shape, `${route.method} ${path} (${route.operation})`);
+    }
+  }
+}
+
+export function generateConfig(routes: readonly Route[], options: GenerateOptions): GeneratedConfig {
+  assertNoConflicts(routes);
+  const functions: Record<string, FunctionConfig> = {};
+  const resources: GeneratedConfig['resources'] = { Resources: {}, Outputs: {}, extensions: {} };
+  const roles = new Map<string, { logicalId: string; operations: string[]; grants: ReturnType<typeof permissionsFor> }>();
+
+  for (const route of routes) {
+    const key = functionKey(route);
+    const grants = permissionsFor(route.operation);
+    const signature = JSON.stringify(grants);
+    let role = roles.get(signature);
+    if (!role) {
+      role = { logicalId: `${key}Role`, operations: [], grants };
+      roles.set(signature, role);
+    }
+    role.operations.push(key);
+    functions[key] = {
+      handler: 'index.handler',
+      description: `${route.operation}: ${routeKey(route)}`,
+      package: { artifact: options.artifactFor(key) },
+      role: role.logicalId,
+      events: apiPaths(route).map((path) => ({ httpApi: { method: route.method, path } })),
+    };
+    // Lambda's own logs are encrypted under the deployment's storage key like everything else.
+    resources.extensions[`${key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
+  }
+
+  for (const role of roles.values()) resources.Resources[role.logicalId] = roleResource(role.operations, role.grants);
+  return { functions, resources };
+}
+
+const stackArn = (service: string, resource: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });
+
+function roleResource(operations: string[], grants: ReturnType<typeof permissionsFor>) {
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: 'OwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: operations.map((op) => stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${op}:*`)),
+    },
+    {
+      Sid: 'VaultObjects',
+      Effect: 'Allow',
+      Action: grants.objects.map((a) => `dynamodb:${a}`),
+      Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+    },
+  ];
+  const writes = grants.objects.filter((a) => a !== 'GetItem' && a !== 'Query');
+  if (writes.length > 0) {
+    statements.push({
+      Sid: 'NoControlPlaneWrites',
+      Effect: 'Deny',
+      Action: writes.map((a) => `dynamodb:${a}`),
+      Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+      Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [controlPlanePartitionPattern] } },
+    });
+  }
+  statements.push({
+    Sid: 'AuditRecords',
+    Effect: 'Allow',
+    Action: grants.audit.map((a) => `dynamodb:${a}`),
+    Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
+  });
+  for (const action of grants.vaultKey) statements.push(vaultKeyStatement(action));
+  if (grants.backupKey.length > 0) {
+    statements.push({
+      Sid: 'BackupKey',
+      Effect: 'Allow',
+      Action: grants.backupKey.map((a) => `kms:${a}`),
+      Resource: { 'Fn::GetAtt': ['BackupKey', 'Arn'] },
+      Condition: { StringEquals: { 'kms:EncryptionContext:coffer:purpose': 'backup' } },
+    });
+  }
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: { 'Fn::Sub': `\${AWS::StackName}: ${operations.join(', ')}`.slice(0, 1000) },
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [{ PolicyName: 'operation', PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+      Tags: [{ Key: 'coffer:operations', Value: operations.join(' ').slice(0, 256) }],
+    },
+  };
+}
+
+/**
+ * Vault keys are created per vault at run time, so their ARNs are not known here. The grant covers the
+ * account's keys in this region that carry a `coffer:vault` tag and this deployment's
+ * `coffer:deployment` tag (scripts/create-vault.ts sets both), for data keys of the purposes the
+ * code uses: new data keys only for objects, decryption also of the vault's paging key.
+ */
+function vaultKeyStatement(action: DataKeyAction) {
+  return {
+    Sid: `VaultKey${action}`,
+    Effect: 'Allow',
+    Action: `kms:${action}`,
+    Resource: stackArn('kms', 'key/*'),
+    Condition: {
+      StringEquals: {
+        'aws:ResourceTag/coffer:deployment': { 'Fn::Sub': '${AWS::StackName}' },
+        'kms:EncryptionContext:coffer:purpose': action === 'GenerateDataKey' ? ['objects'] : ['objects', 'paging-token'],
+      },
+      Null: { 'aws:ResourceTag/coffer:vault': 'false' },
+    },
+  };
+}

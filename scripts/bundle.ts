@@ -1,0 +1,101 @@
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { zipSync } from 'fflate';
+import type { Route } from '../lib/http/routes.ts';
+import { functionKey } from '../infra/serverless-config.ts';
+
+/**
+ * One self-contained ESM bundle per function: esbuild follows only what the handler imports, so each
+ * function carries its own code path and its dependencies (AWS SDK included: the runtime's copy is a
+ * different version from the one the tests ran against, and a bundled, minified SDK loads faster).
+ *
+ * The budget: a function's minified bundle may not exceed BUNDLE_BUDGET_BYTES. Cold-start time grows
+ * with the code Node has to parse and evaluate before the first request (docs/deploy.md has the
+ * measured import times), so the budget keeps every function well under the point where init time
+ * starts to dominate a cold request; a dependency that breaks it has to be justified, or loaded
+ * lazily, instead of slipping in.
+ */
+export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
+
+export const projectRoot = resolve(import.meta.dirname, '..');
+
+export interface BundledFunction {
+  key: string;
+  route: Route;
+  bundle: string;
+  bundleBytes: number;
+  artifact: string;
+  artifactBytes: number;
+}
+
+// CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+const requireShim = "import{createRequire as __cofferRequire}from'node:module';const require=__cofferRequire(import.meta.url);";
+
+// Fixed timestamps and modes make the zip depend on the code only, so an unchanged function keeps
+// its hash and is not updated on deploy.
+const ZIP_DATE = new Date('2020-01-01T00:00:00Z');
+const ZIP_FILE_MODE = 0o100644;
+
+export async function bundleFunctions(routes: readonly Route[], outDir: string): Promise<BundledFunction[]> {
+  const entryPoints: Record<string, string> = {};
+  for (const route of routes) {
+    const source = join(projectRoot, 'functions', `${route.handler}.ts`);
+    try {
+      await access(source);
+    } catch {
+      throw new Error(`${route.operation} (${route.method} ${route.path}): handler functions/${route.handler}.ts does not exist`);
+    }
+    entryPoints[functionKey(route)] = source;
+  }
+  const bundleDir = join(outDir, 'bundles');
+  const result = await build({
+    entryPoints,
+    outdir: bundleDir,
+    entryNames: '[name]/index',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // Prefer packages' ES module builds: esbuild can only tree-shake ES modules.
+    mainFields: ['module', 'main'],
+    minify: true,
+    treeShaking: true,
+    legalComments: 'none',
+    banner: { js: requireShim },
+    metafile: true,
+    logLevel: 'warning',
+    absWorkingDir: projectRoot,
+  });
+  await writeFile(join(bundleDir, 'metafile.json'), JSON.stringify(result.metafile));
+
+  const artifactDir = join(outDir, 'artifacts');
+  await mkdir(artifactDir, { recursive: true });
+  const bundled: BundledFunction[] = [];
+  for (const route of routes) {
+    const key = functionKey(route);
+    const bundle = join(bundleDir, key, 'index.mjs');
+    const code = await readFile(bundle);
+    const zip = zipSync({ 'index.mjs': [code, { level: 9, mtime: ZIP_DATE, os: 3, attrs: (ZIP_FILE_MODE << 16) >>> 0 }] });
+    const artifact = join(artifactDir, `${key}.zip`);
+    await writeFile(artifact, zip);
+    bundled.push({ key, route, bundle, bundleBytes: code.length, artifact, artifactBytes: zip.length });
+  }
+  return bundled;
+}
+
+/** Bytes each package contributes to a bundle, largest first: what to look at when a budget breaks. */
+export function largestInputs(metafile: Metafile, bundle: string, top = 8): { name: string; bytes: number }[] {
+  const output = metafile.outputs[relative(projectRoot, bundle)];
+  if (!output) return [];
+  const byPackage = new Map<string, number>();
+  for (const [file, input] of Object.entries(output.inputs)) {
+    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split('/').slice(0, 2).join('/');
+    byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
+  }
+  return [...byPackage.entries()]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, top);
+}

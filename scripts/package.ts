@@ -1,0 +1,109 @@
+/**
+ * `npm run package [-- --stage prod --region eu-west-1 --out dist]`: builds everything a deploy needs,
+ * offline and without AWS credentials:
+ *
+ *   <out>/bundles/<Function>/index.mjs   one esbuild bundle per operation
+ *   <out>/artifacts/<Function>.zip       the Lambda deployment packages
+ *   <out>/config/generated.json          functions, routes and roles generated from the route table
+ *   <out>/stack/                         `serverless package` output: the CloudFormation templates
+ *
+ * Deploy what was built with `npx serverless deploy --stage <stage> --region <region> --package <out>/stack`.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { routes } from '../lib/http/routes.ts';
+import { generateConfig } from '../infra/serverless-config.ts';
+import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
+
+export interface PackageOptions {
+  stage: string;
+  region: string;
+  out: string;
+  /** Where progress goes; tests pass a quiet one. */
+  log?: (line: string) => void;
+}
+
+export interface PackageResult {
+  functions: BundledFunction[];
+  templateFile: string;
+  stackDir: string;
+}
+
+/** Files the generated config is derived from; infra/generated.cjs refuses a config older than them. */
+const SOURCES = ['lib/http/routes.ts', 'infra/permissions.ts', 'infra/serverless-config.ts'];
+
+export async function packageStack(options: PackageOptions): Promise<PackageResult> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = resolve(projectRoot, options.out);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+
+  let started = Date.now();
+  const functions = await bundleFunctions(routes, out);
+  log(`bundled ${functions.length} functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const overBudget = functions.filter((f) => f.bundleBytes > BUNDLE_BUDGET_BYTES);
+  if (overBudget.length > 0) {
+    log(`warning: over the ${BUNDLE_BUDGET_BYTES}-byte bundle budget: ${overBudget.map((f) => `${f.key} (${f.bundleBytes})`).join(', ')}`);
+  }
+
+  const config = generateConfig(routes, { artifactFor: (key) => join(out, 'artifacts', `${key}.zip`) });
+  const sources: Record<string, string> = {};
+  for (const source of SOURCES) sources[source] = createHash('sha256').update(await readFile(join(projectRoot, source))).digest('hex');
+  await mkdir(join(out, 'config'), { recursive: true });
+  await writeFile(join(out, 'config', 'generated.json'), `${JSON.stringify({ sources, config }, null, 2)}\n`);
+
+  started = Date.now();
+  const stackDir = join(out, 'stack');
+  await runServerless(['package', '--stage', options.stage, '--region', options.region, '--package', stackDir], out, log);
+  log(`serverless package done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
+  return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir };
+}
+
+/**
+ * The Serverless CLI (osls) with fake credentials, its update and telemetry checks off, and the
+ * offline guard loaded: packaging reads no AWS account and reaches no network.
+ */
+async function runServerless(args: string[], buildDir: string, log: (line: string) => void): Promise<void> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'offline-packaging',
+    AWS_SECRET_ACCESS_KEY: 'offline-packaging',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    SLS_INTERACTIVE_SETUP_DISABLE: '1',
+    COFFER_BUILD_DIR: buildDir,
+  };
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete env[name];
+  const cli = join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
+  const guard = pathToFileURL(join(projectRoot, 'scripts', 'offline-guard.mjs')).href;
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolveExit, reject) => {
+    const child = spawn(process.execPath, ['--import', guard, cli, ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', resolveExit);
+  });
+  const text = output.join('').trim();
+  if (code !== 0) throw new Error(`serverless ${args.join(' ')} failed (exit ${code}):\n${text}`);
+  if (text) log(text);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      stage: { type: 'string', default: 'dev' },
+      region: { type: 'string', default: 'us-east-1' },
+      out: { type: 'string', default: 'dist' },
+    },
+  });
+  packageStack({ stage: values.stage, region: values.region, out: values.out }).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

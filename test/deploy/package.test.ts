@@ -1,0 +1,263 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Route, routes } from '../../lib/http/routes.ts';
+import { tables } from '../../lib/store/tables.ts';
+import { permissionsFor } from '../../infra/permissions.ts';
+import { apiPaths, functionKey } from '../../infra/serverless-config.ts';
+import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
+import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
+
+/**
+ * Runs `npm run package`'s script once, offline and without AWS credentials, and checks the
+ * CloudFormation template it produced: what the stack would be if deployed now.
+ */
+const run = promisify(execFile);
+const STAGE = 'test';
+let out: string;
+let template: Template;
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'coffer-package-'));
+  const env = { ...process.env };
+  // Whatever credentials the machine has must not be needed.
+  for (const name of Object.keys(env)) if (name.startsWith('AWS_')) delete env[name];
+  await run(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--stage', STAGE, '--region', 'eu-west-1', '--out', out], {
+    cwd: projectRoot,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(await readFile(join(out, 'stack', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+}, 180_000);
+
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+const lambda = (route: Route) => template.Resources[`${functionKey(route)}LambdaFunction`];
+
+describe('functions and routes follow the route table', () => {
+  it('gives every operation its own function on Node 24 arm64, running its handler bundle', async () => {
+    for (const route of routes) {
+      const fn = lambda(route);
+      expect(fn, route.operation).toBeDefined();
+      expect(fn!.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      const zip = unzipSync(new Uint8Array(await readFile(join(out, 'artifacts', `${functionKey(route)}.zip`))));
+      expect(Object.keys(zip)).toEqual(['index.mjs']);
+    }
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(routes.length);
+  });
+
+  it('routes every method and path of the table, and only those, to its operation function', () => {
+    const expected = routes.flatMap((route) => apiPaths(route).map((path) => `${route.method} ${path} -> ${functionKey(route)}LambdaFunction`));
+    const actual = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, route]) => `${route.Properties!.RouteKey} -> ${functionOfRoute(template, route)}`,
+    );
+    expect(actual.sort()).toEqual(expected.sort());
+  });
+
+  it('reaches an optional-tail operation with the tail present, absent, or empty after a trailing slash', () => {
+    const keys = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey as string);
+    const getSecret = routes.find((r) => r.operation === 'GetSecret')!;
+    expect(getSecret.optionalTail).toBe(true);
+    expect(keys).toContain('GET /secrets/{name}');
+    // The greedy variable takes `/secrets/x/<version>` and the empty remainder of `/secrets/x/`.
+    expect(keys).toContain('GET /secrets/{name}/{version+}');
+    // The literal sibling stays its own route, which API Gateway prefers over the greedy one.
+    expect(keys).toContain('GET /secrets/{name}/versions');
+  });
+
+  it('configures every function with what lib/config.ts requires, from the stack and not from literals', () => {
+    for (const route of routes) {
+      const variables = lambda(route)!.Properties!.Environment.Variables as Record<string, unknown>;
+      expect(referenced(variables.COFFER_OBJECTS_TABLE)).toBe('ObjectsTable');
+      expect(referenced(variables.COFFER_AUDIT_TABLE)).toBe('AuditTable');
+      expect(referenced(variables.COFFER_VAULT_DOMAIN)).toBe('VaultDomain');
+      expect(referenced(variables.COFFER_TRUSTED_ISSUERS)).toBe('TrustedIssuers');
+      expect(referenced(variables.COFFER_BACKUP_KEY_ID)).toBe('BackupKey');
+      expect(referenced(variables.COFFER_REGION)).toBe('AWS::Region');
+      expect(Number(variables.COFFER_AUDIT_RETENTION_DAYS)).toBeGreaterThan(0);
+    }
+  });
+
+  it('takes the deployment-specific values from SSM parameters named after the stage', () => {
+    for (const name of ['VaultDomain', 'CertificateArn', 'HostedZoneId', 'TrustedIssuers']) {
+      expect(template.Parameters?.[name]).toMatchObject({ Type: 'AWS::SSM::Parameter::Value<String>' });
+      expect(template.Parameters?.[name]?.Default).toMatch(new RegExp(`^/coffer/${STAGE}/`));
+    }
+  });
+
+  it('serves vaults on a wildcard custom domain and disables the execute-api endpoint', () => {
+    const [[, domain]] = resourcesOfType(template, 'AWS::ApiGatewayV2::DomainName') as [[string, { Properties: any }]];
+    expect(domain.Properties.DomainName).toEqual({ 'Fn::Sub': '*.${VaultDomain}' });
+    const [[, api]] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api') as [[string, { Properties: any }]];
+    expect(api.Properties.DisableExecuteApiEndpoint).toBe(true);
+  });
+});
+
+describe('stack limits', () => {
+  it('stays within CloudFormation’s 500 resources per stack', () => {
+    const count = Object.keys(template.Resources).length;
+    expect(count).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('least privilege', () => {
+  const serviceWide = /^(\*|dynamodb:\*|kms:\*)$/i;
+
+  it('never grants a * action, nor a * resource on DynamoDB or KMS', () => {
+    const statements = identityStatements(template);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { owner, statement } of statements) {
+      const actions = list(statement.Action);
+      expect(actions.filter((a) => serviceWide.test(a)), `${owner} ${statement.Sid}`).toEqual([]);
+      if (statement.Effect !== 'Allow' || !actions.some((a) => /^(dynamodb|kms):/i.test(a))) continue;
+      for (const resource of list(statement.Resource)) {
+        expect(resource, `${owner} ${statement.Sid}`).not.toBe('*');
+        if (typeof resource === 'string') expect(resource, `${owner} ${statement.Sid}`).not.toMatch(/(^|:)\*$/);
+      }
+    }
+  });
+
+  it('gives each function exactly the DynamoDB and KMS actions its operation needs', () => {
+    for (const route of routes) {
+      const roleId = referenced(lambda(route)!.Properties!.Role)!;
+      const statements = identityStatements(template)
+        .filter((s) => s.owner === roleId && s.statement.Effect === 'Allow')
+        .map((s) => s.statement);
+      const on = (target: (s: Statement) => boolean, prefix: string) =>
+        statements.filter(target).flatMap((s) => list(s.Action).map((a) => a.replace(prefix, ''))).sort();
+      const expected = permissionsFor(route.operation);
+      expect(on((s) => referenced(s.Resource) === 'ObjectsTable', 'dynamodb:'), route.operation).toEqual([...expected.objects].sort());
+      expect(on((s) => referenced(s.Resource) === 'AuditTable', 'dynamodb:'), route.operation).toEqual([...expected.audit].sort());
+      expect(on((s) => referenced(s.Resource) === 'BackupKey', 'kms:'), route.operation).toEqual([...expected.backupKey].sort());
+      expect(on(isVaultKeyStatement, 'kms:'), route.operation).toEqual([...expected.vaultKey].sort());
+      // Nothing else: every Allow statement is one of the above, or its own log group.
+      for (const statement of statements) {
+        const known =
+          ['ObjectsTable', 'AuditTable', 'BackupKey'].includes(referenced(statement.Resource) ?? '') ||
+          isVaultKeyStatement(statement) ||
+          list(statement.Action).every((a) => a.startsWith('logs:'));
+        expect(known, `${route.operation}: ${JSON.stringify(statement)}`).toBe(true);
+      }
+    }
+  });
+
+  it('scopes vault-key use to keys tagged for this deployment and to Coffer’s encryption contexts', () => {
+    const vaultKeyStatements = identityStatements(template).filter((s) => isVaultKeyStatement(s.statement));
+    expect(vaultKeyStatements.length).toBeGreaterThan(0);
+    for (const { statement } of vaultKeyStatements) {
+      expect(statement.Condition?.StringEquals?.['aws:ResourceTag/coffer:deployment']).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
+      expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:coffer:purpose']).toBeDefined();
+      expect(statement.Condition?.Null?.['aws:ResourceTag/coffer:vault']).toBe('false');
+    }
+  });
+
+  it('denies every data-plane write to vault records, which hold the role assignments', () => {
+    for (const { owner, statement } of identityStatements(template)) {
+      const writes = list(statement.Action).filter((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$/.test(a));
+      if (statement.Effect !== 'Allow' || referenced(statement.Resource) !== 'ObjectsTable' || writes.length === 0) continue;
+      const deny = identityStatements(template).find(
+        (s) => s.owner === owner && s.statement.Effect === 'Deny' && referenced(s.statement.Resource) === 'ObjectsTable',
+      );
+      expect(list(deny?.statement.Action).sort(), owner).toEqual(writes.sort());
+      expect(deny?.statement.Condition?.['ForAnyValue:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['VAULT#*']);
+    }
+  });
+
+  it('writes key policies without kms:* and without anonymous principals', () => {
+    const keys = resourcesOfType(template, 'AWS::KMS::Key');
+    expect(keys.map(([id]) => id).sort()).toEqual(['BackupKey', 'StorageKey']);
+    for (const [id, key] of keys) {
+      expect(key.Properties!.EnableKeyRotation, id).toBe(true);
+      expect(key.DeletionPolicy, id).toBe('Retain');
+      for (const statement of list(key.Properties!.KeyPolicy.Statement as Statement[])) {
+        expect(list(statement.Action).filter((a) => serviceWide.test(a)), `${id} ${statement.Sid}`).toEqual([]);
+        expect(JSON.stringify(statement.Principal), `${id} ${statement.Sid}`).not.toMatch(/"\*"/);
+      }
+    }
+  });
+});
+
+function isVaultKeyStatement(statement: Statement): boolean {
+  const resource = list(statement.Resource)[0] as { 'Fn::Sub'?: string } | undefined;
+  return typeof resource?.['Fn::Sub'] === 'string' && resource['Fn::Sub'].endsWith(':key/*');
+}
+
+describe('storage', () => {
+  it('declares the tables of lib/store/tables.ts with their keys, indexes and TTL', () => {
+    for (const table of tables) {
+      const resource = template.Resources[table.logicalName];
+      expect(resource?.Type, table.logicalName).toBe('AWS::DynamoDB::Table');
+      const properties = resource!.Properties!;
+      expect(properties.KeySchema).toEqual([
+        { AttributeName: table.partitionKey, KeyType: 'HASH' },
+        { AttributeName: table.sortKey, KeyType: 'RANGE' },
+      ]);
+      expect(properties.TimeToLiveSpecification).toEqual(table.ttlAttribute ? { AttributeName: table.ttlAttribute, Enabled: true } : undefined);
+      const indexes = list(properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[]);
+      expect(indexes.map((i) => i.IndexName)).toEqual((table.indexes ?? []).map((i) => i.name));
+      for (const index of table.indexes ?? []) {
+        expect(indexes.find((i) => i.IndexName === index.name)?.KeySchema).toEqual([
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ]);
+        const attributes = properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
+        expect(attributes).toContainEqual({ AttributeName: index.partitionKey, AttributeType: index.partitionKeyType });
+        expect(attributes).toContainEqual({ AttributeName: index.sortKey, AttributeType: index.sortKeyType });
+      }
+    }
+  });
+
+  it('keeps point-in-time recovery and deletion protection on every table, which outlives the stack', () => {
+    const found = resourcesOfType(template, 'AWS::DynamoDB::Table');
+    expect(found).toHaveLength(tables.length);
+    for (const [id, table] of found) {
+      expect(table.Properties!.PointInTimeRecoverySpecification, id).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties!.DeletionProtectionEnabled, id).toBe(true);
+      expect(table.DeletionPolicy, id).toBe('Retain');
+      expect(referenced(table.Properties!.SSESpecification?.KMSMasterKeyId), id).toBe('StorageKey');
+    }
+  });
+
+  it('sets a retention on every log group', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThan(routes.length);
+    for (const [id, group] of groups) expect(group.Properties!.RetentionInDays, id).toBeGreaterThan(0);
+  });
+});
+
+describe('alarms', () => {
+  it('watches the 5xx rate, latency and throttles, and notifies the alarm topic', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id, alarm]) => {
+      const metrics = [alarm.Properties!.MetricName, ...list(alarm.Properties!.Metrics).map((m: any) => m.MetricStat?.Metric.MetricName)];
+      expect(list(alarm.Properties!.AlarmActions).map(referenced), id).toEqual(['AlarmTopic']);
+      return metrics.filter(Boolean).join(',');
+    });
+    expect(alarms.some((m) => m.includes('5xx') && m.includes('Count'))).toBe(true);
+    expect(alarms).toContain('Latency');
+    expect(alarms).toContain('Throttles');
+    expect(alarms.some((m) => m.includes('ReadThrottleEvents') && m.includes('WriteThrottleEvents'))).toBe(true);
+  });
+});
+
+describe('bundle budget', () => {
+  it(`keeps every function bundle within ${BUNDLE_BUDGET_BYTES} bytes (docs/deploy.md says why)`, async () => {
+    const sizes: Record<string, number> = {};
+    for (const route of routes) sizes[functionKey(route)] = (await stat(join(out, 'bundles', functionKey(route), 'index.mjs'))).size;
+    const over = Object.entries(sizes).filter(([, bytes]) => bytes > BUNDLE_BUDGET_BYTES);
+    expect(over, 'run `npm run bundle:measure` to see what grew').toEqual([]);
+  });
+
+  it('produces bundles that Node 24 loads without configuration and that export the handler', async () => {
+    for (const route of routes) {
+      const module = (await import(pathToFileURL(join(out, 'bundles', functionKey(route), 'index.mjs')).href)) as { handler?: unknown };
+      expect(typeof module.handler, route.operation).toBe('function');
+    }
+  });
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The deployment tests on their own (`npx vitest run --config test/deploy/vitest.config.ts`), without
+ * the local stack the root config starts: packaging needs none. `npm test` runs them with the rest.
+ */
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['test/deploy/**/*.test.ts'],
+    exclude: ['test/deploy/iam-coverage.test.ts'],
+    pool: 'forks',
+    setupFiles: ['test/support/loopback-guard.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+  },
+});

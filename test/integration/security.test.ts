@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ClientSecretCredential } from '@azure/identity';
+import { exportJWK, generateKeyPair, importPKCS8, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { localClient } from '../../dev/dynamodb.ts';
+import { adminToken, localStack, raw, uniqueName } from '../support/local.ts';
+
+/**
+ * Tokens, data at rest, logs and KMS traffic, checked against the running local stack.
+ */
+const V = 'api-version=7.6';
+
+/** Tokens signed with the identity provider's own key, so only the claim under test is wrong. */
+async function idpSignedToken(claims: Record<string, unknown>, overrides: { exp?: number; iat?: number; nbf?: number } = {}) {
+  const info = localStack();
+  const dataDir = process.env.COFFER_TEST_DATA_DIR!;
+  const pem = readFileSync(join(dataDir, 'identity', 'signing-key.pem'), 'utf8');
+  const key = await importPKCS8(pem, 'RS256');
+  const jwks = (await (await fetch(info.jwksUri)).json()) as { keys: { kid: string }[] };
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ tid: info.tenantId, oid: info.objectId, appid: info.clientId, ...claims })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: jwks.keys[0]!.kid })
+    .setIssuer(typeof claims.iss === 'string' ? claims.iss : info.issuer)
+    .setAudience(typeof claims.aud === 'string' ? claims.aud : info.audience)
+    .setIssuedAt(overrides.iat ?? now)
+    .setNotBefore(overrides.nbf ?? now)
+    .setExpirationTime(overrides.exp ?? now + 3600)
+    .sign(key);
+}
+
+describe('tokens', () => {
+  it('accepts a token minted like the identity provider mints them (the control case)', async () => {
+    const response = await raw('GET', `/secrets?${V}`, { token: await idpSignedToken({}) });
+    expect(response.status).toBe(200);
+  });
+
+  const bad: [string, () => Promise<string>, RegExp][] = [
+    ['expired', () => idpSignedToken({}, { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200 }), /expired/],
+    ['not yet valid', () => idpSignedToken({}, { nbf: Math.floor(Date.now() / 1000) + 3600 }), /not yet valid/],
+    ['for another audience', () => idpSignedToken({ aud: 'https://storage.example' }), /audience/],
+    ['from another issuer', () => idpSignedToken({ iss: 'https://evil.example/tenant/v2.0' }), /issuer/],
+    ['for another tenant', () => idpSignedToken({ tid: '00000000-0000-0000-0000-000000000000' }), /tenant/],
+    [
+      'signed with a key the issuer never published',
+      async () => {
+        const { privateKey, publicKey } = await generateKeyPair('RS256');
+        const jwks = (await (await fetch(localStack().jwksUri)).json()) as { keys: { kid: string }[] };
+        const info = localStack();
+        void (await exportJWK(publicKey));
+        return new SignJWT({ tid: info.tenantId, oid: info.objectId })
+          .setProtectedHeader({ alg: 'RS256', kid: jwks.keys[0]!.kid })
+          .setIssuer(info.issuer)
+          .setAudience(info.audience)
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(privateKey);
+      },
+      /signature/,
+    ],
+    [
+      'unsigned (alg none)',
+      async () => {
+        const info = localStack();
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+        const body = Buffer.from(JSON.stringify({ iss: info.issuer, aud: info.audience, exp: 9999999999, iat: 1, tid: info.tenantId, oid: info.objectId })).toString('base64url');
+        return `${header}.${body}.`;
+      },
+      /AKV100/,
+    ],
+    ['not a JWT at all', async () => 'definitely-not-a-jwt', /AKV100/],
+  ];
+
+  it.each(bad)('refuses a token %s with 401, the challenge, and no change to stored data', async (_label, mint, message) => {
+    const name = uniqueName('tok');
+    await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'original' } });
+    const response = await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'overwritten' }, token: await mint() });
+    expect(response.status).toBe(401);
+    expect(response.json.error.code).toBe('Unauthorized');
+    expect(response.json.error.message).toMatch(message);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer authorization="[^"]+", resource="https:\/\/vault\.localhost"$/);
+    const reread = await raw('GET', `/secrets/${name}?${V}`);
+    expect(reread.json.value).toBe('original');
+    expect((await raw('GET', `/secrets/${name}/versions?${V}`)).json.value).toHaveLength(1);
+  });
+
+  it('refuses a real identity-provider token requested for another resource', async () => {
+    const info = localStack();
+    const credential = new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, {
+      authorityHost: info.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    const token = await credential.getToken('https://storage.example/.default');
+    const response = await raw('GET', `/secrets?${V}`, { token: token!.token });
+    expect(response.status).toBe(401);
+    expect(response.json.error.message).toMatch(/audience/);
+  });
+
+  it('answers 403 ForbiddenByRbac, naming the action, to a valid principal without a role', async () => {
+    const info = localStack();
+    const credential = new ClientSecretCredential(info.tenantId, info.unprivileged.clientId, info.unprivileged.clientSecret, {
+      authorityHost: info.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    const token = (await credential.getToken(`${info.audience}/.default`))!.token;
+    const response = await raw('PUT', `/secrets/${uniqueName('nope')}?${V}`, { body: { value: 'x' }, token });
+    expect(response.status).toBe(403);
+    expect(response.json.error.innererror.code).toBe('ForbiddenByRbac');
+    expect(response.json.error.message).toContain("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'");
+    expect(response.json.error.message).toContain(`oid=${info.unprivileged.objectId}`);
+  });
+});
+
+describe('nothing a user stored is in plaintext at rest or in logs', () => {
+  it('keeps values, tags and content types out of DynamoDB and every log', async () => {
+    const info = localStack();
+    const marker = `plaintext-marker-${Date.now()}`;
+    const name = uniqueName('rest');
+    await raw('PUT', `/secrets/${name}?${V}`, {
+      body: { value: `${marker}-value`, contentType: `${marker}-type`, tags: { [`${marker}-tagname`]: `${marker}-tagvalue` } },
+    });
+    await raw('PATCH', `/secrets/${name}?${V}`, { body: { tags: { t: `${marker}-patched` } } });
+    await raw('GET', `/secrets/${name}?${V}`);
+    const backup = await raw('POST', `/secrets/${name}/backup?${V}`);
+    expect(backup.status).toBe(200);
+    await raw('DELETE', `/secrets/${name}?${V}`);
+
+    const dynamo = localClient(info.endpoints.dynamodb);
+    try {
+      for (const table of [info.tables.objects, info.tables.audit]) {
+        const items: unknown[] = [];
+        let start: Record<string, any> | undefined;
+        do {
+          const page = await dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+          items.push(...(page.Items ?? []));
+          start = page.LastEvaluatedKey;
+        } while (start);
+        expect(items.length).toBeGreaterThan(0);
+        const dump = JSON.stringify(items, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+        expect(dump).not.toContain(marker);
+        expect(dump).toContain(name); // names are metadata, and the scan really saw our items
+      }
+    } finally {
+      dynamo.destroy();
+    }
+
+    const token = await adminToken();
+    for (const log of [info.gatewayLog, info.kmsLog, info.identityLog]) {
+      const text = readFileSync(log, 'utf8');
+      expect(text.length).toBeGreaterThan(0);
+      expect(text).not.toContain(marker);
+      expect(text).not.toContain(token.split('.')[2]!);
+      expect(text).not.toContain(info.clientSecret);
+    }
+  });
+
+  it('writes an audit record per request with the caller and the result, never the value', async () => {
+    const info = localStack();
+    const name = uniqueName('audit');
+    const set = await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'audited-value' }, headers: { 'x-ms-client-request-id': 'corr-123' } });
+    const requestId = set.headers['x-ms-request-id'] as string;
+    const dynamo = localClient(info.endpoints.dynamodb);
+    try {
+      const page = await dynamo.send(
+        new ScanCommand({ TableName: info.tables.audit, FilterExpression: 'requestId = :id', ExpressionAttributeValues: { ':id': { S: requestId } } }),
+      );
+      expect(page.Items).toHaveLength(1);
+      const record = page.Items![0]!;
+      expect(record.operationName?.S).toBe('SecretSet');
+      expect(record.httpStatusCode?.N).toBe('200');
+      expect(record.resultType?.S).toBe('Success');
+      expect(record.correlationId?.S).toBe('corr-123');
+      expect(record.identity?.M?.oid?.S).toBe(info.objectId);
+      expect(record.id?.S).toBe(set.json.id);
+      expect(JSON.stringify(record)).not.toContain('audited-value');
+    } finally {
+      dynamo.destroy();
+    }
+  });
+});
+
+describe('KMS traffic', () => {
+  function kmsCalls(): number {
+    return readFileSync(localStack().kmsLog, 'utf8').split('\n').filter((l) => /GenerateDataKey|Decrypt/.test(l)).length;
+  }
+
+  it('makes no KMS call for warm reads, lists or new versions within a data key\'s budget', async () => {
+    const name = uniqueName('warm');
+    await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'first' } });
+    await raw('GET', `/secrets/${name}?${V}`);
+    const before = kmsCalls();
+    // The log does record this stack's data-key traffic (the first write generated a key).
+    expect(before).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await raw('GET', `/secrets/${name}?${V}`)).status).toBe(200);
+    await raw('GET', `/secrets?${V}`);
+    await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'second' } });
+    expect((await raw('GET', `/secrets/${name}?${V}`)).json.value).toBe('second');
+    expect(kmsCalls()).toBe(before);
+  });
+});
