@@ -63,13 +63,16 @@ export interface OperationSchemas<TBody> {
   bodyRequired?: boolean;
 }
 
+/** What API Gateway invokes: a plain Lambda handler for HTTP API payload 2.0 events. */
+export type OperationHandler = (event: Event, context: Context) => Promise<Result>;
+
 export function defineOperation<TBody = undefined>(
   operation: OperationName,
   schemas: OperationSchemas<TBody>,
   run: (input: OperationInput<TBody>) => Promise<OperationResult>,
-) {
+): OperationHandler {
   const route = routeFor(operation);
-  return middy<Event, Result, Error, CofferContext>()
+  const handler = middy<Event, Result, Error, CofferContext>()
     .use(responses(route))
     .use(resolveVault())
     .use(authenticate())
@@ -96,6 +99,8 @@ export function defineOperation<TBody = undefined>(
         body: result.body === undefined ? '' : JSON.stringify(result.body),
       };
     });
+  // The first middleware adds `coffer` to the context; callers pass a plain Lambda context.
+  return handler as unknown as OperationHandler;
 }
 
 function responses(route: Route): MiddlewareObj<Event, Result, Error, CofferContext> {
