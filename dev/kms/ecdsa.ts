@@ -1,8 +1,10 @@
 /**
  * ECDSA over a digest the caller already computed (KMS MessageType DIGEST). node:crypto only signs
- * and verifies messages it hashes itself, so this does the scalar arithmetic with BigInt. Signing
- * still gets k·G from OpenSSL (through ECDH) so the secret nonce never goes through this
- * non-constant-time code; only verification, which handles public values, multiplies points here.
+ * and verifies messages it hashes itself, so this does the arithmetic with BigInt. Signing gets k·G
+ * from OpenSSL (through ECDH), so the point multiplication by the secret nonce is OpenSSL's; only
+ * verification, which handles public values, multiplies points here. The remaining scalar
+ * arithmetic (k⁻¹(e + r·d) mod n) is BigInt and not constant-time: acceptable for a development
+ * endpoint on loopback, and the reason RAW messages never take this path.
  */
 import { createECDH, randomBytes } from 'node:crypto';
 import type { Curve } from './specs.ts';

@@ -5,6 +5,7 @@
  * and fail in the cloud.
  */
 export type KmsErrorType =
+  | 'AccessDeniedException'
   | 'AlreadyExistsException'
   | 'DisabledException'
   | 'DryRunOperationException'

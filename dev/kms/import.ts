@@ -16,6 +16,7 @@ import type { KeyStore } from './store.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 export const IMPORT_PARAMETERS_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const WRAPPING_KEY_REUSE_MS = 60 * 60 * 1000;
 const TOKEN_PURPOSE = 'import-token';
 // RFC 5649's alternative initial value: what `openssl enc -id-aes256-wrap-pad` uses, as AWS's guide shows.
 const KEY_WRAP_PAD_IV = Buffer.from('a65959a6', 'hex');
@@ -29,6 +30,23 @@ interface ImportTokenContent {
   wrappingKey: string;
 }
 
+/**
+ * Wrapping key pairs, reused per spec for an hour. An RSA-4096 pair takes up to seconds to generate,
+ * and callers (Coffer's BYOK path among them) ask for one per import. Sharing a pair between tokens
+ * weakens nothing here: each token still names its own KMS key and expiry, and AWS documents no
+ * promise that two GetParametersForImport calls return different public keys.
+ */
+const wrappingKeys = new Map<WrappingKeySpec, { created: number; pair: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> }>();
+
+function wrappingKeyPair(spec: WrappingKeySpec, now: number): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const cached = wrappingKeys.get(spec);
+  if (cached && now - cached.created >= 0 && now - cached.created < WRAPPING_KEY_REUSE_MS) return cached.pair;
+  const pair = generateKeyPairAsync('rsa', { modulusLength: Number(spec.slice('RSA_'.length)), publicExponent: 0x10001 });
+  wrappingKeys.set(spec, { created: now, pair });
+  pair.catch(() => wrappingKeys.delete(spec));
+  return pair;
+}
+
 export async function createImportParameters(
   store: KeyStore,
   keyId: string,
@@ -36,8 +54,7 @@ export async function createImportParameters(
   wrappingKeySpec: WrappingKeySpec,
   now: number,
 ): Promise<{ importToken: Buffer; publicKey: Buffer; validTo: number }> {
-  const modulusLength = Number(wrappingKeySpec.slice('RSA_'.length));
-  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength, publicExponent: 0x10001 });
+  const { privateKey, publicKey } = await wrappingKeyPair(wrappingKeySpec, now);
   const validTo = now + IMPORT_PARAMETERS_LIFETIME_MS;
   const content: ImportTokenContent = {
     keyId,

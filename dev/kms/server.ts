@@ -42,6 +42,7 @@ export interface LocalKms {
 const MAX_BODY_BYTES = 1024 * 1024;
 const TARGET_PREFIX = 'TrentService.';
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
+const LOOPBACK_HOST_HEADER = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)(:\d+)?$/i;
 
 export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms> {
   const host = options.host ?? '127.0.0.1';
@@ -51,9 +52,11 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
     accountId: options.accountId ?? '000000000000',
   });
   const log = options.log ?? (() => undefined);
+  // A 500 is a bug in this endpoint: it must be seen even when nobody asked for request logs.
+  const logFailure = options.log ?? ((line: string) => process.stderr.write(`local KMS: ${line}\n`));
 
   const server = createServer((request, response) => {
-    void handle(service, request, response, log);
+    void handle(service, request, response, log, logFailure);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -84,12 +87,24 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
   };
 }
 
-async function handle(service: LocalKmsService, request: IncomingMessage, response: ServerResponse, log: (line: string) => void) {
+async function handle(
+  service: LocalKmsService,
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: (line: string) => void,
+  logFailure: (line: string) => void,
+) {
   let operation = '-';
   try {
     if (request.method !== 'POST' || (request.url ?? '/').split('?')[0] !== '/') {
       request.resume();
       throw kmsError('UnknownOperationException', 'The local KMS answers only POST / with an X-Amz-Target header.', 404);
+    }
+    // Listening on loopback does not stop a web page from reaching us through DNS rebinding (its
+    // own name resolving to 127.0.0.1); such a request still carries that foreign name as Host.
+    if (!LOOPBACK_HOST_HEADER.test(request.headers.host ?? '')) {
+      request.resume();
+      throw kmsError('AccessDeniedException', 'The local KMS answers only requests addressed to a loopback host.', 403);
     }
     const declaredLength = Number(request.headers['content-length'] ?? 0);
     if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
@@ -124,7 +139,7 @@ async function handle(service: LocalKmsService, request: IncomingMessage, respon
       // An unexpected failure is a bug here. Its stack names code, not data: no request content
       // reaches an exception message on this path (JSON parse errors are caught in parseBody).
       send(response, 500, { __type: 'KMSInternalException', message: 'The local KMS failed to process the request.' });
-      log(`${operation} 500 KMSInternalException ${error instanceof Error ? (error.stack ?? error.name) : 'unknown error'}`);
+      logFailure(`${operation} 500 KMSInternalException ${error instanceof Error ? (error.stack ?? error.name) : 'unknown error'}`);
     }
   }
 }

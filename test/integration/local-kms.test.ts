@@ -27,9 +27,11 @@ import {
   CreateKeyCommand,
   DecryptCommand,
   DeleteAliasCommand,
+  DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   DisabledException,
+  DryRunOperationException,
   EnableKeyCommand,
   EncryptCommand,
   ExpiredImportTokenException,
@@ -73,6 +75,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let dataDir: string;
 let kms: LocalKms;
 let client: KMSClient;
+const logLines: string[] = [];
 
 function connect(endpoint: string): KMSClient {
   // No retries: an error must surface as the error the endpoint returned, at once.
@@ -81,7 +84,7 @@ function connect(endpoint: string): KMSClient {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'coffer-local-kms-'));
-  kms = await startLocalKms({ dataDir, port: 0 });
+  kms = await startLocalKms({ dataDir, port: 0, log: (line) => logLines.push(line) });
   client = connect(kms.endpoint);
 });
 
@@ -180,6 +183,9 @@ describe('local KMS endpoint', () => {
     expect([unimplemented.status, unimplemented.json.__type]).toEqual([400, 'UnsupportedOperationException']);
     const malformed = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.ListKeys' }, '{"Limit": ');
     expect([malformed.status, malformed.json.__type]).toEqual([400, 'SerializationException']);
+
+    const rebound = await rawRequest({ ...SIGNED, host: 'attacker.example:80', 'x-amz-target': 'TrentService.ListKeys' }, '{}');
+    expect([rebound.status, rebound.json.__type]).toEqual([403, 'AccessDeniedException']);
 
     const oversized = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.Encrypt', 'content-length': 2 * 1024 * 1024 });
     expect(oversized.status).toBe(413);
@@ -319,6 +325,10 @@ describe('local KMS endpoint', () => {
     const decrypted = await client.send(new DecryptCommand({ CiphertextBlob: moved.CiphertextBlob, EncryptionContext: { b: '2' } }));
     expect(Buffer.from(decrypted.Plaintext!).equals(plaintext)).toBe(true);
     expect(decrypted.KeyId).toBe(destination.Arn);
+
+    await expect(client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: plaintext, DryRun: true }))).rejects.toBeInstanceOf(
+      DryRunOperationException,
+    );
 
     const random = await client.send(new GenerateRandomCommand({ NumberOfBytes: 1024 }));
     expect(random.Plaintext).toHaveLength(1024);
@@ -617,6 +627,39 @@ describe('local KMS endpoint', () => {
     ).rejects.toBeInstanceOf(UnsupportedOperationException);
   });
 
+  it('lets imported material expire at ValidTo and be reimported or deleted', async () => {
+    const key = await createKey({ Origin: 'EXTERNAL' });
+    const material = randomBytes(32);
+    secrets.push({ label: 'expiring AES key', bytes: material });
+    const parameters = await client.send(
+      new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_3072' }),
+    );
+    const request = { KeyId: key.KeyId, ImportToken: parameters.ImportToken, EncryptedKeyMaterial: wrapRsaAes(parameters.PublicKey!, material) };
+    // KEY_MATERIAL_EXPIRES is the default model, and it needs a ValidTo.
+    await expect(client.send(new ImportKeyMaterialCommand(request))).rejects.toMatchObject({ name: 'ValidationException' });
+    const validTo = new Date(Date.now() + 2 * DAY_MS);
+    await client.send(new ImportKeyMaterialCommand({ ...request, ValidTo: validTo }));
+    const described = (await client.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!;
+    expect(described).toMatchObject({ KeyState: 'Enabled', ExpirationModel: 'KEY_MATERIAL_EXPIRES' });
+    expect(Math.abs(described.ValidTo!.getTime() - validTo.getTime())).toBeLessThan(1000);
+    const blob = (await client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('short-lived') }))).CiphertextBlob;
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(validTo.getTime() + 60_000);
+      expect((await client.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.KeyState).toBe('PendingImport');
+      await expect(client.send(new DecryptCommand({ CiphertextBlob: blob }))).rejects.toBeInstanceOf(KMSInvalidStateException);
+      await importMaterial(key.KeyId!, material, 'RSAES_OAEP_SHA_256');
+      expect(Buffer.from((await client.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString()).toBe('short-lived');
+    } finally {
+      vi.useRealTimers();
+    }
+
+    await client.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId }));
+    expect((await client.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.KeyState).toBe('PendingImport');
+    await expect(client.send(new DecryptCommand({ CiphertextBlob: blob }))).rejects.toBeInstanceOf(KMSInvalidStateException);
+  });
+
   it('imports RSA and EC private keys wrapped with RSA_AES_KEY_WRAP_SHA_256 and signs with them', async () => {
     const message = Buffer.from('signed with imported material');
 
@@ -671,6 +714,10 @@ describe('local KMS endpoint', () => {
       expect(store.includes(bytes), `${label} (raw) in keys.json`).toBe(false);
     }
     expect(store.includes(Buffer.from('PRIVATE KEY'))).toBe(false);
+    // The request log names operations and outcomes only.
+    expect(logLines).toContain('GenerateDataKey 200');
+    const log = logLines.join('\n');
+    for (const { bytes } of secrets) expect(log.includes(bytes.toString('base64'))).toBe(false);
     expect((await stat(join(dataDir, 'root.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'keys.json'))).mode & 0o777).toBe(0o600);
   });
