@@ -14,16 +14,45 @@ import type { OperationName } from '../lib/http/routes.ts';
  *     ConditionCheckItem for its ConditionChecks; there is no TransactWriteItems IAM action;
  *   - `vaultKey` is the vault's own KMS key: GenerateDataKey to seal, Decrypt to open a sealed field or
  *     the vault's paging key (list operations sign their $skiptoken with it);
- *   - `backupKey` is the deployment's backup key (backup seals with it, restore opens with it).
+ *   - `backupKey` is the deployment's backup key (backup seals with it, restore opens with it);
+ *   - `hsmKeys` are the asymmetric KMS keys behind HSM key versions (one per version, tagged
+ *     `coffer:key`), `createsHsmKeys` the origins of the ones an operation creates, and `randomBytes`
+ *     kms:GenerateRandom.
  */
 export type ObjectsAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'BatchWriteItem';
 export type DataKeyAction = 'GenerateDataKey' | 'Decrypt';
+export type HsmKeyAction =
+  | 'GetPublicKey'
+  | 'Sign'
+  | 'Decrypt'
+  | 'EnableKey'
+  | 'DisableKey'
+  | 'ScheduleKeyDeletion'
+  | 'CancelKeyDeletion'
+  | 'GetParametersForImport'
+  | 'ImportKeyMaterial';
+/** KMS key origins: material generated in KMS, or imported (bring your own key). */
+export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL';
 
 export interface OperationPermissions {
   /** DynamoDB actions on the objects table (vault objects and their versions). */
   readonly objects: readonly ObjectsAction[];
   readonly vaultKey: readonly DataKeyAction[];
   readonly backupKey: readonly DataKeyAction[];
+  readonly hsmKeys?: readonly HsmKeyAction[];
+  readonly createsHsmKeys?: readonly KeyOrigin[];
+  readonly randomBytes?: boolean;
+}
+
+/** Every field present, sorted: what the generator and the tests work with. */
+export interface Grants {
+  objects: ObjectsAction[];
+  audit: 'PutItem'[];
+  vaultKey: DataKeyAction[];
+  backupKey: DataKeyAction[];
+  hsmKeys: HsmKeyAction[];
+  createsHsmKeys: KeyOrigin[];
+  randomBytes: boolean;
 }
 
 export const baseline = {
@@ -62,17 +91,77 @@ export const permissions = {
   // Purge never opens a sealed field: it marks, deletes the versions page by page, then the head.
   PurgeDeletedSecret: { objects: ['GetItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'DeleteItem'], vaultKey: none, backupKey: none },
   RecoverDeletedSecret: { objects: ['GetItem', 'DeleteItem', 'PutItem'], vaultKey: ['Decrypt'], backupKey: none },
+
+  // Keys, following lib/keys/keys.ts. A new version is sealed metadata (and, for software keys, the
+  // sealed private key) added like a secret version; an HSM version is a KMS key of its own, created
+  // with tags, whose public key is read once. Deleting, recovering, purging and restoring an HSM key
+  // disable, enable, schedule or cancel the deletion of the KMS keys of all its versions.
+  CreateKey: {
+    objects: ['GetItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: ['GenerateDataKey'],
+    backupKey: none,
+    createsHsmKeys: ['AWS_KMS'],
+    hsmKeys: ['GetPublicKey'],
+  },
+  ImportKey: {
+    objects: ['GetItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: ['GenerateDataKey'],
+    backupKey: none,
+    createsHsmKeys: ['EXTERNAL'],
+    hsmKeys: ['GetParametersForImport', 'ImportKeyMaterial'],
+  },
+  GetKeys: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
+  GetKeyVersions: { objects: ['Query', 'GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  GetKey: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  UpdateKey: { objects: ['GetItem', 'UpdateItem', 'PutItem', 'ConditionCheckItem'], vaultKey: ['Decrypt', 'GenerateDataKey'], backupKey: none },
+  DeleteKey: { objects: ['GetItem', 'DeleteItem', 'PutItem', 'Query'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['DisableKey'] },
+  BackupKey: { objects: ['GetItem', 'Query'], vaultKey: ['Decrypt'], backupKey: ['GenerateDataKey'] },
+  RestoreKey: {
+    objects: ['GetItem', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'],
+    vaultKey: ['GenerateDataKey'],
+    backupKey: ['Decrypt'],
+    hsmKeys: ['CancelKeyDeletion', 'EnableKey'],
+  },
+  // Public-key operations run in the function; private ones open the sealed software key or call KMS.
+  Encrypt: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  WrapKey: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  Verify: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  Decrypt: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
+  UnwrapKey: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
+  Sign: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Sign'] },
+  RotateKey: {
+    objects: ['GetItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: ['Decrypt', 'GenerateDataKey'],
+    backupKey: none,
+    createsHsmKeys: ['AWS_KMS'],
+    hsmKeys: ['GetPublicKey'],
+  },
+  GetKeyRotationPolicy: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  UpdateKeyRotationPolicy: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  GetDeletedKeys: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
+  GetDeletedKey: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  PurgeDeletedKey: {
+    objects: ['GetItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    hsmKeys: ['ScheduleKeyDeletion'],
+  },
+  RecoverDeletedKey: { objects: ['GetItem', 'DeleteItem', 'PutItem', 'Query'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['EnableKey'] },
+  GetRandomBytes: { objects: none, vaultKey: none, backupKey: none, randomBytes: true },
 } as const satisfies Record<OperationName, OperationPermissions>;
 
 /** The permissions of an operation, baseline included. Throws for an operation without an entry. */
-export function permissionsFor(operation: string): OperationPermissions & { audit: readonly 'PutItem'[] } {
+export function permissionsFor(operation: string): Grants {
   const own = (permissions as Record<string, OperationPermissions | undefined>)[operation];
   if (!own) throw new Error(`infra/permissions.ts has no entry for operation ${operation}: add what its code path calls`);
   return {
     objects: sortedUnique([...baseline.objects, ...own.objects]),
+    audit: [...baseline.audit],
     vaultKey: sortedUnique(own.vaultKey),
     backupKey: sortedUnique(own.backupKey),
-    audit: baseline.audit,
+    hsmKeys: sortedUnique(own.hsmKeys ?? []),
+    createsHsmKeys: sortedUnique(own.createsHsmKeys ?? []),
+    randomBytes: own.randomBytes ?? false,
   };
 }
 

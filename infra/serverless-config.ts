@@ -1,5 +1,5 @@
 import { type Route, routeKey } from '../lib/http/routes.ts';
-import { controlPlanePartitionPattern, type DataKeyAction, permissionsFor } from './permissions.ts';
+import { controlPlanePartitionPattern, type DataKeyAction, type Grants, permissionsFor } from './permissions.ts';
 
 /**
  * Turns the route table and the permissions map into the part of serverless.yml that must never be
@@ -51,7 +51,10 @@ export function apiPaths(route: Route): string[] {
   return [segments.slice(0, -1).join('/'), [...segments.slice(0, -1), `${tail.slice(0, -1)}+}`].join('/')];
 }
 
-/** Fails on two route keys API Gateway would treat as the same route (parameter names do not count). */
+/**
+ * Fails on two route keys that differ only in parameter names (API Gateway cannot tell them apart) or
+ * in letter case (the local gateway, like Key Vault, matches literals case-insensitively).
+ */
 export function assertNoConflicts(routes: readonly Route[]): void {
   const seen = new Map<string, string>();
   for (const route of routes) {
@@ -68,7 +71,7 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   assertNoConflicts(routes);
   const functions: Record<string, FunctionConfig> = {};
   const resources: GeneratedConfig['resources'] = { Resources: {}, Outputs: {}, extensions: {} };
-  const roles = new Map<string, { logicalId: string; operations: string[]; grants: ReturnType<typeof permissionsFor> }>();
+  const roles = new Map<string, { logicalId: string; operations: string[]; grants: Grants }>();
 
   for (const route of routes) {
     const key = functionKey(route);
@@ -96,8 +99,10 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
 }
 
 const stackArn = (service: string, resource: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });
+/** The value of the `coffer:deployment` tag on this deployment's KMS keys: the stack's name. */
+const thisDeployment = { 'Fn::Sub': '${AWS::StackName}' };
 
-function roleResource(operations: string[], grants: ReturnType<typeof permissionsFor>) {
+function roleResource(operations: string[], grants: Grants) {
   const statements: Record<string, unknown>[] = [
     {
       Sid: 'OwnLogs',
@@ -129,6 +134,7 @@ function roleResource(operations: string[], grants: ReturnType<typeof permission
     Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
   });
   for (const action of grants.vaultKey) statements.push(vaultKeyStatement(action));
+  statements.push(...hsmKeyStatements(grants));
   if (grants.backupKey.length > 0) {
     statements.push({
       Sid: 'BackupKey',
@@ -166,10 +172,78 @@ function vaultKeyStatement(action: DataKeyAction) {
     Resource: stackArn('kms', 'key/*'),
     Condition: {
       StringEquals: {
-        'aws:ResourceTag/coffer:deployment': { 'Fn::Sub': '${AWS::StackName}' },
+        'aws:ResourceTag/coffer:deployment': thisDeployment,
         'kms:EncryptionContext:coffer:purpose': action === 'GenerateDataKey' ? ['objects'] : ['objects', 'paging-token'],
       },
-      Null: { 'aws:ResourceTag/coffer:vault': 'false' },
+      // HSM key versions carry coffer:vault too; they are covered by their own statements.
+      Null: { 'aws:ResourceTag/coffer:vault': 'false', 'aws:ResourceTag/coffer:key': 'true' },
     },
   };
+}
+
+/** The tags lib/keys puts on the KMS key of an HSM key version, and this deployment's. */
+const HSM_KEY_TAGS = ['coffer:vault', 'coffer:tenant', 'coffer:key', 'coffer:deployment'];
+const HSM_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1'];
+
+/**
+ * HSM key versions are KMS keys the data plane creates, one per version, so like vault keys they are
+ * granted by tag: this deployment's keys that carry `coffer:key`. Creating one cannot be scoped to a
+ * resource (IAM defines none for kms:CreateKey), so the request is: it must tag the new key for this
+ * deployment and a key version, with no other tags, and ask for a key spec and usage Key Vault has.
+ * Tagging may not move a key that already belongs to a deployment, or untag it.
+ */
+function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
+  const statements: Record<string, unknown>[] = [];
+  if (grants.hsmKeys.length > 0) {
+    statements.push({
+      Sid: 'HsmKeys',
+      Effect: 'Allow',
+      Action: grants.hsmKeys.map((a) => `kms:${a}`),
+      Resource: stackArn('kms', 'key/*'),
+      Condition: {
+        StringEquals: { 'aws:ResourceTag/coffer:deployment': thisDeployment },
+        Null: { 'aws:ResourceTag/coffer:key': 'false' },
+      },
+    });
+  }
+  if (grants.createsHsmKeys.length > 0) {
+    statements.push(
+      {
+        Sid: 'CreateHsmKeys',
+        Effect: 'Allow',
+        Action: 'kms:CreateKey',
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/coffer:deployment': thisDeployment,
+            'kms:KeyOrigin': grants.createsHsmKeys,
+            'kms:KeySpec': HSM_KEY_SPECS,
+            'kms:KeyUsage': ['SIGN_VERIFY', 'ENCRYPT_DECRYPT'],
+          },
+          Null: { 'aws:RequestTag/coffer:vault': 'false', 'aws:RequestTag/coffer:key': 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': HSM_KEY_TAGS },
+        },
+      },
+      {
+        Sid: 'TagNewHsmKeys',
+        Effect: 'Allow',
+        Action: 'kms:TagResource',
+        Resource: stackArn('kms', 'key/*'),
+        Condition: {
+          StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': HSM_KEY_TAGS },
+        },
+      },
+      {
+        Sid: 'NoRetagging',
+        Effect: 'Deny',
+        Action: ['kms:TagResource', 'kms:UntagResource'],
+        Resource: stackArn('kms', 'key/*'),
+        Condition: { Null: { 'aws:ResourceTag/coffer:deployment': 'false' } },
+      },
+    );
+  }
+  // IAM defines no resource for kms:GenerateRandom: it can only be granted on "*".
+  if (grants.randomBytes) statements.push({ Sid: 'RandomBytes', Effect: 'Allow', Action: 'kms:GenerateRandom', Resource: '*' });
+  return statements;
 }

@@ -9,7 +9,8 @@ const LOOPBACK = /^(localhost|127(?:\.\d+){3}|::1|::ffff:127(?:\.\d+){3})$/i;
 const connect = net.Socket.prototype.connect;
 
 net.Socket.prototype.connect = function offlineConnect(...args) {
-  const [first, second] = args;
+  // net.connect() hands over its arguments already normalized, as one array.
+  const [first, second] = Array.isArray(args[0]) ? args[0] : args;
   let host;
   if (first && typeof first === 'object' && !Array.isArray(first)) host = first.path ? 'localhost' : (first.host ?? 'localhost');
   else if (typeof first === 'number') host = typeof second === 'string' ? second : 'localhost';

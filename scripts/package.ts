@@ -1,6 +1,6 @@
 /**
- * `npm run package [-- --stage prod --region eu-west-1 --out dist]`: builds everything a deploy needs,
- * offline and without AWS credentials:
+ * `npm run package [-- --stage prod --region eu-west-1 --out dist --param memorySize=2048]` builds
+ * everything a deploy needs, offline and without AWS credentials:
  *
  *   <out>/bundles/<Function>/index.mjs   one esbuild bundle per operation
  *   <out>/artifacts/<Function>.zip       the Lambda deployment packages
@@ -11,8 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
@@ -23,6 +23,8 @@ export interface PackageOptions {
   stage: string;
   region: string;
   out: string;
+  /** serverless params (`name=value`) overriding serverless.yml's tunables. */
+  params?: string[];
   /** Where progress goes; tests pass a quiet one. */
   log?: (line: string) => void;
 }
@@ -39,6 +41,7 @@ const SOURCES = ['lib/http/routes.ts', 'infra/permissions.ts', 'infra/serverless
 export async function packageStack(options: PackageOptions): Promise<PackageResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const out = resolve(projectRoot, options.out);
+  await assertBuildDirectory(out);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
 
@@ -58,9 +61,20 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
 
   started = Date.now();
   const stackDir = join(out, 'stack');
-  await runServerless(['package', '--stage', options.stage, '--region', options.region, '--package', stackDir], out, log);
+  const params = (options.params ?? []).flatMap((param) => ['--param', param]);
+  await runServerless(['package', '--stage', options.stage, '--region', options.region, '--package', stackDir, ...params], out, log);
   log(`serverless package done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
   return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir };
+}
+
+const BUILD_ENTRIES = new Set(['bundles', 'artifacts', 'config', 'stack', 'measure']);
+
+/** The output directory is emptied first: refuse one that holds anything but an earlier build. */
+async function assertBuildDirectory(out: string): Promise<void> {
+  if (out === projectRoot || projectRoot.startsWith(out + sep)) throw new Error(`--out ${out} would contain the project`);
+  const entries = await readdir(out).catch(() => [] as string[]);
+  const foreign = entries.filter((entry) => !BUILD_ENTRIES.has(entry));
+  if (foreign.length > 0) throw new Error(`--out ${out} holds other files (${foreign.slice(0, 3).join(', ')}): choose an empty directory`);
 }
 
 /**
@@ -100,9 +114,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       stage: { type: 'string', default: 'dev' },
       region: { type: 'string', default: 'us-east-1' },
       out: { type: 'string', default: 'dist' },
+      param: { type: 'string', multiple: true, default: [] },
     },
   });
-  packageStack({ stage: values.stage, region: values.region, out: values.out }).catch((error: unknown) => {
+  packageStack({ stage: values.stage, region: values.region, out: values.out, params: values.param }).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });

@@ -7,6 +7,7 @@
  *   object head      pk `<vault>#<collection>`                   sk `<lowercased name>`
  *   deleted head     pk `<vault>#deleted<collection>`            sk `<lowercased name>`
  *   object version   pk `<vault>#<collection>#<lowercased name>` sk `<version>`
+ *   attachment       pk `<vault>#<collection>-attachments#<lowercased name>` sk `<attachment>` (e.g. a key's rotation policy)
  * so every list is one Query on a partition and reading the latest version is one GetItem on the
  * head (which carries the latest version's metadata) plus one on the version.
  *

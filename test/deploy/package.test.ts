@@ -93,10 +93,10 @@ describe('functions and routes follow the route table', () => {
   });
 
   it('serves vaults on a wildcard custom domain and disables the execute-api endpoint', () => {
-    const [[, domain]] = resourcesOfType(template, 'AWS::ApiGatewayV2::DomainName') as [[string, { Properties: any }]];
-    expect(domain.Properties.DomainName).toEqual({ 'Fn::Sub': '*.${VaultDomain}' });
-    const [[, api]] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api') as [[string, { Properties: any }]];
-    expect(api.Properties.DisableExecuteApiEndpoint).toBe(true);
+    const domains = resourcesOfType(template, 'AWS::ApiGatewayV2::DomainName');
+    expect(domains.map(([, d]) => d.Properties?.DomainName)).toEqual([{ 'Fn::Sub': '*.${VaultDomain}' }]);
+    const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
+    expect(apis.map(([, a]) => a.Properties?.DisableExecuteApiEndpoint)).toEqual([true]);
   });
 });
 
@@ -109,17 +109,29 @@ describe('stack limits', () => {
 
 describe('least privilege', () => {
   const serviceWide = /^(\*|dynamodb:\*|kms:\*)$/i;
+  /**
+   * KMS actions for which IAM defines no resource, so a grant can only name "*": creating a key
+   * (bound instead by the tags and key spec the request must carry) and generating random bytes.
+   */
+  const resourceless = new Set(['kms:CreateKey', 'kms:GenerateRandom']);
 
-  it('never grants a * action, nor a * resource on DynamoDB or KMS', () => {
+  it('never grants a * action, nor a * resource on DynamoDB or KMS beyond the actions that have no resource', () => {
     const statements = identityStatements(template);
     expect(statements.length).toBeGreaterThan(0);
     for (const { owner, statement } of statements) {
+      const where = `${owner} ${statement.Sid}`;
       const actions = list(statement.Action);
-      expect(actions.filter((a) => serviceWide.test(a)), `${owner} ${statement.Sid}`).toEqual([]);
+      expect(actions.filter((a) => serviceWide.test(a)), where).toEqual([]);
       if (statement.Effect !== 'Allow' || !actions.some((a) => /^(dynamodb|kms):/i.test(a))) continue;
       for (const resource of list(statement.Resource)) {
-        expect(resource, `${owner} ${statement.Sid}`).not.toBe('*');
-        if (typeof resource === 'string') expect(resource, `${owner} ${statement.Sid}`).not.toMatch(/(^|:)\*$/);
+        if (resource === '*') {
+          expect(actions.filter((a) => !resourceless.has(a)), where).toEqual([]);
+          if (actions.includes('kms:CreateKey')) {
+            expect(statement.Condition?.StringEquals?.['aws:RequestTag/coffer:deployment'], where).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
+          }
+        } else if (typeof resource === 'string') {
+          expect(resource, where).not.toMatch(/(^|:)\*$/);
+        }
       }
     }
   });
@@ -132,29 +144,44 @@ describe('least privilege', () => {
         .map((s) => s.statement);
       const on = (target: (s: Statement) => boolean, prefix: string) =>
         statements.filter(target).flatMap((s) => list(s.Action).map((a) => a.replace(prefix, ''))).sort();
+      const bySid = (sid: string) => (s: Statement) => s.Sid === sid;
       const expected = permissionsFor(route.operation);
-      expect(on((s) => referenced(s.Resource) === 'ObjectsTable', 'dynamodb:'), route.operation).toEqual([...expected.objects].sort());
-      expect(on((s) => referenced(s.Resource) === 'AuditTable', 'dynamodb:'), route.operation).toEqual([...expected.audit].sort());
-      expect(on((s) => referenced(s.Resource) === 'BackupKey', 'kms:'), route.operation).toEqual([...expected.backupKey].sort());
-      expect(on(isVaultKeyStatement, 'kms:'), route.operation).toEqual([...expected.vaultKey].sort());
+      const where = route.operation;
+      expect(on((s) => referenced(s.Resource) === 'ObjectsTable', 'dynamodb:'), where).toEqual([...expected.objects].sort());
+      expect(on((s) => referenced(s.Resource) === 'AuditTable', 'dynamodb:'), where).toEqual([...expected.audit].sort());
+      expect(on((s) => referenced(s.Resource) === 'BackupKey', 'kms:'), where).toEqual([...expected.backupKey].sort());
+      expect(on((s) => s.Sid?.startsWith('VaultKey') === true, 'kms:'), where).toEqual([...expected.vaultKey].sort());
+      expect(on(bySid('HsmKeys'), 'kms:'), where).toEqual([...expected.hsmKeys].sort());
+      const create = statements.find(bySid('CreateHsmKeys'));
+      expect(list(create?.Condition?.StringEquals?.['kms:KeyOrigin'] as string[] | undefined).sort(), where).toEqual([...expected.createsHsmKeys].sort());
+      expect(statements.some(bySid('TagNewHsmKeys')), where).toBe(expected.createsHsmKeys.length > 0);
+      expect(statements.some(bySid('RandomBytes')), where).toBe(expected.randomBytes);
       // Nothing else: every Allow statement is one of the above, or its own log group.
+      const known = ['VaultObjects', 'AuditRecords', 'BackupKey', 'HsmKeys', 'CreateHsmKeys', 'TagNewHsmKeys', 'RandomBytes', 'OwnLogs'];
       for (const statement of statements) {
-        const known =
-          ['ObjectsTable', 'AuditTable', 'BackupKey'].includes(referenced(statement.Resource) ?? '') ||
-          isVaultKeyStatement(statement) ||
-          list(statement.Action).every((a) => a.startsWith('logs:'));
-        expect(known, `${route.operation}: ${JSON.stringify(statement)}`).toBe(true);
+        expect(known.includes(statement.Sid ?? '') || statement.Sid?.startsWith('VaultKey'), `${where}: ${JSON.stringify(statement)}`).toBe(true);
       }
+      const logs = statements.find(bySid('OwnLogs'));
+      expect(list(logs?.Action).every((a) => a.startsWith('logs:')), where).toBe(true);
     }
   });
 
-  it('scopes vault-key use to keys tagged for this deployment and to Coffer’s encryption contexts', () => {
-    const vaultKeyStatements = identityStatements(template).filter((s) => isVaultKeyStatement(s.statement));
-    expect(vaultKeyStatements.length).toBeGreaterThan(0);
-    for (const { statement } of vaultKeyStatements) {
-      expect(statement.Condition?.StringEquals?.['aws:ResourceTag/coffer:deployment']).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
-      expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:coffer:purpose']).toBeDefined();
-      expect(statement.Condition?.Null?.['aws:ResourceTag/coffer:vault']).toBe('false');
+  it('scopes vault-key and HSM-key use to keys tagged for this deployment', () => {
+    const keyStatements = identityStatements(template).filter(
+      (s) => s.statement.Effect === 'Allow' && (s.statement.Sid?.startsWith('VaultKey') || s.statement.Sid === 'HsmKeys'),
+    );
+    expect(keyStatements.length).toBeGreaterThan(0);
+    for (const { owner, statement } of keyStatements) {
+      const where = `${owner} ${statement.Sid}`;
+      expect(isAccountKeyPattern(statement), where).toBe(true);
+      expect(statement.Condition?.StringEquals?.['aws:ResourceTag/coffer:deployment'], where).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
+      if (statement.Sid === 'HsmKeys') {
+        expect(statement.Condition?.Null?.['aws:ResourceTag/coffer:key'], where).toBe('false');
+      } else {
+        // Vault keys: only Coffer's encryption contexts, and never an HSM key version.
+        expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:coffer:purpose'], where).toBeDefined();
+        expect(statement.Condition?.Null, where).toEqual({ 'aws:ResourceTag/coffer:vault': 'false', 'aws:ResourceTag/coffer:key': 'true' });
+      }
     }
   });
 
@@ -184,9 +211,9 @@ describe('least privilege', () => {
   });
 });
 
-function isVaultKeyStatement(statement: Statement): boolean {
+function isAccountKeyPattern(statement: Statement): boolean {
   const resource = list(statement.Resource)[0] as { 'Fn::Sub'?: string } | undefined;
-  return typeof resource?.['Fn::Sub'] === 'string' && resource['Fn::Sub'].endsWith(':key/*');
+  return resource?.['Fn::Sub'] === 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*';
 }
 
 describe('storage', () => {
@@ -254,10 +281,20 @@ describe('bundle budget', () => {
     expect(over, 'run `npm run bundle:measure` to see what grew').toEqual([]);
   });
 
-  it('produces bundles that Node 24 loads without configuration and that export the handler', async () => {
+  it('produces bundles that a fresh Node 24 loads without configuration and that export the handler', async () => {
+    // One process per bundle, as Lambda loads it: no test runner between Node and the module.
+    const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);";
+    const pending = routes.map((route) => pathToFileURL(join(out, 'bundles', functionKey(route), 'index.mjs')).href);
+    const results: Record<string, string> = {};
+    const worker = async () => {
+      for (let url = pending.shift(); url; url = pending.shift()) {
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, url], { env: { PATH: process.env.PATH ?? '' } });
+        results[url] = stdout;
+      }
+    };
+    await Promise.all([worker(), worker()]);
     for (const route of routes) {
-      const module = (await import(pathToFileURL(join(out, 'bundles', functionKey(route), 'index.mjs')).href)) as { handler?: unknown };
-      expect(typeof module.handler, route.operation).toBe('function');
+      expect(results[pathToFileURL(join(out, 'bundles', functionKey(route), 'index.mjs')).href], route.operation).toBe('function');
     }
   });
 });

@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The deployment tests on their own (`npx vitest run --config test/deploy/vitest.config.ts`), without
- * the local stack the root config starts: packaging needs none. `npm test` runs them with the rest.
+ * The packaging tests on their own (`npx vitest run --config test/deploy/vitest.config.ts`), without
+ * the local stack the root config starts first: they need none. iam-coverage.test.ts does need it and
+ * runs under the root config (`npm test`, or `npx vitest run test/deploy`).
  */
 export default defineConfig({
   test: {
