@@ -90,4 +90,10 @@ export interface ObjectStore {
   purge(vault: string, collection: Collection, name: string): Promise<boolean>;
   /** Writes a restored object (all versions, latest as head) if its name is free. */
   restore(vault: string, collection: Collection, versions: StoredVersion[], latest: string): Promise<StoredHead>;
+  /**
+   * Small per-object documents beside the versions (a key's rotation policy): plain JSON, never user
+   * content. Purge removes them with the object.
+   */
+  getAttachment(vault: string, collection: Collection, name: string, attachment: string): Promise<Record<string, unknown> | undefined>;
+  putAttachment(vault: string, collection: Collection, name: string, attachment: string, document: Record<string, unknown>): Promise<void>;
 }

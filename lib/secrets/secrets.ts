@@ -1,4 +1,4 @@
-import { BadParameter, Conflict, Forbidden, NotFound } from '../http/errors.ts';
+import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
@@ -14,17 +14,25 @@ import {
 } from '../objects/rules.ts';
 import type { ObjectSealer } from '../objects/sealing.ts';
 import {
-  ConcurrentUpdate,
   type DeletedHead,
   NameInUse,
-  NameIsDeleted,
   type ObjectAttributes,
   type ObjectStore,
   type Page,
   type StoredHead,
   type StoredVersion,
 } from '../objects/store.ts';
-import { recoveryLevel, type Vault } from '../vaults/vault.ts';
+import type { Vault } from '../vaults/vault.ts';
+import {
+  type AttributesWire,
+  attributesWire,
+  cursorOf,
+  type DeletedFields,
+  deletedFields,
+  deletedObjectNotFound,
+  objectNotFound,
+  translateStoreError,
+} from '../objects/wire.ts';
 
 /**
  * The secrets domain (reference §1.1): rules and wire shapes, storage and crypto behind ports.
@@ -41,15 +49,7 @@ interface SecretMeta {
   tags?: Record<string, string>;
 }
 
-export interface SecretAttributesWire {
-  enabled: boolean;
-  nbf?: number;
-  exp?: number;
-  created: number;
-  updated: number;
-  recoverableDays: number;
-  recoveryLevel: string;
-}
+export type SecretAttributesWire = AttributesWire;
 
 export interface SecretBundle {
   value?: string;
@@ -69,11 +69,7 @@ export interface SecretItem {
   managed?: boolean;
 }
 
-export interface DeletedFields {
-  recoveryId: string;
-  deletedDate: number;
-  scheduledPurgeDate: number;
-}
+export type { DeletedFields };
 
 export interface SetSecretInput {
   value: string;
@@ -130,7 +126,7 @@ export class SecretService {
     try {
       head = await this.store.addVersion(at.vault.name, COLLECTION, stored);
     } catch (error) {
-      throw translateStoreError(error, name);
+      throw translate(error, name);
     }
     return this.bundle(at, { ...stored, name: head.name }, meta, input.value);
   }
@@ -166,7 +162,7 @@ export class SecretService {
         plain: current.plain,
       };
     }).catch((error: unknown) => {
-      throw translateStoreError(error, name);
+      throw translate(error, name);
     });
     if (!updated) throw secretNotFound(name, versionParam);
     return this.bundle(at, updated, meta, undefined);
@@ -197,7 +193,7 @@ export class SecretService {
         scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400,
       })
       .catch((error: unknown) => {
-        throw translateStoreError(error, name);
+        throw translate(error, name);
       });
     if (!deleted) throw secretNotFound(name);
     return this.deletedBundle(at, deleted);
@@ -286,7 +282,7 @@ export class SecretService {
       await this.store.restore(at.vault.name, COLLECTION, versions, content.latest);
     } catch (error) {
       if (error instanceof NameInUse) throw new Conflict(`Secret ${printable(content.name)} already exists.`);
-      throw translateStoreError(error, content.name);
+      throw translate(error, content.name);
     }
     const latest = content.versions.find((v) => v.version === content.latest);
     const stored = versions.find((v) => v.version === content.latest);
@@ -321,11 +317,7 @@ export class SecretService {
   }
 
   private deletedFields(at: VaultAddress, deleted: DeletedHead): DeletedFields {
-    return {
-      recoveryId: `${at.baseUrl}/deletedsecrets/${deleted.name}`,
-      deletedDate: deleted.deletedDate,
-      scheduledPurgeDate: deleted.scheduledPurgeDate,
-    };
+    return deletedFields(at.baseUrl, 'Secret', deleted);
   }
 
   private async item(at: VaultAddress, head: StoredHead, versioned: boolean): Promise<SecretItem> {
@@ -353,24 +345,12 @@ export class SecretService {
   }
 
   private attributes(at: VaultAddress, attributes: ObjectAttributes): SecretAttributesWire {
-    return {
-      enabled: attributes.enabled,
-      ...(attributes.nbf !== undefined ? { nbf: attributes.nbf } : {}),
-      ...(attributes.exp !== undefined ? { exp: attributes.exp } : {}),
-      created: attributes.created,
-      updated: attributes.updated,
-      recoverableDays: at.vault.softDeleteRetentionDays,
-      recoveryLevel: recoveryLevel(at.vault),
-    };
+    return attributesWire(at.vault, attributes);
   }
 }
 
 function placeOf(version: StoredVersion) {
   return { collection: COLLECTION, name: version.name, version: version.version } as const;
-}
-
-function cursorOf<T>(page: Page<T>): { cursor?: string } {
-  return page.cursor ? { cursor: page.cursor } : {};
 }
 
 function metaOf(contentType: string | null | undefined, tags: Record<string, string> | null | undefined): SecretMeta {
@@ -392,27 +372,14 @@ function assertContentType(contentType: string | null | undefined): void {
   }
 }
 
-function secretNotFound(name: string, version?: string): NotFound {
-  const id = version ? `${printable(name)}/${printable(version)}` : printable(name);
-  return new NotFound(
-    'SecretNotFound',
-    `A secret with (name/id) ${id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
-  );
+function secretNotFound(name: string, version?: string) {
+  return objectNotFound('Secret', name, version);
 }
 
-function deletedSecretNotFound(name: string): NotFound {
-  return new NotFound('SecretNotFound', `Deleted Secret not found: ${printable(name)}`);
+function deletedSecretNotFound(name: string) {
+  return deletedObjectNotFound('Secret', name);
 }
 
-function translateStoreError(error: unknown, name: string): unknown {
-  if (error instanceof NameIsDeleted) {
-    return new Conflict(
-      `Secret ${printable(name)} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
-      'ObjectIsDeletedButRecoverable',
-    );
-  }
-  if (error instanceof ConcurrentUpdate) {
-    return new Conflict(`There was a conflict while updating secret ${printable(name)}; retry the request.`);
-  }
-  return error;
+function translate(error: unknown, name: string): unknown {
+  return translateStoreError('Secret', error, name);
 }

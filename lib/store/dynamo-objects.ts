@@ -290,6 +290,7 @@ export class DynamoObjectStore implements ObjectStore {
       throw error;
     }
     await this.deleteAllVersions(vault, collection, name);
+    await this.deleteAttachments(vault, collection, name);
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: deletedKey(vault, collection, name) }));
     return true;
   }
@@ -337,6 +338,23 @@ export class DynamoObjectStore implements ObjectStore {
       if (reasons || isConditionFailure(error)) throw new NameInUse(name);
       throw error;
     }
+  }
+
+  async getAttachment(vault: string, collection: Collection, name: string, attachment: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: attachmentKey(vault, collection, name, attachment), ConsistentRead: true }),
+    );
+    return Item?.document as Record<string, unknown> | undefined;
+  }
+
+  async putAttachment(vault: string, collection: Collection, name: string, attachment: string, document: Record<string, unknown>): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...attachmentKey(vault, collection, name, attachment), document: clean(document) } }));
+  }
+
+  private async deleteAttachments(vault: string, collection: Collection, name: string): Promise<void> {
+    const pk = attachmentPartition(vault, collection, name);
+    const page = await this.queryPage(pk, 100, undefined, (item) => String(item.sk), ['pk', 'sk']);
+    for (const sk of page.items) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk } }));
   }
 
   private async deleteAllVersions(vault: string, collection: Collection, name: string): Promise<void> {
@@ -410,6 +428,12 @@ function deletedPartition(vault: string, collection: Collection): string {
 }
 function versionPartition(vault: string, collection: Collection, name: string): string {
   return `${vault}#${collection}#${lower(name)}`;
+}
+function attachmentPartition(vault: string, collection: Collection, name: string): string {
+  return `${vault}#${collection}-attachments#${lower(name)}`;
+}
+function attachmentKey(vault: string, collection: Collection, name: string, attachment: string) {
+  return { pk: attachmentPartition(vault, collection, name), sk: attachment };
 }
 function headKey(vault: string, collection: Collection, name: string) {
   return { pk: headPartition(vault, collection), sk: lower(name) };
