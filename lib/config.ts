@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Deployment configuration, read from the environment once per container. This is the only thing
@@ -31,6 +31,11 @@ const configSchema = z.object({
   region: z.string().min(1),
   /** Days an audit record is kept before DynamoDB's TTL removes it. */
   auditRetentionDays: z.number().int().positive(),
+  /**
+   * The deployment's name, tagged on every KMS key Coffer creates: the function roles may only use
+   * keys carrying their own deployment's tag (infra/serverless-config.ts).
+   */
+  deployment: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -57,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     backupKeyId: env.COFFER_BACKUP_KEY_ID,
     region: env.COFFER_REGION ?? env.AWS_REGION,
     auditRetentionDays: Number(env.COFFER_AUDIT_RETENTION_DAYS ?? 365),
+    deployment: env.COFFER_DEPLOYMENT || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.

@@ -9,6 +9,7 @@ import { EnvelopeCipher } from './crypto/envelope.ts';
 import { KmsKeyProtection } from './crypto/kms.ts';
 import { BackupProtector } from './objects/backup.ts';
 import { ObjectSealer } from './objects/sealing.ts';
+import { KeyService } from './keys/keys.ts';
 import { SecretService } from './secrets/secrets.ts';
 import { DynamoAuditSink } from './store/dynamo-audit.ts';
 import { DynamoObjectStore } from './store/dynamo-objects.ts';
@@ -27,6 +28,7 @@ export interface Services {
   authenticator: TokenAuthenticator;
   audit: AuditSink;
   secrets: SecretService;
+  keys: KeyService;
   keyProtection: KmsKeyProtection;
   vaultStore: DynamoVaultStore;
 }
@@ -61,6 +63,7 @@ export function buildServices(cfg: Config): Services {
     authenticator: new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain),
     audit: new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays),
     secrets: new SecretService(objects, sealer, backups),
+    keys: new KeyService(objects, sealer, backups, keyProtection, cfg.deployment ? { 'coffer:deployment': cfg.deployment } : {}),
     keyProtection,
     vaultStore,
   };

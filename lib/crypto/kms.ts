@@ -1,9 +1,19 @@
+import { constants, createPublicKey, publicEncrypt, randomBytes, createCipheriv } from 'node:crypto';
 import {
+  CancelKeyDeletionCommand,
   CreateKeyCommand,
   DecryptCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
   GenerateDataKeyCommand,
+  GenerateRandomCommand,
+  GetParametersForImportCommand,
+  GetPublicKeyCommand,
+  ImportKeyMaterialCommand,
   KMSClient,
   KMSServiceException,
+  ScheduleKeyDeletionCommand,
+  SignCommand,
 } from '@aws-sdk/client-kms';
 import { ServiceUnavailable } from '../http/errors.ts';
 import type { DataKeyProvider } from './envelope.ts';
@@ -48,6 +58,125 @@ export class KmsKeyProtection implements DataKeyProvider {
     return arn;
   }
 
+  /** An HSM-backed key version: asymmetric key material generated inside KMS. */
+  async createHsmKey(spec: HsmKeySpec, usage: HsmKeyUsage, tags: Record<string, string>): Promise<string> {
+    const result = await this.call(() =>
+      this.client.send(
+        new CreateKeyCommand({
+          KeySpec: spec,
+          KeyUsage: usage,
+          Description: `Coffer HSM key ${tags['coffer:key'] ?? ''}`.trim(),
+          Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        }),
+      ),
+    );
+    const arn = result.KeyMetadata?.Arn;
+    if (!arn) throw new ServiceUnavailable('The key management service did not create the key.');
+    return arn;
+  }
+
+  /**
+   * Bring-your-own-key into the HSM: the private key (PKCS#8 DER) is wrapped for KMS with
+   * RSA_AES_KEY_WRAP_SHA_256 (an ephemeral AES key under the KMS wrapping key, the material under
+   * AES key wrap with padding) and imported; the caller discards its copy.
+   */
+  async importHsmKey(spec: HsmKeySpec, usage: HsmKeyUsage, pkcs8: Uint8Array, tags: Record<string, string>): Promise<string> {
+    const created = await this.call(() =>
+      this.client.send(
+        new CreateKeyCommand({
+          KeySpec: spec,
+          KeyUsage: usage,
+          Origin: 'EXTERNAL',
+          Description: `Coffer imported HSM key ${tags['coffer:key'] ?? ''}`.trim(),
+          Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        }),
+      ),
+    );
+    const arn = created.KeyMetadata?.Arn;
+    if (!arn) throw new ServiceUnavailable('The key management service did not create the key.');
+    const parameters = await this.call(() =>
+      this.client.send(new GetParametersForImportCommand({ KeyId: arn, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_4096' })),
+    );
+    const wrappingKey = createPublicKey({ key: Buffer.from(parameters.PublicKey!), format: 'der', type: 'spki' });
+    const aesKey = randomBytes(32);
+    const wrappedAesKey = publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, aesKey);
+    const kwp = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
+    const wrappedMaterial = Buffer.concat([kwp.update(pkcs8), kwp.final()]);
+    aesKey.fill(0);
+    await this.call(() =>
+      this.client.send(
+        new ImportKeyMaterialCommand({
+          KeyId: arn,
+          ImportToken: parameters.ImportToken,
+          EncryptedKeyMaterial: Buffer.concat([wrappedAesKey, wrappedMaterial]),
+          ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        }),
+      ),
+    );
+    return arn;
+  }
+
+  async publicKey(arn: string): Promise<Uint8Array> {
+    const result = await this.call(() => this.client.send(new GetPublicKeyCommand({ KeyId: arn })));
+    if (!result.PublicKey) throw new ServiceUnavailable('The key management service returned no public key.');
+    return result.PublicKey;
+  }
+
+  /** Signs a digest the caller computed; KMS answers ECDSA signatures in DER. */
+  async signDigest(arn: string, algorithm: HsmSigningAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
+    const result = await this.call(() =>
+      this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm })),
+    );
+    if (!result.Signature) throw new ServiceUnavailable('The key management service returned no signature.');
+    return result.Signature;
+  }
+
+  /** Private-key decryption inside KMS; undefined when the ciphertext does not decrypt. */
+  async decryptAsymmetric(arn: string, algorithm: HsmEncryptionAlgorithm, ciphertext: Uint8Array): Promise<Uint8Array | undefined> {
+    try {
+      const result = await this.call(() => this.client.send(new DecryptCommand({ KeyId: arn, CiphertextBlob: ciphertext, EncryptionAlgorithm: algorithm })));
+      return result.Plaintext;
+    } catch (error) {
+      if (error instanceof KMSServiceException && error.name === 'InvalidCiphertextException') return undefined;
+      throw error;
+    }
+  }
+
+  async enableKey(arn: string): Promise<void> {
+    await this.call(() => this.client.send(new EnableKeyCommand({ KeyId: arn })));
+  }
+
+  async disableKey(arn: string): Promise<void> {
+    await this.call(() => this.client.send(new DisableKeyCommand({ KeyId: arn })));
+  }
+
+  /** Purge: KMS deletes key material only after a waiting period (the shortest is 7 days). */
+  async scheduleKeyDeletion(arn: string): Promise<void> {
+    try {
+      await this.call(() => this.client.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+    } catch (error) {
+      // Already pending deletion or gone: the purge has nothing left to do for this version.
+      if (error instanceof KMSServiceException && ['KMSInvalidStateException', 'NotFoundException'].includes(error.name)) return;
+      throw error;
+    }
+  }
+
+  /** Restore of a purged HSM key within the deletion window brings its material back. */
+  async cancelKeyDeletion(arn: string): Promise<void> {
+    try {
+      await this.call(() => this.client.send(new CancelKeyDeletionCommand({ KeyId: arn })));
+    } catch (error) {
+      if (error instanceof KMSServiceException && error.name === 'KMSInvalidStateException') return;
+      throw error;
+    }
+  }
+
+  async randomBytes(count: number): Promise<Uint8Array> {
+    const result = await this.call(() => this.client.send(new GenerateRandomCommand({ NumberOfBytes: count })));
+    if (!result.Plaintext) throw new ServiceUnavailable('The key management service returned no random bytes.');
+    return result.Plaintext;
+  }
+
   /**
    * KMS failures are the service's problem, not the caller's: they surface as 503 so clients retry,
    * while a tampered blob (InvalidCiphertextException) is a real integrity failure and is rethrown.
@@ -65,3 +194,18 @@ export class KmsKeyProtection implements DataKeyProvider {
     }
   }
 }
+
+/** KMS key specs for HSM-backed Key Vault keys. */
+export type HsmKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1';
+export type HsmKeyUsage = 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';
+export type HsmSigningAlgorithm =
+  | 'RSASSA_PSS_SHA_256'
+  | 'RSASSA_PSS_SHA_384'
+  | 'RSASSA_PSS_SHA_512'
+  | 'RSASSA_PKCS1_V1_5_SHA_256'
+  | 'RSASSA_PKCS1_V1_5_SHA_384'
+  | 'RSASSA_PKCS1_V1_5_SHA_512'
+  | 'ECDSA_SHA_256'
+  | 'ECDSA_SHA_384'
+  | 'ECDSA_SHA_512';
+export type HsmEncryptionAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256';

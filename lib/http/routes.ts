@@ -40,6 +40,32 @@ export const routes = [
   { operation: 'GetDeletedSecret', method: 'GET', path: '/deletedsecrets/{name}', handler: 'secrets/get-deleted', dataAction: 'secrets/readMetadata/action', audit: 'SecretGetDeleted' },
   { operation: 'PurgeDeletedSecret', method: 'DELETE', path: '/deletedsecrets/{name}', handler: 'secrets/purge', dataAction: 'secrets/purge/action', audit: 'SecretPurge' },
   { operation: 'RecoverDeletedSecret', method: 'POST', path: '/deletedsecrets/{name}/recover', handler: 'secrets/recover', dataAction: 'secrets/recover/action', audit: 'SecretRecover' },
+
+  // Keys (reference §1.2, §3)
+  { operation: 'CreateKey', method: 'POST', path: '/keys/{name}/create', handler: 'keys/create', dataAction: 'keys/create/action', audit: 'KeyCreate' },
+  { operation: 'ImportKey', method: 'PUT', path: '/keys/{name}', handler: 'keys/import', dataAction: 'keys/import/action', audit: 'KeyImport' },
+  { operation: 'GetKeys', method: 'GET', path: '/keys', handler: 'keys/list', dataAction: 'keys/read', audit: 'KeyList' },
+  { operation: 'GetKeyVersions', method: 'GET', path: '/keys/{name}/versions', handler: 'keys/list-versions', dataAction: 'keys/read', audit: 'KeyListVersions' },
+  { operation: 'GetKey', method: 'GET', path: '/keys/{name}/{version}', handler: 'keys/get', dataAction: 'keys/read', audit: 'KeyGet', optionalTail: true },
+  { operation: 'UpdateKey', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'keys/update', dataAction: 'keys/update/action', audit: 'KeyUpdate', optionalTail: true },
+  { operation: 'DeleteKey', method: 'DELETE', path: '/keys/{name}', handler: 'keys/delete', dataAction: 'keys/delete', audit: 'KeyDelete' },
+  { operation: 'BackupKey', method: 'POST', path: '/keys/{name}/backup', handler: 'keys/backup', dataAction: 'keys/backup/action', audit: 'KeyBackup' },
+  { operation: 'RestoreKey', method: 'POST', path: '/keys/restore', handler: 'keys/restore', dataAction: 'keys/restore/action', audit: 'KeyRestore' },
+  { operation: 'Encrypt', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'keys/encrypt', dataAction: 'keys/encrypt/action', audit: 'KeyEncrypt' },
+  { operation: 'Decrypt', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'keys/decrypt', dataAction: 'keys/decrypt/action', audit: 'KeyDecrypt' },
+  { operation: 'WrapKey', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'keys/wrap', dataAction: 'keys/wrap/action', audit: 'KeyWrap' },
+  { operation: 'UnwrapKey', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'keys/unwrap', dataAction: 'keys/unwrap/action', audit: 'KeyUnwrap' },
+  { operation: 'Sign', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'keys/sign', dataAction: 'keys/sign/action', audit: 'KeySign' },
+  { operation: 'Verify', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'keys/verify', dataAction: 'keys/verify/action', audit: 'KeyVerify' },
+  { operation: 'RotateKey', method: 'POST', path: '/keys/{name}/rotate', handler: 'keys/rotate', dataAction: 'keys/rotate/action', audit: 'KeyRotate' },
+  { operation: 'GetKeyRotationPolicy', method: 'GET', path: '/keys/{name}/rotationpolicy', handler: 'keys/get-rotation-policy', dataAction: 'keyrotationpolicies/read', audit: 'KeyRotationPolicyGet' },
+  { operation: 'UpdateKeyRotationPolicy', method: 'PUT', path: '/keys/{name}/rotationpolicy', handler: 'keys/set-rotation-policy', dataAction: 'keyrotationpolicies/write', audit: 'KeyRotationPolicySet' },
+  { operation: 'GetDeletedKeys', method: 'GET', path: '/deletedkeys', handler: 'keys/list-deleted', dataAction: 'keys/read', audit: 'KeyListDeleted' },
+  { operation: 'GetDeletedKey', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted', dataAction: 'keys/read', audit: 'KeyGetDeleted' },
+  { operation: 'PurgeDeletedKey', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge', dataAction: 'keys/purge/action', audit: 'KeyPurge' },
+  { operation: 'RecoverDeletedKey', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover', dataAction: 'keys/recover/action', audit: 'KeyRecover' },
+  // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
+  { operation: 'GetRandomBytes', method: 'POST', path: '/rng', handler: 'keys/rng', dataAction: 'rng/action', audit: 'RandomBytesGet' },
 ] as const satisfies readonly Route[];
 
 export type OperationName = (typeof routes)[number]['operation'];
@@ -104,8 +130,9 @@ function matchSegments(route: Route, requestSegments: string[]): Record<string, 
       } catch {
         return undefined;
       }
+      // An empty version means the latest: SDKs send `/keys/k//sign` for a key id without version.
       const isTail = route.optionalTail && i === routeSegments.length - 1;
-      if (value === '' && !isTail) return undefined;
+      if (value === '' && !isTail && expected !== '{version}') return undefined;
       params[expected.slice(1, -1)] = value;
     } else if (expected.toLowerCase() !== actual.toLowerCase()) {
       return undefined;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { attributesInput, tagsInput } from '../http/schemas.ts';
 
 export const setSecretBody = z.object({

@@ -8,7 +8,9 @@ import net from 'node:net';
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+|[a-z0-9-]+\.vault\.localhost)$/i;
 const originalConnect = net.Socket.prototype.connect;
 
-function targetHost(args: unknown[]): string | undefined {
+function targetHost(rawArgs: unknown[]): string | undefined {
+  // net.connect() and tls.connect() hand over their arguments already normalized, as one array.
+  const args = Array.isArray(rawArgs[0]) ? (rawArgs[0] as unknown[]) : rawArgs;
   const first = args[0];
   if (first && typeof first === 'object' && !Array.isArray(first)) {
     const options = first as { host?: string; path?: string };

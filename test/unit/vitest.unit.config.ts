@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests only: the root config's globalSetup starts the whole local stack, which these do not need.
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
