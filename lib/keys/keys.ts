@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
@@ -141,6 +142,12 @@ interface BackupContent {
 const OUTSIDE_WINDOW_OPS: readonly CryptoOperation[] = ['decrypt', 'unwrapKey', 'verify'];
 
 export class KeyService {
+  /**
+   * Opened private keys of software keys, per container: a warm sign or decrypt neither calls KMS nor
+   * decrypts the sealed blob again. Bounded in count and lifetime; evicted material is wiped.
+   */
+  private readonly openedKeys = new LRUCache<string, Buffer>({ max: 500, ttl: 5 * 60_000, dispose: (key) => key.fill(0) });
+
   constructor(
     private readonly store: ObjectStore,
     private readonly sealer: ObjectSealer,
@@ -557,7 +564,13 @@ export class KeyService {
 
   private async privateKey(at: VaultAddress, version: StoredVersion): Promise<Buffer> {
     if (!version.secret) throw new BadParameter('This key has no private material in this vault.');
-    return this.sealer.open(at.vault, placeOf(version), 'secret', version.secret);
+    // Versions are immutable, so vault + name + version identifies the material for good.
+    const id = `${at.vault.name}/${version.name.toLowerCase()}/${version.version}`;
+    const cached = this.openedKeys.get(id);
+    if (cached) return cached;
+    const opened = await this.sealer.open(at.vault, placeOf(version), 'secret', version.secret);
+    this.openedKeys.set(id, opened);
+    return opened;
   }
 
   private async forEachHsmVersion(at: VaultAddress, name: string, run: (arn: string) => Promise<void>): Promise<void> {

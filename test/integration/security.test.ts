@@ -181,8 +181,8 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
 });
 
 describe('KMS traffic', () => {
-  function kmsCalls(): number {
-    return readFileSync(localStack().kmsLog, 'utf8').split('\n').filter((l) => /GenerateDataKey|Decrypt/.test(l)).length;
+  function kmsCalls(pattern = /GenerateDataKey|Decrypt/): number {
+    return readFileSync(localStack().kmsLog, 'utf8').split('\n').filter((l) => pattern.test(l)).length;
   }
 
   it('makes no KMS call for warm reads, lists or new versions within a data key\'s budget', async () => {
@@ -197,5 +197,26 @@ describe('KMS traffic', () => {
     await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'second' } });
     expect((await raw('GET', `/secrets/${name}?${V}`)).json.value).toBe('second');
     expect(kmsCalls()).toBe(before);
+  });
+
+  it('signs and decrypts with a warm software key without calling KMS, and with an HSM key only through KMS', async () => {
+    const digest = Buffer.alloc(32, 9).toString('base64url');
+    const software = uniqueName('warm-key');
+    await raw('POST', `/keys/${software}/create?${V}`, { body: { kty: 'RSA', key_size: 2048 } });
+    const encrypted = await raw('POST', `/keys/${software}//encrypt?${V}`, { body: { alg: 'RSA-OAEP-256', value: 'aGVsbG8' } });
+    await raw('POST', `/keys/${software}//sign?${V}`, { body: { alg: 'PS256', value: digest } });
+    const before = kmsCalls(/./);
+    for (let i = 0; i < 3; i++) {
+      expect((await raw('POST', `/keys/${software}//sign?${V}`, { body: { alg: 'PS256', value: digest } })).status).toBe(200);
+      const decrypted = await raw('POST', `/keys/${software}//decrypt?${V}`, { body: { alg: 'RSA-OAEP-256', value: encrypted.json.value } });
+      expect(decrypted.json.value).toBe('aGVsbG8');
+    }
+    expect(kmsCalls(/./)).toBe(before);
+
+    const hsm = uniqueName('hsm-key');
+    await raw('POST', `/keys/${hsm}/create?${V}`, { body: { kty: 'EC-HSM', crv: 'P-256' } });
+    const signsBefore = kmsCalls(/\bSign\b/);
+    expect((await raw('POST', `/keys/${hsm}//sign?${V}`, { body: { alg: 'ES256', value: digest } })).status).toBe(200);
+    expect(kmsCalls(/\bSign\b/)).toBe(signsBefore + 1);
   });
 });
