@@ -1,31 +1,27 @@
 import { LRUCache } from 'lru-cache';
-import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
+import { BadParameter, Forbidden } from '../http/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
   assertObjectName,
   assertTags,
   createAttributes,
-  MAX_VERSIONS_PER_BACKUP,
   newVersionId,
   nowSeconds,
-  parseVersion,
   patchAttributes,
   printable,
 } from '../objects/rules.ts';
 import type { ObjectSealer } from '../objects/sealing.ts';
-import { type DeletedHead, NameInUse, type ObjectAttributes, type ObjectStore, type Page, type StoredHead, type StoredVersion } from '../objects/store.ts';
+import { type DeletedHead, type ObjectAttributes, type ObjectStore, type Page, type StoredHead, type StoredVersion } from '../objects/store.ts';
 import {
   type AttributesWire,
   attributesWire,
   cursorOf,
   type DeletedFields,
   deletedFields,
-  deletedObjectNotFound,
-  objectNotFound,
-  translateStoreError,
 } from '../objects/wire.ts';
-import type { VaultAddress } from '../secrets/secrets.ts';
+import type { VaultAddress } from '../vaults/vault.ts';
+import { VersionedObjects } from '../objects/collection.ts';
 import {
   ALL_KEY_OPS,
   assertDigest,
@@ -148,6 +144,8 @@ export class KeyService {
    */
   private readonly openedKeys = new LRUCache<string, Buffer>({ max: 500, ttl: 5 * 60_000, dispose: (key) => key.fill(0) });
 
+  private readonly objects: VersionedObjects;
+
   constructor(
     private readonly store: ObjectStore,
     private readonly sealer: ObjectSealer,
@@ -156,7 +154,9 @@ export class KeyService {
     /** Tags every KMS key this service creates carries (the deployment's, see lib/config.ts). */
     private readonly kmsKeyTags: Record<string, string> = {},
     private readonly clock: () => number = nowSeconds,
-  ) {}
+  ) {
+    this.objects = new VersionedObjects(store, 'Key', COLLECTION, clock);
+  }
 
   async create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyBundle> {
     assertObjectName('key', name);
@@ -214,18 +214,15 @@ export class KeyService {
   }
 
   async get(at: VaultAddress, name: string, versionParam: string | undefined): Promise<KeyBundle> {
-    const version = await this.resolveVersion(at, name, versionParam);
+    const version = await this.objects.version(at, name, versionParam);
     return this.bundle(at, version, await this.openMeta(at, version));
   }
 
   async update(at: VaultAddress, name: string, versionParam: string | undefined, input: UpdateKeyInput): Promise<KeyBundle> {
     assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
     if (input.release_policy != null) throw new BadParameter('Key release policies are not supported by this vault.');
-    const head = await this.requireHead(at, name);
-    const versionId = parseVersion(versionParam) ?? head.latest;
     let meta: KeyMeta = {};
-    const updated = await this.store
-      .updateVersion(at.vault.name, COLLECTION, name, versionId, async (current) => {
+    const updated = await this.objects.update(at, name, versionParam, async (current) => {
         const plain = current.plain as unknown as KeyPlain;
         const previous = await this.openMeta(at, current);
         meta = input.tags === undefined ? previous : metaOf(input.tags);
@@ -245,88 +242,54 @@ export class KeyService {
           meta: await this.sealer.sealJson(at.vault, placeOf(current), 'meta', meta),
           plain: { ...current.plain, keyOps },
         };
-      })
-      .catch((error: unknown) => {
-        throw translateStoreError('Key', error, name);
       });
-    if (!updated) throw objectNotFound('Key', name, versionParam);
     return this.bundle(at, updated, meta);
   }
 
   async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    const page = await this.store.listHeads(at.vault.name, COLLECTION, limit, cursor);
+    const page = await this.objects.listHeads(at, limit, cursor);
     return { items: await Promise.all(page.items.map((head) => this.item(at, head, false))), ...cursorOf(page) };
   }
 
   async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    assertObjectName('key', name);
-    const page = await this.store.listVersions(at.vault.name, COLLECTION, name, limit, cursor);
-    if (page.items.length > 0 && !(await this.store.getHead(at.vault.name, COLLECTION, name))) return { items: [] };
-    return { items: await Promise.all(page.items.map((v) => this.item(at, { ...v, latest: v.version, revision: 0 }, true))), ...cursorOf(page) };
+    const page = await this.objects.listVersions(at, name, limit, cursor);
+    return { items: await Promise.all(page.items.map((v) => this.item(at, v, true))), ...cursorOf(page) };
   }
 
   async delete(at: VaultAddress, name: string): Promise<KeyBundle & DeletedFields> {
-    assertObjectName('key', name);
-    const deletedDate = this.clock();
-    const deleted = await this.store
-      .softDelete(at.vault.name, COLLECTION, name, { deletedDate, scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400 })
-      .catch((error: unknown) => {
-        throw translateStoreError('Key', error, name);
-      });
-    if (!deleted) throw objectNotFound('Key', name);
+    const deleted = await this.objects.softDelete(at, name);
     // A deleted HSM key must not be usable even through KMS directly.
     await this.forEachHsmVersion(at, name, (arn) => this.hsm.disableKey(arn));
     return this.deletedBundle(at, deleted);
   }
 
   async getDeleted(at: VaultAddress, name: string): Promise<KeyBundle & DeletedFields> {
-    assertObjectName('key', name);
-    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
-    if (!deleted) throw deletedObjectNotFound('Key', name);
-    return this.deletedBundle(at, deleted);
+    return this.deletedBundle(at, await this.objects.deleted(at, name));
   }
 
   async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem & DeletedFields>> {
-    const page = await this.store.listDeleted(at.vault.name, COLLECTION, limit, cursor);
+    const page = await this.objects.listDeleted(at, limit, cursor);
     const items = await Promise.all(
-      page.items.map(async (deleted) => ({
-        ...(await this.item(at, deleted, false)),
-        ...deletedFields(at.baseUrl, 'Key', deleted),
-      })),
+      page.items.map(async (deleted) => ({ ...(await this.item(at, deleted, false)), ...deletedFields(at.baseUrl, 'Key', deleted) })),
     );
     return { items, ...cursorOf(page) };
   }
 
   async recover(at: VaultAddress, name: string): Promise<KeyBundle> {
-    assertObjectName('key', name);
-    const head = await this.store.recover(at.vault.name, COLLECTION, name);
-    if (!head) throw deletedObjectNotFound('Key', name);
-    await this.forEachHsmVersion(at, name, (arn) => this.hsm.enableKey(arn));
-    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, head.latest);
-    if (!version) throw deletedObjectNotFound('Key', name);
+    const version = await this.objects.recover(at, name, () => this.forEachHsmVersion(at, name, (arn) => this.hsm.enableKey(arn)));
     return this.bundle(at, version, await this.openMeta(at, version));
   }
 
   async purge(at: VaultAddress, name: string): Promise<void> {
-    assertObjectName('key', name);
-    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
-    if (!deleted) throw deletedObjectNotFound('Key', name);
-    if (at.vault.purgeProtection) {
-      throw new Forbidden('Operation "purge" is not allowed because purge protection is enabled for this vault.', 'PurgeProtected');
-    }
     const arns: string[] = [];
     await this.forEachHsmVersion(at, name, async (arn) => void arns.push(arn));
-    if (!(await this.store.purge(at.vault.name, COLLECTION, name))) throw deletedObjectNotFound('Key', name);
+    await this.objects.purge(at, name);
     // KMS deletes material only after its shortest waiting period (7 days); the key is already disabled.
     for (const arn of arns) await this.hsm.scheduleKeyDeletion(arn);
   }
 
   async backup(at: VaultAddress, name: string): Promise<{ value: string }> {
-    const head = await this.requireHead(at, name);
-    const versions = await this.store.allVersions(at.vault.name, COLLECTION, name, MAX_VERSIONS_PER_BACKUP);
-    if (versions.length > MAX_VERSIONS_PER_BACKUP) {
-      throw new BadParameter(`Backup is not allowed for objects with more than ${MAX_VERSIONS_PER_BACKUP} versions.`);
-    }
+    const { head, versions } = await this.objects.allVersions(at, name);
     const content: BackupContent = {
       collection: COLLECTION,
       name: head.name,
@@ -368,21 +331,14 @@ export class KeyService {
         throw new BadParameter('The HSM key material this backup refers to no longer exists.');
       });
     }
-    try {
-      await this.store.restore(at.vault.name, COLLECTION, versions, content.latest);
-    } catch (error) {
-      if (error instanceof NameInUse) throw new Conflict(`Key ${printable(content.name)} already exists.`);
-      throw translateStoreError('Key', error, content.name);
-    }
-    const latest = versions.find((v) => v.version === content.latest);
-    const latestMeta = content.versions.find((v) => v.version === content.latest)?.meta;
-    if (!latest || !latestMeta) throw new BadParameter('Backup blob contains invalid or corrupt version.');
+    const latest = await this.objects.restore(at, versions, content.latest);
+    const latestMeta = content.versions.find((v) => v.version === content.latest)!.meta;
     return this.bundle(at, latest, latestMeta);
   }
 
   /** A new version with the same type, size or curve, operations and tags; exp from the rotation policy. */
   async rotate(at: VaultAddress, name: string): Promise<KeyBundle> {
-    const current = await this.resolveVersion(at, name, undefined);
+    const current = await this.objects.version(at, name, undefined);
     const plain = current.plain as unknown as KeyPlain;
     const meta = await this.openMeta(at, current);
     const policy = await this.rotationPolicyDocument(at, current.name);
@@ -406,12 +362,12 @@ export class KeyService {
   }
 
   async getRotationPolicy(at: VaultAddress, name: string): Promise<RotationPolicy> {
-    const head = await this.requireHead(at, name);
+    const head = await this.objects.head(at, name);
     return this.policyWire(at, head.name, await this.rotationPolicyDocument(at, head.name));
   }
 
   async setRotationPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicy> {
-    const head = await this.requireHead(at, name);
+    const head = await this.objects.head(at, name);
     const existing = await this.store.getAttachment(at.vault.name, COLLECTION, head.name, ROTATION_POLICY);
     const now = this.clock();
     const policy = validateRotationPolicy(input, {
@@ -435,7 +391,7 @@ export class KeyService {
     operation: CryptoOperation,
     input: { alg: string; value: string; digest?: string },
   ): Promise<KeyOperationResult | { value: boolean }> {
-    const version = await this.resolveVersion(at, name, versionParam);
+    const version = await this.objects.version(at, name, versionParam);
     const plain = version.plain as unknown as KeyPlain;
     this.assertUsable(version.attributes, plain, operation);
     const kid = `${at.baseUrl}/keys/${version.name}/${version.version}`;
@@ -553,12 +509,7 @@ export class KeyService {
       plain: parts.plain as unknown as StoredVersion['plain'],
     };
     parts.privatePkcs8?.fill(0);
-    let head: StoredHead;
-    try {
-      head = await this.store.addVersion(at.vault.name, COLLECTION, stored);
-    } catch (error) {
-      throw translateStoreError('Key', error, name);
-    }
+    const head = await this.objects.add(at, stored);
     return this.bundle(at, { ...stored, name: head.name }, parts.meta);
   }
 
@@ -574,8 +525,7 @@ export class KeyService {
   }
 
   private async forEachHsmVersion(at: VaultAddress, name: string, run: (arn: string) => Promise<void>): Promise<void> {
-    const versions = await this.store.allVersions(at.vault.name, COLLECTION, name, Number.MAX_SAFE_INTEGER - 1);
-    for (const v of versions) {
+    for (const v of await this.objects.versionsOf(at, name)) {
       const arn = (v.plain as unknown as KeyPlain).hsmArn;
       if (arn) await run(arn);
     }
@@ -587,21 +537,6 @@ export class KeyService {
 
   private policyWire(at: VaultAddress, name: string, policy: RotationPolicy | undefined): RotationPolicy {
     return { ...(policy ?? defaultRotationPolicy()), id: `${at.baseUrl}/keys/${name}/rotationpolicy` };
-  }
-
-  private async requireHead(at: VaultAddress, name: string): Promise<StoredHead> {
-    assertObjectName('key', name);
-    const head = await this.store.getHead(at.vault.name, COLLECTION, name);
-    if (!head) throw objectNotFound('Key', name);
-    return head;
-  }
-
-  private async resolveVersion(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
-    const head = await this.requireHead(at, name);
-    const versionId = parseVersion(versionParam) ?? head.latest;
-    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, versionId);
-    if (!version) throw objectNotFound('Key', name, versionParam);
-    return { ...version, name: head.name };
   }
 
   private async openMeta(at: VaultAddress, version: Pick<StoredVersion, 'name' | 'version' | 'meta'>): Promise<KeyMeta> {

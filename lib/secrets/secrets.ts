@@ -1,37 +1,31 @@
-import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
+import { BadParameter, Forbidden } from '../http/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
   assertObjectName,
   assertTags,
   createAttributes,
-  MAX_VERSIONS_PER_BACKUP,
   newVersionId,
   nowSeconds,
-  parseVersion,
   patchAttributes,
-  printable,
 } from '../objects/rules.ts';
 import type { ObjectSealer } from '../objects/sealing.ts';
 import {
   type DeletedHead,
-  NameInUse,
   type ObjectAttributes,
   type ObjectStore,
   type Page,
   type StoredHead,
   type StoredVersion,
 } from '../objects/store.ts';
-import type { Vault } from '../vaults/vault.ts';
+import type { VaultAddress } from '../vaults/vault.ts';
+import { VersionedObjects } from '../objects/collection.ts';
 import {
   type AttributesWire,
   attributesWire,
   cursorOf,
   type DeletedFields,
   deletedFields,
-  deletedObjectNotFound,
-  objectNotFound,
-  translateStoreError,
 } from '../objects/wire.ts';
 
 /**
@@ -84,12 +78,7 @@ export interface UpdateSecretInput {
   tags?: Record<string, string> | null;
 }
 
-/** Where the caller reached the vault: ids are built on it. */
-export interface VaultAddress {
-  vault: Vault;
-  /** e.g. `https://myvault.vault.example.com` or `https://localhost:8443` */
-  baseUrl: string;
-}
+export type { VaultAddress };
 
 interface BackupContent {
   collection: 'secrets';
@@ -99,12 +88,16 @@ interface BackupContent {
 }
 
 export class SecretService {
+  private readonly objects: VersionedObjects;
+
   constructor(
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly sealer: ObjectSealer,
     private readonly backups: BackupProtector,
     private readonly clock: () => number = nowSeconds,
-  ) {}
+  ) {
+    this.objects = new VersionedObjects(store, 'Secret', COLLECTION, clock);
+  }
 
   async set(at: VaultAddress, name: string, input: SetSecretInput): Promise<SecretBundle> {
     assertObjectName('secret', name);
@@ -122,17 +115,12 @@ export class SecretService {
       secret: await this.sealer.seal(at.vault, place, 'secret', Buffer.from(input.value, 'utf8')),
       plain: {},
     };
-    let head: StoredHead;
-    try {
-      head = await this.store.addVersion(at.vault.name, COLLECTION, stored);
-    } catch (error) {
-      throw translate(error, name);
-    }
+    const head = await this.objects.add(at, stored);
     return this.bundle(at, { ...stored, name: head.name }, meta, input.value);
   }
 
   async get(at: VaultAddress, name: string, versionParam: string | undefined): Promise<SecretBundle> {
-    const version = await this.resolveVersion(at, name, versionParam);
+    const version = await this.objects.version(at, name, versionParam);
     if (!version.attributes.enabled) {
       throw new Forbidden('Operation get is not allowed on a disabled secret.', 'SecretDisabled');
     }
@@ -145,10 +133,8 @@ export class SecretService {
   async update(at: VaultAddress, name: string, versionParam: string | undefined, input: UpdateSecretInput): Promise<SecretBundle> {
     assertContentType(input.contentType);
     assertTags(input.tags ?? undefined, SECRET_TAG_LIMITS);
-    const head = await this.requireHead(at, name);
-    const versionId = parseVersion(versionParam) ?? head.latest;
     let meta: SecretMeta = {};
-    const updated = await this.store.updateVersion(at.vault.name, COLLECTION, name, versionId, async (current) => {
+    const updated = await this.objects.update(at, name, versionParam, async (current) => {
       const place = { collection: COLLECTION, name: current.name, version: current.version } as const;
       const previous = await this.sealer.openJson<SecretMeta>(at.vault, place, 'meta', current.meta);
       // PATCH: a field present replaces, absent keeps. Tags are replaced as a whole, like Azure.
@@ -161,53 +147,30 @@ export class SecretService {
         meta: await this.sealer.sealJson(at.vault, place, 'meta', meta),
         plain: current.plain,
       };
-    }).catch((error: unknown) => {
-      throw translate(error, name);
     });
-    if (!updated) throw secretNotFound(name, versionParam);
     return this.bundle(at, updated, meta, undefined);
   }
 
   async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem>> {
-    const page = await this.store.listHeads(at.vault.name, COLLECTION, limit, cursor);
+    const page = await this.objects.listHeads(at, limit, cursor);
     return { items: await Promise.all(page.items.map((head) => this.item(at, head, false))), ...cursorOf(page) };
   }
 
   async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<SecretItem>> {
-    assertObjectName('secret', name);
-    // Azure answers an unknown (or deleted) secret's version list with an empty list, not a 404.
-    const page = await this.store.listVersions(at.vault.name, COLLECTION, name, limit, cursor);
-    if (page.items.length > 0 && !(await this.store.getHead(at.vault.name, COLLECTION, name))) return { items: [] };
-    return {
-      items: await Promise.all(page.items.map((v) => this.item(at, { ...v, latest: v.version, revision: 0 }, true))),
-      ...cursorOf(page),
-    };
+    const page = await this.objects.listVersions(at, name, limit, cursor);
+    return { items: await Promise.all(page.items.map((v) => this.item(at, v, true))), ...cursorOf(page) };
   }
 
   async delete(at: VaultAddress, name: string): Promise<SecretBundle & DeletedFields> {
-    assertObjectName('secret', name);
-    const deletedDate = this.clock();
-    const deleted = await this.store
-      .softDelete(at.vault.name, COLLECTION, name, {
-        deletedDate,
-        scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400,
-      })
-      .catch((error: unknown) => {
-        throw translate(error, name);
-      });
-    if (!deleted) throw secretNotFound(name);
-    return this.deletedBundle(at, deleted);
+    return this.deletedBundle(at, await this.objects.softDelete(at, name));
   }
 
   async getDeleted(at: VaultAddress, name: string): Promise<SecretBundle & DeletedFields> {
-    assertObjectName('secret', name);
-    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
-    if (!deleted) throw deletedSecretNotFound(name);
-    return this.deletedBundle(at, deleted);
+    return this.deletedBundle(at, await this.objects.deleted(at, name));
   }
 
   async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem & DeletedFields>> {
-    const page = await this.store.listDeleted(at.vault.name, COLLECTION, limit, cursor);
+    const page = await this.objects.listDeleted(at, limit, cursor);
     const items = await Promise.all(
       page.items.map(async (deleted) => ({ ...(await this.item(at, deleted, false)), ...this.deletedFields(at, deleted) })),
     );
@@ -215,34 +178,17 @@ export class SecretService {
   }
 
   async recover(at: VaultAddress, name: string): Promise<SecretBundle> {
-    assertObjectName('secret', name);
-    const head = await this.store.recover(at.vault.name, COLLECTION, name);
-    if (!head) throw deletedSecretNotFound(name);
-    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, head.latest);
-    if (!version) throw deletedSecretNotFound(name);
+    const version = await this.objects.recover(at, name);
     const meta = await this.sealer.openJson<SecretMeta>(at.vault, placeOf(version), 'meta', version.meta);
     return this.bundle(at, version, meta, undefined);
   }
 
   async purge(at: VaultAddress, name: string): Promise<void> {
-    assertObjectName('secret', name);
-    const deleted = await this.store.getDeleted(at.vault.name, COLLECTION, name);
-    if (!deleted) throw deletedSecretNotFound(name);
-    if (at.vault.purgeProtection) {
-      throw new Forbidden(
-        `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`,
-        'PurgeProtected',
-      );
-    }
-    if (!(await this.store.purge(at.vault.name, COLLECTION, name))) throw deletedSecretNotFound(name);
+    await this.objects.purge(at, name);
   }
 
   async backup(at: VaultAddress, name: string): Promise<{ value: string }> {
-    const head = await this.requireHead(at, name);
-    const versions = await this.store.allVersions(at.vault.name, COLLECTION, name, MAX_VERSIONS_PER_BACKUP);
-    if (versions.length > MAX_VERSIONS_PER_BACKUP) {
-      throw new BadParameter(`Backup is not allowed for objects with more than ${MAX_VERSIONS_PER_BACKUP} versions.`);
-    }
+    const { head, versions } = await this.objects.allVersions(at, name);
     const content: BackupContent = {
       collection: COLLECTION,
       name: head.name,
@@ -278,31 +224,9 @@ export class SecretService {
         };
       }),
     );
-    try {
-      await this.store.restore(at.vault.name, COLLECTION, versions, content.latest);
-    } catch (error) {
-      if (error instanceof NameInUse) throw new Conflict(`Secret ${printable(content.name)} already exists.`);
-      throw translate(error, content.name);
-    }
-    const latest = content.versions.find((v) => v.version === content.latest);
-    const stored = versions.find((v) => v.version === content.latest);
-    if (!latest || !stored) throw new BadParameter('Backup blob contains invalid or corrupt version.');
+    const stored = await this.objects.restore(at, versions, content.latest);
+    const latest = content.versions.find((v) => v.version === content.latest)!;
     return this.bundle(at, stored, latest.meta, undefined);
-  }
-
-  private async requireHead(at: VaultAddress, name: string): Promise<StoredHead> {
-    assertObjectName('secret', name);
-    const head = await this.store.getHead(at.vault.name, COLLECTION, name);
-    if (!head) throw secretNotFound(name);
-    return head;
-  }
-
-  private async resolveVersion(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
-    const head = await this.requireHead(at, name);
-    const versionId = parseVersion(versionParam) ?? head.latest;
-    const version = await this.store.getVersion(at.vault.name, COLLECTION, name, versionId);
-    if (!version) throw secretNotFound(name, versionParam);
-    return { ...version, name: head.name };
   }
 
   private async deletedBundle(at: VaultAddress, deleted: DeletedHead): Promise<SecretBundle & DeletedFields> {
@@ -372,14 +296,3 @@ function assertContentType(contentType: string | null | undefined): void {
   }
 }
 
-function secretNotFound(name: string, version?: string) {
-  return objectNotFound('Secret', name, version);
-}
-
-function deletedSecretNotFound(name: string) {
-  return deletedObjectNotFound('Secret', name);
-}
-
-function translate(error: unknown, name: string): unknown {
-  return translateStoreError('Secret', error, name);
-}

@@ -19,6 +19,13 @@ export interface Vault {
   created: number;
 }
 
+/** Where the caller reached the vault: object ids are built on it. */
+export interface VaultAddress {
+  vault: Vault;
+  /** e.g. `https://myvault.vault.example.com` or `https://localhost:8443` */
+  baseUrl: string;
+}
+
 export const VAULT_NAME = /^(?=.{3,24}$)[a-zA-Z](?:[a-zA-Z0-9]|-(?!-))*[a-zA-Z0-9]$/;
 
 /** Azure's recoveryLevel for a vault's soft-delete settings (reference §7). */

@@ -1,0 +1,162 @@
+import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
+import type { VaultAddress } from '../vaults/vault.ts';
+import { assertObjectName, MAX_VERSIONS_PER_BACKUP, nowSeconds, parseVersion, printable } from './rules.ts';
+import {
+  type Collection,
+  type DeletedHead,
+  type MetadataUpdate,
+  NameInUse,
+  type ObjectStore,
+  type Page,
+  type StoredHead,
+  type StoredVersion,
+} from './store.ts';
+import { deletedObjectNotFound, type ObjectKind, objectNotFound, translateStoreError } from './wire.ts';
+
+/**
+ * The life cycle every versioned object kind shares (secrets, keys, later certificates): name rules,
+ * latest-or-named version lookup, soft delete, recover, purge with purge protection, backup limits,
+ * restore, and Azure's errors for each. The kind's service adds its own content and wire shapes.
+ */
+export class VersionedObjects {
+  private readonly label: string;
+
+  constructor(
+    private readonly store: ObjectStore,
+    readonly kind: ObjectKind,
+    readonly collection: Collection,
+    private readonly clock: () => number = nowSeconds,
+  ) {
+    this.label = kind.toLowerCase();
+  }
+
+  assertName(name: string): void {
+    assertObjectName(this.label, name);
+  }
+
+  async head(at: VaultAddress, name: string): Promise<StoredHead> {
+    this.assertName(name);
+    const head = await this.store.getHead(at.vault.name, this.collection, name);
+    if (!head) throw objectNotFound(this.kind, name);
+    return head;
+  }
+
+  /** The named version, or the latest when the version is empty or absent. */
+  async version(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
+    const head = await this.head(at, name);
+    const version = await this.store.getVersion(at.vault.name, this.collection, name, parseVersion(versionParam) ?? head.latest);
+    if (!version) throw objectNotFound(this.kind, name, versionParam);
+    return { ...version, name: head.name };
+  }
+
+  async add(at: VaultAddress, version: StoredVersion): Promise<StoredHead> {
+    try {
+      return await this.store.addVersion(at.vault.name, this.collection, version);
+    } catch (error) {
+      throw translateStoreError(this.kind, error, version.name);
+    }
+  }
+
+  async update(
+    at: VaultAddress,
+    name: string,
+    versionParam: string | undefined,
+    change: (current: StoredVersion) => Promise<MetadataUpdate>,
+  ): Promise<StoredVersion> {
+    const head = await this.head(at, name);
+    const updated = await this.store
+      .updateVersion(at.vault.name, this.collection, name, parseVersion(versionParam) ?? head.latest, change)
+      .catch((error: unknown) => {
+        throw translateStoreError(this.kind, error, name);
+      });
+    if (!updated) throw objectNotFound(this.kind, name, versionParam);
+    return updated;
+  }
+
+  listHeads(at: VaultAddress, limit: number, cursor?: string): Promise<Page<StoredHead>> {
+    return this.store.listHeads(at.vault.name, this.collection, limit, cursor);
+  }
+
+  /** Versions as heads of themselves. Azure lists an unknown or deleted object's versions as empty. */
+  async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<StoredHead>> {
+    this.assertName(name);
+    const page = await this.store.listVersions(at.vault.name, this.collection, name, limit, cursor);
+    if (page.items.length > 0 && !(await this.store.getHead(at.vault.name, this.collection, name))) return { items: [] };
+    return { ...page, items: page.items.map((v) => ({ ...v, latest: v.version, revision: 0 })) };
+  }
+
+  async softDelete(at: VaultAddress, name: string): Promise<DeletedHead> {
+    this.assertName(name);
+    const deletedDate = this.clock();
+    const deleted = await this.store
+      .softDelete(at.vault.name, this.collection, name, {
+        deletedDate,
+        scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400,
+      })
+      .catch((error: unknown) => {
+        throw translateStoreError(this.kind, error, name);
+      });
+    if (!deleted) throw objectNotFound(this.kind, name);
+    return deleted;
+  }
+
+  async deleted(at: VaultAddress, name: string): Promise<DeletedHead> {
+    this.assertName(name);
+    const deleted = await this.store.getDeleted(at.vault.name, this.collection, name);
+    if (!deleted) throw deletedObjectNotFound(this.kind, name);
+    return deleted;
+  }
+
+  listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<DeletedHead>> {
+    return this.store.listDeleted(at.vault.name, this.collection, limit, cursor);
+  }
+
+  /** Recovers a deleted object; `afterRecover` runs before its latest version is read back. */
+  async recover(at: VaultAddress, name: string, afterRecover?: () => Promise<void>): Promise<StoredVersion> {
+    this.assertName(name);
+    const head = await this.store.recover(at.vault.name, this.collection, name);
+    if (!head) throw deletedObjectNotFound(this.kind, name);
+    await afterRecover?.();
+    const version = await this.store.getVersion(at.vault.name, this.collection, name, head.latest);
+    if (!version) throw deletedObjectNotFound(this.kind, name);
+    return { ...version, name: head.name };
+  }
+
+  async purge(at: VaultAddress, name: string): Promise<void> {
+    await this.deleted(at, name);
+    if (at.vault.purgeProtection) {
+      throw new Forbidden(
+        'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
+        'PurgeProtected',
+      );
+    }
+    if (!(await this.store.purge(at.vault.name, this.collection, name))) throw deletedObjectNotFound(this.kind, name);
+  }
+
+  /** Every version of a live object, refused past Azure's backup limit. */
+  async allVersions(at: VaultAddress, name: string): Promise<{ head: StoredHead; versions: StoredVersion[] }> {
+    const head = await this.head(at, name);
+    const versions = await this.store.allVersions(at.vault.name, this.collection, name, MAX_VERSIONS_PER_BACKUP);
+    if (versions.length > MAX_VERSIONS_PER_BACKUP) {
+      throw new BadParameter(`Backup is not allowed for objects with more than ${MAX_VERSIONS_PER_BACKUP} versions.`);
+    }
+    return { head, versions };
+  }
+
+  /** Versions of a deleted or live object, for work on their KMS keys; no backup limit. */
+  async versionsOf(at: VaultAddress, name: string): Promise<StoredVersion[]> {
+    return this.store.allVersions(at.vault.name, this.collection, name, Number.MAX_SAFE_INTEGER - 1);
+  }
+
+  async restore(at: VaultAddress, versions: StoredVersion[], latest: string): Promise<StoredVersion> {
+    const latestVersion = versions.find((v) => v.version === latest);
+    if (!latestVersion) throw new BadParameter('Backup blob contains invalid or corrupt version.');
+    try {
+      await this.store.restore(at.vault.name, this.collection, versions, latest);
+    } catch (error) {
+      if (error instanceof NameInUse) throw new Conflict(`${this.kind} ${printable(latestVersion.name)} already exists.`);
+      throw translateStoreError(this.kind, error, latestVersion.name);
+    }
+    return latestVersion;
+  }
+}
