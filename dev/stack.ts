@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer } from 'node:net';
 import { appendFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
@@ -12,6 +12,7 @@ import { auditTable, objectsTable } from '#lib/store/tables';
 import { DynamoVaultStore } from '#lib/store/dynamo-vaults';
 import { createVault } from '#lib/vaults/create';
 import { localClient, ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
+import { writeFileAtomic } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
 import { startLocalKms } from './kms/server.ts';
 import { ensureLocalCa, issueServerCertificate } from './tls.ts';
@@ -303,10 +304,8 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** Files holding credentials or keys: owner-only, written atomically. */
+/** Files holding credentials or keys: owner-only, written atomically, their folder made first. */
 async function writePrivate(path: string, content: string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode: 0o600 });
-  await rename(temporary, path);
+  await writeFileAtomic(path, content);
 }

@@ -17,9 +17,10 @@
  */
 import { X509Certificate, createHash, createPrivateKey, generateKeyPair, randomBytes, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { writeNewFile } from './files.ts';
 import { promisify } from 'node:util';
 
 export interface LocalCa {
@@ -224,17 +225,6 @@ async function createCa(): Promise<CertificateAndKey> {
     ],
   });
   return { certPem: toPem('CERTIFICATE', certDer), keyPem: privateKeyPem(privateKey) };
-}
-
-async function writeNewFile(path: string, contents: string, mode: number): Promise<void> {
-  // 'wx' + explicit mode: the key is never readable by others, not even briefly.
-  const handle = await open(path, 'wx', mode);
-  try {
-    await handle.writeFile(contents, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 // ---------------------------------------------------------------------------------------

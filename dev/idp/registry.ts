@@ -1,4 +1,4 @@
-import { readFileIfExists, writeFileAtomic } from './files.ts';
+import { readFileIfExists, writeFileAtomic } from '../files.ts';
 
 /**
  * The persisted directory of the development identity provider: tenants, service principals

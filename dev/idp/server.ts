@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { createClientAuthCertificate } from '../tls.ts';
 import { JWT_BEARER, ReplayCache, certificateThumbprints, hashSecret, newClientSecret, verifyClientAssertion, verifySecret } from './client-auth.ts';
 import { EntraError, entraErrors } from './errors.ts';
-import { readOrCreateFile, writeFileAtomic } from './files.ts';
+import { readOrCreateFile, writeFileAtomic } from '../files.ts';
 import { Registry } from './registry.ts';
 import type { ManagedIdentityRecord, ServicePrincipalRecord } from './registry.ts';
 import { SigningKey } from './tokens.ts';

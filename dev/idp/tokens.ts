@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, calculateJwkThumbprint } from 'jose';
 import type { JWK } from 'jose';
-import { readOrCreateFile } from './files.ts';
+import { readOrCreateFile } from '../files.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

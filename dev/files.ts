@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+
+/** Private files of the local stack (keys, registrations, connection info): owner-only, never torn. */
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 
 /**
@@ -48,7 +50,7 @@ export async function readOrCreateFile(path: string, produce: () => Promise<stri
   }
 }
 
-async function writeNewFile(path: string, contents: string, mode: number): Promise<void> {
+export async function writeNewFile(path: string, contents: string, mode: number): Promise<void> {
   // Created with its final mode: a secret must never exist on disk with a wider one.
   const handle = await open(path, 'wx', mode);
   try {
