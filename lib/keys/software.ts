@@ -1,13 +1,15 @@
 /**
  * Cryptography for software-protected keys, and the public-key half of every key. Key Vault signs
  * and verifies a caller-computed digest, which node:crypto has no API for (it always hashes the
- * message itself), so: RSA padding (PKCS#1 v1.5 DigestInfo, EMSA-PSS) is built here and applied
- * with OpenSSL's raw RSA primitive, and ECDSA runs through @noble/curves with prehash disabled.
- * Encryption is plain node:crypto.
+ * message itself), so: RSA goes through ../crypto/rsa-digest.ts, which builds the padding and
+ * applies OpenSSL's raw RSA primitive, and ECDSA runs through @noble/curves with prehash disabled.
+ * The local KMS emulator signs DIGEST messages with the same two paths. Encryption is plain
+ * node:crypto.
  */
-import { constants, createHash, type KeyObject, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, randomBytes, timingSafeEqual } from 'node:crypto';
+import { constants, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { BadParameter } from '../http/errors.ts';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
+import { signRsaDigest, verifyRsaDigest } from '../crypto/rsa-digest.ts';
 import {
   assertDigest,
   assertEncryptionAlgorithm,
@@ -20,15 +22,6 @@ import {
 } from './algorithms.ts';
 import { azureCurve, curveInfo, privateKeyObject, type PublicJwk, publicKeyObject, rsaKeySize } from './jwk.ts';
 
-type HashName = 'sha256' | 'sha384' | 'sha512';
-
-// DER of the AlgorithmIdentifier and OCTET STRING header that precede the digest (RFC 8017 §9.2, note 1).
-const DIGEST_INFO_PREFIX: Record<HashName, Buffer> = {
-  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
-  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
-  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
-};
-
 const DECRYPT_FAILED = 'The ciphertext could not be decrypted with this key and algorithm.';
 
 export function signDigest(privatePkcs8: Buffer, kind: KeyKind, curve: Curve | undefined, alg: SignatureAlgorithm, digest: Uint8Array): Buffer {
@@ -36,24 +29,8 @@ export function signDigest(privatePkcs8: Buffer, kind: KeyKind, curve: Curve | u
   assertKeyMatches(key, kind, curve);
   assertSignatureAlgorithm(alg, kind, curve);
   assertDigest(alg, digest);
-  const hash = hashOf(alg);
-  const mHash = Buffer.from(digest);
-
-  if (kind === 'EC') {
-    const { noble, size } = curveInfo(curve!);
-    const d = key.export({ format: 'jwk' }).d!;
-    const secret = leftPad(Buffer.from(d, 'base64url'), size);
-    // compact = raw R||S. noble normalises to low S; OpenSSL and every JOSE verifier accept either half.
-    return Buffer.from(noble.sign(mHash, secret, { prehash: false, format: 'compact' }));
-  }
-
-  const modulusBits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  const k = Math.ceil(modulusBits / 8);
-  if (alg.startsWith('RS')) {
-    // privateEncrypt with PKCS#1 padding applies exactly the signature (type 1) padding to DigestInfo.
-    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO_PREFIX[hash], mHash]));
-  }
-  return privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, emsaPssEncode(hash, mHash, modulusBits - 1, k));
+  if (kind === 'EC') return signEcdsaDigest(key, curve!, digest);
+  return signRsaDigest(key, alg.startsWith('RS') ? 'pkcs1' : 'pss', hashOf(alg), digest);
 }
 
 /** False, not an error, for a wrong signature or a signature of the wrong length. */
@@ -62,37 +39,35 @@ export function verifyDigest(publicJwk: PublicJwk, alg: SignatureAlgorithm, dige
   const curve = kind === 'EC' ? azureCurve(publicJwk.crv) : undefined;
   assertSignatureAlgorithm(alg, kind, curve);
   assertDigest(alg, digest);
-  const hash = hashOf(alg);
-  const mHash = Buffer.from(digest);
-  const sig = Buffer.from(signature);
-
   if (kind === 'EC') {
-    const size = ecdsaHalfSize(curve!);
-    if (sig.length !== 2 * size) return false;
-    const key = publicKeyObject(publicJwk);
-    const jwk = key.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), leftPad(Buffer.from(jwk.x!, 'base64url'), size), leftPad(Buffer.from(jwk.y!, 'base64url'), size)]);
-    try {
-      // lowS: false because OpenSSL, KMS and other Azure clients produce high-S signatures too.
-      return curveInfo(curve!).noble.verify(sig, mHash, point, { prehash: false, lowS: false, format: 'compact' });
-    } catch {
-      return false;
-    }
+    // Checked before the JWK is imported, so a wrong-length signature is false whatever the key.
+    if (signature.length !== 2 * ecdsaHalfSize(curve!)) return false;
+    return verifyEcdsaDigest(publicKeyObject(publicJwk), curve!, digest, signature);
   }
+  return verifyRsaDigest(publicKeyObject(publicJwk), alg.startsWith('RS') ? 'pkcs1' : 'pss', hashOf(alg), digest, signature);
+}
 
-  const key = publicKeyObject(publicJwk);
-  const modulusBits = rsaKeySize(publicJwk);
-  const k = Math.ceil(modulusBits / 8);
-  if (sig.length !== k) return false;
+/**
+ * ECDSA over a caller-computed digest, as raw R||S (the JOSE form; KMS callers convert to DER).
+ * noble normalises to low S and derives the nonce per RFC 6979; OpenSSL and every JOSE verifier
+ * accept either S half. The caller vouches that `curve` is the key's curve.
+ */
+export function signEcdsaDigest(privateKey: KeyObject, curve: Curve, digest: Uint8Array): Buffer {
+  const { noble, size } = curveInfo(curve);
+  const secret = leftPad(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'), size);
+  return Buffer.from(noble.sign(digest, secret, { prehash: false, format: 'compact' }));
+}
+
+/** False, not an error, for a wrong signature or a raw R||S of the wrong length. */
+export function verifyEcdsaDigest(publicKey: KeyObject, curve: Curve, digest: Uint8Array, signature: Uint8Array): boolean {
+  const { noble, size } = curveInfo(curve);
+  if (signature.length !== 2 * size) return false;
+  const jwk = publicKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([4]), leftPad(Buffer.from(jwk.x!, 'base64url'), size), leftPad(Buffer.from(jwk.y!, 'base64url'), size)]);
   try {
-    if (alg.startsWith('RS')) {
-      const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
-      const expected = Buffer.concat([DIGEST_INFO_PREFIX[hash], mHash]);
-      return recovered.length === expected.length && timingSafeEqual(recovered, expected);
-    }
-    return emsaPssVerify(hash, mHash, publicDecrypt({ key, padding: constants.RSA_NO_PADDING }, sig), modulusBits - 1);
+    // lowS: false because OpenSSL, KMS and other Azure clients produce high-S signatures too.
+    return noble.verify(signature, digest, point, { prehash: false, lowS: false, format: 'compact' });
   } catch {
-    // OpenSSL throws on signatures that do not even decode: bad type-1 padding, or s >= n.
     return false;
   }
 }
@@ -175,55 +150,4 @@ function leftPad(bytes: Buffer, size: number): Buffer {
   const out = Buffer.alloc(size);
   bytes.copy(out, size - bytes.length);
   return out;
-}
-
-function mgf1(hash: HashName, seed: Buffer, length: number): Buffer {
-  const blocks: Buffer[] = [];
-  const counter = Buffer.alloc(4);
-  for (let i = 0, produced = 0; produced < length; i++) {
-    counter.writeUInt32BE(i);
-    const block = createHash(hash).update(seed).update(counter).digest();
-    blocks.push(block);
-    produced += block.length;
-  }
-  return Buffer.concat(blocks).subarray(0, length);
-}
-
-/** EMSA-PSS-ENCODE (RFC 8017 §9.1.1), salt length = digest length, left-padded to k bytes. */
-function emsaPssEncode(hash: HashName, mHash: Buffer, emBits: number, k: number): Buffer {
-  const hLen = mHash.length;
-  const sLen = hLen;
-  const emLen = Math.ceil(emBits / 8);
-  if (emLen < hLen + sLen + 2) throw new BadParameter('The key is too small for this PSS algorithm.');
-  const salt = randomBytes(sLen);
-  const h = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
-  const db = Buffer.concat([Buffer.alloc(emLen - sLen - hLen - 2), Buffer.from([0x01]), salt]);
-  const mask = mgf1(hash, h, db.length);
-  for (let i = 0; i < db.length; i++) db[i] = db[i]! ^ mask[i]!;
-  // Clearing the bits above emBits keeps EM below the modulus.
-  db[0] = db[0]! & (0xff >> (8 * emLen - emBits));
-  return Buffer.concat([Buffer.alloc(k - emLen), db, h, Buffer.from([0xbc])]);
-}
-
-/** EMSA-PSS-VERIFY (RFC 8017 §9.1.2) on the k-byte output of the raw public operation. */
-function emsaPssVerify(hash: HashName, mHash: Buffer, decoded: Buffer, emBits: number): boolean {
-  const hLen = mHash.length;
-  const sLen = hLen;
-  const emLen = Math.ceil(emBits / 8);
-  if (decoded.subarray(0, decoded.length - emLen).some((byte) => byte !== 0)) return false;
-  const em = decoded.subarray(decoded.length - emLen);
-  if (emLen < hLen + sLen + 2 || em[emLen - 1] !== 0xbc) return false;
-  const maskedDb = em.subarray(0, emLen - hLen - 1);
-  const h = em.subarray(emLen - hLen - 1, emLen - 1);
-  const topBits = 0xff >> (8 * emLen - emBits);
-  if ((maskedDb[0]! & ~topBits) !== 0) return false;
-  const mask = mgf1(hash, h, maskedDb.length);
-  const db = Buffer.alloc(maskedDb.length);
-  for (let i = 0; i < db.length; i++) db[i] = maskedDb[i]! ^ mask[i]!;
-  db[0] = db[0]! & topBits;
-  const separator = emLen - hLen - sLen - 2;
-  if (db.subarray(0, separator).some((byte) => byte !== 0) || db[separator] !== 0x01) return false;
-  const salt = db.subarray(db.length - sLen);
-  const expected = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
-  return timingSafeEqual(expected, h);
 }

@@ -1,18 +1,27 @@
 /**
- * The local KMS signs DIGEST messages with hand-built padding (RSA) and BigInt arithmetic (ECDSA),
- * because node:crypto only signs messages it hashes itself. These tests hold that code to
+ * The local KMS signs DIGEST messages through the code Key Vault's software keys use
+ * (lib/crypto/rsa-digest.ts for RSA, lib/keys/software.ts's @noble/curves ECDSA, converted to DER),
+ * because node:crypto only signs messages it hashes itself. These tests hold that path to
  * node:crypto's RAW implementation: whatever one signs, the other must verify.
  */
 import { createECDH, createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { blobKeyId, canonicalContext, openBlob, sealBlob } from '../../dev/kms/ciphertext.ts';
-import { CURVES, decodeDerSignature, encodeDerSignature, mod } from '../../dev/kms/ecdsa.ts';
 import { signMessage, verifySignature } from '../../dev/kms/signing.ts';
 import { SIGNING } from '../../dev/kms/specs.ts';
 import type { Curve, SigningAlgorithm } from '../../dev/kms/specs.ts';
+import { derToRaw, rawToDer } from '../../lib/crypto/ecdsa-signature.ts';
+import { azureCurve, curveInfo } from '../../lib/keys/jwk.ts';
 
 const message = Buffer.from('the quick brown fox jumps over the lazy dog');
+
+const KMS_CURVES: [Curve, SigningAlgorithm][] = [
+  ['prime256v1', 'ECDSA_SHA_256'],
+  ['secp384r1', 'ECDSA_SHA_384'],
+  ['secp521r1', 'ECDSA_SHA_512'],
+  ['secp256k1', 'ECDSA_SHA_256'],
+];
 
 function nodeOptions(key: KeyObject, algorithm: SigningAlgorithm) {
   const info = SIGNING[algorithm];
@@ -21,37 +30,94 @@ function nodeOptions(key: KeyObject, algorithm: SigningAlgorithm) {
   return { key };
 }
 
-describe('local KMS curve parameters', () => {
-  it.each(Object.keys(CURVES) as Curve[])('%s matches OpenSSL', (curve) => {
-    const c = CURVES[curve];
+/** The @noble/curves curve that DIGEST signing picks for a KMS (OpenSSL) curve name. */
+function nobleFor(curve: Curve) {
+  const azure = azureCurve(curve);
+  expect(azure).toBeDefined();
+  return { azure: azure!, ...curveInfo(azure!) };
+}
+
+function toBytes(value: bigint, size: number): Buffer {
+  return Buffer.from(value.toString(16).padStart(size * 2, '0'), 'hex');
+}
+
+/** A DER TLV, with the long length form where DER needs it. */
+function tlv(tag: number, content: Buffer): Buffer {
+  const length = content.length < 0x80 ? Buffer.from([content.length]) : Buffer.from([0x81, content.length]);
+  return Buffer.concat([Buffer.from([tag]), length, content]);
+}
+
+/** The content of a minimal DER INTEGER for a non-negative value. */
+function minimal(value: bigint): Buffer {
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const bytes = Buffer.from(hex, 'hex');
+  return bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+}
+
+describe('local KMS curves', () => {
+  it.each(KMS_CURVES)('%s maps to the noble curve OpenSSL means by that name', (curve) => {
+    const { noble, size } = nobleFor(curve);
+    const { n, p } = noble.Point.CURVE();
     const ecdh = createECDH(curve);
-    ecdh.setPrivateKey(Buffer.from([1]));
+    // 1·G pins the generator; (n-1)·G = -G = (Gx, p - Gy) pins both the group order and the field prime.
+    ecdh.setPrivateKey(toBytes(1n, size));
     const g = ecdh.getPublicKey();
-    expect(BigInt(`0x${g.subarray(1, 1 + c.size).toString('hex')}`)).toBe(c.gx);
-    expect(BigInt(`0x${g.subarray(1 + c.size).toString('hex')}`)).toBe(c.gy);
-    // (n-1)·G = -G = (Gx, p - Gy): pins both the group order and the field prime.
-    ecdh.setPrivateKey(Buffer.from((c.n - 1n).toString(16).padStart(c.size * 2, '0'), 'hex'));
+    expect(Buffer.from(noble.getPublicKey(toBytes(1n, size), false))).toEqual(g);
+    ecdh.setPrivateKey(toBytes(n - 1n, size));
     const minusG = ecdh.getPublicKey();
-    expect(BigInt(`0x${minusG.subarray(1, 1 + c.size).toString('hex')}`)).toBe(c.gx);
-    expect(BigInt(`0x${minusG.subarray(1 + c.size).toString('hex')}`)).toBe(c.p - c.gy);
-    expect(mod(c.gy * c.gy, c.p)).toBe(mod(c.gx * c.gx * c.gx + c.a * c.gx + c.b, c.p));
+    expect(Buffer.from(noble.getPublicKey(toBytes(n - 1n, size), false))).toEqual(minusG);
+    expect(minusG.subarray(1, 1 + size)).toEqual(g.subarray(1, 1 + size));
+    expect(BigInt(`0x${minusG.subarray(1 + size).toString('hex')}`)).toBe(p - BigInt(`0x${g.subarray(1 + size).toString('hex')}`));
   });
 });
 
 describe('local KMS DER signatures', () => {
-  it('round-trips and rejects non-canonical encodings', () => {
+  it('round-trip through raw R||S at the curve width, P-521 included', () => {
     const big = (1n << 520n) + 12345n;
-    for (const [r, s] of [
-      [1n, 2n],
-      [0x80n, 0x7fn],
-      [big, big - 1n],
+    for (const [curve, r, s] of [
+      ['P-256', 1n, 2n],
+      ['P-256', 0x80n, 0x7fn],
+      ['P-521', big, big - 1n],
     ] as const) {
-      expect(decodeDerSignature(encodeDerSignature(r, s))).toEqual({ r, s });
+      const size = curveInfo(curve).size;
+      const raw = Buffer.concat([toBytes(r, size), toBytes(s, size)]);
+      const der = rawToDer(raw, curve);
+      expect(der).toEqual(tlv(0x30, Buffer.concat([tlv(0x02, minimal(r)), tlv(0x02, minimal(s))])));
+      expect(derToRaw(der, curve)).toEqual(raw);
     }
-    const good = encodeDerSignature(0x7fn, 5n);
-    expect(decodeDerSignature(Buffer.concat([good, Buffer.from([0])]))).toBeUndefined(); // trailing byte
-    expect(decodeDerSignature(Buffer.from('3007020200010201050000', 'hex'))).toBeUndefined(); // non-minimal
-    expect(decodeDerSignature(Buffer.from('300602018102010500', 'hex'))).toBeUndefined(); // negative r
+  });
+
+  it.each(KMS_CURVES)('%s: Verify takes only the strict DER of a valid signature', (curve, algorithm) => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    const { azure, noble, size } = nobleFor(curve);
+    const digest = createHash(SIGNING[algorithm].hash).update(message).digest();
+    const der = sign(SIGNING[algorithm].hash, message, { key: privateKey, dsaEncoding: 'der' });
+    const raw = derToRaw(der, azure);
+    const [r, s] = [raw.subarray(0, size), raw.subarray(size)];
+    expect(verifySignature(publicKey, algorithm, digest, 'DIGEST', der)).toBe(true);
+
+    // (r, n - s) is as valid as (r, s): OpenSSL emits either, so KMS accepts high S as well as low.
+    const mirrored = rawToDer(Buffer.concat([r, toBytes(noble.Point.CURVE().n - BigInt(`0x${s.toString('hex')}`), size)]), azure);
+    expect(verify(SIGNING[algorithm].hash, message, { key: publicKey, dsaEncoding: 'der' }, mirrored)).toBe(true);
+    expect(verifySignature(publicKey, algorithm, digest, 'DIGEST', mirrored)).toBe(true);
+
+    // The same (r, s) in encodings KMS would neither produce nor accept.
+    const rContent = minimal(BigInt(`0x${r.toString('hex')}`));
+    const rInteger = tlv(0x02, rContent);
+    const sInteger = tlv(0x02, minimal(BigInt(`0x${s.toString('hex')}`)));
+    const body = Buffer.concat([rInteger, sInteger]);
+    expect(tlv(0x30, body)).toEqual(der);
+    for (const bad of [
+      Buffer.concat([der, Buffer.from([0])]), // trailing byte
+      tlv(0x30, Buffer.concat([tlv(0x02, Buffer.concat([Buffer.from([0]), rContent])), sInteger])), // non-minimal r
+      Buffer.concat([Buffer.from([0x30, 0x82, 0, body.length]), body]), // length in more bytes than needed
+      tlv(0x30, body.subarray(0, body.length - 1)), // truncated s
+      tlv(0x30, Buffer.concat([sInteger, rInteger])), // halves swapped
+      raw, // JOSE R||S, not DER
+    ]) {
+      expect(verifySignature(publicKey, algorithm, digest, 'DIGEST', bad)).toBe(false);
+    }
   });
 });
 
@@ -65,15 +131,9 @@ describe('local KMS DIGEST signing agrees with node:crypto', () => {
     'RSASSA_PKCS1_V1_5_SHA_384',
     'RSASSA_PKCS1_V1_5_SHA_512',
   ];
-  const ecCases: [Curve, SigningAlgorithm][] = [
-    ['prime256v1', 'ECDSA_SHA_256'],
-    ['secp384r1', 'ECDSA_SHA_384'],
-    ['secp521r1', 'ECDSA_SHA_512'],
-    ['secp256k1', 'ECDSA_SHA_256'],
-  ];
   const cases: [string, KeyObject, KeyObject, SigningAlgorithm][] = [
     ...rsaAlgorithms.map((algorithm): [string, KeyObject, KeyObject, SigningAlgorithm] => ['RSA 2048', rsa.privateKey, rsa.publicKey, algorithm]),
-    ...ecCases.map(([curve, algorithm]): [string, KeyObject, KeyObject, SigningAlgorithm] => {
+    ...KMS_CURVES.map(([curve, algorithm]): [string, KeyObject, KeyObject, SigningAlgorithm] => {
       const pair = generateKeyPairSync('ec', { namedCurve: curve });
       return [curve, pair.privateKey, pair.publicKey, algorithm];
     }),
