@@ -3,9 +3,11 @@ import type { OperationName } from '../lib/http/routes.ts';
 /**
  * The AWS permissions of each operation's Lambda function, in one place. The IAM policies in the
  * template are generated from this map (infra/serverless-config.ts), a test checks every route has
- * an entry, and another runs the operations against the local stack and checks every DynamoDB and
- * KMS call they make is covered here: the local stack has no IAM, so a missing grant would otherwise
- * first show as AccessDenied in AWS.
+ * an entry, and another (test/deploy/iam-coverage.test.ts) runs the operations against the local
+ * stack and checks every DynamoDB and KMS call they make is covered here, and that nothing is granted
+ * that none of them calls: the local stack has no IAM, so a missing grant would otherwise first show
+ * as AccessDenied in AWS. A grant only a path that test cannot drive needs says so where it is given
+ * (and is listed in the test's UNREACHED).
  *
  * What every operation does is in `baseline`, not repeated per operation: the request pipeline reads
  * the vault record (GetItem on the objects table) and writes the audit record (PutItem on the audit
@@ -80,7 +82,9 @@ export const permissions = {
   },
   DeleteSecret: { objects: ['GetItem', 'DeleteItem', 'PutItem'], vaultKey: ['Decrypt'], backupKey: none },
   BackupSecret: { objects: ['GetItem', 'Query'], vaultKey: ['Decrypt'], backupKey: ['GenerateDataKey'] },
-  // Restore removes the versions it wrote when the name turns out to be taken (BatchWriteItem).
+  // Restore removes the versions it wrote when the name turns out to be taken (BatchWriteItem): taken
+  // between its check and its head write, by a concurrent writer or an interrupted purge, which the
+  // coverage test cannot drive (a name taken before the check is refused without writing anything).
   RestoreSecret: {
     objects: ['GetItem', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'],
     vaultKey: ['GenerateDataKey'],
@@ -94,8 +98,11 @@ export const permissions = {
 
   // Keys, following lib/keys/keys.ts. A new version is sealed metadata (and, for software keys, the
   // sealed private key) added like a secret version; an HSM version is a KMS key of its own, created
-  // with tags, whose public key is read once. Deleting, recovering, purging and restoring an HSM key
-  // disable, enable, schedule or cancel the deletion of the KMS keys of all its versions.
+  // with tags, whose public key is read once (an imported one's public key comes with the request).
+  // Deleting, recovering, purging and restoring an HSM key disable, enable, schedule or cancel the
+  // deletion of the KMS keys of all its versions. Delete, recover and purge find those by querying the
+  // versions (so they query for software keys too); restore reads them from the backup. Rotation
+  // always generates in KMS, also for a key whose first version was imported.
   CreateKey: {
     objects: ['GetItem', 'PutItem', 'ConditionCheckItem'],
     vaultKey: ['GenerateDataKey'],
@@ -116,6 +123,8 @@ export const permissions = {
   UpdateKey: { objects: ['GetItem', 'UpdateItem', 'PutItem', 'ConditionCheckItem'], vaultKey: ['Decrypt', 'GenerateDataKey'], backupKey: none },
   DeleteKey: { objects: ['GetItem', 'DeleteItem', 'PutItem', 'Query'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['DisableKey'] },
   BackupKey: { objects: ['GetItem', 'Query'], vaultKey: ['Decrypt'], backupKey: ['GenerateDataKey'] },
+  // BatchWriteItem as for RestoreSecret: only when the name is taken after the check, which the
+  // coverage test cannot drive. The KMS keys are brought back before the name is checked.
   RestoreKey: {
     objects: ['GetItem', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'],
     vaultKey: ['GenerateDataKey'],
