@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     pool: 'forks',
+    // Same guard as the root config: no unit test may reach a host other than loopback.
+    setupFiles: ['test/support/loopback-guard.ts'],
     testTimeout: 60_000,
   },
 });
