@@ -15,7 +15,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type LocalStackInfo, startStack } from '../dev/stack.ts';
+import { functionEnvironment, type LocalStackInfo, startStack } from '../dev/stack.ts';
 import { handler as createKeyHandler } from '../functions/keys/create.ts';
 import { handler as signHandler } from '../functions/keys/sign.ts';
 import { handler as getSecret } from '../functions/secrets/get.ts';
@@ -446,32 +446,9 @@ function profileOf(result: CaseResult, capacity: CapacityPerRequest, memoryMb: n
 // ---------------------------------------------------------------------------------------------
 // the handlers in this process
 
-/** The environment a deployed function gets, pointed at the local stack (as test/integration/failure-modes.test.ts does). */
+/** The environment a deployed function gets, pointed at the local stack. */
 function configureHandlers(info: LocalStackInfo): void {
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: info.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_KMS: info.endpoints.kms,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    COFFER_OBJECTS_TABLE: info.tables.objects,
-    COFFER_AUDIT_TABLE: info.tables.audit,
-    COFFER_VAULT_DOMAIN: info.vaultDomain,
-    COFFER_HOST_ALIASES: JSON.stringify({ localhost: info.vaultName }),
-    COFFER_TRUSTED_ISSUERS: JSON.stringify([
-      {
-        tenantId: info.tenantId,
-        issuer: info.issuer,
-        jwksUri: info.jwksUri,
-        audiences: [info.audience],
-        authority: `${info.authorityHost}/${info.tenantId}`,
-      },
-    ]),
-    COFFER_BACKUP_KEY_ID: 'alias/coffer-backup',
-    COFFER_REGION: 'us-east-1',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
+  Object.assign(process.env, functionEnvironment(info));
   resetConfig();
   resetServices();
 }

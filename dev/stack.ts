@@ -57,6 +57,37 @@ export interface LocalStackInfo {
   identityLog: string;
 }
 
+/**
+ * The environment a deployed function gets, pointed at a running local stack: for tests and bench/
+ * that run the production handlers in their own process. Logs are silenced; set what differs after.
+ */
+export function functionEnvironment(info: LocalStackInfo): Record<string, string> {
+  return {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: info.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_KMS: info.endpoints.kms,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    COFFER_OBJECTS_TABLE: info.tables.objects,
+    COFFER_AUDIT_TABLE: info.tables.audit,
+    COFFER_VAULT_DOMAIN: info.vaultDomain,
+    COFFER_HOST_ALIASES: JSON.stringify({ localhost: info.vaultName }),
+    COFFER_TRUSTED_ISSUERS: JSON.stringify([
+      {
+        tenantId: info.tenantId,
+        issuer: info.issuer,
+        jwksUri: info.jwksUri,
+        audiences: [info.audience],
+        authority: `${info.authorityHost}/${info.tenantId}`,
+      },
+    ]),
+    COFFER_BACKUP_KEY_ID: BACKUP_KEY_ALIAS,
+    COFFER_REGION: 'local',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+}
+
 export interface RunningStack {
   info: LocalStackInfo;
   stop(): Promise<void>;

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../dev/stack.ts';
+import { freePort, functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/config.ts';
 import { resetServices } from '../../lib/runtime.ts';
 import { adminToken, localStack, raw, uniqueName } from '../support/local.ts';
@@ -32,29 +32,21 @@ afterAll(async () => {
 
 async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
   const info = localStack();
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: info.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_KMS: info.endpoints.kms,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    COFFER_OBJECTS_TABLE: info.tables.objects,
-    COFFER_AUDIT_TABLE: overrides.auditTable ?? info.tables.audit,
-    COFFER_VAULT_DOMAIN: info.vaultDomain,
-    COFFER_HOST_ALIASES: JSON.stringify({ localhost: info.vaultName }),
-    COFFER_TRUSTED_ISSUERS: JSON.stringify([
-      {
-        tenantId: info.tenantId,
-        issuer: info.issuer,
-        jwksUri: overrides.jwksUri ?? info.jwksUri,
-        audiences: [info.audience],
-        authority: `${info.authorityHost}/${info.tenantId}`,
-      },
-    ]),
-    COFFER_BACKUP_KEY_ID: 'alias/coffer-backup',
-    COFFER_REGION: 'test',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  Object.assign(process.env, functionEnvironment(info), {
+    ...(overrides.auditTable ? { COFFER_AUDIT_TABLE: overrides.auditTable } : {}),
+    ...(overrides.jwksUri
+      ? {
+          COFFER_TRUSTED_ISSUERS: JSON.stringify([
+            {
+              tenantId: info.tenantId,
+              issuer: info.issuer,
+              jwksUri: overrides.jwksUri,
+              audiences: [info.audience],
+              authority: `${info.authorityHost}/${info.tenantId}`,
+            },
+          ]),
+        }
+      : {}),
   });
   resetConfig();
   resetServices();
