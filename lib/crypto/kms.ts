@@ -15,14 +15,15 @@ import {
   ScheduleKeyDeletionCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
-import { ServiceUnavailable } from '../http/errors.ts';
+import { Forbidden, ServiceUnavailable } from '../http/errors.ts';
+import { HsmKeyMissing, type HsmKeys } from '../keys/hsm.ts';
 import type { DataKeyProvider } from './envelope.ts';
 
 /**
  * The KMS adapter: the only module that talks to AWS KMS. Locally the same client reaches the
  * KMS-compatible endpoint through AWS_ENDPOINT_URL_KMS; nothing here knows the difference.
  */
-export class KmsKeyProtection implements DataKeyProvider {
+export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   constructor(private readonly client: KMSClient) {}
 
   async generateDataKey(keyId: string, context: Record<string, string>) {
@@ -94,6 +95,17 @@ export class KmsKeyProtection implements DataKeyProvider {
     );
     const arn = created.KeyMetadata?.Arn;
     if (!arn) throw new ServiceUnavailable('The key management service did not create the key.');
+    try {
+      await this.importMaterial(arn, pkcs8);
+    } catch (error) {
+      // A key without material is useless and would stay pending import for ever: let KMS remove it.
+      await this.scheduleKeyDeletion(arn).catch(() => undefined);
+      throw error;
+    }
+    return arn;
+  }
+
+  private async importMaterial(arn: string, pkcs8: Uint8Array): Promise<void> {
     const parameters = await this.call(() =>
       this.client.send(new GetParametersForImportCommand({ KeyId: arn, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_4096' })),
     );
@@ -113,7 +125,6 @@ export class KmsKeyProtection implements DataKeyProvider {
         }),
       ),
     );
-    return arn;
   }
 
   async publicKey(arn: string): Promise<Uint8Array> {
@@ -124,7 +135,7 @@ export class KmsKeyProtection implements DataKeyProvider {
 
   /** Signs a digest the caller computed; KMS answers ECDSA signatures in DER. */
   async signDigest(arn: string, algorithm: HsmSigningAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
-    const result = await this.call(() =>
+    const result = await this.usingHsmKey(() =>
       this.client.send(new SignCommand({ KeyId: arn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm })),
     );
     if (!result.Signature) throw new ServiceUnavailable('The key management service returned no signature.');
@@ -134,39 +145,56 @@ export class KmsKeyProtection implements DataKeyProvider {
   /** Private-key decryption inside KMS; undefined when the ciphertext does not decrypt. */
   async decryptAsymmetric(arn: string, algorithm: HsmEncryptionAlgorithm, ciphertext: Uint8Array): Promise<Uint8Array | undefined> {
     try {
-      const result = await this.call(() => this.client.send(new DecryptCommand({ KeyId: arn, CiphertextBlob: ciphertext, EncryptionAlgorithm: algorithm })));
+      const result = await this.usingHsmKey(() =>
+        this.client.send(new DecryptCommand({ KeyId: arn, CiphertextBlob: ciphertext, EncryptionAlgorithm: algorithm })),
+      );
       return result.Plaintext;
     } catch (error) {
-      if (error instanceof KMSServiceException && error.name === 'InvalidCiphertextException') return undefined;
+      if (isKmsError(error, 'InvalidCiphertextException')) return undefined;
       throw error;
     }
   }
 
   async enableKey(arn: string): Promise<void> {
-    await this.call(() => this.client.send(new EnableKeyCommand({ KeyId: arn })));
-  }
-
-  async disableKey(arn: string): Promise<void> {
-    await this.call(() => this.client.send(new DisableKeyCommand({ KeyId: arn })));
-  }
-
-  /** Purge: KMS deletes key material only after a waiting period (the shortest is 7 days). */
-  async scheduleKeyDeletion(arn: string): Promise<void> {
     try {
-      await this.call(() => this.client.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+      await this.call(() => this.client.send(new EnableKeyCommand({ KeyId: arn })));
     } catch (error) {
-      // Already pending deletion or gone: the purge has nothing left to do for this version.
-      if (error instanceof KMSServiceException && ['KMSInvalidStateException', 'NotFoundException'].includes(error.name)) return;
+      // Gone, pending deletion or pending import: there is no usable material to enable.
+      if (isKmsError(error, 'NotFoundException', 'KMSInvalidStateException')) throw new HsmKeyMissing(arn);
       throw error;
     }
   }
 
-  /** Restore of a purged HSM key within the deletion window brings its material back. */
-  async cancelKeyDeletion(arn: string): Promise<void> {
+  async disableKey(arn: string): Promise<void> {
+    try {
+      await this.call(() => this.client.send(new DisableKeyCommand({ KeyId: arn })));
+    } catch (error) {
+      // Gone, pending deletion or pending import: the key is unusable already, which is all disabling is for.
+      if (isKmsError(error, 'NotFoundException', 'KMSInvalidStateException')) return;
+      throw error;
+    }
+  }
+
+  /** Purge: KMS deletes key material only after a waiting period (the shortest is 7 days). */
+  async scheduleKeyDeletion(arn: string): Promise<boolean> {
+    try {
+      await this.call(() => this.client.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+      return true;
+    } catch (error) {
+      // Already pending deletion or gone: nothing left to do for this version.
+      if (isKmsError(error, 'KMSInvalidStateException', 'NotFoundException')) return false;
+      throw error;
+    }
+  }
+
+  /** Restore of a purged HSM key within the deletion window brings its material back (disabled). */
+  async cancelKeyDeletion(arn: string): Promise<boolean> {
     try {
       await this.call(() => this.client.send(new CancelKeyDeletionCommand({ KeyId: arn })));
+      return true;
     } catch (error) {
-      if (error instanceof KMSServiceException && error.name === 'KMSInvalidStateException') return;
+      if (isKmsError(error, 'KMSInvalidStateException')) return false;
+      if (isKmsError(error, 'NotFoundException')) throw new HsmKeyMissing(arn);
       throw error;
     }
   }
@@ -175,6 +203,22 @@ export class KmsKeyProtection implements DataKeyProvider {
     const result = await this.call(() => this.client.send(new GenerateRandomCommand({ NumberOfBytes: count })));
     if (!result.Plaintext) throw new ServiceUnavailable('The key management service returned no random bytes.');
     return result.Plaintext;
+  }
+
+  /**
+   * Sign and decrypt with a key version's KMS key. Coffer disables a version's KMS key only while the
+   * key is deleted, so a disabled or deleted KMS key here means someone changed it outside Coffer:
+   * the key cannot be used, which is what the caller hears, not an internal error.
+   */
+  private async usingHsmKey<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await this.call(send);
+    } catch (error) {
+      if (isKmsError(error, 'DisabledException', 'KMSInvalidStateException', 'NotFoundException')) {
+        throw new Forbidden('The HSM key material of this key version is disabled or deleted in the key management service.', 'KeyDisabled');
+      }
+      throw error;
+    }
   }
 
   /**
@@ -193,6 +237,10 @@ export class KmsKeyProtection implements DataKeyProvider {
       throw new ServiceUnavailable('The key management service is unreachable.');
     }
   }
+}
+
+function isKmsError(error: unknown, ...names: string[]): boolean {
+  return error instanceof KMSServiceException && names.includes(error.name);
 }
 
 /** KMS key specs for HSM-backed Key Vault keys. */

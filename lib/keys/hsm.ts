@@ -13,11 +13,21 @@ export interface HsmKeys {
   publicKey(arn: string): Promise<Uint8Array>;
   signDigest(arn: string, algorithm: HsmSigningAlgorithm, digest: Uint8Array): Promise<Uint8Array>;
   decryptAsymmetric(arn: string, algorithm: HsmEncryptionAlgorithm, ciphertext: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Throws HsmKeyMissing when the KMS key is gone, pending deletion or has no material. */
   enableKey(arn: string): Promise<void>;
   disableKey(arn: string): Promise<void>;
-  scheduleKeyDeletion(arn: string): Promise<void>;
-  cancelKeyDeletion(arn: string): Promise<void>;
+  /** True if this call scheduled the deletion; false if the key was already pending deletion or gone. */
+  scheduleKeyDeletion(arn: string): Promise<boolean>;
+  /** True if the key was pending deletion and no longer is; false if it was not pending. Throws HsmKeyMissing when gone. */
+  cancelKeyDeletion(arn: string): Promise<boolean>;
   randomBytes(count: number): Promise<Uint8Array>;
+}
+
+/** The KMS key a key version names no longer exists or can no longer be brought back. */
+export class HsmKeyMissing extends Error {
+  constructor(readonly arn: string) {
+    super(`KMS key ${arn} no longer exists or has no key material`);
+  }
 }
 
 const SIGNING_OPS = ['sign', 'verify'];

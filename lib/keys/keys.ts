@@ -34,7 +34,7 @@ import {
   RSA_KEY_SIZES,
 } from './algorithms.ts';
 import { derToRaw } from '../crypto/ecdsa-signature.ts';
-import { hsmEncryptionAlgorithm, hsmKeySpec, type HsmKeys, hsmSigningAlgorithm, hsmUsage, opsAllowedByUsage } from './hsm.ts';
+import { hsmEncryptionAlgorithm, HsmKeyMissing, hsmKeySpec, type HsmKeys, hsmSigningAlgorithm, hsmUsage, opsAllowedByUsage } from './hsm.ts';
 import { type GeneratedKey, generateSoftwareKey, importJwk, type PublicJwk, publicJwkFromSpki } from './jwk.ts';
 import { decrypt, encrypt, maxPlaintextBytes, signDigest, verifyDigest } from './software.ts';
 import { type RotationPolicy, type RotationPolicyInput, defaultRotationPolicy, expiryFromPolicy, validateRotationPolicy } from './rotation.ts';
@@ -129,9 +129,29 @@ export interface KeyOperationResult {
 
 interface BackupContent {
   collection: 'keys';
+  /** The vault the backup was taken from: HSM versions can only return there (their KMS keys stay). */
+  vault: string;
   name: string;
   latest: string;
   versions: { version: string; attributes: ObjectAttributes; plain: KeyPlain; privateKey?: string; meta: KeyMeta }[];
+}
+
+/** Where the keys service reports what an operator must look at (a KMS change it could not undo). */
+export type Warn = (message: string, details: Record<string, unknown>) => void;
+
+/**
+ * One change to the KMS keys of a key's HSM versions, made before the store change it belongs with.
+ * KMS goes first so that a failure leaves the key as it was and a retry finds it unchanged; if the
+ * store change then fails, the KMS change is undone for the KMS keys the stored state does not need.
+ */
+interface HsmChange<T> {
+  what: string;
+  arns: string[];
+  apply: (arn: string) => Promise<unknown>;
+  write: () => Promise<T>;
+  /** After a failed write: which of the changed KMS keys to undo, judged from the store as it is now. */
+  toUndo: (changed: string[]) => Promise<string[]>;
+  undo: (arn: string) => Promise<unknown>;
 }
 
 /** Operations that still work outside a key's nbf/exp window (reference §3). */
@@ -151,6 +171,7 @@ export class KeyService {
     private readonly sealer: ObjectSealer,
     private readonly backups: BackupProtector,
     private readonly hsm: HsmKeys,
+    private readonly warn: Warn,
     /** Tags every KMS key this service creates carries (the deployment's, see lib/config.ts). */
     private readonly kmsKeyTags: Record<string, string> = {},
     private readonly clock: () => number = nowSeconds,
@@ -171,17 +192,22 @@ export class KeyService {
     const curve = kind === 'EC' ? assertCurve(input.crv ?? 'P-256') : undefined;
     const keySize = kind === 'RSA' ? assertKeySize(input.key_size ?? 2048) : undefined;
     const version = newVersionId();
-    const plain = hsm
-      ? await this.createHsmVersion(at, name, version, kind, keySize, curve, keyOps, input.public_exponent ?? undefined)
-      : undefined;
-    const generated = hsm
-      ? undefined
-      : await generateSoftwareKey(kind === 'RSA' ? { kind, keySize, publicExponent: input.public_exponent ?? undefined } : { kind, curve });
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const meta = metaOf(input.tags);
+    if (hsm) {
+      // A KMS key costs money and lives on: refuse a name held by a deleted key before making one.
+      await this.objects.assertNotDeleted(at, name);
+      const plain = await this.createHsmVersion(at, name, version, kind, keySize, curve, keyOps, input.public_exponent ?? undefined);
+      return this.storeHsmVersion(at, name, version, { plain, attributes, meta });
+    }
+    const generated = await generateSoftwareKey(
+      kind === 'RSA' ? { kind, keySize, publicExponent: input.public_exponent ?? undefined } : { kind, curve },
+    );
     return this.storeNewVersion(at, name, version, {
-      plain: plain ?? softwarePlain(kind, generated!, keyOps ?? defaultKeyOps(kind), input.public_exponent ?? undefined),
-      privatePkcs8: generated?.privatePkcs8,
-      attributes: createAttributes(input.attributes ?? undefined, this.clock()),
-      meta: metaOf(input.tags),
+      plain: softwarePlain(kind, generated, keyOps ?? defaultKeyOps(kind), input.public_exponent ?? undefined),
+      privatePkcs8: generated.privatePkcs8,
+      attributes,
+      meta,
     });
   }
 
@@ -195,21 +221,36 @@ export class KeyService {
     if (hsm) this.assertPremium(at, `${imported.kind}-HSM`);
     const requestedOps = Array.isArray(input.key.key_ops) ? assertKeyOps(input.key.key_ops as string[], imported.kind) : undefined;
     const version = newVersionId();
-    let plain: KeyPlain;
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const meta = metaOf(input.tags);
     if (hsm) {
       const { usage, keyOps } = hsmUsage(imported.kind, requestedOps);
       const spec = hsmKeySpec(imported.kind, imported.keySize, imported.curve);
-      const arn = await this.hsm.importHsmKey(spec, usage, imported.privatePkcs8, { ...this.kmsKeyTags, ...kmsTags(at, name, version) });
-      imported.privatePkcs8.fill(0);
-      plain = { ...publicPlain(imported.publicJwk), kty: imported.kind === 'RSA' ? 'RSA-HSM' : 'EC-HSM', keyOps, hsmArn: arn, hsmUsage: usage, ...sizeOf(imported) };
-    } else {
-      plain = softwarePlain(imported.kind, imported, requestedOps ?? defaultKeyOps(imported.kind), undefined);
+      await this.objects.assertNotDeleted(at, name).catch((error: unknown) => {
+        imported.privatePkcs8.fill(0);
+        throw error;
+      });
+      let arn: string;
+      try {
+        arn = await this.hsm.importHsmKey(spec, usage, imported.privatePkcs8, { ...this.kmsKeyTags, ...kmsTags(at, name, version) });
+      } finally {
+        imported.privatePkcs8.fill(0);
+      }
+      const plain: KeyPlain = {
+        ...publicPlain(imported.publicJwk),
+        kty: imported.kind === 'RSA' ? 'RSA-HSM' : 'EC-HSM',
+        keyOps,
+        hsmArn: arn,
+        hsmUsage: usage,
+        ...sizeOf(imported),
+      };
+      return this.storeHsmVersion(at, name, version, { plain, attributes, meta });
     }
     return this.storeNewVersion(at, name, version, {
-      plain,
-      privatePkcs8: hsm ? undefined : imported.privatePkcs8,
-      attributes: createAttributes(input.attributes ?? undefined, this.clock()),
-      meta: metaOf(input.tags),
+      plain: softwarePlain(imported.kind, imported, requestedOps ?? defaultKeyOps(imported.kind), undefined),
+      privatePkcs8: imported.privatePkcs8,
+      attributes,
+      meta,
     });
   }
 
@@ -257,9 +298,16 @@ export class KeyService {
   }
 
   async delete(at: VaultAddress, name: string): Promise<KeyBundle & DeletedFields> {
-    const deleted = await this.objects.softDelete(at, name);
+    await this.objects.head(at, name);
     // A deleted HSM key must not be usable even through KMS directly.
-    await this.forEachHsmVersion(at, name, (arn) => this.hsm.disableKey(arn));
+    const deleted = await this.changeHsmThenStore({
+      what: 're-enable the KMS key of a key whose deletion failed',
+      arns: await this.hsmArns(at, name),
+      apply: (arn) => this.hsm.disableKey(arn),
+      write: () => this.objects.softDelete(at, name),
+      toUndo: async (changed) => ((await this.store.getHead(at.vault.name, COLLECTION, name)) ? changed : []),
+      undo: (arn) => this.hsm.enableKey(arn),
+    });
     return this.deletedBundle(at, deleted);
   }
 
@@ -276,22 +324,36 @@ export class KeyService {
   }
 
   async recover(at: VaultAddress, name: string): Promise<KeyBundle> {
-    const version = await this.objects.recover(at, name, () => this.forEachHsmVersion(at, name, (arn) => this.hsm.enableKey(arn)));
+    await this.objects.deleted(at, name);
+    const version = await this.changeHsmThenStore({
+      what: 'disable again the KMS key of a key whose recovery failed',
+      arns: await this.hsmArns(at, name),
+      apply: (arn) => this.hsm.enableKey(arn),
+      write: () => this.objects.recover(at, name),
+      toUndo: async (changed) => ((await this.store.getHead(at.vault.name, COLLECTION, name)) ? [] : changed),
+      undo: (arn) => this.hsm.disableKey(arn),
+    });
     return this.bundle(at, version, await this.openMeta(at, version));
   }
 
   async purge(at: VaultAddress, name: string): Promise<void> {
-    const arns: string[] = [];
-    await this.forEachHsmVersion(at, name, async (arn) => void arns.push(arn));
-    await this.objects.purge(at, name);
+    await this.objects.assertPurgeable(at, name);
     // KMS deletes material only after its shortest waiting period (7 days); the key is already disabled.
-    for (const arn of arns) await this.hsm.scheduleKeyDeletion(arn);
+    await this.changeHsmThenStore({
+      what: 'cancel the deletion of the KMS key of a key whose purge failed',
+      arns: await this.hsmArns(at, name),
+      apply: (arn) => this.hsm.scheduleKeyDeletion(arn),
+      write: () => this.objects.purge(at, name),
+      toUndo: async (changed) => ((await this.store.getDeleted(at.vault.name, COLLECTION, name)) ? changed : []),
+      undo: (arn) => this.hsm.cancelKeyDeletion(arn),
+    });
   }
 
   async backup(at: VaultAddress, name: string): Promise<{ value: string }> {
     const { head, versions } = await this.objects.allVersions(at, name);
     const content: BackupContent = {
       collection: COLLECTION,
+      vault: at.vault.name,
       name: head.name,
       latest: head.latest,
       versions: await Promise.all(
@@ -323,15 +385,30 @@ export class KeyService {
         };
       }),
     );
-    // HSM material cannot leave KMS, so an HSM backup names its KMS keys: bring them back first.
-    for (const v of content.versions) {
-      if (!v.plain.hsmArn) continue;
-      await this.hsm.cancelKeyDeletion(v.plain.hsmArn);
-      await this.hsm.enableKey(v.plain.hsmArn).catch(() => {
-        throw new BadParameter('The HSM key material this backup refers to no longer exists.');
-      });
+    // HSM material cannot leave KMS, so an HSM backup names its KMS keys, which belong to the vault
+    // the backup came from: restoring them elsewhere would give two vaults one key.
+    const arns = content.versions.flatMap((v) => (v.plain.hsmArn ? [v.plain.hsmArn] : []));
+    if (arns.length > 0 && content.vault !== at.vault.name) {
+      throw new BadParameter(
+        'A backup of an HSM-backed key can be restored only into the vault it was taken from: its key material never leaves that vault\'s HSM.',
+      );
     }
-    const latest = await this.objects.restore(at, versions, content.latest);
+    await this.objects.assertNameFree(at, content.name);
+    // The KMS keys were scheduled for deletion by the purge: bring them back before the key reappears.
+    const latest = await this.changeHsmThenStore({
+      what: 'schedule again the deletion of the KMS key of a key whose restore failed',
+      arns,
+      apply: async (arn) => {
+        await this.hsm.cancelKeyDeletion(arn);
+        await this.hsm.enableKey(arn);
+      },
+      write: () => this.objects.restore(at, versions, content.latest),
+      toUndo: (changed) => this.hsmArnsNotInUse(at, content.name, changed),
+      undo: (arn) => this.hsm.scheduleKeyDeletion(arn),
+    }).catch((error: unknown) => {
+      if (error instanceof HsmKeyMissing) throw new BadParameter('The HSM key material this backup refers to no longer exists.');
+      throw error;
+    });
     const latestMeta = content.versions.find((v) => v.version === content.latest)!.meta;
     return this.bundle(at, latest, latestMeta);
   }
@@ -348,7 +425,7 @@ export class KeyService {
     const version = newVersionId();
     if (plain.hsmArn) {
       const next = await this.createHsmVersion(at, current.name, version, kind, plain.keySize, plain.crv, plain.keyOps, plain.publicExponent);
-      return this.storeNewVersion(at, current.name, version, { plain: next, attributes, meta });
+      return this.storeHsmVersion(at, current.name, version, { plain: next, attributes, meta });
     }
     const generated = await generateSoftwareKey(
       kind === 'RSA' ? { kind, keySize: plain.keySize, publicExponent: plain.publicExponent } : { kind, curve: plain.crv },
@@ -482,7 +559,13 @@ export class KeyService {
     }
     const { usage, keyOps } = hsmUsage(kind, requestedOps);
     const arn = await this.hsm.createHsmKey(hsmKeySpec(kind, keySize, curve), usage, { ...this.kmsKeyTags, ...kmsTags(at, name, version) });
-    const jwk = publicJwkFromSpki(await this.hsm.publicKey(arn));
+    const jwk = await this.hsm
+      .publicKey(arn)
+      .then(publicJwkFromSpki)
+      .catch(async (error: unknown) => {
+        await this.undoHsm('schedule the deletion of a KMS key whose public key could not be read', [arn], (a) => this.hsm.scheduleKeyDeletion(a));
+        throw error;
+      });
     return {
       ...publicPlain(jwk),
       kty: kind === 'RSA' ? 'RSA-HSM' : 'EC-HSM',
@@ -524,10 +607,65 @@ export class KeyService {
     return opened;
   }
 
-  private async forEachHsmVersion(at: VaultAddress, name: string, run: (arn: string) => Promise<void>): Promise<void> {
-    for (const v of await this.objects.versionsOf(at, name)) {
+  /** The KMS keys of every version of a live or deleted key. */
+  private async hsmArns(at: VaultAddress, name: string): Promise<string[]> {
+    return (await this.objects.versionsOf(at, name)).flatMap((v) => {
       const arn = (v.plain as unknown as KeyPlain).hsmArn;
-      if (arn) await run(arn);
+      return arn ? [arn] : [];
+    });
+  }
+
+  private async hsmArnsNotInUse(at: VaultAddress, name: string, arns: string[]): Promise<string[]> {
+    const inUse = new Set(await this.hsmArns(at, name));
+    return arns.filter((arn) => !inUse.has(arn));
+  }
+
+  /** Stores a version whose KMS key was just made; if the store refuses it, the KMS key goes too. */
+  private async storeHsmVersion(
+    at: VaultAddress,
+    name: string,
+    version: string,
+    parts: { plain: KeyPlain; attributes: ObjectAttributes; meta: KeyMeta },
+  ): Promise<KeyBundle> {
+    const arn = parts.plain.hsmArn!;
+    return this.changeHsmThenStore({
+      what: 'schedule the deletion of the KMS key of a key version that was not stored',
+      arns: [arn],
+      apply: async () => undefined,
+      write: () => this.storeNewVersion(at, name, version, parts),
+      toUndo: (changed) => this.hsmArnsNotInUse(at, name, changed),
+      undo: (a) => this.hsm.scheduleKeyDeletion(a),
+    });
+  }
+
+  private async changeHsmThenStore<T>(change: HsmChange<T>): Promise<T> {
+    const changed: string[] = [];
+    try {
+      for (const arn of change.arns) {
+        await change.apply(arn);
+        changed.push(arn);
+      }
+      return await change.write();
+    } catch (error) {
+      if (changed.length > 0) {
+        // Judge from the store as it is now: a concurrent request may have made the KMS change right.
+        const toUndo = await change.toUndo(changed).catch((checkError: unknown) => {
+          this.warn(`could not ${change.what}: the store could not be read, so the KMS keys were left as they are`, {
+            kmsKeys: changed,
+            error: describeError(checkError),
+          });
+          return [];
+        });
+        await this.undoHsm(change.what, toUndo, change.undo);
+      }
+      throw error;
+    }
+  }
+
+  /** Best effort: a failed undo is reported for the operator; the caller gets the original error. */
+  private async undoHsm(what: string, arns: string[], undo: (arn: string) => Promise<unknown>): Promise<void> {
+    for (const arn of [...arns].reverse()) {
+      await undo(arn).catch((error: unknown) => this.warn(`could not ${what}`, { kmsKey: arn, error: describeError(error) }));
     }
   }
 
@@ -613,6 +751,10 @@ function placeOf(version: Pick<StoredVersion, 'name' | 'version'>) {
 
 function metaOf(tags: Record<string, string> | null | undefined): KeyMeta {
   return tags != null ? { tags } : {};
+}
+
+function describeError(error: unknown): { name?: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
 }
 
 function kmsTags(at: VaultAddress, name: string, version: string): Record<string, string> {

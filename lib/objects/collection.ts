@@ -6,6 +6,7 @@ import {
   type DeletedHead,
   type MetadataUpdate,
   NameInUse,
+  NameIsDeleted,
   type ObjectStore,
   type Page,
   type StoredHead,
@@ -111,18 +112,22 @@ export class VersionedObjects {
     return this.store.listDeleted(at.vault.name, this.collection, limit, cursor);
   }
 
-  /** Recovers a deleted object; `afterRecover` runs before its latest version is read back. */
-  async recover(at: VaultAddress, name: string, afterRecover?: () => Promise<void>): Promise<StoredVersion> {
+  async recover(at: VaultAddress, name: string): Promise<StoredVersion> {
     this.assertName(name);
     const head = await this.store.recover(at.vault.name, this.collection, name);
     if (!head) throw deletedObjectNotFound(this.kind, name);
-    await afterRecover?.();
     const version = await this.store.getVersion(at.vault.name, this.collection, name, head.latest);
     if (!version) throw deletedObjectNotFound(this.kind, name);
     return { ...version, name: head.name };
   }
 
   async purge(at: VaultAddress, name: string): Promise<void> {
+    await this.assertPurgeable(at, name);
+    if (!(await this.store.purge(at.vault.name, this.collection, name))) throw deletedObjectNotFound(this.kind, name);
+  }
+
+  /** Refuses a purge before anything changes: the object must be deleted and the vault allow purging. */
+  async assertPurgeable(at: VaultAddress, name: string): Promise<void> {
     await this.deleted(at, name);
     if (at.vault.purgeProtection) {
       throw new Forbidden(
@@ -130,7 +135,21 @@ export class VersionedObjects {
         'PurgeProtected',
       );
     }
-    if (!(await this.store.purge(at.vault.name, this.collection, name))) throw deletedObjectNotFound(this.kind, name);
+  }
+
+  /**
+   * Refuses early a name that a live or soft-deleted object holds, so a kind can check before side
+   * effects outside the store (KMS keys). The store checks again when it writes.
+   */
+  async assertNameFree(at: VaultAddress, name: string): Promise<void> {
+    await this.assertNotDeleted(at, name);
+    if (await this.store.getHead(at.vault.name, this.collection, name)) throw this.nameInUse(name);
+  }
+
+  /** Refuses early a name a soft-deleted object holds; a live one is fine (a new version). */
+  async assertNotDeleted(at: VaultAddress, name: string): Promise<void> {
+    this.assertName(name);
+    if (await this.store.getDeleted(at.vault.name, this.collection, name)) throw translateStoreError(this.kind, new NameIsDeleted(name), name);
   }
 
   /** Every version of a live object, refused past Azure's backup limit. */
@@ -154,9 +173,13 @@ export class VersionedObjects {
     try {
       await this.store.restore(at.vault.name, this.collection, versions, latest);
     } catch (error) {
-      if (error instanceof NameInUse) throw new Conflict(`${this.kind} ${printable(latestVersion.name)} already exists.`);
+      if (error instanceof NameInUse) throw this.nameInUse(latestVersion.name);
       throw translateStoreError(this.kind, error, latestVersion.name);
     }
     return latestVersion;
+  }
+
+  private nameInUse(name: string): Conflict {
+    return new Conflict(`${this.kind} ${printable(name)} already exists.`);
   }
 }
