@@ -1,0 +1,91 @@
+import { KeyClient } from '@azure/keyvault-keys';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClient } from '../../dev/dynamodb.ts';
+import { functionEnvironment } from '../../dev/stack.ts';
+import { roleIds } from '../../lib/auth/rbac.ts';
+import { KmsKeyProtection } from '../../lib/crypto/kms.ts';
+import { DynamoVaultStore } from '../../lib/store/dynamo-vaults.ts';
+import { createVault } from '../../lib/vaults/create.ts';
+import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
+
+/**
+ * A standard vault (the control plane creates it; the local stack's default vault is premium) through
+ * the official KeyClient: software keys work, HSM-backed key types get Azure's 400. The client talks to
+ * the local gateway and names the vault by its host, as it would `<vault>.vault.azure.net`.
+ */
+const info = localStack();
+const vaultName = uniqueName('std').replace(/-/g, '');
+let kms: KMSClient;
+let keys: KeyClient;
+
+beforeAll(async () => {
+  const env = functionEnvironment(info);
+  kms = new KMSClient({
+    endpoint: info.endpoints.kms,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
+  const dynamo = localClient(info.endpoints.dynamodb);
+  await createVault(new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), info.tables.objects), new KmsKeyProtection(kms), {
+    name: vaultName,
+    tenantId: info.tenantId,
+    sku: 'standard',
+    grants: [{ principalId: info.objectId, roleDefinitionId: roleIds.administrator }],
+  });
+  dynamo.destroy();
+  const vaultHost: PipelinePolicy = {
+    name: 'vault-host',
+    sendRequest: (request, next) => {
+      request.headers.set('host', `${vaultName}.${info.vaultDomain}`);
+      return next(request);
+    },
+  };
+  keys = new KeyClient(info.vaultUrl, adminSecretCredential(), {
+    disableChallengeResourceVerification: true,
+    retryOptions: { maxRetries: 0 },
+    additionalPolicies: [{ policy: vaultHost, position: 'perRetry' }],
+  });
+});
+
+afterAll(() => kms.destroy());
+
+describe('a standard vault through KeyClient', () => {
+  it('creates software keys in the vault its host names', async () => {
+    const name = uniqueName('std-key');
+    const key = await keys.createEcKey(name, { curve: 'P-256' });
+    expect(key.keyType).toBe('EC');
+    // Ids are built on the host the caller used, as Azure builds them on <vault>.vault.azure.net.
+    expect(key.properties.vaultUrl).toBe(`https://${vaultName}.${info.vaultDomain}`);
+    // The same name does not exist in the default vault: the host chose the vault.
+    const defaultVault = new KeyClient(info.vaultUrl, adminSecretCredential(), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+    await expect(defaultVault.getKey(name)).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
+  });
+
+  it.each([
+    ['RSA-HSM', /requires a premium vault/, () => keys.createRsaKey(uniqueName('std-hsm'), { hsm: true })],
+    ['EC-HSM', /requires a premium vault/, () => keys.createEcKey(uniqueName('std-hsm'), { hsm: true, curve: 'P-256' })],
+    ['oct-HSM', /Managed HSM/, () => keys.createOctKey(uniqueName('std-hsm'), { hsm: true })],
+    ['oct', /Managed HSM/, () => keys.createOctKey(uniqueName('std-oct'))],
+  ] as const)('refuses %s with a 400 that says why', async (kty, why, create) => {
+    const error = await create().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ statusCode: 400, code: 'BadParameter' });
+    expect((error as Error).message).toContain(kty);
+    expect((error as Error).message).toMatch(why);
+  });
+
+  it('refuses importing into the HSM', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const error = await keys.importKey(uniqueName('std-import'), { kty: 'EC', crv: 'P-256', x: Buffer.from(jwk.x!, 'base64url'), y: Buffer.from(jwk.y!, 'base64url'), d: Buffer.from(jwk.d!, 'base64url') }, { hardwareProtected: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ statusCode: 400, code: 'BadParameter', message: expect.stringMatching(/requires a premium vault/) });
+  });
+});
