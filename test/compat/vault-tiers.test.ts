@@ -82,7 +82,14 @@ describe('a standard vault through KeyClient', () => {
   it('refuses importing into the HSM', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    const error = await keys.importKey(uniqueName('std-import'), { kty: 'EC', crv: 'P-256', x: Buffer.from(jwk.x!, 'base64url'), y: Buffer.from(jwk.y!, 'base64url'), d: Buffer.from(jwk.d!, 'base64url') }, { hardwareProtected: true }).then(
+    const key = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: Buffer.from(jwk.x!, 'base64url'),
+      y: Buffer.from(jwk.y!, 'base64url'),
+      d: Buffer.from(jwk.d!, 'base64url'),
+    };
+    const error = await keys.importKey(uniqueName('std-import'), key, { hardwareProtected: true }).then(
       () => undefined,
       (e: unknown) => e,
     );
