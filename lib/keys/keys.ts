@@ -16,7 +16,7 @@ import { type DeletedHead, type ObjectAttributes, type ObjectStore, type Page, t
 import {
   type AttributesWire,
   attributesWire,
-  cursorOf,
+  mapPage,
   type DeletedFields,
   deletedFields,
 } from '../objects/wire.ts';
@@ -288,13 +288,11 @@ export class KeyService {
   }
 
   async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    const page = await this.objects.listHeads(at, limit, cursor);
-    return { items: await Promise.all(page.items.map((head) => this.item(at, head, false))), ...cursorOf(page) };
+    return mapPage(await this.objects.listHeads(at, limit, cursor), (head) => this.item(at, head, false));
   }
 
   async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    const page = await this.objects.listVersions(at, name, limit, cursor);
-    return { items: await Promise.all(page.items.map((v) => this.item(at, v, true))), ...cursorOf(page) };
+    return mapPage(await this.objects.listVersions(at, name, limit, cursor), (v) => this.item(at, v, true));
   }
 
   async delete(at: VaultAddress, name: string): Promise<KeyBundle & DeletedFields> {
@@ -316,11 +314,10 @@ export class KeyService {
   }
 
   async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem & DeletedFields>> {
-    const page = await this.objects.listDeleted(at, limit, cursor);
-    const items = await Promise.all(
-      page.items.map(async (deleted) => ({ ...(await this.item(at, deleted, false)), ...deletedFields(at.baseUrl, 'Key', deleted) })),
-    );
-    return { items, ...cursorOf(page) };
+    return mapPage(await this.objects.listDeleted(at, limit, cursor), async (deleted) => ({
+      ...(await this.item(at, deleted, false)),
+      ...deletedFields(at.baseUrl, 'Key', deleted),
+    }));
   }
 
   async recover(at: VaultAddress, name: string): Promise<KeyBundle> {

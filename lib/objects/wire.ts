@@ -43,8 +43,9 @@ export function deletedFields(baseUrl: string, kind: ObjectKind, deleted: Delete
   };
 }
 
-export function cursorOf<T>(page: Page<T>): { cursor?: string } {
-  return page.cursor ? { cursor: page.cursor } : {};
+/** A page of stored items turned into a page of wire items, keeping the store's cursor. */
+export async function mapPage<T, U>(page: Page<T>, toWire: (item: T) => Promise<U>): Promise<Page<U>> {
+  return { items: await Promise.all(page.items.map(toWire)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
 export function objectNotFound(kind: ObjectKind, name: string, version?: string): NotFound {

@@ -23,7 +23,7 @@ import { VersionedObjects } from '../objects/collection.ts';
 import {
   type AttributesWire,
   attributesWire,
-  cursorOf,
+  mapPage,
   type DeletedFields,
   deletedFields,
 } from '../objects/wire.ts';
@@ -152,13 +152,11 @@ export class SecretService {
   }
 
   async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem>> {
-    const page = await this.objects.listHeads(at, limit, cursor);
-    return { items: await Promise.all(page.items.map((head) => this.item(at, head, false))), ...cursorOf(page) };
+    return mapPage(await this.objects.listHeads(at, limit, cursor), (head) => this.item(at, head, false));
   }
 
   async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<SecretItem>> {
-    const page = await this.objects.listVersions(at, name, limit, cursor);
-    return { items: await Promise.all(page.items.map((v) => this.item(at, v, true))), ...cursorOf(page) };
+    return mapPage(await this.objects.listVersions(at, name, limit, cursor), (v) => this.item(at, v, true));
   }
 
   async delete(at: VaultAddress, name: string): Promise<SecretBundle & DeletedFields> {
@@ -170,11 +168,10 @@ export class SecretService {
   }
 
   async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<SecretItem & DeletedFields>> {
-    const page = await this.objects.listDeleted(at, limit, cursor);
-    const items = await Promise.all(
-      page.items.map(async (deleted) => ({ ...(await this.item(at, deleted, false)), ...this.deletedFields(at, deleted) })),
-    );
-    return { items, ...cursorOf(page) };
+    return mapPage(await this.objects.listDeleted(at, limit, cursor), async (deleted) => ({
+      ...(await this.item(at, deleted, false)),
+      ...this.deletedFields(at, deleted),
+    }));
   }
 
   async recover(at: VaultAddress, name: string): Promise<SecretBundle> {
