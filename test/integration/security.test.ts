@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ClientSecretCredential } from '@azure/identity';
@@ -112,6 +113,34 @@ describe('tokens', () => {
   });
 });
 
+/** Every item of the objects and audit tables, binary attributes as latin1, one text per table. */
+async function tableDumps(): Promise<string[]> {
+  const info = localStack();
+  const dynamo = localClient(info.endpoints.dynamodb);
+  try {
+    const dumps: string[] = [];
+    for (const table of [info.tables.objects, info.tables.audit]) {
+      const items: unknown[] = [];
+      let start: Record<string, any> | undefined;
+      do {
+        const page = await dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      expect(items.length).toBeGreaterThan(0);
+      dumps.push(JSON.stringify(items, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)));
+    }
+    return dumps;
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/** The ways a byte string could appear in a stored document or a log. */
+function encodings(bytes: Buffer): string[] {
+  return [bytes.toString('base64url'), bytes.toString('base64'), bytes.toString('hex'), bytes.toString('latin1')];
+}
+
 describe('nothing a user stored is in plaintext at rest or in logs', () => {
   it('keeps values, tags and content types out of DynamoDB and every log', async () => {
     const info = localStack();
@@ -126,23 +155,9 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
     expect(backup.status).toBe(200);
     await raw('DELETE', `/secrets/${name}?${V}`);
 
-    const dynamo = localClient(info.endpoints.dynamodb);
-    try {
-      for (const table of [info.tables.objects, info.tables.audit]) {
-        const items: unknown[] = [];
-        let start: Record<string, any> | undefined;
-        do {
-          const page = await dynamo.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-          items.push(...(page.Items ?? []));
-          start = page.LastEvaluatedKey;
-        } while (start);
-        expect(items.length).toBeGreaterThan(0);
-        const dump = JSON.stringify(items, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
-        expect(dump).not.toContain(marker);
-        expect(dump).toContain(name); // names are metadata, and the scan really saw our items
-      }
-    } finally {
-      dynamo.destroy();
+    for (const dump of await tableDumps()) {
+      expect(dump).not.toContain(marker);
+      expect(dump).toContain(name); // names are metadata, and the scan really saw our items
     }
 
     const token = await adminToken();
@@ -152,6 +167,34 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
       expect(text).not.toContain(marker);
       expect(text).not.toContain(token.split('.')[2]!);
       expect(text).not.toContain(info.clientSecret);
+    }
+  });
+
+  it('keeps private keys and key tags out of DynamoDB, the local KMS key store and every log', async () => {
+    const info = localStack();
+    const marker = `key-marker-${Date.now()}`;
+    const privateParts: Buffer[] = [];
+    for (const hsm of [false, true]) {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const jwk = privateKey.export({ format: 'jwk' });
+      privateParts.push(Buffer.from(jwk.d!, 'base64url'), privateKey.export({ format: 'der', type: 'pkcs8' }));
+      const name = uniqueName(hsm ? 'rest-hsm-key' : 'rest-key');
+      const imported = await raw('PUT', `/keys/${name}?${V}`, { body: { key: jwk, Hsm: hsm, tags: { owner: `${marker}-tag` } } });
+      expect(imported.status, imported.text).toBe(200);
+      expect(imported.json.key.d).toBeUndefined();
+      const signed = await raw('POST', `/keys/${name}//sign?${V}`, { body: { alg: 'ES256', value: Buffer.alloc(32, 7).toString('base64url') } });
+      expect(signed.status).toBe(200);
+      expect((await raw('POST', `/keys/${name}/backup?${V}`)).status).toBe(200);
+    }
+
+    const kmsStore = readdirSync(join(process.env.COFFER_TEST_DATA_DIR!, 'kms')).map((file) =>
+      readFileSync(join(process.env.COFFER_TEST_DATA_DIR!, 'kms', file), 'latin1'),
+    );
+    expect(kmsStore.join('')).toContain('ECC_NIST_P256'); // the store was read and holds the HSM key
+    const logs = [info.gatewayLog, info.kmsLog, info.identityLog].map((log) => readFileSync(log, 'latin1'));
+    for (const text of [...(await tableDumps()), ...kmsStore, ...logs]) {
+      expect(text).not.toContain(marker);
+      for (const part of privateParts) for (const encoded of encodings(part)) expect(text.includes(encoded)).toBe(false);
     }
   });
 
