@@ -3,7 +3,7 @@
  * measures, per function, the bundle and zip sizes and the cold-start import time: a fresh Node
  * process importing the bundle, which is the part of a Lambda cold start the bundle decides (runtime
  * start and the first request's network calls come on top). The median of several runs is reported
- * because a single process start is noisy. `--write` puts the table into docs/deploy.md.
+ * because a single process start is noisy. `--write` puts the table into the README.
  */
 import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { routes } from '../lib/http/routes.ts';
 import { BUNDLE_BUDGET_BYTES, bundleFunctions, largestInputs, projectRoot } from './bundle.ts';
 
 const run = promisify(execFile);
-const DOC = join(projectRoot, 'docs', 'deploy.md');
+const DOC = join(projectRoot, 'README.md');
 const START = '<!-- bundle-measurements:start -->';
 const END = '<!-- bundle-measurements:end -->';
 
@@ -76,9 +76,9 @@ async function main() {
     const doc = await readFile(DOC, 'utf8');
     const start = doc.indexOf(START);
     const end = doc.indexOf(END);
-    if (start === -1 || end < start) throw new Error(`docs/deploy.md has no ${START} ... ${END} section`);
+    if (start === -1 || end < start) throw new Error(`README.md has no ${START} ... ${END} section`);
     await writeFile(DOC, `${doc.slice(0, start + START.length)}\n${markdown}\n${doc.slice(end)}`);
-    process.stdout.write('docs/deploy.md updated\n');
+    process.stdout.write('README.md updated\n');
   }
   const over = measurements.filter((m) => m.bundleBytes > BUNDLE_BUDGET_BYTES);
   if (over.length > 0) {

@@ -274,7 +274,7 @@ describe('alarms', () => {
 });
 
 describe('bundle budget', () => {
-  it(`keeps every function bundle within ${BUNDLE_BUDGET_BYTES} bytes (docs/deploy.md says why)`, async () => {
+  it(`keeps every function bundle within ${BUNDLE_BUDGET_BYTES} bytes (the README says why)`, async () => {
     const sizes: Record<string, number> = {};
     for (const route of routes) sizes[functionKey(route)] = (await stat(join(out, 'bundles', functionKey(route), 'index.mjs'))).size;
     const over = Object.entries(sizes).filter(([, bytes]) => bytes > BUNDLE_BUDGET_BYTES);
