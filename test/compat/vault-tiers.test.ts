@@ -12,9 +12,10 @@ import { createVault } from '../../lib/vaults/create.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 
 /**
- * A standard vault (the control plane creates it; the local stack's default vault is premium) through
+ * A second, standard vault (the control plane creates it; the local stack's default vault is premium) through
  * the official KeyClient: software keys work, HSM-backed key types get Azure's 400. The client talks to
- * the local gateway and names the vault by its host, as it would `<vault>.vault.azure.net`.
+ * the local gateway and names the vault by its host, as it would `<vault>.vault.azure.net`. Backups
+ * move between the two: software keys may, HSM keys may not (their material stays with their vault).
  */
 const info = localStack();
 const vaultName = uniqueName('std').replace(/-/g, '');
@@ -94,5 +95,34 @@ describe('a standard vault through KeyClient', () => {
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ statusCode: 400, code: 'BadParameter', message: expect.stringMatching(/requires a premium vault/) });
+  });
+});
+
+describe('key backups across vaults through KeyClient', () => {
+  const defaultVault = () =>
+    new KeyClient(info.vaultUrl, adminSecretCredential(), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+
+  it('restores a software key taken in the default vault into another vault of the tenant', async () => {
+    const name = uniqueName('moved');
+    const original = await defaultVault().createRsaKey(name, { keySize: 2048 });
+    const backup = await defaultVault().backupKey(name);
+    const restored = await keys.restoreKeyBackup(backup!);
+    expect(restored.name).toBe(name);
+    expect(restored.properties.version).toBe(original.properties.version);
+    expect(restored.key?.n).toEqual(original.key?.n);
+    expect(restored.properties.vaultUrl).toBe(`https://${vaultName}.${info.vaultDomain}`);
+  });
+
+  it('refuses to restore an HSM key into a vault other than its own, and leaves the original usable', async () => {
+    const name = uniqueName('hsm-moved');
+    await defaultVault().createEcKey(name, { curve: 'P-256', hsm: true });
+    const backup = await defaultVault().backupKey(name);
+    const error = await keys.restoreKeyBackup(backup!).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ statusCode: 400, code: 'BadParameter', message: expect.stringMatching(/only into the vault it was taken from/) });
+    await expect(keys.getKey(name)).rejects.toMatchObject({ statusCode: 404 });
+    expect((await defaultVault().getKey(name)).keyType).toBe('EC-HSM');
   });
 });
