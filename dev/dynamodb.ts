@@ -5,6 +5,7 @@ import {
   type AttributeDefinition,
   CreateTableCommand,
   type GlobalSecondaryIndex,
+  type KeySchemaElement,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -128,10 +129,7 @@ export async function ensureTables(endpoint: string, definitions: readonly { nam
             { AttributeName: definition.sortKey, AttributeType: 'S' },
             ...indexes.flatMap(indexAttributes),
           ],
-          KeySchema: [
-            { AttributeName: definition.partitionKey, KeyType: 'HASH' },
-            { AttributeName: definition.sortKey, KeyType: 'RANGE' },
-          ],
+          KeySchema: keySchema(definition.partitionKey, definition.sortKey),
           ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map(globalIndex) } : {}),
         }),
       );
@@ -154,14 +152,18 @@ function indexAttributes(index: IndexDefinition): AttributeDefinition[] {
   ];
 }
 
+function keySchema(partitionKey: string, sortKey: string): KeySchemaElement[] {
+  return [
+    { AttributeName: partitionKey, KeyType: 'HASH' },
+    { AttributeName: sortKey, KeyType: 'RANGE' },
+  ];
+}
+
 /** Keys only, as infra/ projects them: the scheduler reads the items it needs. */
 function globalIndex(index: IndexDefinition): GlobalSecondaryIndex {
   return {
     IndexName: index.name,
-    KeySchema: [
-      { AttributeName: index.partitionKey, KeyType: 'HASH' },
-      { AttributeName: index.sortKey, KeyType: 'RANGE' },
-    ],
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
     Projection: { ProjectionType: 'KEYS_ONLY' },
   };
 }

@@ -61,7 +61,7 @@ export interface LocalStackInfo {
  * The environment a deployed function gets, pointed at a running local stack: for tests and bench/
  * that run the production handlers in their own process. Logs are silenced; set what differs after.
  */
-export function functionEnvironment(info: LocalStackInfo): Record<string, string> {
+export function functionEnvironment(info: LocalStackInfo, options: { jwksUri?: string } = {}): Record<string, string> {
   return {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -77,7 +77,7 @@ export function functionEnvironment(info: LocalStackInfo): Record<string, string
       {
         tenantId: info.tenantId,
         issuer: info.issuer,
-        jwksUri: info.jwksUri,
+        jwksUri: options.jwksUri ?? info.jwksUri,
         audiences: [info.audience],
         authority: `${info.authorityHost}/${info.tenantId}`,
       },

@@ -3,6 +3,11 @@
  * `{"error":{"code","message","innererror":{"code"}}}`. Messages never carry secret values, key
  * material or tokens: they are returned to callers and written to logs.
  */
+/** An error as a log field: name, message and stack, never the error object with whatever it holds. */
+export function describeError(error: unknown): { name?: string; message?: string; stack?: string } {
+  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { message: String(error) };
+}
+
 export class VaultError extends Error {
   readonly status: number;
   readonly code: string;

@@ -9,7 +9,7 @@ import { type Services, services } from '../runtime.ts';
 import type { VaultAddress } from '../secrets/secrets.ts';
 import type { Vault } from '../vaults/vault.ts';
 import { assertApiVersion } from './api-version.ts';
-import { BadParameter, PayloadTooLarge, ServiceUnavailable, VaultError } from './errors.ts';
+import { BadParameter, describeError, PayloadTooLarge, ServiceUnavailable, VaultError } from './errors.ts';
 import { type OperationName, type Route, routeFor } from './routes.ts';
 import { validate } from './validation.ts';
 
@@ -117,7 +117,7 @@ function responses(route: Route): MiddlewareObj<Event, Result, Error, CofferCont
       const known = error instanceof VaultError ? error : undefined;
       if (!known) {
         // Unexpected failures: logged with their stack for operators, answered without it.
-        services().logger.error('unhandled error', { requestId: state.requestId, operation: route.operation, error: describe(error) });
+        services().logger.error('unhandled error', { requestId: state.requestId, operation: route.operation, error: describeError(error) });
       }
       const failure = known ?? new VaultError(500, 'InternalError', 'The service encountered an internal error. Retry the request.');
       request.response = await finish(
@@ -160,7 +160,7 @@ async function finish(event: Event, state: RequestState, response: Result, failu
     await svc.audit.write(audit);
   } catch (error) {
     // Nothing leaves unaudited: a response whose record cannot be written becomes a 503.
-    svc.logger.error('audit write failed', { requestId: state.requestId, error: describe(error) });
+    svc.logger.error('audit write failed', { requestId: state.requestId, error: describeError(error) });
     const unavailable = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');
     final = { statusCode: unavailable.status, headers: unavailable.headers, body: JSON.stringify(unavailable.toBody()) };
   }
@@ -266,6 +266,3 @@ function statusText(status: number): string {
   return ({ 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent' } as Record<number, string>)[status] ?? String(status);
 }
 
-function describe(error: unknown): { name?: string; message?: string; stack?: string } {
-  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { message: String(error) };
-}

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { BadParameter, Forbidden } from '../http/errors.ts';
+import { BadParameter, describeError, Forbidden } from '../http/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
@@ -226,12 +226,9 @@ export class KeyService {
     if (hsm) {
       const { usage, keyOps } = hsmUsage(imported.kind, requestedOps);
       const spec = hsmKeySpec(imported.kind, imported.keySize, imported.curve);
-      await this.objects.assertNotDeleted(at, name).catch((error: unknown) => {
-        imported.privatePkcs8.fill(0);
-        throw error;
-      });
       let arn: string;
       try {
+        await this.objects.assertNotDeleted(at, name);
         arn = await this.hsm.importHsmKey(spec, usage, imported.privatePkcs8, { ...this.kmsKeyTags, ...kmsTags(at, name, version) });
       } finally {
         imported.privatePkcs8.fill(0);
@@ -748,10 +745,6 @@ function placeOf(version: Pick<StoredVersion, 'name' | 'version'>) {
 
 function metaOf(tags: Record<string, string> | null | undefined): KeyMeta {
   return tags != null ? { tags } : {};
-}
-
-function describeError(error: unknown): { name?: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
 }
 
 function kmsTags(at: VaultAddress, name: string, version: string): Record<string, string> {

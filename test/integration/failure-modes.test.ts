@@ -32,22 +32,11 @@ afterAll(async () => {
 
 async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
   const info = localStack();
-  Object.assign(process.env, functionEnvironment(info), {
-    ...(overrides.auditTable ? { COFFER_AUDIT_TABLE: overrides.auditTable } : {}),
-    ...(overrides.jwksUri
-      ? {
-          COFFER_TRUSTED_ISSUERS: JSON.stringify([
-            {
-              tenantId: info.tenantId,
-              issuer: info.issuer,
-              jwksUri: overrides.jwksUri,
-              audiences: [info.audience],
-              authority: `${info.authorityHost}/${info.tenantId}`,
-            },
-          ]),
-        }
-      : {}),
-  });
+  Object.assign(
+    process.env,
+    functionEnvironment(info, { jwksUri: overrides.jwksUri }),
+    overrides.auditTable ? { COFFER_AUDIT_TABLE: overrides.auditTable } : {},
+  );
   resetConfig();
   resetServices();
   const { handler } = await import('../../functions/secrets/get.ts');
