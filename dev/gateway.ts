@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { MethodNotAllowed, NotFound, PayloadTooLarge, type VaultError } from '#lib/http/errors';
+import { MethodNotAllowed, NotFound, PayloadTooLarge, type VaultError } from '#lib/core/errors';
 import { matchRoute, type Route, routeKey, routes } from '#lib/http/routes';
 
 /**

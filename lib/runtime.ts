@@ -6,14 +6,14 @@ import type { AuditSink } from './audit/audit.ts';
 import { TokenAuthenticator } from './auth/authenticate.ts';
 import { type Config, config } from './config.ts';
 import { EnvelopeCipher } from './crypto/envelope.ts';
-import { KmsKeyProtection } from './crypto/kms.ts';
+import { KmsKeyProtection } from './aws/kms.ts';
 import { BackupProtector } from './objects/backup.ts';
 import { ObjectSealer } from './objects/sealing.ts';
 import { KeyService } from './keys/keys.ts';
 import { SecretService } from './secrets/secrets.ts';
-import { DynamoAuditSink } from './store/dynamo-audit.ts';
-import { DynamoObjectStore } from './store/dynamo-objects.ts';
-import { DynamoVaultStore } from './store/dynamo-vaults.ts';
+import { DynamoAuditSink } from './aws/dynamo-audit.ts';
+import { DynamoObjectStore } from './aws/dynamo-objects.ts';
+import { DynamoVaultStore } from './aws/dynamo-vaults.ts';
 import { VaultDirectory } from './vaults/directory.ts';
 
 /**

@@ -16,8 +16,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { roleIds } from '../lib/auth/rbac.ts';
-import { KmsKeyProtection } from '../lib/crypto/kms.ts';
-import { DynamoVaultStore } from '../lib/store/dynamo-vaults.ts';
+import { KmsKeyProtection } from '../lib/aws/kms.ts';
+import { DynamoVaultStore } from '../lib/aws/dynamo-vaults.ts';
 import { createVault, type VaultKeys } from '../lib/vaults/create.ts';
 
 /** serverless.yml's `service`: the stack is `<service>-<stage>`, the tables `<service>-<stage>-*`. */

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { TrustedIssuer } from '../config.ts';
-import { ServiceUnavailable, Unauthorized } from '../http/errors.ts';
+import { ServiceUnavailable, Unauthorized } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { Forbidden } from '../http/errors.ts';
+import { Forbidden } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
 
 /**

@@ -3,7 +3,7 @@
  * `SEQUENCE { INTEGER r, INTEGER s }`; JOSE and Azure Key Vault use the fixed-width raw form R||S
  * (RFC 7518 §3.4), each half left-padded to the curve's field size.
  */
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import type { Curve } from '../keys/algorithms.ts';
 
 /** Bytes per half: the field size, which for P-521 is 66 bytes (521 bits), not 65. */

@@ -6,7 +6,7 @@
  * both services produce and expect.
  */
 import { constants, createHash, type KeyObject, privateEncrypt, publicDecrypt, randomBytes, timingSafeEqual } from 'node:crypto';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 export type RsaDigestScheme = 'pkcs1' | 'pss';
 export type RsaDigestHash = 'sha256' | 'sha384' | 'sha512';

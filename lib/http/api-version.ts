@@ -1,4 +1,4 @@
-import { BadParameter } from './errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 /**
  * The api-versions Coffer answers (reference §0): there is no default, a missing or unknown version

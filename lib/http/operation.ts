@@ -9,7 +9,7 @@ import { type Services, services } from '../runtime.ts';
 import type { VaultAddress } from '../secrets/secrets.ts';
 import type { Vault } from '../vaults/vault.ts';
 import { assertApiVersion } from './api-version.ts';
-import { BadParameter, describeError, PayloadTooLarge, ServiceUnavailable, VaultError } from './errors.ts';
+import { BadParameter, describeError, PayloadTooLarge, ServiceUnavailable, VaultError } from '../core/errors.ts';
 import { type OperationName, type Route, routeFor } from './routes.ts';
 import { validate } from './validation.ts';
 

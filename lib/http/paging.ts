@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { BadParameter } from './errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 /**
  * `$skiptoken` values: the store's position, bound to one vault and one listing and signed with the

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BadParameter } from './errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 /**
  * zod validation with Azure-style 400s. The message names the offending field and what was expected,

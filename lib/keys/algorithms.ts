@@ -2,7 +2,7 @@
  * The key types, curves and JWA algorithms Coffer supports for RSA and EC keys (reference §3), and
  * the rules that bind an algorithm to a key. Pure: no key material passes through here.
  */
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 /** The key family, without the -HSM suffix: protection level does not change which algorithms apply. */
 export type KeyKind = 'RSA' | 'EC';

@@ -1,6 +1,20 @@
-import type { HsmEncryptionAlgorithm, HsmKeySpec, HsmKeyUsage, HsmSigningAlgorithm } from '../crypto/kms.ts';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import type { Curve, EncryptionAlgorithm, KeyKind, SignatureAlgorithm } from './algorithms.ts';
+
+/** KMS key specs for HSM-backed Key Vault keys: the port speaks KMS's names, which every HSM adapter maps to. */
+export type HsmKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1';
+export type HsmKeyUsage = 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';
+export type HsmSigningAlgorithm =
+  | 'RSASSA_PSS_SHA_256'
+  | 'RSASSA_PSS_SHA_384'
+  | 'RSASSA_PSS_SHA_512'
+  | 'RSASSA_PKCS1_V1_5_SHA_256'
+  | 'RSASSA_PKCS1_V1_5_SHA_384'
+  | 'RSASSA_PKCS1_V1_5_SHA_512'
+  | 'ECDSA_SHA_256'
+  | 'ECDSA_SHA_384'
+  | 'ECDSA_SHA_512';
+export type HsmEncryptionAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256';
 
 /**
  * HSM-backed keys live in AWS KMS: one asymmetric KMS key per key version, material generated in

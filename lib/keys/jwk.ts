@@ -8,7 +8,7 @@ import { createPrivateKey, createPublicKey, generateKeyPair, type JsonWebKey, ty
 import { promisify } from 'node:util';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import { type Curve, CURVES, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
 
 export interface PublicJwk {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { BadParameter, describeError, Forbidden } from '../http/errors.ts';
+import { nowSeconds } from '../core/clock.ts';
+import { BadParameter, describeError, Forbidden } from '../core/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
@@ -7,7 +8,6 @@ import {
   assertTags,
   createAttributes,
   newVersionId,
-  nowSeconds,
   patchAttributes,
   printable,
 } from '../objects/rules.ts';

@@ -1,4 +1,4 @@
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 
 /**
  * Key rotation policies (reference §3): at most one Rotate and one Notify action, ISO-8601 durations,

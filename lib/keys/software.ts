@@ -7,7 +7,7 @@
  * node:crypto.
  */
 import { constants, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
 import { signRsaDigest, verifyRsaDigest } from '../crypto/rsa-digest.ts';
 import {

@@ -1,5 +1,5 @@
 import type { EnvelopeCipher } from '../crypto/envelope.ts';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import type { Collection } from './store.ts';
 
 /**

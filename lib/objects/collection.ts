@@ -1,6 +1,7 @@
-import { BadParameter, Conflict, Forbidden } from '../http/errors.ts';
+import { nowSeconds } from '../core/clock.ts';
+import { BadParameter, Conflict, Forbidden } from '../core/errors.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
-import { assertObjectName, MAX_VERSIONS_PER_BACKUP, nowSeconds, parseVersion, printable } from './rules.ts';
+import { assertObjectName, MAX_VERSIONS_PER_BACKUP, parseVersion, printable } from './rules.ts';
 import {
   type Collection,
   type DeletedHead,

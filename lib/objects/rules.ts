@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadParameter } from '../http/errors.ts';
+import { BadParameter } from '../core/errors.ts';
 import type { ObjectAttributes } from './store.ts';
 
 /** Rules shared by secrets, keys and certificates (reference §0 and §1). */
@@ -25,9 +25,6 @@ export function newVersionId(): string {
   return randomUUID().replaceAll('-', '');
 }
 
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 export interface TagLimits {
   maxTags: number;

@@ -1,11 +1,13 @@
 /**
  * The port for versioned vault objects (secrets, keys, certificates): what the domain needs from
- * storage, with no storage technology in sight. lib/store/dynamo-objects.ts implements it.
+ * storage, with no storage technology in sight. lib/aws/dynamo-objects.ts implements it.
  *
  * Everything a user stores in an object (values, key material, tags, content types) reaches this port
  * already sealed by the envelope cipher; only names, version ids, dates and flags are in the clear.
  */
-export type Collection = 'secrets' | 'keys' | 'certificates';
+import type { Collection } from '../core/kinds.ts';
+
+export type { Collection };
 
 export interface ObjectAttributes {
   enabled: boolean;

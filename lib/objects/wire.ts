@@ -1,10 +1,11 @@
-import { Conflict, NotFound } from '../http/errors.ts';
+import type { ObjectKind } from '../core/kinds.ts';
+import { Conflict, NotFound } from '../core/errors.ts';
 import { recoveryLevel, type Vault } from '../vaults/vault.ts';
 import { printable } from './rules.ts';
 import { ConcurrentUpdate, type DeletedHead, NameIsDeleted, type ObjectAttributes, type Page } from './store.ts';
 
 /** Wire shapes and errors that secrets, keys and certificates share (reference §1, §2). */
-export type ObjectKind = 'Secret' | 'Key' | 'Certificate';
+export type { ObjectKind };
 
 export interface AttributesWire {
   enabled: boolean;

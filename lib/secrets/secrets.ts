@@ -1,4 +1,5 @@
-import { BadParameter, Forbidden } from '../http/errors.ts';
+import { nowSeconds } from '../core/clock.ts';
+import { BadParameter, Forbidden } from '../core/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
   type AttributesInput,
@@ -6,7 +7,6 @@ import {
   assertTags,
   createAttributes,
   newVersionId,
-  nowSeconds,
   patchAttributes,
 } from '../objects/rules.ts';
 import type { ObjectSealer } from '../objects/sealing.ts';

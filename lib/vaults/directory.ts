@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
-import { NotFound } from '../http/errors.ts';
+import { NotFound } from '../core/errors.ts';
 import { pagingKeyContext, type Vault, type VaultStore } from './vault.ts';
 
 /**

@@ -43,7 +43,7 @@ export function pagingKeyContext(vaultName: string): Record<string, string> {
   return { 'coffer:vault': vaultName, 'coffer:purpose': 'paging-token' };
 }
 
-/** The port the vault directory reads through; lib/store/dynamo-vaults.ts implements it. */
+/** The port the vault directory reads through; lib/aws/dynamo-vaults.ts implements it. */
 export interface VaultStore {
   getVault(name: string): Promise<Vault | undefined>;
   /** Creates the vault; false if the name is taken. */

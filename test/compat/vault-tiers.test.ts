@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../dev/dynamodb.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { roleIds } from '../../lib/auth/rbac.ts';
-import { KmsKeyProtection } from '../../lib/crypto/kms.ts';
-import { DynamoVaultStore } from '../../lib/store/dynamo-vaults.ts';
+import { KmsKeyProtection } from '../../lib/aws/kms.ts';
+import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
 import { createVault } from '../../lib/vaults/create.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
-import { tables } from '../../lib/store/tables.ts';
+import { tables } from '../../lib/aws/tables.ts';
 import { permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
@@ -217,7 +217,7 @@ function isAccountKeyPattern(statement: Statement): boolean {
 }
 
 describe('storage', () => {
-  it('declares the tables of lib/store/tables.ts with their keys, indexes and TTL', () => {
+  it('declares the tables of lib/aws/tables.ts with their keys, indexes and TTL', () => {
     for (const table of tables) {
       const resource = template.Resources[table.logicalName];
       expect(resource?.Type, table.logicalName).toBe('AWS::DynamoDB::Table');

@@ -1,7 +1,7 @@
 import { DescribeTableCommand, DeleteTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTables, localClient } from '../../dev/dynamodb.ts';
-import { objectsTable, type TableDefinition } from '../../lib/store/tables.ts';
+import { objectsTable, type TableDefinition } from '../../lib/aws/tables.ts';
 import { localStack, uniqueName } from '../support/local.ts';
 
 /** The local stack's tables must have what infra/ gives the AWS ones, or code that works here fails there. */
@@ -33,7 +33,7 @@ const expectedIndexes = (objectsTable.indexes ?? []).map((index) => ({
 }));
 
 describe('local DynamoDB tables', () => {
-  it('the objects table has the secondary indexes lib/store/tables.ts describes', async () => {
+  it('the objects table has the secondary indexes lib/aws/tables.ts describes', async () => {
     expect(expectedIndexes.length).toBeGreaterThan(0);
     expect(indexesOf(await describeTable(localStack().tables.objects))).toEqual(expectedIndexes);
   });

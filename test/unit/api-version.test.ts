@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertApiVersion } from '../../lib/http/api-version.ts';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 
 describe('api-version', () => {
   it('accepts the numeric and dated versions SDKs send', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 import {
   ALL_KEY_OPS,
   assertDigest,

@@ -19,7 +19,7 @@ import {
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 import type { Curve, EncryptionAlgorithm, SignatureAlgorithm } from '../../lib/keys/algorithms.ts';
 import {
   type GeneratedKey,

@@ -4,7 +4,7 @@
 import { generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derToRaw, rawToDer } from '../../lib/crypto/ecdsa-signature.ts';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 import type { Curve } from '../../lib/keys/algorithms.ts';
 
 const CASES: { curve: Curve; openssl: string; hash: string; size: number }[] = [

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 import { openSkipToken, parseMaxResults, sealSkipToken } from '../../lib/http/paging.ts';
 
 describe('paging tokens', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, roleIds } from '../../lib/auth/rbac.ts';
-import { Forbidden } from '../../lib/http/errors.ts';
+import { Forbidden } from '../../lib/core/errors.ts';
 
 const principal = { tenantId: 't', objectId: 'oid-1', appId: 'app-1', issuer: 'https://issuer' };
 const request = (dataAction: string, scope = '/') => ({ principal, dataAction, scope, vaultName: 'v', region: 'local' });

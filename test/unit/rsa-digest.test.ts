@@ -7,7 +7,7 @@
 import { constants, createHash, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type RsaDigestHash, type RsaDigestScheme, signRsaDigest, verifyRsaDigest } from '../../lib/crypto/rsa-digest.ts';
-import { BadParameter } from '../../lib/http/errors.ts';
+import { BadParameter } from '../../lib/core/errors.ts';
 
 const message = Buffer.from('the quick brown fox jumps over the lazy dog');
 const HASHES: RsaDigestHash[] = ['sha256', 'sha384', 'sha512'];

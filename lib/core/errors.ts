@@ -4,8 +4,27 @@
  * material or tokens: they are returned to callers and written to logs.
  */
 /** An error as a log field: name, message and stack, never the error object with whatever it holds. */
-export function describeError(error: unknown): { name?: string; message?: string; stack?: string } {
-  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { message: String(error) };
+export interface ErrorDescription {
+  name?: string;
+  message?: string;
+  stack?: string;
+  cause?: ErrorDescription;
+}
+
+export function describeError(error: unknown, depth = 0): ErrorDescription {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const described: ErrorDescription = { name: error.name, message: error.message, stack: error.stack };
+  // Causes are followed a few levels deep: enough for "503 <- KMS timeout <- socket error".
+  if (error.cause !== undefined && depth < 3) described.cause = describeError(error.cause, depth + 1);
+  return described;
+}
+
+/**
+ * `cause` keeps what went wrong underneath (a KMS or DynamoDB error) for the operator's log line; it is
+ * never part of the answer. Every 5xx is logged with its cause by the respond middleware.
+ */
+export interface VaultErrorOptions {
+  cause?: unknown;
 }
 
 export class VaultError extends Error {
@@ -14,8 +33,15 @@ export class VaultError extends Error {
   readonly innerCode: string | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, code: string, message: string, innerCode?: string, headers: Record<string, string> = {}) {
-    super(message);
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    innerCode?: string,
+    headers: Record<string, string> = {},
+    options: VaultErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
     this.code = code;
@@ -87,8 +113,15 @@ export class Throttled extends VaultError {
 
 /** 503: a dependency (identity provider, KMS, DynamoDB, audit log) is unavailable; retryable. */
 export class ServiceUnavailable extends VaultError {
-  constructor(message: string) {
-    super(503, 'ServiceUnavailable', message, undefined, { 'Retry-After': '5' });
+  constructor(message: string, options: VaultErrorOptions = {}) {
+    super(503, 'ServiceUnavailable', message, undefined, { 'Retry-After': '5' }, options);
+  }
+}
+
+/** 500: a fault of ours. The answer says only that; the cause goes to the operator's log. */
+export class InternalError extends VaultError {
+  constructor(options: VaultErrorOptions = {}) {
+    super(500, 'InternalError', 'The service encountered an internal error. Retry the request.', undefined, {}, options);
   }
 }
 

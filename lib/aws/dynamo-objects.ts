@@ -22,7 +22,7 @@ import {
   type StoredVersion,
 } from '../objects/store.ts';
 
-/** See lib/store/tables.ts for the item layout. */
+/** See lib/aws/tables.ts for the item layout. */
 const MAX_WRITE_ATTEMPTS = 25;
 
 export class DynamoObjectStore implements ObjectStore {

@@ -15,9 +15,16 @@ import {
   ScheduleKeyDeletionCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
-import { Forbidden, ServiceUnavailable } from '../http/errors.ts';
-import { HsmKeyMissing, type HsmKeys } from '../keys/hsm.ts';
-import type { DataKeyProvider } from './envelope.ts';
+import { Forbidden, ServiceUnavailable } from '../core/errors.ts';
+import {
+  type HsmEncryptionAlgorithm,
+  HsmKeyMissing,
+  type HsmKeySpec,
+  type HsmKeys,
+  type HsmKeyUsage,
+  type HsmSigningAlgorithm,
+} from '../keys/hsm.ts';
+import type { DataKeyProvider } from '../crypto/envelope.ts';
 
 /**
  * The KMS adapter: the only module that talks to AWS KMS. Locally the same client reaches the
@@ -242,18 +249,3 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
 function isKmsError(error: unknown, ...names: string[]): boolean {
   return error instanceof KMSServiceException && names.includes(error.name);
 }
-
-/** KMS key specs for HSM-backed Key Vault keys. */
-export type HsmKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1';
-export type HsmKeyUsage = 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';
-export type HsmSigningAlgorithm =
-  | 'RSASSA_PSS_SHA_256'
-  | 'RSASSA_PSS_SHA_384'
-  | 'RSASSA_PSS_SHA_512'
-  | 'RSASSA_PKCS1_V1_5_SHA_256'
-  | 'RSASSA_PKCS1_V1_5_SHA_384'
-  | 'RSASSA_PKCS1_V1_5_SHA_512'
-  | 'ECDSA_SHA_256'
-  | 'ECDSA_SHA_384'
-  | 'ECDSA_SHA_512';
-export type HsmEncryptionAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256';
