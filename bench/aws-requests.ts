@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 /**
  * Counting the AWS requests a call makes, without touching lib/:
  *
- * - DynamoDB: an AWS SDK middleware on the client's stack. `lib/runtime.ts` builds its client with
+ * - DynamoDB: an AWS SDK middleware on the client's stack. `lib/runtime/services.ts` builds its client with
  *   `DynamoDBDocumentClient.from(...)`; `instrumentDocumentClients` wraps that factory so every
  *   document client built afterwards (and the DynamoDB client under it, which shares its middleware
  *   stack) carries the counter. One count per HTTP attempt, so SDK retries would show.

@@ -20,10 +20,10 @@ import { handler as createKeyHandler } from '../functions/keys/create.ts';
 import { handler as signHandler } from '../functions/keys/sign.ts';
 import { handler as getSecret } from '../functions/secrets/get.ts';
 import { handler as setSecret } from '../functions/secrets/set.ts';
-import { resetConfig } from '../lib/config.ts';
+import { resetConfig } from '../lib/runtime/config.ts';
 import { matchRoute, routeKey } from '../lib/http/routes.ts';
 import { signDigest } from '../lib/keys/software.ts';
-import { resetServices } from '../lib/runtime.ts';
+import { resetServices } from '../lib/runtime/services.ts';
 import {
   type Counts,
   difference,

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { roleIds } from '#lib/auth/rbac';
+import { roleIds } from '#lib/access/rbac';
 import { KmsKeyProtection } from '#lib/aws/kms';
 import { auditTable, objectsTable } from '#lib/aws/tables';
 import { DynamoVaultStore } from '#lib/aws/dynamo-vaults';

@@ -15,7 +15,7 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { roleIds } from '../lib/auth/rbac.ts';
+import { roleIds } from '../lib/access/rbac.ts';
 import { KmsKeyProtection } from '../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../lib/aws/dynamo-vaults.ts';
 import { createVault, type VaultKeys } from '../lib/vaults/create.ts';

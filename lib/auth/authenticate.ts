@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
-import type { TrustedIssuer } from '../config.ts';
+import type { TrustedIssuer } from '../runtime/config.ts';
 import { ServiceUnavailable, Unauthorized } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
 

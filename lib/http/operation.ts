@@ -4,8 +4,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import type { AuditRecord } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
-import { authorize } from '../auth/rbac.ts';
-import { type Services, services } from '../runtime.ts';
+import { authorize } from '../access/rbac.ts';
+import { type Services, services } from '../runtime/services.ts';
 import type { VaultAddress } from '../secrets/secrets.ts';
 import type { Vault } from '../vaults/vault.ts';
 import { assertApiVersion } from './api-version.ts';

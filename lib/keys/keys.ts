@@ -172,7 +172,7 @@ export class KeyService {
     private readonly backups: BackupProtector,
     private readonly hsm: HsmKeys,
     private readonly warn: Warn,
-    /** Tags every KMS key this service creates carries (the deployment's, see lib/config.ts). */
+    /** Tags every KMS key this service creates carries (the deployment's, see lib/runtime/config.ts). */
     private readonly kmsKeyTags: Record<string, string> = {},
     private readonly clock: () => number = nowSeconds,
   ) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
-import type { RoleAssignment } from '../auth/rbac.ts';
+import type { RoleAssignment } from '../access/rbac.ts';
 import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore } from './vault.ts';
 
 export interface CreateVaultInput {

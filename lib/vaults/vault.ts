@@ -1,4 +1,4 @@
-import type { RoleAssignment } from '../auth/rbac.ts';
+import type { RoleAssignment } from '../access/rbac.ts';
 
 /**
  * A vault: the unit of tenancy, encryption and access control. Created by the control plane (the

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../dev/dynamodb.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
-import { roleIds } from '../../lib/auth/rbac.ts';
+import { roleIds } from '../../lib/access/rbac.ts';
 import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
 import { createVault } from '../../lib/vaults/create.ts';

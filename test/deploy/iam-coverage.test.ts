@@ -11,9 +11,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../dev/stack.ts';
-import { resetConfig } from '../../lib/config.ts';
+import { resetConfig } from '../../lib/runtime/config.ts';
 import { matchRoute, type Route, routes } from '../../lib/http/routes.ts';
-import { resetServices } from '../../lib/runtime.ts';
+import { resetServices } from '../../lib/runtime/services.ts';
 import { controlPlanePartitionPattern, permissionsFor } from '../../infra/permissions.ts';
 import { adminToken, localStack, uniqueName } from '../support/local.ts';
 

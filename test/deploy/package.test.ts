@@ -72,7 +72,7 @@ describe('functions and routes follow the route table', () => {
     expect(keys).toContain('GET /secrets/{name}/versions');
   });
 
-  it('configures every function with what lib/config.ts requires, from the stack and not from literals', () => {
+  it('configures every function with what lib/runtime/config.ts requires, from the stack and not from literals', () => {
     for (const route of routes) {
       const variables = lambda(route)!.Properties!.Environment.Variables as Record<string, unknown>;
       expect(referenced(variables.COFFER_OBJECTS_TABLE)).toBe('ObjectsTable');

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, functionEnvironment } from '../../dev/stack.ts';
-import { resetConfig } from '../../lib/config.ts';
-import { resetServices } from '../../lib/runtime.ts';
+import { resetConfig } from '../../lib/runtime/config.ts';
+import { resetServices } from '../../lib/runtime/services.ts';
 import { adminToken, localStack, raw, uniqueName } from '../support/local.ts';
 
 /**

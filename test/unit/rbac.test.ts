@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorize, roleIds } from '../../lib/auth/rbac.ts';
+import { authorize, roleIds } from '../../lib/access/rbac.ts';
 import { Forbidden } from '../../lib/core/errors.ts';
 
 const principal = { tenantId: 't', objectId: 'oid-1', appId: 'app-1', issuer: 'https://issuer' };

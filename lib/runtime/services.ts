@@ -2,19 +2,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { AuditSink } from './audit/audit.ts';
-import { TokenAuthenticator } from './auth/authenticate.ts';
+import type { AuditSink } from '../audit/audit.ts';
+import { TokenAuthenticator } from '../auth/authenticate.ts';
 import { type Config, config } from './config.ts';
-import { EnvelopeCipher } from './crypto/envelope.ts';
-import { KmsKeyProtection } from './aws/kms.ts';
-import { BackupProtector } from './objects/backup.ts';
-import { ObjectSealer } from './objects/sealing.ts';
-import { KeyService } from './keys/keys.ts';
-import { SecretService } from './secrets/secrets.ts';
-import { DynamoAuditSink } from './aws/dynamo-audit.ts';
-import { DynamoObjectStore } from './aws/dynamo-objects.ts';
-import { DynamoVaultStore } from './aws/dynamo-vaults.ts';
-import { VaultDirectory } from './vaults/directory.ts';
+import { EnvelopeCipher } from '../crypto/envelope.ts';
+import { KmsKeyProtection } from '../aws/kms.ts';
+import { BackupProtector } from '../objects/backup.ts';
+import { ObjectSealer } from '../objects/sealing.ts';
+import { KeyService } from '../keys/keys.ts';
+import { SecretService } from '../secrets/secrets.ts';
+import { DynamoAuditSink } from '../aws/dynamo-audit.ts';
+import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
+import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
+import { VaultDirectory } from '../vaults/directory.ts';
 
 /**
  * The composition root: wires the adapters (DynamoDB, KMS) into the domain once per container. Built

@@ -1,5 +1,5 @@
 import { Forbidden } from '../core/errors.ts';
-import type { Principal } from './principal.ts';
+import type { Principal } from '../auth/principal.ts';
 
 /**
  * Azure RBAC for the vault data plane (reference §6): built-in roles grant DataActions; a role
