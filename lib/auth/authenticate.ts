@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
-import type { TrustedIssuer } from '../runtime/config.ts';
 import { ServiceUnavailable, Unauthorized } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
+import type { TrustedIssuer } from './trusted-issuer.ts';
 
 /**
  * Bearer-token authentication against a tenant's trusted issuers. Runs inside each function (not as

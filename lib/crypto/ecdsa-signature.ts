@@ -4,9 +4,11 @@
  * (RFC 7518 §3.4), each half left-padded to the curve's field size.
  */
 import { BadParameter } from '../core/errors.ts';
-import type { Curve } from '../keys/algorithms.ts';
 
 /** Bytes per half: the field size, which for P-521 is 66 bytes (521 bits), not 65. */
+/** The JOSE names of the elliptic curves Coffer signs with. */
+export type Curve = 'P-256' | 'P-384' | 'P-521' | 'P-256K';
+
 const SIZE: Record<Curve, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66, 'P-256K': 32 };
 
 export function ecdsaHalfSize(curve: Curve): number {

@@ -1,3 +1,4 @@
+import type { Curve } from '../crypto/ecdsa-signature.ts';
 /**
  * The key types, curves and JWA algorithms Coffer supports for RSA and EC keys (reference §3), and
  * the rules that bind an algorithm to a key. Pure: no key material passes through here.
@@ -6,7 +7,7 @@ import { BadParameter } from '../core/errors.ts';
 
 /** The key family, without the -HSM suffix: protection level does not change which algorithms apply. */
 export type KeyKind = 'RSA' | 'EC';
-export type Curve = 'P-256' | 'P-384' | 'P-521' | 'P-256K';
+export type { Curve };
 export type SignatureAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES256K' | 'ES384' | 'ES512';
 export type EncryptionAlgorithm = 'RSA-OAEP' | 'RSA-OAEP-256' | 'RSA1_5';
 

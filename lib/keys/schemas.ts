@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { attributesInput, tagsInput } from '../http/schemas.ts';
+import { attributesInput, tagsInput } from '../objects/schemas.ts';
 
 const keyAttributes = attributesInput.extend({ exportable: z.boolean().nullish() });
 

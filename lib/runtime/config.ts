@@ -1,23 +1,11 @@
 import * as z from 'zod';
+import { trustedIssuerSchema } from '../auth/trusted-issuer.ts';
 
 /**
  * Deployment configuration, read from the environment once per container. This is the only thing
  * that differs between AWS and the local stack: endpoints come from the AWS SDK's own
  * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KMS` variables, everything else from COFFER_*.
  */
-const trustedIssuerSchema = z.object({
-  tenantId: z.string().min(1),
-  /** The `iss` claim tokens of this tenant carry. */
-  issuer: z.string().url(),
-  jwksUri: z.string().url(),
-  /** Accepted `aud` values. */
-  audiences: z.array(z.string().min(1)).min(1),
-  /** Sent in the 401 challenge: `authorization="<authority>"`. SDKs read its last segment as the tenant. */
-  authority: z.string().url(),
-});
-
-export type TrustedIssuer = z.infer<typeof trustedIssuerSchema>;
-
 const configSchema = z.object({
   objectsTable: z.string().min(1),
   auditTable: z.string().min(1),

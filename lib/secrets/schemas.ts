@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { attributesInput, tagsInput } from '../http/schemas.ts';
+import { attributesInput, tagsInput } from '../objects/schemas.ts';
 
 export const setSecretBody = z.object({
   value: z.string(),
