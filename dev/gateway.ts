@@ -1,17 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MethodNotAllowed, NotFound, PayloadTooLarge, type VaultError } from '#lib/core/errors';
-import { matchRoute, type Route, routeKey, routes } from '#lib/http/routes';
+import { matchRoute, type Route, routes } from '#lib/http/routes';
+import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
 
 /**
  * The local HTTPS gateway: what API Gateway (HTTP API, payload format 2.0) does in AWS. It matches
  * the request against the shared route table, builds the same event API Gateway would, and invokes
  * the same per-operation handler module that serverless.yml deploys.
  */
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = LambdaHandler;
 
 /** API Gateway's own payload limit for HTTP APIs. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -76,8 +76,16 @@ async function handle(handlers: Map<Route, Handler>, req: IncomingMessage, res: 
     return sendError(res, pathExists ? new MethodNotAllowed(method) : new NotFound('NotFound', 'The requested resource was not found.'));
   }
   const handler = handlers.get(match.route)!;
-  const event = toEvent(req, url, match.route, match.pathParameters, body);
-  const result = await handler(event, lambdaContext(match.route));
+  const event = lambdaEvent({
+    method,
+    url: `${url.pathname}${url.search}`,
+    headers: { host: 'localhost', ...req.headers },
+    body,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    protocol: `HTTP/${req.httpVersion}`,
+    match,
+  });
+  const result = await handler(event, lambdaContext(match.route.operation));
   send(res, result);
 }
 
@@ -97,71 +105,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-/** The event API Gateway's HTTP API sends with payload format 2.0. */
-function toEvent(req: IncomingMessage, url: URL, route: Route, pathParameters: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) {
-    // API Gateway joins repeated query parameters with commas.
-    query[name] = name in query ? `${query[name]},${value}` : value;
-  }
-  const now = new Date();
-  const host = headers.host ?? 'localhost';
-  const contentType = headers['content-type'] ?? '';
-  const textual = body.length === 0 || /json|text|xml|x-www-form-urlencoded/i.test(contentType) || contentType === '';
-  return {
-    version: '2.0',
-    routeKey: routeKey(route),
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers,
-    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: host.replace(/:\d+$/, ''),
-      domainPrefix: host.split('.')[0] ?? host,
-      http: {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: routeKey(route),
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
-    isBase64Encoded: body.length > 0 && !textual,
-  };
-}
-
-function lambdaContext(route: Route): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `coffer-local-${route.operation}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:coffer-local-${route.operation}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/coffer-local-${route.operation}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
