@@ -39,7 +39,7 @@ async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
   );
   resetConfig();
   resetServices();
-  const { handler } = await import('../../functions/secrets/get.ts');
+  const { handler } = await import('../../functions/secrets/get-secret.ts');
   return handler;
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { matchRoute, routes } from '../../lib/http/routes.ts';
 
@@ -34,5 +35,13 @@ describe('route table matching', () => {
     expect(new Set(operations).size).toBe(operations.length);
     const keys = routes.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('names every handler file after the kebab-case of its operation id', () => {
+    for (const route of routes) {
+      const kebab = route.operation.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+      expect(route.handler.split('/').at(-1), route.operation).toBe(kebab);
+      expect(existsSync(new URL(`../../functions/${route.handler}.ts`, import.meta.url)), route.handler).toBe(true);
+    }
   });
 });
