@@ -3,7 +3,6 @@ import { nowSeconds } from '../core/clock.ts';
 import { BadParameter, describeError, Forbidden } from '../core/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
-  type AttributesInput,
   assertObjectName,
   assertTags,
   createAttributes,
@@ -37,7 +36,8 @@ import { derToRaw } from '../crypto/ecdsa-signature.ts';
 import { hsmEncryptionAlgorithm, HsmKeyMissing, hsmKeySpec, type HsmKeys, hsmSigningAlgorithm, hsmUsage, opsAllowedByUsage } from './hsm.ts';
 import { type GeneratedKey, generateSoftwareKey, importJwk, type PublicJwk, publicJwkFromSpki } from './jwk.ts';
 import { decrypt, encrypt, maxPlaintextBytes, signDigest, verifyDigest } from './software.ts';
-import { type RotationPolicy, type RotationPolicyInput, defaultRotationPolicy, expiryFromPolicy, validateRotationPolicy } from './rotation.ts';
+import type { CreateKeyInput, ImportKeyInput, KeyOperationInput, RotationPolicyInput, UpdateKeyInput, VerifyInput } from './schemas.ts';
+import { type RotationPolicy, defaultRotationPolicy, expiryFromPolicy, validateRotationPolicy } from './rotation.ts';
 
 /**
  * The keys domain (reference §1.2, §3): software keys whose private material is sealed at rest, and
@@ -92,32 +92,6 @@ export interface KeyItem {
   attributes: KeyBundle['attributes'];
   tags?: Record<string, string>;
   managed?: boolean;
-}
-
-export interface CreateKeyInput {
-  kty: string;
-  key_size?: number | null;
-  public_exponent?: number | null;
-  key_ops?: string[] | null;
-  crv?: string | null;
-  attributes?: (AttributesInput & { exportable?: boolean | null }) | null;
-  tags?: Record<string, string> | null;
-  release_policy?: unknown;
-}
-
-export interface ImportKeyInput {
-  key: Record<string, unknown>;
-  Hsm?: boolean | null;
-  attributes?: (AttributesInput & { exportable?: boolean | null }) | null;
-  tags?: Record<string, string> | null;
-  release_policy?: unknown;
-}
-
-export interface UpdateKeyInput {
-  key_ops?: string[] | null;
-  attributes?: AttributesInput | null;
-  tags?: Record<string, string> | null;
-  release_policy?: unknown;
 }
 
 export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
@@ -460,7 +434,7 @@ export class KeyService {
     name: string,
     versionParam: string | undefined,
     operation: CryptoOperation,
-    input: { alg: string; value: string; digest?: string },
+    input: KeyOperationInput | VerifyInput,
   ): Promise<KeyOperationResult | { value: boolean }> {
     const version = await this.objects.version(at, name, versionParam);
     const plain = version.plain as unknown as KeyPlain;
@@ -473,7 +447,7 @@ export class KeyService {
     if (operation === 'sign' || operation === 'verify') {
       const alg = assertSignatureAlgorithm(input.alg, kind, plain.crv);
       if (operation === 'verify') {
-        const digest = decodeBase64Url(input.digest ?? '', 'digest');
+        const digest = decodeBase64Url('digest' in input ? input.digest : '', 'digest');
         assertDigest(alg, digest);
         return { value: verifyDigest(publicJwk, alg, digest, value) };
       }

@@ -1,4 +1,5 @@
 import { BadParameter } from '../core/errors.ts';
+import type { RotationPolicyInput } from './schemas.ts';
 
 /**
  * Key rotation policies (reference §3): at most one Rotate and one Notify action, ISO-8601 durations,
@@ -13,11 +14,6 @@ export interface RotationPolicy {
   id?: string;
   lifetimeActions: LifetimeAction[];
   attributes: { expiryTime?: string; created?: number; updated?: number };
-}
-
-export interface RotationPolicyInput {
-  lifetimeActions?: { trigger?: { timeAfterCreate?: string | null; timeBeforeExpiry?: string | null } | null; action?: { type?: string | null } | null }[] | null;
-  attributes?: { expiryTime?: string | null } | null;
 }
 
 const DAY = 86_400;

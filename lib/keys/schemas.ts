@@ -56,3 +56,10 @@ export const rotationPolicyBody = z.object({
 });
 
 export const randomBytesBody = z.object({ count: z.number().int() });
+
+export type CreateKeyInput = z.infer<typeof createKeyBody>;
+export type ImportKeyInput = z.infer<typeof importKeyBody>;
+export type UpdateKeyInput = z.infer<typeof updateKeyBody>;
+export type KeyOperationInput = z.infer<typeof keyOperationBody>;
+export type VerifyInput = z.infer<typeof verifyBody>;
+export type RotationPolicyInput = z.infer<typeof rotationPolicyBody>;

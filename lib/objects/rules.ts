@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadParameter } from '../core/errors.ts';
+import type { AttributesInput } from './schemas.ts';
 import type { ObjectAttributes } from './store.ts';
 
 /** Rules shared by secrets, keys and certificates (reference §0 and §1). */
@@ -25,7 +26,6 @@ export function newVersionId(): string {
   return randomUUID().replaceAll('-', '');
 }
 
-
 export interface TagLimits {
   maxTags: number;
   maxLength: number;
@@ -40,12 +40,6 @@ export function assertTags(tags: Record<string, string> | undefined, limits: Tag
     if (name.length > limits.maxLength) throw new BadParameter(`Tag names are limited to ${limits.maxLength} characters.`);
     if (value.length > limits.maxLength) throw new BadParameter(`Tag values are limited to ${limits.maxLength} characters.`);
   }
-}
-
-export interface AttributesInput {
-  enabled?: boolean | null;
-  nbf?: number | null;
-  exp?: number | null;
 }
 
 /** New attributes for a new version: enabled unless said otherwise, created = updated = now. */

@@ -16,3 +16,6 @@ export const attributesInput = z.object({
 });
 
 export const tagsInput = z.record(z.string(), z.string());
+
+export type AttributesInput = z.infer<typeof attributesInput>;
+export type TagsInput = z.infer<typeof tagsInput>;

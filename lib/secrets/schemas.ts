@@ -15,3 +15,6 @@ export const updateSecretBody = z.object({
 });
 
 export const restoreSecretBody = z.object({ value: z.string().min(1) });
+
+export type SetSecretInput = z.infer<typeof setSecretBody>;
+export type UpdateSecretInput = z.infer<typeof updateSecretBody>;

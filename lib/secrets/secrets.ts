@@ -2,7 +2,6 @@ import { nowSeconds } from '../core/clock.ts';
 import { BadParameter, Forbidden } from '../core/errors.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import {
-  type AttributesInput,
   assertObjectName,
   assertTags,
   createAttributes,
@@ -19,6 +18,7 @@ import {
   type StoredVersion,
 } from '../objects/store.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
+import type { SetSecretInput, UpdateSecretInput } from './schemas.ts';
 import { VersionedObjects } from '../objects/collection.ts';
 import {
   type AttributesWire,
@@ -64,19 +64,6 @@ export interface SecretItem {
 }
 
 export type { DeletedFields };
-
-export interface SetSecretInput {
-  value: string;
-  contentType?: string | null;
-  attributes?: AttributesInput | null;
-  tags?: Record<string, string> | null;
-}
-
-export interface UpdateSecretInput {
-  contentType?: string | null;
-  attributes?: AttributesInput | null;
-  tags?: Record<string, string> | null;
-}
 
 export type { VaultAddress };
 
