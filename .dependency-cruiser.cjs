@@ -1,0 +1,132 @@
+/**
+ * The import rules (docs/adr/0007-layering-and-import-rules.md, CONTRIBUTING.md "Dependency rules").
+ * Imports point down only: functions -> lib/runtime -> lib/http | domains -> lib/crypto -> lib/core,
+ * with every AWS SDK call in lib/aws. `npm run lint` fails on any violation.
+ */
+
+// Domains: the rules of one capability and the ports they need. Listed with the ones still to come,
+// so a new domain folder is held to the same rules from its first file.
+const DOMAINS = '(objects|secrets|keys|certificates|vaults|auth|access|audit|events|schedule|hsm)';
+
+// What may not reach production code: local stack, benchmarks, tooling, deployment, tests.
+const NOT_SHIPPED = '^(dev|bench|scripts|infra|test)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle means two modules are one: merge them, or move the shared part down a layer.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-imports-nothing-in-lib',
+      severity: 'error',
+      comment: 'lib/core (errors, ids, kinds, clock) is what everything else stands on.',
+      from: { path: '^lib/core/' },
+      to: { path: '^lib/', pathNot: '^lib/core/' },
+    },
+    {
+      name: 'crypto-imports-only-core',
+      severity: 'error',
+      comment: 'lib/crypto is pure crypto: no domain rules, no I/O.',
+      from: { path: '^lib/crypto/' },
+      to: { path: '^lib/', pathNot: '^lib/(core|crypto)/' },
+    },
+    {
+      name: 'domains-know-no-transport-adapter-or-wiring',
+      severity: 'error',
+      comment:
+        'Domains are reused by events and scheduled work without an HTTP request, and tested without AWS: ' +
+        'they declare ports; lib/aws implements them; lib/runtime wires them.',
+      from: { path: `^lib/${DOMAINS}/` },
+      to: { path: '^lib/(http|aws|runtime)/' },
+    },
+    {
+      name: 'http-imports-core-and-cross-cutting-domains-only',
+      severity: 'error',
+      comment:
+        'The pipeline is shared by every function family; importing secrets, keys or objects would put ' +
+        'them in every bundle. Handlers reach those domains through their composition root.',
+      from: { path: '^lib/http/' },
+      to: { path: '^lib/', pathNot: '^lib/(core|http|auth|access|audit|vaults)/' },
+    },
+    {
+      name: 'aws-adapters-know-no-transport-or-wiring',
+      severity: 'error',
+      comment: 'Adapters implement domain ports; they are wired by lib/runtime, never the other way round.',
+      from: { path: '^lib/aws/' },
+      to: { path: '^lib/(http|runtime)/' },
+    },
+    {
+      name: 'aws-sdk-only-in-lib-aws',
+      severity: 'error',
+      comment:
+        'Every AWS SDK call sits in lib/aws, so the rest of lib is tested without AWS and a function bundle carries only the clients it needs.',
+      from: { path: '^(lib|functions)/', pathNot: '^lib/aws/' },
+      to: { path: '(^|/)node_modules/@aws-sdk/' },
+    },
+    {
+      name: 'functions-never-import-adapters',
+      severity: 'error',
+      comment: 'A handler gets its services from its composition root in lib/runtime, never by building an adapter itself.',
+      from: { path: '^functions/' },
+      to: { path: '^lib/aws/' },
+    },
+    {
+      name: 'functions-import-runtime-and-schemas-only',
+      severity: 'error',
+      comment: 'A handler is one call: its composition root (lib/runtime/<family>.ts) and, for its request type, a domain schema module.',
+      from: { path: '^functions/' },
+      to: { path: '^lib/', pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/schemas\\.ts$`, '^lib/aws/'] },
+    },
+    {
+      name: 'shipped-code-never-imports-tooling',
+      severity: 'error',
+      comment: 'lib/ and functions/ are what deploys; the local stack, benchmarks, scripts, infra and tests are not bundled.',
+      from: { path: '^(lib|functions)/' },
+      to: { path: NOT_SHIPPED },
+    },
+    {
+      name: 'shipped-code-never-imports-dev-dependencies',
+      severity: 'error',
+      comment: 'Production bundles contain only "dependencies"; type-only imports (e.g. @types/aws-lambda) vanish at build time.',
+      from: { path: '^(lib|functions)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve is a typo or a missing package; it also hides the import from every rule above.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'no-undeclared-package',
+      severity: 'error',
+      comment: 'Every package imported is declared in package.json, not reached through another package.',
+      from: {},
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|coverage|\\.coffer|\\.serverless)/' },
+    // Type-only imports count: a port's types are as much a dependency as its functions.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    moduleSystems: ['es6', 'cjs'],
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.mjs', '.cjs', '.js', '.json'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    skipAnalysisNotInRules: true,
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
