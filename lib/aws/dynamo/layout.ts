@@ -1,0 +1,58 @@
+import type { Collection } from '../../objects/store.ts';
+
+/**
+ * Where each item lives in the objects and audit tables (lib/aws/tables.ts describes the layout).
+ * Object names are case-insensitive, so every key holds the lowercased name; inside a vault's objects
+ * the vault name is used as given.
+ */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
+
+export function vaultKey(vault: string): ItemKey {
+  return { pk: `VAULT#${lower(vault)}`, sk: 'VAULT' };
+}
+
+/** One partition per vault and collection, one item per live object: a list of heads is one Query. */
+export function headPartition(vault: string, collection: Collection): string {
+  return `${vault}#${collection}`;
+}
+
+/** Deleted heads in a partition of their own, so list pages of live heads need no filter. */
+export function deletedPartition(vault: string, collection: Collection): string {
+  return `${vault}#deleted${collection}`;
+}
+
+export function versionPartition(vault: string, collection: Collection, name: string): string {
+  return `${vault}#${collection}#${lower(name)}`;
+}
+
+export function attachmentPartition(vault: string, collection: Collection, name: string): string {
+  return `${vault}#${collection}-attachments#${lower(name)}`;
+}
+
+export function headKey(vault: string, collection: Collection, name: string): ItemKey {
+  return { pk: headPartition(vault, collection), sk: lower(name) };
+}
+
+export function deletedKey(vault: string, collection: Collection, name: string): ItemKey {
+  return { pk: deletedPartition(vault, collection), sk: lower(name) };
+}
+
+export function versionKey(vault: string, collection: Collection, name: string, version: string): ItemKey {
+  return { pk: versionPartition(vault, collection, name), sk: version };
+}
+
+export function attachmentKey(vault: string, collection: Collection, name: string, attachment: string): ItemKey {
+  return { pk: attachmentPartition(vault, collection, name), sk: attachment };
+}
+
+/** Audit records by vault and UTC day, in time order within the day. */
+export function auditKey(vault: string, time: string, requestId: string): ItemKey {
+  return { pk: `${vault}#${time.slice(0, 10)}`, sk: `${time}#${requestId}` };
+}

@@ -1,0 +1,141 @@
+import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Collection, DeletedHead, MetadataUpdate, StoredHead, StoredVersion } from '../../objects/store.ts';
+import { CONDITION_FAILED, TRANSACTION_CONFLICT } from './errors.ts';
+import { clean, deletedHeadItem, headItem, versionItem } from './object-items.ts';
+import { deletedKey, headKey, versionKey } from './layout.ts';
+
+/**
+ * The conditional transactions that change a versioned object, and what their cancellation reasons
+ * mean. DynamoDB reports one reason per item in the order the items were sent, so each shape and the
+ * reading of its reasons live side by side.
+ */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export async function transactWrite(db: DynamoDBDocumentClient, items: TransactItem[]): Promise<void> {
+  await db.send(new TransactWriteCommand({ TransactItems: items }));
+}
+
+const MUST_NOT_EXIST = { ConditionExpression: 'attribute_not_exists(pk)' };
+
+function revisionIs(revision: number) {
+  return {
+    ConditionExpression: '#revision = :revision',
+    ExpressionAttributeNames: { '#revision': 'revision' },
+    ExpressionAttributeValues: { ':revision': revision },
+  };
+}
+
+/** The head is still the one we read, or there is still none if we read none. */
+function headUnchanged(current: StoredHead | undefined) {
+  return current ? revisionIs(current.revision) : MUST_NOT_EXIST;
+}
+
+/**
+ * A new version: put the version (it must not exist), put the head on top of the one we read, and
+ * check that no deleted head holds the name.
+ */
+export function addVersionTransaction(
+  table: string,
+  vault: string,
+  collection: Collection,
+  version: StoredVersion,
+  head: StoredHead,
+  current: StoredHead | undefined,
+): TransactItem[] {
+  return [
+    { Put: { TableName: table, Item: { ...versionKey(vault, collection, version.name, version.version), ...versionItem(version) }, ...MUST_NOT_EXIST } },
+    { Put: { TableName: table, Item: { ...headKey(vault, collection, version.name), ...headItem(head) }, ...headUnchanged(current) } },
+    { ConditionCheck: { TableName: table, Key: deletedKey(vault, collection, version.name), ...MUST_NOT_EXIST } },
+  ];
+}
+
+/**
+ * Why an add was cancelled: a deleted head holds the name, another writer moved the head first (read
+ * it again and go on top of it), or neither (undefined: not ours to handle).
+ */
+export function addVersionCancellation(reasons: string[]): 'nameIsDeleted' | 'headMoved' | undefined {
+  if (reasons[2] === CONDITION_FAILED) return 'nameIsDeleted';
+  if (reasons[1] === CONDITION_FAILED || reasons.includes(TRANSACTION_CONFLICT)) return 'headMoved';
+  return undefined;
+}
+
+/**
+ * New metadata for a version, on condition that nobody changed it since we read it. The head carries a
+ * copy of the latest version's metadata, so it changes with it; for an older version the head must
+ * merely be unchanged. Any cancellation means another writer was first.
+ */
+export function updateVersionTransaction(
+  table: string,
+  vault: string,
+  collection: Collection,
+  head: StoredHead,
+  current: StoredVersion,
+  change: MetadataUpdate,
+): TransactItem[] {
+  const name = head.name;
+  const versionUpdate: TransactItem = {
+    Update: {
+      TableName: table,
+      Key: versionKey(vault, collection, name, current.version),
+      UpdateExpression: 'SET #attributes = :attributes, #meta = :meta, #plain = :plain',
+      ConditionExpression: '#attributes.#updated = :previous',
+      ExpressionAttributeNames: { '#attributes': 'attributes', '#meta': 'meta', '#plain': 'plain', '#updated': 'updated' },
+      ExpressionAttributeValues: {
+        ':attributes': clean(change.attributes),
+        ':meta': change.meta,
+        ':plain': clean(change.plain),
+        ':previous': current.attributes.updated,
+      },
+    },
+  };
+  if (head.latest === current.version) {
+    const updatedHead: StoredHead = { ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain };
+    return [versionUpdate, { Put: { TableName: table, Item: { ...headKey(vault, collection, name), ...headItem(updatedHead) }, ...headUnchanged(head) } }];
+  }
+  return [versionUpdate, { ConditionCheck: { TableName: table, Key: headKey(vault, collection, name), ...revisionIs(head.revision) } }];
+}
+
+/** Moves the head we read into the deleted space; any cancellation means another writer was first. */
+export function softDeleteTransaction(table: string, vault: string, collection: Collection, head: StoredHead, deleted: DeletedHead): TransactItem[] {
+  return [
+    { Delete: { TableName: table, Key: headKey(vault, collection, head.name), ...revisionIs(head.revision) } },
+    { Put: { TableName: table, Item: { ...deletedKey(vault, collection, head.name), ...deletedHeadItem(deleted) }, ...MUST_NOT_EXIST } },
+  ];
+}
+
+/**
+ * Brings the deleted head we read back, unless a purge has started on it or a live head holds the
+ * name; any cancellation means a concurrent recover or purge won.
+ */
+export function recoverTransaction(table: string, vault: string, collection: Collection, deleted: DeletedHead, head: StoredHead): TransactItem[] {
+  return [
+    {
+      Delete: {
+        TableName: table,
+        Key: deletedKey(vault, collection, deleted.name),
+        ConditionExpression: '#revision = :revision AND attribute_not_exists(#purging)',
+        ExpressionAttributeNames: { '#revision': 'revision', '#purging': 'purging' },
+        ExpressionAttributeValues: { ':revision': deleted.revision },
+      },
+    },
+    { Put: { TableName: table, Item: { ...headKey(vault, collection, head.name), ...headItem(head) }, ...MUST_NOT_EXIST } },
+  ];
+}
+
+/** The head of a restored object, written after its versions and only if the name is still free. */
+export function restoreHeadTransaction(table: string, vault: string, collection: Collection, head: StoredHead): TransactItem[] {
+  return [
+    { Put: { TableName: table, Item: { ...headKey(vault, collection, head.name), ...headItem(head) }, ...MUST_NOT_EXIST } },
+    { ConditionCheck: { TableName: table, Key: deletedKey(vault, collection, head.name), ...MUST_NOT_EXIST } },
+  ];
+}
+
+/** Why a restored head was refused: a deleted object holds the name, or a live one does. */
+export function restoreHeadCancellation(reasons: string[]): 'nameIsDeleted' | 'nameInUse' {
+  return reasons[1] === CONDITION_FAILED ? 'nameIsDeleted' : 'nameInUse';
+}
+
+/** A restored version; it must not exist yet. */
+export function restoredVersionPut(table: string, vault: string, collection: Collection, version: StoredVersion) {
+  return { TableName: table, Item: { ...versionKey(vault, collection, version.name, version.version), ...versionItem(version) }, ...MUST_NOT_EXIST };
+}
