@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, AuditSink } from '../audit/audit.ts';
+import { auditKey } from './dynamo/layout.ts';
 
 /** Audit records by vault and UTC day, so a security administrator reads a day with one Query. */
 export class DynamoAuditSink implements AuditSink {
@@ -14,7 +15,7 @@ export class DynamoAuditSink implements AuditSink {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `${record.vault}#${record.time.slice(0, 10)}`, sk: `${record.time}#${record.requestId}`, ...record, expiresAt },
+        Item: { ...auditKey(record.vault, record.time, record.requestId), ...record, expiresAt },
       }),
     );
   }

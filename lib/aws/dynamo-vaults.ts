@@ -1,5 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
+import { isConditionFailure } from './dynamo/errors.ts';
+import { vaultKey } from './dynamo/layout.ts';
 
 export class DynamoVaultStore implements VaultStore {
   constructor(
@@ -8,7 +10,7 @@ export class DynamoVaultStore implements VaultStore {
   ) {}
 
   async getVault(name: string): Promise<Vault | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: key(name), ConsistentRead: true }));
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: vaultKey(name), ConsistentRead: true }));
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...vault } = Item;
     return vault as Vault;
@@ -16,19 +18,15 @@ export class DynamoVaultStore implements VaultStore {
 
   async createVault(vault: Vault): Promise<boolean> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
 
   async putVault(vault: Vault): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(vault.name), ...vault } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault } }));
   }
-}
-
-function key(name: string) {
-  return { pk: `VAULT#${name.toLowerCase()}`, sk: 'VAULT' };
 }

@@ -13,6 +13,8 @@
  *
  * Audit table: pk `<vault>#<UTC day>`, sk `<ISO time>#<request id>`, expiring through TTL.
  *
+ * lib/aws/dynamo/layout.ts builds these keys.
+ *
  * Scheduled work (rotation, expiry notices, purge after retention) is found through `dueIndex`, a
  * sparse global secondary index: only items that carry `dueBucket` appear in it, so the scheduler
  * Queries the buckets that are due instead of scanning the table. `dueBucket` spreads due items over
