@@ -8,6 +8,15 @@ import type { Collection } from './store.ts';
  * the encryption context, so a blob from another tenant, or an altered one, fails to open.
  */
 const MAGIC = Buffer.from('CofferBackup1\n', 'utf8');
+const INVALID = 'Backup blob contains invalid or corrupt version.';
+
+/** What every object kind's backup holds; each kind adds its own version fields. */
+export interface ObjectBackup<Version> {
+  collection: Collection;
+  name: string;
+  latest: string;
+  versions: Version[];
+}
 
 export class BackupProtector {
   constructor(
@@ -21,7 +30,7 @@ export class BackupProtector {
   }
 
   async open<T>(tenantId: string, collection: Collection, encoded: string): Promise<T> {
-    const invalid = () => new BadParameter('Backup blob contains invalid or corrupt version.');
+    const invalid = () => new BadParameter(INVALID);
     if (!/^[A-Za-z0-9_-]+={0,2}$/.test(encoded)) throw invalid();
     const raw = Buffer.from(encoded, 'base64url');
     if (raw.length <= MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) throw invalid();
@@ -32,6 +41,13 @@ export class BackupProtector {
       if ((error as { status?: number }).status === 503) throw error;
       throw invalid();
     }
+  }
+
+  /** Opens an object backup and refuses one of another kind or without versions. */
+  async openObject<T extends ObjectBackup<unknown>>(tenantId: string, collection: Collection, encoded: string): Promise<T> {
+    const content = await this.open<T>(tenantId, collection, encoded);
+    if (content.collection !== collection || !Array.isArray(content.versions)) throw new BadParameter(INVALID);
+    return content;
   }
 
   private scope(tenantId: string) {

@@ -13,7 +13,8 @@ import {
   type StoredHead,
   type StoredVersion,
 } from './store.ts';
-import { deletedObjectNotFound, type ObjectKind, objectNotFound, translateStoreError } from './wire.ts';
+import type { ObjectKind } from '../core/kinds.ts';
+import { deletedObjectNotFound, objectNotFound, translateStoreError } from './errors.ts';
 
 /**
  * The life cycle every versioned object kind shares (secrets, keys, later certificates): name rules,
@@ -151,6 +152,24 @@ export class VersionedObjects {
   async assertNotDeleted(at: VaultAddress, name: string): Promise<void> {
     this.assertName(name);
     if (await this.store.getDeleted(at.vault.name, this.collection, name)) throw translateStoreError(this.kind, new NameIsDeleted(name), name);
+  }
+
+  /** The live object's head, or undefined; no name check (for re-reading the store after a failure). */
+  findHead(at: VaultAddress, name: string): Promise<StoredHead | undefined> {
+    return this.store.getHead(at.vault.name, this.collection, name);
+  }
+
+  /** The deleted object's head, or undefined; no name check (for re-reading the store after a failure). */
+  findDeleted(at: VaultAddress, name: string): Promise<DeletedHead | undefined> {
+    return this.store.getDeleted(at.vault.name, this.collection, name);
+  }
+
+  getAttachment(at: VaultAddress, name: string, attachment: string): Promise<Record<string, unknown> | undefined> {
+    return this.store.getAttachment(at.vault.name, this.collection, name, attachment);
+  }
+
+  putAttachment(at: VaultAddress, name: string, attachment: string, document: Record<string, unknown>): Promise<void> {
+    return this.store.putAttachment(at.vault.name, this.collection, name, attachment, document);
   }
 
   /** Every version of a live object, refused past Azure's backup limit. */

@@ -1,6 +1,6 @@
 import type { EnvelopeCipher } from '../crypto/envelope.ts';
 import { objectKeyScope, type Vault } from '../vaults/vault.ts';
-import type { Collection } from './store.ts';
+import type { Collection, StoredVersion } from './store.ts';
 
 /**
  * Seals and opens the user content of vault objects. Each blob is bound to its vault (KMS encryption
@@ -31,6 +31,37 @@ export class ObjectSealer {
 
   async openJson<T>(vault: Vault, place: ObjectPlace, field: SealedField, blob: Uint8Array): Promise<T> {
     return JSON.parse((await this.open(vault, place, field, blob)).toString('utf8')) as T;
+  }
+}
+
+/**
+ * The sealed fields of one collection's versions, each opened and sealed at the version's own place:
+ * `meta` (the kind's JSON: tags, content type) and `secret` (a value or private key).
+ */
+export class SealedContent<Meta> {
+  constructor(
+    private readonly sealer: ObjectSealer,
+    readonly collection: Collection,
+  ) {}
+
+  placeOf(version: Pick<StoredVersion, 'name' | 'version'>): ObjectPlace {
+    return { collection: this.collection, name: version.name, version: version.version };
+  }
+
+  openMeta(vault: Vault, version: Pick<StoredVersion, 'name' | 'version' | 'meta'>): Promise<Meta> {
+    return this.sealer.openJson<Meta>(vault, this.placeOf(version), 'meta', version.meta);
+  }
+
+  sealMeta(vault: Vault, version: Pick<StoredVersion, 'name' | 'version'>, meta: Meta): Promise<Uint8Array> {
+    return this.sealer.sealJson(vault, this.placeOf(version), 'meta', meta);
+  }
+
+  openSecret(vault: Vault, version: Pick<StoredVersion, 'name' | 'version'>, secret: Uint8Array): Promise<Buffer> {
+    return this.sealer.open(vault, this.placeOf(version), 'secret', secret);
+  }
+
+  sealSecret(vault: Vault, version: Pick<StoredVersion, 'name' | 'version'>, plaintext: Uint8Array): Promise<Uint8Array> {
+    return this.sealer.seal(vault, this.placeOf(version), 'secret', plaintext);
   }
 }
 
