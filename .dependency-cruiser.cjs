@@ -113,7 +113,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|coverage|\\.coffer|\\.serverless)/' },
+    exclude: { path: '^(dist|coverage|\\.coffer|\\.serverless)/' },
     // Type-only imports count: a port's types are as much a dependency as its functions.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
