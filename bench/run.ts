@@ -14,14 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type LambdaHandler, lambdaContext, lambdaEvent } from '../dev/lambda-event.ts';
 import { functionEnvironment, type LocalStackInfo, startStack } from '../dev/stack.ts';
 import { handler as createKeyHandler } from '../functions/keys/create-key.ts';
 import { handler as signHandler } from '../functions/keys/sign.ts';
 import { handler as getSecret } from '../functions/secrets/get-secret.ts';
 import { handler as setSecret } from '../functions/secrets/set-secret.ts';
 import { resetConfig } from '../lib/runtime/config.ts';
-import { matchRoute, routeKey } from '../lib/http/routes.ts';
 import { signDigest } from '../lib/keys/software.ts';
 import { resetServices } from '../lib/runtime/services.ts';
 import {
@@ -123,13 +123,13 @@ async function runBenchmarks(info: LocalStackInfo) {
   const token = (await credential.getToken(`${info.audience}/.default`)).token;
   const secretName = `bench-${randomUUID().slice(0, 8)}`;
   // A connection-string-sized value.
-  await invoke(handlers.setSecret, lambdaEvent('PUT', `/secrets/${secretName}`, token, { value: randomBytes(48).toString('base64') }));
+  await invoke(handlers.setSecret, lambdaRequest('PUT', `/secrets/${secretName}`, token, { value: randomBytes(48).toString('base64') }));
   const softwareRsa = await createKey(token, 'bench-rsa', { kty: 'RSA', key_size: 2048 });
   const softwareEc = await createKey(token, 'bench-ec', { kty: 'EC', crv: 'P-256' });
   const hsmEc = await createKey(token, 'bench-ec-hsm', { kty: 'EC-HSM', crv: 'P-256' });
 
   // The item the raw baseline reads: the secret version item GetSecret itself reads.
-  const getSecretEvent = () => lambdaEvent('GET', `/secrets/${secretName}`, token);
+  const getSecretEvent = () => lambdaRequest('GET', `/secrets/${secretName}`, token);
   const probe = await dynamoCounter.record(() => invoke(handlers.getSecret, getSecretEvent()));
   const versionRead = probe.requests.filter((r) => r.operation === 'GetItem').at(-1);
   if (!versionRead?.key || !versionRead.table) throw new Error('could not see the GetItem requests of GetSecret');
@@ -151,7 +151,7 @@ async function runBenchmarks(info: LocalStackInfo) {
 
   const digest = createHash('sha256').update('coffer benchmark').digest();
   const signEvent = (key: CreatedKey, alg: string) => () =>
-    lambdaEvent('POST', `/keys/${key.name}/${key.version}/sign`, token, { alg, value: digest.toString('base64url') });
+    lambdaRequest('POST', `/keys/${key.name}/${key.version}/sign`, token, { alg, value: digest.toString('base64url') });
   const rsaSign = signEvent(softwareRsa, 'PS256');
   const ecSign = signEvent(softwareEc, 'ES256');
   const hsmSign = signEvent(hsmEc, 'ES256');
@@ -453,62 +453,23 @@ function configureHandlers(info: LocalStackInfo): void {
   resetServices();
 }
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'coffer-bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:coffer-bench',
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/coffer-bench',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/** An HTTP API (payload 2.0) event for a request to the default vault at `localhost`. */
-function lambdaEvent(method: string, path: string, token: string, body?: unknown): APIGatewayProxyEventV2 {
-  const { match } = matchRoute(method, path);
-  if (!match) throw new Error(`no route for ${method} ${path}`);
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: routeKey(match.route),
-    rawPath: path,
-    rawQueryString: `api-version=${API_VERSION}`,
+/** The event API Gateway would hand a function for a request to the default vault at `localhost`. */
+function lambdaRequest(method: string, path: string, token: string, body?: unknown): APIGatewayProxyEventV2 {
+  return lambdaEvent({
+    method,
+    url: `${path}?api-version=${API_VERSION}`,
     headers: {
-      host: 'localhost',
       authorization: `Bearer ${token}`,
+      'user-agent': 'coffer-bench',
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
-    queryStringParameters: { 'api-version': API_VERSION },
-    pathParameters: match.pathParameters,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'bench',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'coffer-bench' },
-      requestId: randomUUID(),
-      routeKey: routeKey(match.route),
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    isBase64Encoded: false,
-  };
+  });
 }
 
 /** Calls a handler; anything but a 2xx stops the run (a benchmark of error responses measures nothing). */
-async function invoke(handler: Handler, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const result = await handler(event, lambdaContext());
+async function invoke(handler: LambdaHandler, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const result = await handler(event, lambdaContext('bench'));
   const status = result.statusCode ?? 200;
   if (status < 200 || status >= 300) {
     throw new Error(`${event.routeKey} answered ${status}: ${result.body ?? ''}`);
@@ -523,7 +484,7 @@ interface CreatedKey {
 
 async function createKey(token: string, prefix: string, body: Record<string, unknown>): Promise<CreatedKey> {
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const result = await invoke(handlers.createKey, lambdaEvent('POST', `/keys/${name}/create`, token, body));
+  const result = await invoke(handlers.createKey, lambdaRequest('POST', `/keys/${name}/create`, token, body));
   const kid = (JSON.parse(result.body ?? '{}') as { key?: { kid?: string } }).key?.kid;
   const version = kid?.split('/').at(-1);
   if (!version) throw new Error(`CreateKey ${name} returned no key id`);

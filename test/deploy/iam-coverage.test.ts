@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
   CreateKeyCommand,
   DecryptCommand,
@@ -8,8 +8,8 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { matchRoute, type Route, routes } from '../../lib/http/routes.ts';
@@ -26,7 +26,6 @@ import { adminToken, localStack, uniqueName } from '../support/local.ts';
  * Services are rebuilt before every request, so every operation runs as on a cold container: no
  * cached vault record, paging key or data key hides a call it makes.
  */
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 type Target = 'objects' | 'audit' | 'vaultKey' | 'backupKey' | 'hsmKeys' | 'createKey' | 'random' | 'other';
 
 interface Call {
@@ -141,20 +140,15 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   if (!match) throw new Error(`no route for ${method} ${url.pathname}`);
   const route: Route = match.route;
   const module = new URL(`../../functions/${route.handler}.ts`, import.meta.url).pathname;
-  const { handler } = (await import(/* @vite-ignore */ module)) as { handler: Handler };
-  const event = {
-    version: '2.0',
-    routeKey: `${route.method} ${route.path}`,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers: { host: 'localhost', authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
-    queryStringParameters: Object.fromEntries(url.searchParams),
-    pathParameters: match.pathParameters,
-    requestContext: { http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'iam-coverage' } },
+  const { handler } = (await import(/* @vite-ignore */ module)) as { handler: LambdaHandler };
+  const event = lambdaEvent({
+    method,
+    url: path,
+    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json', 'user-agent': 'iam-coverage' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-  const context = { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+    match,
+  });
+  const context = lambdaContext(route.operation);
   resetServices();
   current = route.operation;
   try {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { freePort, functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
@@ -43,46 +43,27 @@ async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
   return handler;
 }
 
+/** The request the gateway would hand GetSecret for the latest version of `name`. */
 function event(name: string, token: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /secrets/{name}/{version}',
-    rawPath: `/secrets/${name}`,
-    rawQueryString: 'api-version=7.6',
-    headers: { host: 'localhost', authorization: `Bearer ${token}` },
-    queryStringParameters: { 'api-version': '7.6' },
-    pathParameters: { name, version: '' },
-    requestContext: {
-      accountId: '0',
-      apiId: 'test',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: 'GET', path: `/secrets/${name}`, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: randomUUID(),
-      routeKey: 'GET /secrets/{name}/{version}',
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
-    isBase64Encoded: false,
-  };
+  return lambdaEvent({ method: 'GET', url: `/secrets/${name}?api-version=7.6`, headers: { authorization: `Bearer ${token}` } });
 }
 
-const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'test' } as unknown as Context;
+/** A fresh context per call, as Lambda gives each invocation. */
+const context = () => lambdaContext('GetSecret');
 
 describe('dependency outages', () => {
   it('serves the secret with every dependency up (the control case)', async () => {
     const name = uniqueName('outage');
     await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'reachable' } });
     const handler = await configure({});
-    const result = await handler(event(name, await adminToken()), context);
+    const result = await handler(event(name, await adminToken()), context());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body!).value).toBe('reachable');
   });
 
   it('answers 503, not 401, when the identity provider fails', async () => {
     const handler = await configure({ jwksUri: brokenJwksUrl });
-    const result = await handler(event('anything', await adminToken()), context);
+    const result = await handler(event('anything', await adminToken()), context());
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(result.body!).error.code).toBe('ServiceUnavailable');
     expect(result.headers?.['Retry-After']).toBeDefined();
@@ -90,7 +71,7 @@ describe('dependency outages', () => {
 
   it('answers 503 when the identity provider cannot be reached at all', async () => {
     const handler = await configure({ jwksUri: `http://127.0.0.1:${await freePort()}/keys` });
-    const result = await handler(event('anything', await adminToken()), context);
+    const result = await handler(event('anything', await adminToken()), context());
     expect(result.statusCode).toBe(503);
   });
 
@@ -98,7 +79,7 @@ describe('dependency outages', () => {
     const name = uniqueName('noaudit');
     await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'must-not-leak-unaudited' } });
     const handler = await configure({ auditTable: 'no-such-audit-table' });
-    const result = await handler(event(name, await adminToken()), context);
+    const result = await handler(event(name, await adminToken()), context());
     expect(result.statusCode).toBe(503);
     expect(result.body).not.toContain('must-not-leak-unaudited');
   });
