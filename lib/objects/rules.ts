@@ -3,18 +3,11 @@ import { BadParameter } from '../core/errors.ts';
 import type { AttributesInput } from './schemas.ts';
 import type { ObjectAttributes } from './store.ts';
 
+export { assertObjectName, OBJECT_NAME, printable } from '../core/names.ts';
+
 /** Rules shared by secrets, keys and certificates (reference §0 and §1). */
-export const OBJECT_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 export const VERSION_ID = /^[0-9a-fA-F]{32}$/;
 export const MAX_VERSIONS_PER_BACKUP = 500;
-
-export function assertObjectName(kind: string, name: string): void {
-  if (!OBJECT_NAME.test(name)) {
-    throw new BadParameter(
-      `The ${kind} name '${printable(name)}' is invalid: names are 1 to 127 characters of 0-9, a-z, A-Z and '-'.`,
-    );
-  }
-}
 
 /** An empty version means the latest; anything else must look like a version we could have issued. */
 export function parseVersion(version: string | undefined): string | undefined {
@@ -61,10 +54,4 @@ export function patchAttributes(current: ObjectAttributes, input: AttributesInpu
     else if (input.exp !== undefined) next.exp = input.exp;
   }
   return next;
-}
-
-/** Names echoed in messages are clipped and stripped of control characters. */
-export function printable(value: string): string {
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 130 ? `${clean.slice(0, 127)}...` : clean;
 }
