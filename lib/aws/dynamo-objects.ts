@@ -14,7 +14,16 @@ import {
 import { deleteItems } from './dynamo/batch.ts';
 import { cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
 import { clean, toDeleted, toHead, toVersion, VERSION_SUMMARY_ATTRIBUTES } from './dynamo/object-items.ts';
-import { attachmentKey, attachmentPartition, deletedKey, deletedPartition, headKey, headPartition, versionKey, versionPartition } from './dynamo/layout.ts';
+import {
+  attachmentKey,
+  attachmentPartition,
+  deletedKey,
+  deletedPartition,
+  headKey,
+  headPartition,
+  versionKey,
+  versionPartition,
+} from './dynamo/layout.ts';
 import { queryPage } from './dynamo/paging.ts';
 import { retryConflicts, TRY_AGAIN } from './dynamo/retry.ts';
 import {
@@ -243,7 +252,9 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async putAttachment(vault: string, collection: Collection, name: string, attachment: string, document: Record<string, unknown>): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...attachmentKey(vault, collection, name, attachment), document: clean(document) } }));
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { ...attachmentKey(vault, collection, name, attachment), document: clean(document) } }),
+    );
   }
 
   private async deleteAttachments(vault: string, collection: Collection, name: string): Promise<void> {
@@ -255,13 +266,20 @@ export class DynamoObjectStore implements ObjectStore {
   private async deleteAllVersions(vault: string, collection: Collection, name: string): Promise<void> {
     let cursor: string | undefined;
     do {
-      const page = await queryPage(this.db, this.table, versionPartition(vault, collection, name), 100, cursor, (item) => String(item.sk), ['pk', 'sk']);
+      const page = await queryPage(this.db, this.table, versionPartition(vault, collection, name), 100, cursor, (item) => String(item.sk), [
+        'pk',
+        'sk',
+      ]);
       await this.deleteVersions(vault, collection, name, page.items);
       cursor = page.cursor;
     } while (cursor);
   }
 
   private async deleteVersions(vault: string, collection: Collection, name: string, versionIds: string[]): Promise<void> {
-    await deleteItems(this.db, this.table, versionIds.map((version) => versionKey(vault, collection, name, version)));
+    await deleteItems(
+      this.db,
+      this.table,
+      versionIds.map((version) => versionKey(vault, collection, name, version)),
+    );
   }
 }

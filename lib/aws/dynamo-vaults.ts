@@ -18,7 +18,9 @@ export class DynamoVaultStore implements VaultStore {
 
   async createVault(vault: Vault): Promise<boolean> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.db.send(
+        new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

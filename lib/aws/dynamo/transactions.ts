@@ -43,7 +43,13 @@ export function addVersionTransaction(
   current: StoredHead | undefined,
 ): TransactItem[] {
   return [
-    { Put: { TableName: table, Item: { ...versionKey(vault, collection, version.name, version.version), ...versionItem(version) }, ...MUST_NOT_EXIST } },
+    {
+      Put: {
+        TableName: table,
+        Item: { ...versionKey(vault, collection, version.name, version.version), ...versionItem(version) },
+        ...MUST_NOT_EXIST,
+      },
+    },
     { Put: { TableName: table, Item: { ...headKey(vault, collection, version.name), ...headItem(head) }, ...headUnchanged(current) } },
     { ConditionCheck: { TableName: table, Key: deletedKey(vault, collection, version.name), ...MUST_NOT_EXIST } },
   ];
@@ -90,7 +96,10 @@ export function updateVersionTransaction(
   };
   if (head.latest === current.version) {
     const updatedHead: StoredHead = { ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain };
-    return [versionUpdate, { Put: { TableName: table, Item: { ...headKey(vault, collection, name), ...headItem(updatedHead) }, ...headUnchanged(head) } }];
+    return [
+      versionUpdate,
+      { Put: { TableName: table, Item: { ...headKey(vault, collection, name), ...headItem(updatedHead) }, ...headUnchanged(head) } },
+    ];
   }
   return [versionUpdate, { ConditionCheck: { TableName: table, Key: headKey(vault, collection, name), ...revisionIs(head.revision) } }];
 }
