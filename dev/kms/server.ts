@@ -16,8 +16,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { KmsError, kmsError } from './errors.ts';
-import { LocalKmsService } from './operations.ts';
-import type { Response } from './operations.ts';
+import { LocalKmsService } from './service.ts';
+import type { Response } from './operations/context.ts';
 
 export interface LocalKmsOptions {
   dataDir: string;
