@@ -78,9 +78,11 @@ module.exports = {
     {
       name: 'functions-import-runtime-and-schemas-only',
       severity: 'error',
-      comment: 'A handler is one call: its composition root (lib/runtime/<family>.ts) and, for its request type, a domain schema module.',
+      comment:
+        'A handler is one call: its composition root (lib/runtime/<family>.ts) and, for its request type and its response shape, ' +
+        "a domain's schema and wire modules.",
       from: { path: '^functions/' },
-      to: { path: '^lib/', pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/schemas\\.ts$`, '^lib/aws/'] },
+      to: { path: '^lib/', pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/(schemas|wire)\\.ts$`, '^lib/aws/'] },
     },
     {
       name: 'shipped-code-never-imports-tooling',

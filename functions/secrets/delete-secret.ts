@@ -1,6 +1,3 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('DeleteSecret', {}, async ({ at, params, services }) => {
-  const deleted = await services.secrets.delete(at, params.name!);
-  return { body: deleted, objectId: deleted.id };
-});
+export const handler = defineOperation('DeleteSecret', {}, async ({ at, name, services }) => ({ body: await services.secrets.delete(at, name) }));

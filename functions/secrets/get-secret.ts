@@ -1,6 +1,5 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('GetSecret', {}, async ({ at, params, services }) => {
-  const bundle = await services.secrets.get(at, params.name!, params.version);
-  return { body: bundle, objectId: bundle.id };
-});
+export const handler = defineOperation('GetSecret', {}, async ({ at, name, version, services }) => ({
+  body: await services.secrets.get(at, name, version),
+}));

@@ -1,6 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('PurgeDeletedSecret', {}, async ({ at, params, services }) => {
-  await services.secrets.purge(at, params.name!);
-  return { status: 204, objectId: `${at.baseUrl}/deletedsecrets/${params.name}` };
+export const handler = defineOperation('PurgeDeletedSecret', {}, async ({ at, name, services }) => {
+  await services.secrets.purge(at, name);
+  return { status: 204 };
 });

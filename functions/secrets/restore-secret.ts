@@ -1,7 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
 import { restoreSecretBody } from '#lib/secrets/schemas';
 
-export const handler = defineOperation('RestoreSecret', { body: restoreSecretBody, bodyRequired: true }, async ({ at, body, services }) => {
-  const bundle = await services.secrets.restore(at, body.value);
-  return { body: bundle, objectId: bundle.id };
-});
+export const handler = defineOperation('RestoreSecret', { body: restoreSecretBody, bodyRequired: true }, async ({ at, body, services }) => ({
+  body: await services.secrets.restore(at, body.value),
+}));

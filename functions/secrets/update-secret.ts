@@ -1,7 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
 import { updateSecretBody } from '#lib/secrets/schemas';
 
-export const handler = defineOperation('UpdateSecret', { body: updateSecretBody }, async ({ at, params, body, services }) => {
-  const bundle = await services.secrets.update(at, params.name!, params.version, body);
-  return { body: bundle, objectId: bundle.id };
-});
+export const handler = defineOperation('UpdateSecret', { body: updateSecretBody }, async ({ at, name, version, body, services }) => ({
+  body: await services.secrets.update(at, name, version, body),
+}));

@@ -15,12 +15,12 @@ import { type DeletedHead, type ObjectAttributes, type ObjectStore, type Page, t
 import {
   type AttributesWire,
   attributesWire,
-  mapPage,
   type DeletedFields,
   deletedFields,
 } from '../objects/wire.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { VersionedObjects } from '../objects/collection.ts';
+import { recordPage as mapPage } from '../objects/records.ts';
 import {
   ALL_KEY_OPS,
   assertDigest,
@@ -287,7 +287,7 @@ export class KeyService {
   async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem & DeletedFields>> {
     return mapPage(await this.objects.listDeleted(at, limit, cursor), async (deleted) => ({
       ...(await this.item(at, deleted, false)),
-      ...deletedFields(at.baseUrl, 'Key', deleted),
+      ...deletedFields(at, 'keys', deleted),
     }));
   }
 
@@ -651,7 +651,7 @@ export class KeyService {
 
   private async deletedBundle(at: VaultAddress, deleted: DeletedHead): Promise<KeyBundle & DeletedFields> {
     const version = { name: deleted.name, version: deleted.latest, attributes: deleted.attributes, meta: deleted.meta, plain: deleted.plain };
-    return { ...deletedFields(at.baseUrl, 'Key', deleted), ...this.bundle(at, version, await this.openMeta(at, version)) };
+    return { ...deletedFields(at, 'keys', deleted), ...this.bundle(at, version, await this.openMeta(at, version)) };
   }
 
   private async item(at: VaultAddress, head: StoredHead, versioned: boolean): Promise<KeyItem> {
