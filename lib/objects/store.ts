@@ -1,6 +1,8 @@
 /**
  * The port for versioned vault objects (secrets, keys, certificates): what the domain needs from
- * storage, with no storage technology in sight. lib/aws/dynamo-objects.ts implements it.
+ * storage, with no storage technology in sight. lib/aws/dynamo-objects.ts implements it on DynamoDB,
+ * lib/objects/memory-store.ts in memory for fast tests; test/contract/object-store.contract.ts holds
+ * both to the same behaviour.
  *
  * Everything a user stores in an object (values, key material, tags, content types) reaches this port
  * already sealed by the envelope cipher; only names, version ids, dates and flags are in the clear.
