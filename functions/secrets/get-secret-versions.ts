@@ -1,5 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretItemPage } from '#lib/secrets/wire';
 
 export const handler = defineOperation('GetSecretVersions', {}, async ({ at, name, page, services }) => ({
-  page: await services.secrets.listVersions(at, name, page.limit, page.cursor),
+  page: secretItemPage(at, await services.secrets.listVersions(at, name, page.limit, page.cursor), true),
 }));

@@ -1,5 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretBundle } from '#lib/secrets/wire';
 
 export const handler = defineOperation('GetSecret', {}, async ({ at, name, version, services }) => ({
-  body: await services.secrets.get(at, name, version),
+  body: secretBundle(at, await services.secrets.get(at, name, version)),
 }));

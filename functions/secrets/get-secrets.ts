@@ -1,5 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretItemPage } from '#lib/secrets/wire';
 
 export const handler = defineOperation('GetSecrets', {}, async ({ at, page, services }) => ({
-  page: await services.secrets.list(at, page.limit, page.cursor),
+  page: secretItemPage(at, await services.secrets.list(at, page.limit, page.cursor)),
 }));

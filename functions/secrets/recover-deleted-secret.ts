@@ -1,5 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretBundle } from '#lib/secrets/wire';
 
 export const handler = defineOperation('RecoverDeletedSecret', {}, async ({ at, name, services }) => ({
-  body: await services.secrets.recover(at, name),
+  body: secretBundle(at, await services.secrets.recover(at, name)),
 }));

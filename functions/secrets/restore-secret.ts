@@ -1,6 +1,7 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretBundle } from '#lib/secrets/wire';
 import { restoreSecretBody } from '#lib/secrets/schemas';
 
 export const handler = defineOperation('RestoreSecret', { body: restoreSecretBody, bodyRequired: true }, async ({ at, body, services }) => ({
-  body: await services.secrets.restore(at, body.value),
+  body: secretBundle(at, await services.secrets.restore(at, body.value)),
 }));

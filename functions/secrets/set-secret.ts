@@ -1,6 +1,7 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretBundle } from '#lib/secrets/wire';
 import { setSecretBody } from '#lib/secrets/schemas';
 
 export const handler = defineOperation('SetSecret', { body: setSecretBody, bodyRequired: true }, async ({ at, name, body, services }) => ({
-  body: await services.secrets.set(at, name, body),
+  body: secretBundle(at, await services.secrets.set(at, name, body)),
 }));

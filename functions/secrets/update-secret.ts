@@ -1,6 +1,7 @@
 import { defineOperation } from '#lib/http/operation';
+import { secretBundle } from '#lib/secrets/wire';
 import { updateSecretBody } from '#lib/secrets/schemas';
 
 export const handler = defineOperation('UpdateSecret', { body: updateSecretBody }, async ({ at, name, version, body, services }) => ({
-  body: await services.secrets.update(at, name, version, body),
+  body: secretBundle(at, await services.secrets.update(at, name, version, body)),
 }));
