@@ -1,7 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
 import { keyOperationBody } from '#lib/keys/schemas';
 
-export const handler = defineOperation('Encrypt', { body: keyOperationBody, bodyRequired: true }, async ({ at, params, body, services }) => {
-  const result = await services.keys.operate(at, params.name!, params.version, 'encrypt', body);
-  return { body: result, objectId: `${at.baseUrl}/keys/${params.name}${params.version ? `/${params.version}` : ''}` };
-});
+export const handler = defineOperation('Encrypt', { body: keyOperationBody, bodyRequired: true }, async ({ at, name, version, body, services }) => ({
+  body: await services.keys.operate(at, name, version, 'encrypt', body),
+}));

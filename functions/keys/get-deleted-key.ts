@@ -1,6 +1,3 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('GetDeletedKey', {}, async ({ at, params, services }) => {
-  const deleted = await services.keys.getDeleted(at, params.name!);
-  return { body: deleted, objectId: deleted.key.kid };
-});
+export const handler = defineOperation('GetDeletedKey', {}, async ({ at, name, services }) => ({ body: await services.keys.getDeleted(at, name) }));

@@ -1,6 +1,5 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('GetKeyRotationPolicy', {}, async ({ at, params, services }) => ({
-  body: await services.keys.getRotationPolicy(at, params.name!),
-  objectId: `${at.baseUrl}/keys/${params.name}`,
+export const handler = defineOperation('GetKeyRotationPolicy', {}, async ({ at, name, services }) => ({
+  body: await services.keys.getRotationPolicy(at, name),
 }));

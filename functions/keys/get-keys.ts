@@ -1,6 +1,5 @@
 import { defineOperation } from '#lib/http/operation';
-import { listPage } from '#lib/http/listing';
 
-export const handler = defineOperation('GetKeys', {}, async (input) => ({
-  body: await listPage(input, { path: '/keys', name: 'keys' }, (limit, cursor) => input.services.keys.list(input.at, limit, cursor)),
+export const handler = defineOperation('GetKeys', {}, async ({ at, page, services }) => ({
+  page: await services.keys.list(at, page.limit, page.cursor),
 }));

@@ -1,6 +1,6 @@
 import { defineOperation } from '#lib/http/operation';
 
-export const handler = defineOperation('PurgeDeletedKey', {}, async ({ at, params, services }) => {
-  await services.keys.purge(at, params.name!);
-  return { status: 204, objectId: `${at.baseUrl}/deletedkeys/${params.name}` };
+export const handler = defineOperation('PurgeDeletedKey', {}, async ({ at, name, services }) => {
+  await services.keys.purge(at, name);
+  return { status: 204 };
 });

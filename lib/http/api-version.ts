@@ -1,21 +1,52 @@
 import { BadParameter } from '../core/errors.ts';
 
 /**
- * The api-versions Coffer answers (reference §0): there is no default, a missing or unknown version
- * is a 400. The dated versions are what current SDKs send (`2025-07-01` in @azure/keyvault-secrets 4.10+).
+ * The api-versions a plane answers, oldest first: there is no default, a missing or unknown version is
+ * a 400, and an operation newer than the version asked for is a 400 too.
+ */
+export interface ApiVersions {
+  supported: readonly string[];
+  latest: string;
+}
+
+/**
+ * The vault data plane's versions (reference §0). `2016-10-01` predates 7.0; the dated versions follow
+ * 7.6 and are what current SDKs send (`2025-07-01` in @azure/keyvault-secrets 4.10+).
  */
 export const SUPPORTED_API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-06-01', '2025-07-01'] as const;
 export const LATEST_API_VERSION = '7.6';
+export const KEY_VAULT_API_VERSIONS: ApiVersions = { supported: SUPPORTED_API_VERSIONS, latest: LATEST_API_VERSION };
 
-export function assertApiVersion(value: string | undefined): string {
+export function assertApiVersion(value: string | undefined, versions: ApiVersions = KEY_VAULT_API_VERSIONS): string {
   if (value === undefined || value === '') {
     throw new BadParameter("The 'api-version' query parameter is required.");
   }
-  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(value)) {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  if (!versions.supported.includes(value)) {
     throw new BadParameter(
-      `The specified version (${shown.replace(/[^\x20-\x7e]/g, '?')}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`,
+      `The specified version (${shown(value)}) is not recognized. Consider using the latest supported version (${versions.latest}).`,
     );
   }
   return value;
+}
+
+/** An operation added in a later version than the one requested does not exist for that caller. */
+export function assertOperationInVersion(
+  operation: string,
+  version: string,
+  since: string | undefined,
+  versions: ApiVersions = KEY_VAULT_API_VERSIONS,
+): void {
+  if (since === undefined) return;
+  const first = versions.supported.indexOf(since);
+  if (first === -1) throw new Error(`${operation}: 'since' ${since} is not a supported api-version`);
+  if (versions.supported.indexOf(version) < first) {
+    throw new BadParameter(
+      `The operation '${operation}' is not supported in api-version ${shown(version)}: it requires api-version ${since} or later.`,
+    );
+  }
+}
+
+function shown(value: string): string {
+  const clipped = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  return clipped.replace(/[^\x20-\x7e]/g, '?');
 }

@@ -1,29 +1,61 @@
-import type { Page } from '../objects/store.ts';
-import type { OperationInput } from './operation.ts';
+import type { Route } from './routes.ts';
 import { openSkipToken, parseMaxResults, sealSkipToken } from './paging.ts';
 
 /**
  * Azure list responses: `{value, nextLink}` where nextLink is an absolute URL carrying the signed
  * `$skiptoken`, `maxresults` and the caller's `api-version`; SDKs follow it verbatim.
  */
-export async function listPage<T>(
-  input: OperationInput<unknown>,
-  listing: { path: string; name: string },
-  fetch: (limit: number, cursor: string | undefined) => Promise<Page<T>>,
-): Promise<{ value: T[]; nextLink: string | null }> {
-  const limit = parseMaxResults(input.query.maxresults);
-  const key = await input.services.vaults.pagingKey(input.at.vault);
-  const token = input.query.$skiptoken;
-  const cursor = token ? openSkipToken(key, listing.name, token) : undefined;
-  const page = await fetch(limit, cursor);
+
+/** One page as a store returns it: the items and, when more follow, the position after them. */
+export interface ListPage<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** What a paged operation is asked for: at most `limit` items, after `cursor`. */
+export interface PageRequest {
+  limit: number;
+  cursor: string | undefined;
+}
+
+export interface ListAnswer<T> {
+  value: T[];
+  nextLink: string | null;
+}
+
+/** A paged route's listing: the path its nextLink points at and the name its tokens are bound to. */
+export interface Listing {
+  path: string;
+  name: string;
+}
+
+/** `/secrets/{name}/versions` for `a` -> path `/secrets/a/versions`, tokens bound to `secrets/a/versions`. */
+export function listingOf(route: Route, pathParameters: Record<string, string | undefined>): Listing {
+  const fill = (encode: (value: string) => string) => route.path.replace(/\{(\w+)\}/g, (_, name: string) => encode(pathParameters[name] ?? ''));
+  return { path: fill(encodeURIComponent), name: fill((value) => value).slice(1) };
+}
+
+export interface PagingRequest {
+  query: Record<string, string | undefined>;
+  pagingKey: Uint8Array;
+  listing: Listing;
+}
+
+export function pageRequest({ query, pagingKey, listing }: PagingRequest): PageRequest {
+  const limit = parseMaxResults(query.maxresults);
+  const token = query.$skiptoken;
+  return { limit, cursor: token ? openSkipToken(pagingKey, listing.name, token) : undefined };
+}
+
+export function listAnswer<T>(page: ListPage<T>, request: PagingRequest & { limit: number; baseUrl: string }): ListAnswer<T> {
   let nextLink: string | null = null;
   if (page.cursor) {
     const params = new URLSearchParams({
-      'api-version': input.query['api-version'] ?? '',
-      $skiptoken: sealSkipToken(key, listing.name, page.cursor),
-      maxresults: String(limit),
+      'api-version': request.query['api-version'] ?? '',
+      $skiptoken: sealSkipToken(request.pagingKey, request.listing.name, page.cursor),
+      maxresults: String(request.limit),
     });
-    nextLink = `${input.at.baseUrl}${listing.path}?${params.toString()}`;
+    nextLink = `${request.baseUrl}${request.listing.path}?${params.toString()}`;
   }
   return { value: page.items, nextLink };
 }

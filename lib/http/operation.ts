@@ -6,11 +6,13 @@ import type { AuditRecord } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { authorize } from '../access/rbac.ts';
 import { type Services, services } from '../runtime/services.ts';
-import type { VaultAddress } from '../secrets/secrets.ts';
-import type { Vault } from '../vaults/vault.ts';
-import { assertApiVersion } from './api-version.ts';
+import type { Vault, VaultAddress } from '../vaults/vault.ts';
+import { assertApiVersion, assertOperationInVersion } from './api-version.ts';
+import { auditObjectId } from './audit-id.ts';
+import { type ListPage, listAnswer, listingOf, type PageRequest, pageRequest } from './listing.ts';
+import { parsePathParameters, type PathParameters } from './path-parameters.ts';
 import { BadParameter, describeError, PayloadTooLarge, ServiceUnavailable, VaultError } from '../core/errors.ts';
-import { type OperationName, type Route, routeFor } from './routes.ts';
+import { type OperationName, type Route, type RouteOf, routeFor } from './routes.ts';
 import { validate } from './validation.ts';
 
 /**
@@ -26,9 +28,8 @@ import { validate } from './validation.ts';
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface OperationInput<TBody> {
+interface BaseInput<TBody> {
   at: VaultAddress;
-  params: Record<string, string>;
   query: Record<string, string | undefined>;
   body: TBody;
   principal: Principal;
@@ -36,13 +37,17 @@ export interface OperationInput<TBody> {
   requestId: string;
 }
 
-export interface OperationResult {
-  status?: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** The object the operation addressed, for the audit record. */
-  objectId?: string;
-}
+/** The route's path parameters, typed and validated by its `params` schema: `name`, `version`. */
+type PathOf<R> = R extends { params: z.ZodType<infer P, unknown> } ? P : unknown;
+/** A paged route's request: `maxresults` and the opened `$skiptoken`. */
+type PagingOf<R> = R extends { paged: true } ? { page: PageRequest } : unknown;
+
+export type OperationInput<Op extends OperationName, TBody> = BaseInput<TBody> & PathOf<RouteOf<Op>> & PagingOf<RouteOf<Op>>;
+
+export type OperationResult =
+  | { status?: number; body?: unknown; headers?: Record<string, string> }
+  /** A paged route answers a page; the pipeline turns it into `{value, nextLink}`. */
+  | { page: ListPage<unknown> };
 
 interface RequestState {
   requestId: string;
@@ -66,10 +71,10 @@ export interface OperationSchemas<TBody> {
 /** What API Gateway invokes: a plain Lambda handler for HTTP API payload 2.0 events. */
 export type OperationHandler = (event: Event, context: Context) => Promise<Result>;
 
-export function defineOperation<TBody = undefined>(
-  operation: OperationName,
+export function defineOperation<Op extends OperationName, TBody = undefined>(
+  operation: Op,
   schemas: OperationSchemas<TBody>,
-  run: (input: OperationInput<TBody>) => Promise<OperationResult>,
+  run: (input: OperationInput<Op, TBody>) => Promise<OperationResult>,
 ): OperationHandler {
   const route = routeFor(operation);
   const handler = middy<Event, Result, Error, CofferContext>()
@@ -81,18 +86,25 @@ export function defineOperation<TBody = undefined>(
     .handler(async (event, context) => {
       const state = context.coffer;
       const svc = services();
+      const query = event.queryStringParameters ?? {};
+      const rawParams = event.pathParameters ?? {};
+      const at: VaultAddress = { vault: state.vault!, baseUrl: `https://${hostOf(event)}` };
+      // Body, then paging, then the path: the order the domain used to check them in, so a request
+      // with several faults keeps getting the same 400.
       const body = parseBody(event, schemas);
-      const vault = state.vault!;
-      const result = await run({
-        at: { vault, baseUrl: `https://${hostOf(event)}` },
-        params: (event.pathParameters ?? {}) as Record<string, string>,
-        query: event.queryStringParameters ?? {},
-        body,
-        principal: state.principal!,
-        services: svc,
-        requestId: state.requestId,
-      });
-      if (result.objectId) state.objectId = result.objectId;
+      const paging = route.paged ? { query, pagingKey: await svc.vaults.pagingKey(at.vault), listing: listingOf(route, rawParams) } : undefined;
+      const page = paging ? pageRequest(paging) : undefined;
+      const params: PathParameters = route.params ? parsePathParameters(route.params, rawParams) : {};
+      const input = { ...params, ...(page ? { page } : {}), at, query, body, principal: state.principal!, services: svc, requestId: state.requestId };
+      const result = await run(input as OperationInput<Op, TBody>);
+      if ('page' in result) {
+        return {
+          statusCode: 200,
+          headers: {},
+          body: JSON.stringify(listAnswer(result.page, { ...paging!, limit: page!.limit, baseUrl: at.baseUrl })),
+        };
+      }
+      state.objectId = auditObjectId(route, at.baseUrl, params, result.body);
       return {
         statusCode: result.status ?? 200,
         headers: result.headers ?? {},
@@ -212,7 +224,8 @@ function authenticate(): MiddlewareObj<Event, Result, Error, CofferContext> {
 function checkApiVersion(): MiddlewareObj<Event, Result, Error, CofferContext> {
   return {
     before: (request) => {
-      assertApiVersion(request.event.queryStringParameters?.['api-version']);
+      const version = assertApiVersion(request.event.queryStringParameters?.['api-version']);
+      assertOperationInVersion(request.context.coffer.route.operation, version, request.context.coffer.route.since);
     },
   };
 }
@@ -222,12 +235,12 @@ function authorizeRoute(): MiddlewareObj<Event, Result, Error, CofferContext> {
     before: (request) => {
       const state = request.context.coffer;
       const vault = state.vault!;
-      const name = request.event.pathParameters?.name;
-      const collection = state.route.path.split('/')[1]?.replace(/^deleted/, '') ?? '';
+      const { scope } = state.route;
+      const name = scope === 'vault' ? undefined : request.event.pathParameters?.[scope.parameter];
       authorize(vault.roleAssignments, {
         principal: state.principal!,
-        dataAction: state.route.dataAction,
-        scope: name ? `/${collection}/${name}` : '/',
+        dataAction: state.route.permission,
+        scope: scope !== 'vault' && name ? `/${scope.collection}/${name}` : '/',
         vaultName: vault.name,
         region: services().config.region,
       });
@@ -265,4 +278,3 @@ function hostOf(event: Event): string {
 function statusText(status: number): string {
   return ({ 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent' } as Record<number, string>)[status] ?? String(status);
 }
-

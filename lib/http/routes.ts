@@ -1,23 +1,49 @@
+import type { Collection } from '../core/kinds.ts';
+import { namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
+
 /**
- * The one route table. Every API operation is listed here once; serverless.yml's functions and the
- * local HTTPS gateway are both generated from it, so what runs locally is what deploys.
+ * The one route table. Every API operation is listed here once, with everything about it: serverless.yml's
+ * functions and the local HTTPS gateway are generated from it (so what runs locally is what deploys), and
+ * the request pipeline reads the rest.
  *
- * - `operation` is the Azure REST operation id (it names the Lambda function and the audit record).
+ * - `operation` is the Azure REST operation id; it names the Lambda function and the handler file
+ *   (`handler` is its kebab-case under functions/).
+ * - `plane`: the vault data plane, Managed HSM's data plane, or the ARM-shaped management plane; each has
+ *   its own pipeline (lib/http/pipelines.ts).
  * - `path` uses API Gateway's `{param}` syntax. Azure paths are case-insensitive: the gateway matches
  *   literal segments case-insensitively; a trailing slash means "latest version" (see `optionalTail`).
- * - `handler` is the module under functions/ that exports `handler`.
- * - `dataAction` is the Azure RBAC DataAction the caller needs (without the `Microsoft.KeyVault/vaults/`
- *   prefix); authorization checks it against the vault's role assignments.
+ * - `permission` is what the caller needs: the RBAC DataAction without the `Microsoft.KeyVault/vaults/`
+ *   prefix on the data planes, a management action on the management plane.
+ * - `scope` is what the operation addresses, for authorization: the vault itself, or one object of a
+ *   collection, named by a path parameter.
+ * - `params` validates the path parameters; the handler receives them typed (`name`, `version`).
+ * - `since` is the first api-version the operation exists in; older versions get a 400.
+ * - `auditId` says how the audit record's object id is built: `path` from the addressed object (and the
+ *   version the path names), `deleted` from the addressed deleted object, `answer` from the id of the
+ *   version the answer carries (the one created, read or changed). Without it, the record names no object.
+ * - `paged` lists take `maxresults` and `$skiptoken` and answer `{value, nextLink}`.
  * - `audit` is Key Vault's audit `operationName` for the operation.
  */
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
+export type Plane = 'data' | 'managedHsm' | 'management';
+
+export type RouteScope = 'vault' | { readonly collection: Collection; readonly parameter: 'name' };
+
+export type AuditIdSource = 'path' | 'deleted' | 'answer';
+
 export interface Route {
   readonly operation: string;
+  readonly plane: Plane;
   readonly method: HttpMethod;
   readonly path: string;
   readonly handler: string;
-  readonly dataAction: string;
+  readonly permission: string;
+  readonly scope: RouteScope;
+  readonly params?: PathSchema;
+  readonly since?: string;
+  readonly auditId?: AuditIdSource;
+  readonly paged?: boolean;
   readonly audit: string;
   /**
    * The last path parameter may be empty or absent: Azure SDKs call `GET /secrets/{name}/` for the
@@ -26,49 +52,59 @@ export interface Route {
   readonly optionalTail?: boolean;
 }
 
+const secret = { collection: 'secrets', parameter: 'name' } as const;
+const secretName = namedObject('secrets');
+const secretVersion = objectVersion('secrets');
+const key = { collection: 'keys', parameter: 'name' } as const;
+const keyName = namedObject('keys');
+const keyVersion = objectVersion('keys');
+
 export const routes = [
   // Secrets (reference §1.1)
-  { operation: 'SetSecret', method: 'PUT', path: '/secrets/{name}', handler: 'secrets/set-secret', dataAction: 'secrets/setSecret/action', audit: 'SecretSet' },
-  { operation: 'GetSecrets', method: 'GET', path: '/secrets', handler: 'secrets/get-secrets', dataAction: 'secrets/readMetadata/action', audit: 'SecretList' },
-  { operation: 'GetSecretVersions', method: 'GET', path: '/secrets/{name}/versions', handler: 'secrets/get-secret-versions', dataAction: 'secrets/readMetadata/action', audit: 'SecretListVersions' },
-  { operation: 'GetSecret', method: 'GET', path: '/secrets/{name}/{version}', handler: 'secrets/get-secret', dataAction: 'secrets/getSecret/action', audit: 'SecretGet', optionalTail: true },
-  { operation: 'UpdateSecret', method: 'PATCH', path: '/secrets/{name}/{version}', handler: 'secrets/update-secret', dataAction: 'secrets/update/action', audit: 'SecretUpdate', optionalTail: true },
-  { operation: 'DeleteSecret', method: 'DELETE', path: '/secrets/{name}', handler: 'secrets/delete-secret', dataAction: 'secrets/delete', audit: 'SecretDelete' },
-  { operation: 'BackupSecret', method: 'POST', path: '/secrets/{name}/backup', handler: 'secrets/backup-secret', dataAction: 'secrets/backup/action', audit: 'SecretBackup' },
-  { operation: 'RestoreSecret', method: 'POST', path: '/secrets/restore', handler: 'secrets/restore-secret', dataAction: 'secrets/restore/action', audit: 'SecretRestore' },
-  { operation: 'GetDeletedSecrets', method: 'GET', path: '/deletedsecrets', handler: 'secrets/get-deleted-secrets', dataAction: 'secrets/readMetadata/action', audit: 'SecretListDeleted' },
-  { operation: 'GetDeletedSecret', method: 'GET', path: '/deletedsecrets/{name}', handler: 'secrets/get-deleted-secret', dataAction: 'secrets/readMetadata/action', audit: 'SecretGetDeleted' },
-  { operation: 'PurgeDeletedSecret', method: 'DELETE', path: '/deletedsecrets/{name}', handler: 'secrets/purge-deleted-secret', dataAction: 'secrets/purge/action', audit: 'SecretPurge' },
-  { operation: 'RecoverDeletedSecret', method: 'POST', path: '/deletedsecrets/{name}/recover', handler: 'secrets/recover-deleted-secret', dataAction: 'secrets/recover/action', audit: 'SecretRecover' },
+  { operation: 'SetSecret', plane: 'data', method: 'PUT', path: '/secrets/{name}', handler: 'secrets/set-secret', permission: 'secrets/setSecret/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretSet' },
+  { operation: 'GetSecrets', plane: 'data', method: 'GET', path: '/secrets', handler: 'secrets/get-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretList' },
+  { operation: 'GetSecretVersions', plane: 'data', method: 'GET', path: '/secrets/{name}/versions', handler: 'secrets/get-secret-versions', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, paged: true, audit: 'SecretListVersions' },
+  { operation: 'GetSecret', plane: 'data', method: 'GET', path: '/secrets/{name}/{version}', handler: 'secrets/get-secret', permission: 'secrets/getSecret/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretGet', optionalTail: true },
+  { operation: 'UpdateSecret', plane: 'data', method: 'PATCH', path: '/secrets/{name}/{version}', handler: 'secrets/update-secret', permission: 'secrets/update/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretUpdate', optionalTail: true },
+  { operation: 'DeleteSecret', plane: 'data', method: 'DELETE', path: '/secrets/{name}', handler: 'secrets/delete-secret', permission: 'secrets/delete', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretDelete' },
+  { operation: 'BackupSecret', plane: 'data', method: 'POST', path: '/secrets/{name}/backup', handler: 'secrets/backup-secret', permission: 'secrets/backup/action', scope: secret, params: secretName, auditId: 'path', audit: 'SecretBackup' },
+  { operation: 'RestoreSecret', plane: 'data', method: 'POST', path: '/secrets/restore', handler: 'secrets/restore-secret', permission: 'secrets/restore/action', scope: 'vault', auditId: 'answer', audit: 'SecretRestore' },
+  { operation: 'GetDeletedSecrets', plane: 'data', method: 'GET', path: '/deletedsecrets', handler: 'secrets/get-deleted-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretListDeleted' },
+  { operation: 'GetDeletedSecret', plane: 'data', method: 'GET', path: '/deletedsecrets/{name}', handler: 'secrets/get-deleted-secret', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretGetDeleted' },
+  { operation: 'PurgeDeletedSecret', plane: 'data', method: 'DELETE', path: '/deletedsecrets/{name}', handler: 'secrets/purge-deleted-secret', permission: 'secrets/purge/action', scope: secret, params: secretName, auditId: 'deleted', audit: 'SecretPurge' },
+  { operation: 'RecoverDeletedSecret', plane: 'data', method: 'POST', path: '/deletedsecrets/{name}/recover', handler: 'secrets/recover-deleted-secret', permission: 'secrets/recover/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretRecover' },
 
   // Keys (reference §1.2, §3)
-  { operation: 'CreateKey', method: 'POST', path: '/keys/{name}/create', handler: 'keys/create-key', dataAction: 'keys/create/action', audit: 'KeyCreate' },
-  { operation: 'ImportKey', method: 'PUT', path: '/keys/{name}', handler: 'keys/import-key', dataAction: 'keys/import/action', audit: 'KeyImport' },
-  { operation: 'GetKeys', method: 'GET', path: '/keys', handler: 'keys/get-keys', dataAction: 'keys/read', audit: 'KeyList' },
-  { operation: 'GetKeyVersions', method: 'GET', path: '/keys/{name}/versions', handler: 'keys/get-key-versions', dataAction: 'keys/read', audit: 'KeyListVersions' },
-  { operation: 'GetKey', method: 'GET', path: '/keys/{name}/{version}', handler: 'keys/get-key', dataAction: 'keys/read', audit: 'KeyGet', optionalTail: true },
-  { operation: 'UpdateKey', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'keys/update-key', dataAction: 'keys/update/action', audit: 'KeyUpdate', optionalTail: true },
-  { operation: 'DeleteKey', method: 'DELETE', path: '/keys/{name}', handler: 'keys/delete-key', dataAction: 'keys/delete', audit: 'KeyDelete' },
-  { operation: 'BackupKey', method: 'POST', path: '/keys/{name}/backup', handler: 'keys/backup-key', dataAction: 'keys/backup/action', audit: 'KeyBackup' },
-  { operation: 'RestoreKey', method: 'POST', path: '/keys/restore', handler: 'keys/restore-key', dataAction: 'keys/restore/action', audit: 'KeyRestore' },
-  { operation: 'Encrypt', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'keys/encrypt', dataAction: 'keys/encrypt/action', audit: 'KeyEncrypt' },
-  { operation: 'Decrypt', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'keys/decrypt', dataAction: 'keys/decrypt/action', audit: 'KeyDecrypt' },
-  { operation: 'WrapKey', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'keys/wrap-key', dataAction: 'keys/wrap/action', audit: 'KeyWrap' },
-  { operation: 'UnwrapKey', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'keys/unwrap-key', dataAction: 'keys/unwrap/action', audit: 'KeyUnwrap' },
-  { operation: 'Sign', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'keys/sign', dataAction: 'keys/sign/action', audit: 'KeySign' },
-  { operation: 'Verify', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'keys/verify', dataAction: 'keys/verify/action', audit: 'KeyVerify' },
-  { operation: 'RotateKey', method: 'POST', path: '/keys/{name}/rotate', handler: 'keys/rotate-key', dataAction: 'keys/rotate/action', audit: 'KeyRotate' },
-  { operation: 'GetKeyRotationPolicy', method: 'GET', path: '/keys/{name}/rotationpolicy', handler: 'keys/get-key-rotation-policy', dataAction: 'keyrotationpolicies/read', audit: 'KeyRotationPolicyGet' },
-  { operation: 'UpdateKeyRotationPolicy', method: 'PUT', path: '/keys/{name}/rotationpolicy', handler: 'keys/update-key-rotation-policy', dataAction: 'keyrotationpolicies/write', audit: 'KeyRotationPolicySet' },
-  { operation: 'GetDeletedKeys', method: 'GET', path: '/deletedkeys', handler: 'keys/get-deleted-keys', dataAction: 'keys/read', audit: 'KeyListDeleted' },
-  { operation: 'GetDeletedKey', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted-key', dataAction: 'keys/read', audit: 'KeyGetDeleted' },
-  { operation: 'PurgeDeletedKey', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge-deleted-key', dataAction: 'keys/purge/action', audit: 'KeyPurge' },
-  { operation: 'RecoverDeletedKey', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', dataAction: 'keys/recover/action', audit: 'KeyRecover' },
+  { operation: 'CreateKey', plane: 'data', method: 'POST', path: '/keys/{name}/create', handler: 'keys/create-key', permission: 'keys/create/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyCreate' },
+  { operation: 'ImportKey', plane: 'data', method: 'PUT', path: '/keys/{name}', handler: 'keys/import-key', permission: 'keys/import/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyImport' },
+  { operation: 'GetKeys', plane: 'data', method: 'GET', path: '/keys', handler: 'keys/get-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyList' },
+  { operation: 'GetKeyVersions', plane: 'data', method: 'GET', path: '/keys/{name}/versions', handler: 'keys/get-key-versions', permission: 'keys/read', scope: key, params: keyName, paged: true, audit: 'KeyListVersions' },
+  { operation: 'GetKey', plane: 'data', method: 'GET', path: '/keys/{name}/{version}', handler: 'keys/get-key', permission: 'keys/read', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyGet', optionalTail: true },
+  { operation: 'UpdateKey', plane: 'data', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'keys/update-key', permission: 'keys/update/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyUpdate', optionalTail: true },
+  { operation: 'DeleteKey', plane: 'data', method: 'DELETE', path: '/keys/{name}', handler: 'keys/delete-key', permission: 'keys/delete', scope: key, params: keyName, auditId: 'answer', audit: 'KeyDelete' },
+  { operation: 'BackupKey', plane: 'data', method: 'POST', path: '/keys/{name}/backup', handler: 'keys/backup-key', permission: 'keys/backup/action', scope: key, params: keyName, auditId: 'path', audit: 'KeyBackup' },
+  { operation: 'RestoreKey', plane: 'data', method: 'POST', path: '/keys/restore', handler: 'keys/restore-key', permission: 'keys/restore/action', scope: 'vault', auditId: 'answer', audit: 'KeyRestore' },
+  { operation: 'Encrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'keys/encrypt', permission: 'keys/encrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyEncrypt' },
+  { operation: 'Decrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'keys/decrypt', permission: 'keys/decrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyDecrypt' },
+  { operation: 'WrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'keys/wrap-key', permission: 'keys/wrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyWrap' },
+  { operation: 'UnwrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'keys/unwrap-key', permission: 'keys/unwrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyUnwrap' },
+  { operation: 'Sign', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'keys/sign', permission: 'keys/sign/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeySign' },
+  { operation: 'Verify', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'keys/verify', permission: 'keys/verify/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyVerify' },
+  { operation: 'RotateKey', plane: 'data', method: 'POST', path: '/keys/{name}/rotate', handler: 'keys/rotate-key', permission: 'keys/rotate/action', scope: key, params: keyName, auditId: 'answer', since: '7.3', audit: 'KeyRotate' },
+  { operation: 'GetKeyRotationPolicy', plane: 'data', method: 'GET', path: '/keys/{name}/rotationpolicy', handler: 'keys/get-key-rotation-policy', permission: 'keyrotationpolicies/read', scope: key, params: keyName, auditId: 'path', since: '7.3', audit: 'KeyRotationPolicyGet' },
+  { operation: 'UpdateKeyRotationPolicy', plane: 'data', method: 'PUT', path: '/keys/{name}/rotationpolicy', handler: 'keys/update-key-rotation-policy', permission: 'keyrotationpolicies/write', scope: key, params: keyName, auditId: 'path', since: '7.3', audit: 'KeyRotationPolicySet' },
+  { operation: 'GetDeletedKeys', plane: 'data', method: 'GET', path: '/deletedkeys', handler: 'keys/get-deleted-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyListDeleted' },
+  { operation: 'GetDeletedKey', plane: 'data', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted-key', permission: 'keys/read', scope: key, params: keyName, auditId: 'answer', audit: 'KeyGetDeleted' },
+  { operation: 'PurgeDeletedKey', plane: 'data', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge-deleted-key', permission: 'keys/purge/action', scope: key, params: keyName, auditId: 'deleted', audit: 'KeyPurge' },
+  { operation: 'RecoverDeletedKey', plane: 'data', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', permission: 'keys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover' },
   // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
-  { operation: 'GetRandomBytes', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', dataAction: 'rng/action', audit: 'RandomBytesGet' },
+  { operation: 'GetRandomBytes', plane: 'data', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
 ] as const satisfies readonly Route[];
 
 export type OperationName = (typeof routes)[number]['operation'];
+
+/** One row of the table with its literal types: the handler's input is typed from it. */
+export type RouteOf<Op extends OperationName> = Extract<(typeof routes)[number], { operation: Op }>;
 
 export function routeFor(operation: OperationName): Route {
   const route = routes.find((r) => r.operation === operation);

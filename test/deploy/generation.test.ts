@@ -15,7 +15,9 @@ const route = (overrides: Partial<Route>): Route => ({
   method: 'GET',
   path: '/things/{name}',
   handler: 'things/get',
-  dataAction: 'things/read',
+  plane: 'data',
+  permission: 'things/read',
+  scope: 'vault',
   audit: 'ThingGet',
   ...overrides,
 });

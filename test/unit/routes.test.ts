@@ -44,4 +44,38 @@ describe('route table matching', () => {
       expect(existsSync(new URL(`../../functions/${route.handler}.ts`, import.meta.url)), route.handler).toBe(true);
     }
   });
+
+  it('validates exactly the path parameters its path declares', () => {
+    for (const route of routes) {
+      const declared = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      const schema = 'params' in route ? route.params : undefined;
+      expect(schema ? Object.keys(schema.shape).sort() : [], route.operation).toEqual(declared);
+      if (route.scope !== 'vault') expect(declared, route.operation).toContain(route.scope.parameter);
+    }
+  });
+
+  it('names an object for the audit record only where the route addresses one', () => {
+    for (const route of routes) {
+      const auditId = 'auditId' in route ? route.auditId : undefined;
+      if (auditId === 'path' || auditId === 'deleted') expect(route.scope, route.operation).not.toBe('vault');
+      if (auditId === 'deleted') expect(route.path, route.operation).toMatch(/^\/deleted/);
+    }
+  });
+
+  it('dates rotation, rotation policies and random bytes from api-version 7.3', () => {
+    const since = routes.filter((r) => 'since' in r).map((r) => [r.operation, r.since]);
+    expect(since).toEqual([
+      ['RotateKey', '7.3'],
+      ['GetKeyRotationPolicy', '7.3'],
+      ['UpdateKeyRotationPolicy', '7.3'],
+      ['GetRandomBytes', '7.3'],
+    ]);
+  });
+
+  it('gives a bad object name the message the domain gives', () => {
+    const getSecret = routes.find((r) => r.operation === 'GetSecret')!;
+    expect(getSecret.params.safeParse({ name: 'a', version: '' }).data).toEqual({ name: 'a', version: undefined });
+    const bad = getSecret.params.safeParse({ name: 'bad_name', version: '' });
+    expect(bad.error?.issues[0]?.message).toBe("The secret name 'bad_name' is invalid: names are 1 to 127 characters of 0-9, a-z, A-Z and '-'.");
+  });
 });
