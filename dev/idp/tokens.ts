@@ -9,6 +9,20 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 
+/** Tenant, client and object ids, and resources named by an application id. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a token may be issued for: an application id (GUID), or an https: or api: URI. */
+export function isValidResource(resource: string): boolean {
+  if (GUID.test(resource)) return true;
+  try {
+    const url = new URL(resource);
+    return (url.protocol === 'https:' || url.protocol === 'api:') && resource.length <= 2048;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The RS256 key that signs access tokens. It is persisted (PKCS#8, mode 0600) so that
  * tokens issued before a restart of the local stack keep verifying afterwards, and a

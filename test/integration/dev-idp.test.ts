@@ -9,7 +9,8 @@ import { SignJWT, createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwt
 import type { CryptoKey, JSONWebKeySet, JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdentityProvider } from '../../dev/idp/server.ts';
-import type { IdentityProvider, ManagedIdentity, ServicePrincipal } from '../../dev/idp/server.ts';
+import type { ManagedIdentity, ServicePrincipal } from '../../dev/idp/directory.ts';
+import type { IdentityProvider } from '../../dev/idp/server.ts';
 import { createClientAuthCertificate, ensureLocalCa, issueServerCertificate } from '../../dev/tls.ts';
 import type { LocalCa } from '../../dev/tls.ts';
 
