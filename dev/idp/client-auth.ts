@@ -2,10 +2,15 @@ import { X509Certificate, createHash, createPublicKey, randomBytes, scrypt, timi
 import type { KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { EntraError, entraErrors } from './errors.ts';
+import { type EntraError, entraErrors } from './errors.ts';
 import type { CertificateRecord, ServicePrincipalRecord } from './registry.ts';
 
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
 
 // scrypt with N=2^14 costs ~16 MiB and tens of milliseconds: cheap for a token request that
 // MSAL caches for an hour, expensive for anyone brute-forcing a copied registry file.

@@ -33,7 +33,10 @@ export class EntraError extends Error {
 
 /** Entra formats timestamps as "2024-01-31 12:34:56Z". */
 export function entraTimestamp(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export const entraErrors = {
@@ -55,7 +58,12 @@ export const entraErrors = {
       `Tenant '${tenant}' cannot be used with the client credentials grant; use the tenant ID of the application's directory.`,
     ),
   unsupportedGrantType: (grantType: string) =>
-    new EntraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'. Only 'client_credentials' is supported by the development identity provider.`),
+    new EntraError(
+      400,
+      'unsupported_grant_type',
+      70003,
+      `The app requested an unsupported grant type '${grantType}'. Only 'client_credentials' is supported by the development identity provider.`,
+    ),
   postRequired: (method: string) =>
     new EntraError(400, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${method} request.`),
   unknownClient: (clientId: string, tenantId: string) =>
@@ -67,8 +75,7 @@ export const entraErrors = {
     ),
   missingCredential: () =>
     new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
-  ambiguousCredential: () =>
-    new EntraError(400, 'invalid_request', 7000218, "Provide either 'client_assertion' or 'client_secret', not both."),
+  ambiguousCredential: () => new EntraError(400, 'invalid_request', 7000218, "Provide either 'client_assertion' or 'client_secret', not both."),
   invalidSecret: (clientId: string) =>
     new EntraError(
       401,
@@ -77,7 +84,12 @@ export const entraErrors = {
       `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
     ),
   unsupportedAssertionType: (type: string) =>
-    new EntraError(400, 'invalid_request', 7000218, `Unsupported client_assertion_type '${type}'; expected 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.`),
+    new EntraError(
+      400,
+      'invalid_request',
+      7000218,
+      `Unsupported client_assertion_type '${type}'; expected 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.`,
+    ),
   malformedAssertion: () => new EntraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.'),
   unsupportedAssertionAlgorithm: (alg: string) =>
     new EntraError(401, 'invalid_client', 5002738, `Invalid JWT token. '${alg}' is not a supported signature algorithm.`),
@@ -96,7 +108,12 @@ export const entraErrors = {
   assertionAudience: () => new EntraError(401, 'invalid_client', 700023, 'Client assertion audience claim does not match Realm issuer.'),
   assertionTime: () => new EntraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
   assertionReplay: () =>
-    new EntraError(401, 'invalid_client', 50013, "Assertion failed: the client assertion's 'jti' was already used. Client assertions are single-use."),
+    new EntraError(
+      401,
+      'invalid_client',
+      50013,
+      "Assertion failed: the client assertion's 'jti' was already used. Client assertions are single-use.",
+    ),
   invalidScope: (scope: string) =>
     new EntraError(
       400,
@@ -105,7 +122,12 @@ export const entraErrors = {
       `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
     ),
   multipleResources: (scope: string) =>
-    new EntraError(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. A token can be issued for a single resource only.`),
+    new EntraError(
+      400,
+      'invalid_scope',
+      70011,
+      `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. A token can be issued for a single resource only.`,
+    ),
   invalidResource: (resource: string, tenantId: string) =>
     new EntraError(
       400,
@@ -114,5 +136,10 @@ export const entraErrors = {
       `The resource principal named ${resource} was not found in the tenant named ${tenantId}. Resources must be an absolute https URI or an application ID (GUID).`,
     ),
   unsupportedMediaType: () =>
-    new EntraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'. Send it as application/x-www-form-urlencoded."),
+    new EntraError(
+      400,
+      'invalid_request',
+      900144,
+      "The request body must contain the following parameter: 'grant_type'. Send it as application/x-www-form-urlencoded.",
+    ),
 };

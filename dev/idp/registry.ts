@@ -82,7 +82,12 @@ export class Registry {
       throw new Error(`Identity registry ${file} is not valid JSON: ${(error as Error).message}`);
     }
     const state = parsed as Partial<RegistryState>;
-    if (state.version !== 1 || typeof state.tenants !== 'object' || typeof state.servicePrincipals !== 'object' || typeof state.managedIdentities !== 'object') {
+    if (
+      state.version !== 1 ||
+      typeof state.tenants !== 'object' ||
+      typeof state.servicePrincipals !== 'object' ||
+      typeof state.managedIdentities !== 'object'
+    ) {
       throw new Error(`Identity registry ${file} has an unsupported format (expected version 1)`);
     }
     return new Registry(file, state as RegistryState);
