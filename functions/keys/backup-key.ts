@@ -1,3 +1,3 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('BackupKey', {}, async ({ at, name, services }) => ({ body: await services.keys.backup(at, name) }));
+export const handler = keysOperation('BackupKey', {}, async ({ at, name, services }) => ({ body: await services.keys.backup(at, name) }));

@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 import { createKeyBody } from '#lib/keys/schemas';
 
-export const handler = defineOperation('CreateKey', { body: createKeyBody, bodyRequired: true }, async ({ at, name, body, services }) => ({
+export const handler = keysOperation('CreateKey', { body: createKeyBody, bodyRequired: true }, async ({ at, name, body, services }) => ({
   body: await services.keys.create(at, name, body),
 }));

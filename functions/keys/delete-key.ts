@@ -1,3 +1,3 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('DeleteKey', {}, async ({ at, name, services }) => ({ body: await services.keys.delete(at, name) }));
+export const handler = keysOperation('DeleteKey', {}, async ({ at, name, services }) => ({ body: await services.keys.delete(at, name) }));

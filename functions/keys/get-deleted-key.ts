@@ -1,3 +1,3 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetDeletedKey', {}, async ({ at, name, services }) => ({ body: await services.keys.getDeleted(at, name) }));
+export const handler = keysOperation('GetDeletedKey', {}, async ({ at, name, services }) => ({ body: await services.keys.getDeleted(at, name) }));

@@ -1,5 +1,5 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetDeletedKeys', {}, async ({ at, page, services }) => ({
+export const handler = keysOperation('GetDeletedKeys', {}, async ({ at, page, services }) => ({
   page: await services.keys.listDeleted(at, page.limit, page.cursor),
 }));

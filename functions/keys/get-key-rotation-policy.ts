@@ -1,5 +1,5 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetKeyRotationPolicy', {}, async ({ at, name, services }) => ({
+export const handler = keysOperation('GetKeyRotationPolicy', {}, async ({ at, name, services }) => ({
   body: await services.keys.getRotationPolicy(at, name),
 }));

@@ -1,5 +1,5 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetKeyVersions', {}, async ({ at, name, page, services }) => ({
+export const handler = keysOperation('GetKeyVersions', {}, async ({ at, name, page, services }) => ({
   page: await services.keys.listVersions(at, name, page.limit, page.cursor),
 }));

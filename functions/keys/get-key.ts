@@ -1,5 +1,5 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetKey', {}, async ({ at, name, version, services }) => ({
+export const handler = keysOperation('GetKey', {}, async ({ at, name, version, services }) => ({
   body: await services.keys.get(at, name, version),
 }));

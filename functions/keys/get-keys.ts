@@ -1,5 +1,5 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('GetKeys', {}, async ({ at, page, services }) => ({
+export const handler = keysOperation('GetKeys', {}, async ({ at, page, services }) => ({
   page: await services.keys.list(at, page.limit, page.cursor),
 }));

@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 import { importKeyBody } from '#lib/keys/schemas';
 
-export const handler = defineOperation('ImportKey', { body: importKeyBody, bodyRequired: true }, async ({ at, name, body, services }) => ({
+export const handler = keysOperation('ImportKey', { body: importKeyBody, bodyRequired: true }, async ({ at, name, body, services }) => ({
   body: await services.keys.import(at, name, body),
 }));

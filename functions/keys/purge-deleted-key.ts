@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('PurgeDeletedKey', {}, async ({ at, name, services }) => {
+export const handler = keysOperation('PurgeDeletedKey', {}, async ({ at, name, services }) => {
   await services.keys.purge(at, name);
   return { status: 204 };
 });

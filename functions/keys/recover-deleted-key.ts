@@ -1,3 +1,3 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('RecoverDeletedKey', {}, async ({ at, name, services }) => ({ body: await services.keys.recover(at, name) }));
+export const handler = keysOperation('RecoverDeletedKey', {}, async ({ at, name, services }) => ({ body: await services.keys.recover(at, name) }));

@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 import { restoreKeyBody } from '#lib/keys/schemas';
 
-export const handler = defineOperation('RestoreKey', { body: restoreKeyBody, bodyRequired: true }, async ({ at, body, services }) => ({
+export const handler = keysOperation('RestoreKey', { body: restoreKeyBody, bodyRequired: true }, async ({ at, body, services }) => ({
   body: await services.keys.restore(at, body.value),
 }));

@@ -1,3 +1,3 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 
-export const handler = defineOperation('RotateKey', {}, async ({ at, name, services }) => ({ body: await services.keys.rotate(at, name) }));
+export const handler = keysOperation('RotateKey', {}, async ({ at, name, services }) => ({ body: await services.keys.rotate(at, name) }));

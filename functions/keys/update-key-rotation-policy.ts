@@ -1,7 +1,7 @@
-import { defineOperation } from '#lib/http/operation';
+import { keysOperation } from '#lib/runtime/keys';
 import { rotationPolicyBody } from '#lib/keys/schemas';
 
-export const handler = defineOperation(
+export const handler = keysOperation(
   'UpdateKeyRotationPolicy',
   { body: rotationPolicyBody, bodyRequired: true },
   async ({ at, name, body, services }) => ({ body: await services.keys.setRotationPolicy(at, name, body) }),

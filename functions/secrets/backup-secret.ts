@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { secretsOperation } from '#lib/runtime/secrets';
 import { backupResult } from '#lib/objects/wire';
 
-export const handler = defineOperation('BackupSecret', {}, async ({ at, name, services }) => ({
+export const handler = secretsOperation('BackupSecret', {}, async ({ at, name, services }) => ({
   body: backupResult(await services.secrets.backup(at, name)),
 }));

@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { secretsOperation } from '#lib/runtime/secrets';
 
-export const handler = defineOperation('PurgeDeletedSecret', {}, async ({ at, name, services }) => {
+export const handler = secretsOperation('PurgeDeletedSecret', {}, async ({ at, name, services }) => {
   await services.secrets.purge(at, name);
   return { status: 204 };
 });

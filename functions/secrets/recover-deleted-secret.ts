@@ -1,6 +1,6 @@
-import { defineOperation } from '#lib/http/operation';
+import { secretsOperation } from '#lib/runtime/secrets';
 import { secretBundle } from '#lib/secrets/wire';
 
-export const handler = defineOperation('RecoverDeletedSecret', {}, async ({ at, name, services }) => ({
+export const handler = secretsOperation('RecoverDeletedSecret', {}, async ({ at, name, services }) => ({
   body: secretBundle(at, await services.secrets.recover(at, name)),
 }));

@@ -63,7 +63,14 @@ export function buildServices(cfg: Config): Services {
     authenticator: new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain),
     audit: new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays),
     secrets: new SecretService(objects, sealer, backups),
-    keys: new KeyService(objects, sealer, backups, keyProtection, (message, details) => logger.warn(message, details), cfg.deployment ? { 'coffer:deployment': cfg.deployment } : {}),
+    keys: new KeyService(
+      objects,
+      sealer,
+      backups,
+      keyProtection,
+      (message, details) => logger.warn(message, details),
+      cfg.deployment ? { 'coffer:deployment': cfg.deployment } : {},
+    ),
     keyProtection,
     vaultStore,
   };

@@ -1,0 +1,4 @@
+import { defineOperation } from '../http/operation.ts';
+
+/** The secrets functions' composition root. */
+export const secretsOperation = defineOperation;
