@@ -158,10 +158,9 @@ export function rsaKeySize(jwk: PublicJwk): number {
 // ---------------------------------------------------------------------------------------------
 
 function importRsa(jwk: Record<string, unknown>): GeneratedKey & { kind: 'RSA' } {
-  const parts = Object.fromEntries((['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const).map((name) => [name, toBigInt(unsigned(member(jwk, name)))])) as Record<
-    'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi',
-    bigint
-  >;
+  const parts = Object.fromEntries(
+    (['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const).map((name) => [name, toBigInt(unsigned(member(jwk, name)))]),
+  ) as Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', bigint>;
   const { n, e, d, p, q, dp, dq, qi } = parts;
   const keySize = bigintBitLength(n);
   if (!(RSA_KEY_SIZES as readonly number[]).includes(keySize)) {
