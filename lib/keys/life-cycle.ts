@@ -1,0 +1,188 @@
+import type { VersionedObjects } from '../objects/collection.ts';
+import { deletedDatesOf, latestOf, recordPage } from '../objects/records.ts';
+import { assertObjectName, assertTags, createAttributes, newVersionId, patchAttributes } from '../objects/rules.ts';
+import type { SealedContent } from '../objects/sealing.ts';
+import type { DeletedHead, Page, StoredHead, StoredVersion } from '../objects/store.ts';
+import type { VaultAddress } from '../vaults/vault.ts';
+import { defaultKeyOps } from './algorithms.ts';
+import type { HsmChanges } from './hsm-changes.ts';
+import type { HsmKeys } from './hsm.ts';
+import { importJwk } from './jwk.ts';
+import { type KeyMeta, kindOf, metaOf, plainOf, softwarePlain } from './layout.ts';
+import { type DeletedKeyRecord, type KeyRecord, keyRecord } from './records.ts';
+import {
+  assertCurve,
+  assertKeyOps,
+  assertKeySize,
+  assertNoReleasePolicyUpdate,
+  assertNotExportable,
+  assertOpsPossible,
+  assertParametersFit,
+  assertPremium,
+  KEY_TAG_LIMITS,
+  parseKeyType,
+} from './rules.ts';
+import type { CreateKeyInput, ImportKeyInput, UpdateKeyInput } from './schemas.ts';
+import type { KeyVersions } from './versions.ts';
+
+/**
+ * A key's life cycle: create, import, read, update, list, delete, recover and purge. For HSM keys,
+ * delete, recover and purge change the KMS keys first and the store second (see hsm-changes.ts).
+ */
+export class KeyLifeCycle {
+  constructor(
+    private readonly objects: VersionedObjects,
+    private readonly content: SealedContent<KeyMeta>,
+    private readonly versions: KeyVersions,
+    private readonly changes: HsmChanges,
+    private readonly hsm: HsmKeys,
+    private readonly clock: () => number,
+  ) {}
+
+  async create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyRecord> {
+    assertObjectName('key', name);
+    assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
+    assertNotExportable(input.attributes?.exportable, input.release_policy);
+    const { kind, hsm } = parseKeyType(at.vault, input.kty);
+    const keyOps = input.key_ops ? assertKeyOps(input.key_ops, kind) : undefined;
+    assertParametersFit(kind, input);
+    const curve = kind === 'EC' ? assertCurve(input.crv ?? 'P-256') : undefined;
+    const keySize = kind === 'RSA' ? assertKeySize(input.key_size ?? 2048) : undefined;
+    const publicExponent = input.public_exponent ?? undefined;
+    const version = newVersionId();
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const meta = metaOf(input.tags);
+    if (hsm) {
+      // A KMS key costs money and lives on: refuse a name held by a deleted key before making one.
+      await this.objects.assertNotDeleted(at, name);
+      const plain = await this.versions.createHsm(at, name, version, kind, keySize, curve, keyOps, publicExponent);
+      return this.versions.storeHsm(at, name, version, { plain, attributes, meta });
+    }
+    const generated = await this.versions.generateSoftware(kind, keySize, curve, publicExponent);
+    return this.versions.store(at, name, version, {
+      plain: softwarePlain(kind, generated, keyOps ?? defaultKeyOps(kind), publicExponent),
+      privatePkcs8: generated.privatePkcs8,
+      attributes,
+      meta,
+    });
+  }
+
+  async import(at: VaultAddress, name: string, input: ImportKeyInput): Promise<KeyRecord> {
+    assertObjectName('key', name);
+    assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
+    assertNotExportable(input.attributes?.exportable, input.release_policy);
+    const imported = importJwk(input.key);
+    const kty = typeof input.key.kty === 'string' ? input.key.kty : '';
+    const hsm = input.Hsm === true || kty.endsWith('-HSM');
+    if (hsm) assertPremium(at.vault, `${imported.kind}-HSM`);
+    const requestedOps = Array.isArray(input.key.key_ops) ? assertKeyOps(input.key.key_ops as string[], imported.kind) : undefined;
+    const version = newVersionId();
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const meta = metaOf(input.tags);
+    if (hsm) {
+      const plain = await this.versions.importHsm(at, name, version, imported, requestedOps);
+      return this.versions.storeHsm(at, name, version, { plain, attributes, meta });
+    }
+    return this.versions.store(at, name, version, {
+      plain: softwarePlain(imported.kind, imported, requestedOps ?? defaultKeyOps(imported.kind), undefined),
+      privatePkcs8: imported.privatePkcs8,
+      attributes,
+      meta,
+    });
+  }
+
+  async get(at: VaultAddress, name: string, versionParam: string | undefined): Promise<KeyRecord> {
+    return this.record(at, await this.objects.version(at, name, versionParam));
+  }
+
+  async update(at: VaultAddress, name: string, versionParam: string | undefined, input: UpdateKeyInput): Promise<KeyRecord> {
+    assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
+    assertNoReleasePolicyUpdate(input.release_policy);
+    let meta: KeyMeta = {};
+    const updated = await this.objects.update(at, name, versionParam, async (current) => {
+      const plain = plainOf(current);
+      const previous = await this.content.openMeta(at.vault, current);
+      meta = input.tags === undefined ? previous : metaOf(input.tags);
+      let keyOps = plain.keyOps;
+      if (input.key_ops != null) {
+        keyOps = assertKeyOps(input.key_ops, kindOf(plain));
+        if (plain.hsmUsage) assertOpsPossible(plain.hsmUsage, keyOps);
+      }
+      return {
+        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock()),
+        meta: await this.content.sealMeta(at.vault, current, meta),
+        plain: { ...current.plain, keyOps },
+      };
+    });
+    return keyRecord(updated, meta);
+  }
+
+  /** Each key as its latest version. */
+  async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    return recordPage(await this.objects.listHeads(at, limit, cursor), (head) => this.headRecord(at, head));
+  }
+
+  async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    return recordPage(await this.objects.listVersions(at, name, limit, cursor), (version) => this.headRecord(at, version));
+  }
+
+  async delete(at: VaultAddress, name: string): Promise<DeletedKeyRecord> {
+    await this.objects.head(at, name);
+    // A deleted HSM key must not be usable even through KMS directly.
+    const deleted = await this.changes.changeHsmThenStore({
+      what: 're-enable the KMS key of a key whose deletion failed',
+      arns: await this.versions.hsmArns(at, name),
+      apply: (arn) => this.hsm.disableKey(arn),
+      write: () => this.objects.softDelete(at, name),
+      toUndo: async (changed) => ((await this.objects.findHead(at, name)) ? changed : []),
+      undo: (arn) => this.hsm.enableKey(arn),
+    });
+    return this.deletedRecord(at, deleted);
+  }
+
+  async getDeleted(at: VaultAddress, name: string): Promise<DeletedKeyRecord> {
+    return this.deletedRecord(at, await this.objects.deleted(at, name));
+  }
+
+  async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<DeletedKeyRecord>> {
+    return recordPage(await this.objects.listDeleted(at, limit, cursor), (deleted) => this.deletedRecord(at, deleted));
+  }
+
+  async recover(at: VaultAddress, name: string): Promise<KeyRecord> {
+    await this.objects.deleted(at, name);
+    const version = await this.changes.changeHsmThenStore({
+      what: 'disable again the KMS key of a key whose recovery failed',
+      arns: await this.versions.hsmArns(at, name),
+      apply: (arn) => this.hsm.enableKey(arn),
+      write: () => this.objects.recover(at, name),
+      toUndo: async (changed) => ((await this.objects.findHead(at, name)) ? [] : changed),
+      undo: (arn) => this.hsm.disableKey(arn),
+    });
+    return this.record(at, version);
+  }
+
+  async purge(at: VaultAddress, name: string): Promise<void> {
+    await this.objects.assertPurgeable(at, name);
+    // KMS deletes material only after its shortest waiting period (7 days); the key is already disabled.
+    await this.changes.changeHsmThenStore({
+      what: 'cancel the deletion of the KMS key of a key whose purge failed',
+      arns: await this.versions.hsmArns(at, name),
+      apply: (arn) => this.hsm.scheduleKeyDeletion(arn),
+      write: () => this.objects.purge(at, name),
+      toUndo: async (changed) => ((await this.objects.findDeleted(at, name)) ? changed : []),
+      undo: (arn) => this.hsm.cancelKeyDeletion(arn),
+    });
+  }
+
+  private async record(at: VaultAddress, version: StoredVersion): Promise<KeyRecord> {
+    return keyRecord(version, await this.content.openMeta(at.vault, version));
+  }
+
+  private async headRecord(at: VaultAddress, head: StoredHead): Promise<KeyRecord> {
+    return this.record(at, latestOf(head));
+  }
+
+  private async deletedRecord(at: VaultAddress, deleted: DeletedHead): Promise<DeletedKeyRecord> {
+    return { ...(await this.headRecord(at, deleted)), ...deletedDatesOf(deleted) };
+  }
+}

@@ -1,0 +1,96 @@
+import { BadParameter } from '../core/errors.ts';
+import { printable } from '../objects/rules.ts';
+import type { Vault } from '../vaults/vault.ts';
+import { ALL_KEY_OPS, type Curve, CURVES, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
+import { type HsmKeyUsage, opsAllowedByUsage } from './hsm.ts';
+
+/** What a key request may ask for (reference §3); each refusal is Azure's 400 wording. */
+export const KEY_TAG_LIMITS = { maxTags: 15, maxLength: 256 };
+
+/** A create request's kty: the key family and whether it lives in an HSM. */
+export function parseKeyType(vault: Vault, kty: string): { kind: KeyKind; hsm: boolean } {
+  switch (kty) {
+    case 'RSA':
+    case 'EC':
+      return { kind: kty, hsm: false };
+    case 'RSA-HSM':
+    case 'EC-HSM':
+      assertPremium(vault, kty);
+      return { kind: kty === 'RSA-HSM' ? 'RSA' : 'EC', hsm: true };
+    case 'oct':
+    case 'oct-HSM':
+      throw new BadParameter(
+        `Key type '${kty}' is not supported in this vault: symmetric keys need a Managed HSM, and Coffer vaults hold RSA and EC keys.`,
+      );
+    default:
+      throw new BadParameter(`Invalid key type '${printable(kty)}': expected RSA, RSA-HSM, EC or EC-HSM.`);
+  }
+}
+
+export function assertPremium(vault: Vault, kty: string): void {
+  if (vault.sku !== 'premium') throw new BadParameter(`Key type '${kty}' requires a premium vault; this vault is standard.`);
+}
+
+/** `crv` belongs to EC keys, `key_size` and `public_exponent` to RSA keys. */
+export function assertParametersFit(kind: KeyKind, input: { crv?: string | null; key_size?: number | null; public_exponent?: number | null }): void {
+  if (input.crv != null && kind !== 'EC') throw new BadParameter(`The 'crv' parameter is only valid for EC keys.`);
+  if ((input.key_size != null || input.public_exponent != null) && kind !== 'RSA') {
+    throw new BadParameter(`The 'key_size' and 'public_exponent' parameters are only valid for RSA keys.`);
+  }
+}
+
+export function assertKeyOps(ops: string[], kind: KeyKind): string[] {
+  for (const op of ops) {
+    if (!ALL_KEY_OPS.includes(op)) throw new BadParameter(`Invalid key operation '${printable(String(op))}'.`);
+  }
+  if (kind === 'EC') {
+    const unsupported = ops.filter((op) => ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'].includes(op));
+    if (unsupported.length) throw new BadParameter(`EC keys cannot ${unsupported.join(', ')}: they support sign and verify.`);
+  }
+  return [...new Set(ops)];
+}
+
+/** An update cannot give an HSM key operations its KMS key cannot perform. */
+export function assertOpsPossible(usage: HsmKeyUsage, keyOps: string[]): void {
+  const possible = opsAllowedByUsage(usage);
+  const impossible = keyOps.filter((op) => !possible.includes(op));
+  if (impossible.length) {
+    throw new BadParameter(`This HSM-backed key's material can only ${possible.join(', ')}; it cannot ${impossible.join(', ')}.`);
+  }
+}
+
+export function assertCurve(crv: string): Curve {
+  if (!(CURVES as readonly string[]).includes(crv))
+    throw new BadParameter(`Invalid curve '${printable(crv)}': expected P-256, P-384, P-521 or P-256K.`);
+  return crv as Curve;
+}
+
+export function assertKeySize(size: number): number {
+  if (!(RSA_KEY_SIZES as readonly number[]).includes(size)) throw new BadParameter(`Invalid RSA key size ${size}: expected 2048, 3072 or 4096.`);
+  return size;
+}
+
+export function assertHsmExponent(publicExponent: number | undefined): void {
+  if (publicExponent !== undefined && publicExponent !== 65537) {
+    throw new BadParameter('RSA-HSM keys use the public exponent 65537.');
+  }
+}
+
+/** Coffer has no secure key release, so no key may be exportable. */
+export function assertNotExportable(exportable: boolean | null | undefined, releasePolicy: unknown): void {
+  if (releasePolicy != null) throw new BadParameter('Key release policies (secure key release) are not supported by this vault.');
+  if (exportable === true) throw new BadParameter('Exportable keys must have release policy.');
+}
+
+export function assertNoReleasePolicyUpdate(releasePolicy: unknown): void {
+  if (releasePolicy != null) throw new BadParameter('Key release policies are not supported by this vault.');
+}
+
+export function assertRandomByteCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > 128) throw new BadParameter("The 'count' parameter must be an integer between 1 and 128.");
+}
+
+export function decodeBase64Url(value: string, field: string): Buffer {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) throw new BadParameter(`The '${field}' parameter is not valid base64url.`);
+  return Buffer.from(value, 'base64url');
+}
