@@ -243,6 +243,25 @@ export function describeObjectStoreContract(label: string, store: () => ObjectSt
       expect(await store.allVersions(vault, 'secrets', 'absent', 2)).toEqual([]);
     });
 
+    it('reads and pages every version even when their secrets are more than one response can carry', async () => {
+      // 60 versions of 24 KB sealed secrets: about 1.4 MB, past the 1 MB DynamoDB returns per Query.
+      const { store, vault } = subject();
+      const added = Array.from({ length: 60 }, (_, i) => ({ ...version('large', i), secret: new Uint8Array(24 * 1024).fill(i) }));
+      // Restored rather than added one by one: the same versions in a fraction of the writes' time.
+      await store.restore(vault, 'secrets', added, added[59]!.version);
+      const ids = added.map((v) => v.version).sort();
+
+      const all = await store.allVersions(vault, 'secrets', 'large', 100);
+      expect(all.map((v) => v.version)).toEqual(ids);
+      // Each secret whole, compared as its length and the one byte it is filled with (fast on 1.4 MB).
+      const secrets = all.map((v) => [v.secret!.length, ...new Set(v.secret)]);
+      expect(secrets).toEqual(all.map((v) => [24 * 1024, added.findIndex((a) => a.version === v.version)]));
+
+      const pages = await allPages((cursor) => store.listVersions(vault, 'secrets', 'large', 50, cursor));
+      expect(pages.map((p) => p.items.length)).toEqual([50, 10]);
+      expect(pages.flatMap((p) => p.items.map((v) => v.version))).toEqual(ids);
+    });
+
     it('soft-deletes into a space of its own, lists deleted objects, and recovers them', async () => {
       const { store, vault } = subject();
       const added = version('Removed', 1);

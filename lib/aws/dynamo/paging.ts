@@ -16,22 +16,44 @@ export async function queryPage<T>(
   convert: (item: Record<string, unknown>) => T,
   projection?: string[],
 ): Promise<Page<T>> {
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      ExclusiveStartKey: cursor === undefined ? undefined : { pk, sk: cursor },
-      Limit: limit + 1,
-      ConsistentRead: true,
-      ...(projection ? projectionOf(projection) : {}),
-    }),
-  );
-  const visible = Items.filter((item) => !item.purging);
-  const pageItems = Items.slice(0, limit);
-  const items = pageItems.filter((item) => visible.includes(item)).map(convert);
+  const found = await queryItems(db, table, pk, limit + 1, cursor === undefined ? undefined : { pk, sk: cursor }, projection);
+  const pageItems = found.slice(0, limit);
+  const items = pageItems.filter((item) => !item.purging).map(convert);
   const last = pageItems[pageItems.length - 1];
-  return { items, cursor: Items.length > limit && last ? String(last.sk) : undefined };
+  return { items, cursor: found.length > limit && last ? String(last.sk) : undefined };
+}
+
+/**
+ * Up to `wanted` items from the start key on. A response stops at 1 MB whatever its Limit, and says so
+ * only by its LastEvaluatedKey: a short response is not the end of the partition, so read on from
+ * there until the items are all in or DynamoDB has none left.
+ */
+async function queryItems(
+  db: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  wanted: number,
+  startKey: Record<string, unknown> | undefined,
+  projection: string[] | undefined,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let exclusiveStartKey = startKey;
+  do {
+    const { Items = [], LastEvaluatedKey } = await db.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ExclusiveStartKey: exclusiveStartKey,
+        Limit: wanted - items.length,
+        ConsistentRead: true,
+        ...(projection ? projectionOf(projection) : {}),
+      }),
+    );
+    items.push(...Items);
+    exclusiveStartKey = LastEvaluatedKey;
+  } while (exclusiveStartKey && items.length < wanted);
+  return items;
 }
 
 /** Every attribute goes through a placeholder: several of ours (name, attributes...) are reserved words. */
