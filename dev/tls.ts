@@ -11,17 +11,32 @@
  * sub-domains), 127.0.0.0/8 and ::1: developers may add it to a system trust store, and a
  * leaked development CA key must not be able to impersonate real sites.
  *
- * Certificates are assembled as DER with node:crypto signing rather than with
- * @peculiar/x509: that library needs a global Reflect metadata polyfill (tsyringe), which
- * is not a declared dependency here and would leak into every process importing this file.
+ * Certificates are made with @peculiar/x509 over node:crypto's WebCrypto. The library resolves
+ * its algorithms through tsyringe, which needs the Reflect metadata API: reflect-metadata is
+ * imported first (the gateway and the handlers never load this file).
  */
-import { X509Certificate, createHash, createPrivateKey, generateKeyPair, randomBytes, sign } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import 'reflect-metadata';
+import { createPrivateKey, KeyObject, X509Certificate as NodeCertificate, randomBytes, webcrypto } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
+import {
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  Name,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+} from '@peculiar/x509';
 import { writeNewFile } from './files.ts';
-import { promisify } from 'node:util';
 
 export interface LocalCa {
   certPem: string;
@@ -49,7 +64,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Tolerate clocks that are slightly behind (containers, VMs resumed from sleep).
 const BACKDATE_MS = 60 * 60 * 1000;
 
-const generateKeyPairAsync = promisify(generateKeyPair);
+const crypto = webcrypto;
+const EC_P256: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const ECDSA_SHA256: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+// RSA because MSAL signs client assertions with RS256/PS256.
+const RSA_2048: webcrypto.RsaHashedKeyGenParams = {
+  name: 'RSASSA-PKCS1-v1_5',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: 'SHA-256',
+};
 
 // Two callers in the same process (e.g. the gateway and the IdP starting concurrently)
 // must not both try to create the CA.
@@ -81,56 +105,65 @@ export async function issueServerCertificate(ca: LocalCa, names: ServerCertifica
   }
 
   const caCert = new X509Certificate(ca.certPem);
-  const caKey = createPrivateKey(ca.keyPem);
-  const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+  const issuer = caSigningKey(ca.keyPem);
+  const keys = await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const now = Date.now();
   // A leaf outliving its issuer fails verification anyway; capping it makes the failure
   // read "CA expired" instead of a confusing chain error.
-  const notAfter = Math.min(now + SERVER_VALIDITY_DAYS * DAY_MS, Date.parse(caCert.validTo));
+  const notAfter = Math.min(now + SERVER_VALIDITY_DAYS * DAY_MS, caCert.notAfter.getTime());
 
-  const certDer = buildCertificate({
-    issuer: subjectNameDer(caCert.raw),
-    subject: distinguishedName({ commonName: firstName }),
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(notAfter),
-    publicKey,
-    signingKey: caKey,
-    extensions: [
-      extension(OID.basicConstraints, true, der(SEQUENCE, Buffer.alloc(0))),
-      extension(OID.keyUsage, true, keyUsage(['digitalSignature'])),
-      extension(OID.extKeyUsage, false, der(SEQUENCE, oid(OID.serverAuth))),
-      // Clients ignore the CN when SANs are present, so every name must be listed here.
-      extension(OID.subjectAltName, false, der(SEQUENCE, ...dns.map((n) => der(0x82, Buffer.from(n, 'ascii'))), ...ips.map((ip) => der(0x87, ipBytes(ip))))),
-      extension(OID.subjectKeyIdentifier, false, der(OCTET_STRING, keyIdentifier(publicKey))),
-      extension(OID.authorityKeyIdentifier, false, der(SEQUENCE, der(0x80, keyIdentifier(caCert.publicKey)))),
-    ],
-  });
-  return { certPem: toPem('CERTIFICATE', certDer), keyPem: privateKeyPem(privateKey) };
+  const cert = await X509CertificateGenerator.create(
+    {
+      // The CA's subject as it is encoded in the CA certificate, so the chain links byte for byte.
+      issuer: caCert.subjectName,
+      subject: distinguishedName({ CN: firstName }),
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(notAfter),
+      publicKey: keys.publicKey,
+      signingKey: issuer.key,
+      signingAlgorithm: issuer.algorithm,
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth], false),
+        // Clients ignore the CN when SANs are present, so every name must be listed here.
+        new SubjectAlternativeNameExtension(
+          [...dns.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))],
+          false,
+        ),
+        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+        await AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return { certPem: pemOf(cert), keyPem: privateKeyPem(keys.privateKey) };
 }
 
 /**
  * A self-signed RSA certificate for client authentication (the identity provider's
- * service-principal certificates). RSA because MSAL signs client assertions with RS256/PS256.
+ * service-principal certificates).
  */
-export async function createClientAuthCertificate(commonName: string, validityDays = 365): Promise<CertificateAndKey> {
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+export async function createClientAuthCertificate(name: string, validityDays = 365): Promise<CertificateAndKey> {
+  const keys = await crypto.subtle.generateKey(RSA_2048, true, ['sign', 'verify']);
   const now = Date.now();
-  const name = distinguishedName({ commonName });
-  const certDer = buildCertificate({
-    issuer: name,
-    subject: name,
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + validityDays * DAY_MS),
-    publicKey,
-    signingKey: privateKey,
-    extensions: [
-      extension(OID.basicConstraints, true, der(SEQUENCE, Buffer.alloc(0))),
-      extension(OID.keyUsage, true, keyUsage(['digitalSignature'])),
-      extension(OID.extKeyUsage, false, der(SEQUENCE, oid(OID.clientAuth))),
-      extension(OID.subjectKeyIdentifier, false, der(OCTET_STRING, keyIdentifier(publicKey))),
-    ],
-  });
-  return { certPem: toPem('CERTIFICATE', certDer), keyPem: privateKeyPem(privateKey) };
+  const cert = await X509CertificateGenerator.createSelfSigned(
+    {
+      name: distinguishedName({ CN: name }),
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + validityDays * DAY_MS),
+      keys,
+      signingAlgorithm: RSA_2048,
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.clientAuth], false),
+        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return { certPem: pemOf(cert), keyPem: privateKeyPem(keys.privateKey) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -190,7 +223,7 @@ async function tryLoadCa(caFile: string, keyFile: string): Promise<LocalCa | und
   const keyStat = await stat(keyFile);
   if ((keyStat.mode & 0o077) !== 0) await chmod(keyFile, 0o600);
 
-  const cert = new X509Certificate(certPem);
+  const cert = new NodeCertificate(certPem);
   if (!cert.ca) throw new Error(`${caFile} is not a CA certificate`);
   if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
     throw new Error(`${keyFile} does not match ${caFile}; delete both to regenerate the local CA`);
@@ -202,264 +235,85 @@ async function tryLoadCa(caFile: string, keyFile: string): Promise<LocalCa | und
 }
 
 async function createCa(): Promise<CertificateAndKey> {
-  const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+  const keys = await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const now = Date.now();
-  // A random tag tells apart the CAs of different checkouts in a system trust store.
-  const name = distinguishedName({
-    commonName: `Coffer Local Development CA ${randomBytes(4).toString('hex')}`,
-    organization: 'Coffer development',
-  });
-  const certDer = buildCertificate({
-    issuer: name,
-    subject: name,
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
-    publicKey,
-    signingKey: privateKey,
-    extensions: [
-      // pathLenConstraint 0: this CA only ever signs leaf certificates.
-      extension(OID.basicConstraints, true, der(SEQUENCE, BOOLEAN_TRUE, integer(Buffer.from([0])))),
-      extension(OID.keyUsage, true, keyUsage(['keyCertSign', 'cRLSign'])),
-      extension(OID.nameConstraints, true, loopbackNameConstraints()),
-      extension(OID.subjectKeyIdentifier, false, der(OCTET_STRING, keyIdentifier(publicKey))),
-    ],
-  });
-  return { certPem: toPem('CERTIFICATE', certDer), keyPem: privateKeyPem(privateKey) };
-}
-
-// ---------------------------------------------------------------------------------------
-// Minimal DER / X.509 v3 encoding (RFC 5280)
-
-const SEQUENCE = 0x30;
-const SET = 0x31;
-const OCTET_STRING = 0x04;
-const BIT_STRING = 0x03;
-const BOOLEAN_TRUE = Buffer.from([0x01, 0x01, 0xff]);
-
-const OID = {
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectAltName: '2.5.29.17',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
-  nameConstraints: '2.5.29.30',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  ecdsaWithSha384: '1.2.840.10045.4.3.3',
-  sha256WithRsa: '1.2.840.113549.1.1.11',
-} as const;
-
-interface CertificateSpec {
-  issuer: Buffer;
-  subject: Buffer;
-  notBefore: Date;
-  notAfter: Date;
-  publicKey: KeyObject;
-  signingKey: KeyObject;
-  extensions: Buffer[];
-}
-
-function buildCertificate(spec: CertificateSpec): Buffer {
-  const { algorithm, hash } = signatureAlgorithm(spec.signingKey);
-  const tbs = der(
-    SEQUENCE,
-    der(0xa0, integer(Buffer.from([2]))), // v3
-    integer(randomSerial()),
-    algorithm,
-    spec.issuer,
-    der(SEQUENCE, time(spec.notBefore), time(spec.notAfter)),
-    spec.subject,
-    spec.publicKey.export({ type: 'spki', format: 'der' }),
-    der(0xa3, der(SEQUENCE, ...spec.extensions)),
+  const cert = await X509CertificateGenerator.createSelfSigned(
+    {
+      // A random tag tells apart the CAs of different checkouts in a system trust store.
+      name: distinguishedName({ CN: `Coffer Local Development CA ${randomBytes(4).toString('hex')}`, O: 'Coffer development' }),
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
+      keys,
+      signingAlgorithm: ECDSA_SHA256,
+      extensions: [
+        // pathLenConstraint 0: this CA only ever signs leaf certificates.
+        new BasicConstraintsExtension(true, 0, true),
+        new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
+        new Extension(id_ce_nameConstraints, true, AsnConvert.serialize(loopbackNameConstraints())),
+        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
   );
-  // node:crypto emits DER-encoded ECDSA signatures and PKCS#1 v1.5 RSA signatures, which
-  // is exactly what the ecdsa-with-SHA* / sha256WithRSAEncryption identifiers specify.
-  const signature = sign(hash, tbs, spec.signingKey);
-  return der(SEQUENCE, tbs, algorithm, der(BIT_STRING, Buffer.from([0]), signature));
-}
-
-function signatureAlgorithm(key: KeyObject): { algorithm: Buffer; hash: string } {
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1') return { algorithm: der(SEQUENCE, oid(OID.ecdsaWithSha256)), hash: 'sha256' };
-    if (curve === 'secp384r1') return { algorithm: der(SEQUENCE, oid(OID.ecdsaWithSha384)), hash: 'sha384' };
-    throw new Error(`Unsupported CA key curve ${curve ?? '(unknown)'}`);
-  }
-  if (key.asymmetricKeyType === 'rsa') {
-    return { algorithm: der(SEQUENCE, oid(OID.sha256WithRsa), Buffer.from([0x05, 0x00])), hash: 'sha256' };
-  }
-  throw new Error(`Unsupported signing key type ${key.asymmetricKeyType ?? '(unknown)'}`);
-}
-
-function distinguishedName(parts: { commonName: string; organization?: string }): Buffer {
-  const rdn = (type: string, value: string) => der(SET, der(SEQUENCE, oid(type), der(0x0c, Buffer.from(value, 'utf8'))));
-  const rdns = [rdn(OID.commonName, parts.commonName)];
-  if (parts.organization) rdns.push(rdn(OID.organization, parts.organization));
-  return der(SEQUENCE, ...rdns);
-}
-
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  return der(SEQUENCE, oid(id), ...(critical ? [BOOLEAN_TRUE] : []), der(OCTET_STRING, value));
-}
-
-const KEY_USAGE_BITS = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
-
-function keyUsage(usages: (keyof typeof KEY_USAGE_BITS)[]): Buffer {
-  let bits = 0;
-  for (const usage of usages) bits |= 0x80 >> KEY_USAGE_BITS[usage];
-  // DER named bit lists drop trailing zero bits; the first content byte counts them.
-  let unused = 0;
-  while (unused < 7 && (bits & (1 << unused)) === 0) unused++;
-  return der(BIT_STRING, Buffer.from([unused, bits]));
-}
-
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. */
-function keyIdentifier(publicKey: KeyObject): Buffer {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const [, bitString] = children(spki, 0);
-  if (!bitString || spki[bitString.start] !== BIT_STRING) throw new Error('Malformed SubjectPublicKeyInfo');
-  return createHash('sha1').update(spki.subarray(bitString.contentStart + 1, bitString.end)).digest();
-}
-
-/** The issuer of a leaf must be the CA's subject byte for byte, so copy it from the DER. */
-function subjectNameDer(certDer: Buffer): Buffer {
-  const [tbs] = children(certDer, 0);
-  if (!tbs) throw new Error('Malformed certificate');
-  const fields = children(certDer, tbs.start);
-  // version [0] is present in v3 certificates, shifting subject to index 5.
-  const subject = fields[certDer[fields[0]?.start ?? 0] === 0xa0 ? 5 : 4];
-  if (!subject) throw new Error('Malformed certificate');
-  return certDer.subarray(subject.start, subject.end);
+  return { certPem: pemOf(cert), keyPem: privateKeyPem(keys.privateKey) };
 }
 
 /** NameConstraints permitting only localhost names and loopback addresses. */
-function loopbackNameConstraints(): Buffer {
-  const subtree = (generalName: Buffer) => der(SEQUENCE, generalName);
-  const ipRange = (address: number[], mask: number[]) => der(0x87, Buffer.from([...address, ...mask]));
-  const ipv6Loopback = [...new Array<number>(15).fill(0), 1];
-  return der(
-    SEQUENCE,
-    der(
-      0xa0, // permittedSubtrees
+function loopbackNameConstraints(): NameConstraints {
+  const permitted = (base: GeneralName) => new GeneralSubtree({ base });
+  return new NameConstraints({
+    permittedSubtrees: new GeneralSubtrees([
       // A dNSName constraint "localhost" matches localhost and every *.localhost name.
-      subtree(der(0x82, Buffer.from('localhost', 'ascii'))),
-      subtree(ipRange([127, 0, 0, 0], [255, 0, 0, 0])),
-      subtree(ipRange(ipv6Loopback, new Array<number>(16).fill(0xff))),
-    ),
-  );
+      permitted(new GeneralName({ dNSName: 'localhost' })),
+      permitted(new GeneralName({ iPAddress: '127.0.0.0/8' })),
+      permitted(new GeneralName({ iPAddress: '::1/128' })),
+    ]),
+  });
 }
 
-function time(date: Date): Buffer {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-:T]/g, '') + 'Z';
-  const year = date.getUTCFullYear();
-  // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050 on.
-  return year < 2050 ? der(0x17, Buffer.from(digits.slice(2), 'ascii')) : der(0x18, Buffer.from(digits, 'ascii'));
+/** How a CA key of each kind signs; this file makes P-256 CAs, the others are CAs put in place by hand. */
+const CA_SIGNING: Record<
+  string,
+  { importAs: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams; signWith: webcrypto.EcdsaParams | webcrypto.Algorithm }
+> = {
+  'ec prime256v1': { importAs: EC_P256, signWith: ECDSA_SHA256 },
+  'ec secp384r1': { importAs: { name: 'ECDSA', namedCurve: 'P-384' }, signWith: { name: 'ECDSA', hash: 'SHA-384' } },
+  rsa: { importAs: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signWith: { name: 'RSASSA-PKCS1-v1_5' } },
+};
+
+/** The CA's private key in the WebCrypto form the generator takes, and the algorithm it signs with. */
+function caSigningKey(pem: string): { key: webcrypto.CryptoKey; algorithm: webcrypto.EcdsaParams | webcrypto.Algorithm } {
+  const key = createPrivateKey(pem);
+  const kind = [key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ');
+  const signing = CA_SIGNING[kind];
+  if (!signing) throw new Error(`Unsupported CA key (${kind || 'unknown'}); delete ca.pem and ca-key.pem to regenerate the local CA`);
+  return { key: key.toCryptoKey(signing.importAs, false, ['sign']), algorithm: signing.signWith };
 }
 
-function integer(value: Buffer): Buffer {
-  let bytes = value;
-  while (bytes.length > 1 && bytes[0] === 0 && ((bytes[1] ?? 0) & 0x80) === 0) bytes = bytes.subarray(1);
-  // A leading 1-bit would make the INTEGER negative.
-  if (((bytes[0] ?? 0) & 0x80) !== 0) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return der(0x02, bytes);
+/** Names as UTF8String, which RFC 5280 asks of new certificates (and as earlier CAs here were written). */
+function distinguishedName(attributes: Record<string, string>): Name {
+  return new Name(Object.entries(attributes).map(([type, value]) => ({ [type]: [{ utf8String: value }] })));
 }
 
-function randomSerial(): Buffer {
-  const bytes = randomBytes(16);
-  // RFC 5280 serials must be positive and at most 20 octets; keep the top bit clear.
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return bytes;
-}
-
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
-  const [first = 0, second = 0, ...rest] = arcs;
-  const bytes = [40 * first + second];
-  for (const arc of rest) {
-    const chunk = [arc & 0x7f];
-    for (let n = Math.floor(arc / 128); n > 0; n = Math.floor(n / 128)) chunk.unshift((n & 0x7f) | 0x80);
-    bytes.push(...chunk);
-  }
-  return der(0x06, Buffer.from(bytes));
-}
-
-function ipBytes(ip: string): Buffer {
-  const version = isIP(ip);
-  if (version === 4) return Buffer.from(ip.split('.').map(Number));
-  if (version !== 6) throw new Error(`Not an IP address: ${ip}`);
-  let text = ip.replace(/%.*$/, '');
-  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for the last two 16-bit groups.
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [a = 0, b = 0, c = 0, d = 0] = (v4[2] ?? '').split('.').map(Number);
-    text = `${v4[1] ?? ''}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split('::');
-  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
-  const left = parse(halves[0]);
-  const right = parse(halves[1]);
-  const groups = halves.length > 1 ? [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right] : left;
-  const out = Buffer.alloc(16);
-  groups.forEach((group, i) => out.writeUInt16BE(group, i * 2));
-  return out;
-}
+// Each family on its own list: an IPv4-mapped address (::ffff:127.0.0.1) is not ::1, and the name
+// constraints would not cover it.
+const IPV4_LOOPBACK = new BlockList();
+IPV4_LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+const IPV6_LOOPBACK = new BlockList();
+IPV6_LOOPBACK.addAddress('::1', 'ipv6');
 
 function isLoopbackIp(ip: string): boolean {
-  const bytes = ipBytes(ip);
-  return bytes.length === 4 ? bytes[0] === 127 : bytes.equals(ipBytes('::1'));
+  const version = isIP(ip);
+  if (version === 4) return IPV4_LOOPBACK.check(ip, 'ipv4');
+  if (version === 6) return IPV6_LOOPBACK.check(ip, 'ipv6');
+  throw new Error(`Not an IP address: ${ip}`);
 }
 
-function der(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  const length = body.length;
-  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), body]);
-  const lengthBytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) lengthBytes.unshift(n & 0xff);
-  return Buffer.concat([Buffer.from([tag, 0x80 | lengthBytes.length, ...lengthBytes]), body]);
+/** PEM as Node writes it, ending in a newline: a certificate and a key concatenate into one valid file. */
+function pemOf(cert: X509Certificate): string {
+  return new NodeCertificate(Buffer.from(cert.rawData)).toString();
 }
 
-interface Tlv {
-  start: number;
-  contentStart: number;
-  end: number;
-}
-
-/** The TLVs directly inside the constructed element starting at `offset`. */
-function children(buf: Buffer, offset: number): Tlv[] {
-  const outer = readTlv(buf, offset);
-  const result: Tlv[] = [];
-  for (let pos = outer.contentStart; pos < outer.end; ) {
-    const child = readTlv(buf, pos);
-    result.push(child);
-    pos = child.end;
-  }
-  return result;
-}
-
-function readTlv(buf: Buffer, start: number): Tlv {
-  let pos = start + 1;
-  const first = buf[pos++];
-  if (first === undefined) throw new Error('Truncated DER');
-  let length = first;
-  if (first & 0x80) {
-    length = 0;
-    for (let i = 0; i < (first & 0x7f); i++) length = length * 256 + (buf[pos++] ?? 0);
-  }
-  const end = pos + length;
-  if (end > buf.length) throw new Error('Truncated DER');
-  return { start, contentStart: pos, end };
-}
-
-function toPem(label: string, derBytes: Buffer): string {
-  const body = derBytes.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
-}
-
-function privateKeyPem(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+function privateKeyPem(key: webcrypto.CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
