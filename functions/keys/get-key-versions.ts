@@ -1,5 +1,6 @@
 import { keysOperation } from '#lib/runtime/keys';
+import { keyItemPage } from '#lib/keys/wire';
 
 export const handler = keysOperation('GetKeyVersions', {}, async ({ at, name, page, services }) => ({
-  page: await services.keys.listVersions(at, name, page.limit, page.cursor),
+  page: keyItemPage(at, await services.keys.listVersions(at, name, page.limit, page.cursor), true),
 }));

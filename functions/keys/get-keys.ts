@@ -1,5 +1,6 @@
 import { keysOperation } from '#lib/runtime/keys';
+import { keyItemPage } from '#lib/keys/wire';
 
 export const handler = keysOperation('GetKeys', {}, async ({ at, page, services }) => ({
-  page: await services.keys.list(at, page.limit, page.cursor),
+  page: keyItemPage(at, await services.keys.list(at, page.limit, page.cursor)),
 }));

@@ -3,7 +3,6 @@ import type { BackupProtector } from '../objects/backup.ts';
 import { VersionedObjects } from '../objects/collection.ts';
 import { type ObjectSealer, SealedContent } from '../objects/sealing.ts';
 import type { ObjectStore, Page } from '../objects/store.ts';
-import { backupResult } from '../objects/wire.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { KeyBackups } from './backup.ts';
 import { HsmChanges, type Warn } from './hsm-changes.ts';
@@ -12,30 +11,16 @@ import type { KeyMeta } from './layout.ts';
 import { KeyLifeCycle } from './life-cycle.ts';
 import { type CryptoOperation, KeyOperations } from './operate.ts';
 import { KeyRotation } from './rotate.ts';
-import type { RotationPolicy } from './rotation.ts';
 import type { CreateKeyInput, ImportKeyInput, KeyOperationInput, RotationPolicyInput, UpdateKeyInput, VerifyInput } from './schemas.ts';
 import { KeyVersions } from './versions.ts';
-import {
-  type DeletedKeyBundle,
-  type DeletedKeyItem,
-  deletedKeyBundle,
-  deletedKeyItemPage,
-  type KeyBundle,
-  type KeyItem,
-  type KeyOperationResult,
-  type KeyVerifyResult,
-  keyBundle,
-  keyItemPage,
-  keyOperationResult,
-  randomBytesResult,
-  rotationPolicyWire,
-} from './wire.ts';
+import type { DeletedKeyRecord, KeyOperationRecord, KeyRecord, RotationPolicyRecord, VerifyRecord } from './records.ts';
 
 /**
  * The keys domain (reference §1.2, §3): software keys whose private material is sealed at rest, and
  * HSM-backed keys whose material lives in KMS. One service, made of its parts: the life cycle
  * (life-cycle.ts), new versions (versions.ts), backups (backup.ts), rotation (rotate.ts), the crypto
- * operations with their key cache (operate.ts), and the HSM two-phase changes (hsm-changes.ts).
+ * operations with their key cache (operate.ts), and the HSM two-phase changes (hsm-changes.ts). It
+ * answers records; lib/keys/wire.ts prints them as Azure's shapes.
  */
 export type { CryptoOperation, Warn };
 
@@ -65,81 +50,85 @@ export class KeyService {
     this.operations = new KeyOperations(objects, content, hsm, clock);
   }
 
-  async create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyBundle> {
-    return keyBundle(at, await this.lifeCycle.create(at, name, input));
+  create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyRecord> {
+    return this.lifeCycle.create(at, name, input);
   }
 
-  async import(at: VaultAddress, name: string, input: ImportKeyInput): Promise<KeyBundle> {
-    return keyBundle(at, await this.lifeCycle.import(at, name, input));
+  import(at: VaultAddress, name: string, input: ImportKeyInput): Promise<KeyRecord> {
+    return this.lifeCycle.import(at, name, input);
   }
 
-  async get(at: VaultAddress, name: string, version: string | undefined): Promise<KeyBundle> {
-    return keyBundle(at, await this.lifeCycle.get(at, name, version));
+  /** The named version, or the latest when the version is empty or absent. */
+  get(at: VaultAddress, name: string, version: string | undefined): Promise<KeyRecord> {
+    return this.lifeCycle.get(at, name, version);
   }
 
-  async update(at: VaultAddress, name: string, version: string | undefined, input: UpdateKeyInput): Promise<KeyBundle> {
-    return keyBundle(at, await this.lifeCycle.update(at, name, version, input));
+  update(at: VaultAddress, name: string, version: string | undefined, input: UpdateKeyInput): Promise<KeyRecord> {
+    return this.lifeCycle.update(at, name, version, input);
   }
 
-  async list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    return keyItemPage(at, await this.lifeCycle.list(at, limit, cursor));
+  /** Each key as its latest version. */
+  list(at: VaultAddress, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    return this.lifeCycle.list(at, limit, cursor);
   }
 
-  async listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<KeyItem>> {
-    return keyItemPage(at, await this.lifeCycle.listVersions(at, name, limit, cursor), true);
+  listVersions(at: VaultAddress, name: string, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    return this.lifeCycle.listVersions(at, name, limit, cursor);
   }
 
-  async delete(at: VaultAddress, name: string): Promise<DeletedKeyBundle> {
-    return deletedKeyBundle(at, await this.lifeCycle.delete(at, name));
+  delete(at: VaultAddress, name: string): Promise<DeletedKeyRecord> {
+    return this.lifeCycle.delete(at, name);
   }
 
-  async getDeleted(at: VaultAddress, name: string): Promise<DeletedKeyBundle> {
-    return deletedKeyBundle(at, await this.lifeCycle.getDeleted(at, name));
+  getDeleted(at: VaultAddress, name: string): Promise<DeletedKeyRecord> {
+    return this.lifeCycle.getDeleted(at, name);
   }
 
-  async listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<DeletedKeyItem>> {
-    return deletedKeyItemPage(at, await this.lifeCycle.listDeleted(at, limit, cursor));
+  listDeleted(at: VaultAddress, limit: number, cursor?: string): Promise<Page<DeletedKeyRecord>> {
+    return this.lifeCycle.listDeleted(at, limit, cursor);
   }
 
-  async recover(at: VaultAddress, name: string): Promise<KeyBundle> {
-    return keyBundle(at, await this.lifeCycle.recover(at, name));
+  recover(at: VaultAddress, name: string): Promise<KeyRecord> {
+    return this.lifeCycle.recover(at, name);
   }
 
   purge(at: VaultAddress, name: string): Promise<void> {
     return this.lifeCycle.purge(at, name);
   }
 
-  async backup(at: VaultAddress, name: string): Promise<{ value: string }> {
-    return backupResult(await this.backups.backup(at, name));
+  /** The sealed backup blob of every version. */
+  backup(at: VaultAddress, name: string): Promise<string> {
+    return this.backups.backup(at, name);
   }
 
-  async restore(at: VaultAddress, blob: string): Promise<KeyBundle> {
-    return keyBundle(at, await this.backups.restore(at, blob));
+  restore(at: VaultAddress, blob: string): Promise<KeyRecord> {
+    return this.backups.restore(at, blob);
   }
 
-  async rotate(at: VaultAddress, name: string): Promise<KeyBundle> {
-    return keyBundle(at, await this.rotation.rotate(at, name));
+  rotate(at: VaultAddress, name: string): Promise<KeyRecord> {
+    return this.rotation.rotate(at, name);
   }
 
-  async getRotationPolicy(at: VaultAddress, name: string): Promise<RotationPolicy> {
-    return rotationPolicyWire(at, await this.rotation.getPolicy(at, name));
+  getRotationPolicy(at: VaultAddress, name: string): Promise<RotationPolicyRecord> {
+    return this.rotation.getPolicy(at, name);
   }
 
-  async setRotationPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicy> {
-    return rotationPolicyWire(at, await this.rotation.setPolicy(at, name, input));
+  setRotationPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicyRecord> {
+    return this.rotation.setPolicy(at, name, input);
   }
 
-  async randomBytes(count: number): Promise<{ value: string }> {
-    return randomBytesResult(await this.operations.randomBytes(count));
+  randomBytes(count: number): Promise<Uint8Array> {
+    return this.operations.randomBytes(count);
   }
 
-  async operate(
+  /** encrypt, decrypt, wrapKey, unwrapKey and sign answer the result bytes; verify answers the verdict. */
+  operate(
     at: VaultAddress,
     name: string,
     version: string | undefined,
     operation: CryptoOperation,
     input: KeyOperationInput | VerifyInput,
-  ): Promise<KeyOperationResult | KeyVerifyResult> {
-    return keyOperationResult(at, await this.operations.operate(at, name, version, operation, input));
+  ): Promise<KeyOperationRecord | VerifyRecord> {
+    return this.operations.operate(at, name, version, operation, input);
   }
 }

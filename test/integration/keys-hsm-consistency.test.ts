@@ -9,6 +9,7 @@ import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { VaultError } from '../../lib/core/errors.ts';
 import { HsmKeyMissing, type HsmKeys } from '../../lib/keys/hsm.ts';
 import { KeyService } from '../../lib/keys/keys.ts';
+import { deletedKeyBundle, keyBundle, keyOperationResult } from '../../lib/keys/wire.ts';
 import { BackupProtector } from '../../lib/objects/backup.ts';
 import { ObjectSealer } from '../../lib/objects/sealing.ts';
 import type { ObjectStore } from '../../lib/objects/store.ts';
@@ -81,8 +82,12 @@ beforeAll(async () => {
   const cipher = new EnvelopeCipher(protection);
   store = faulty<ObjectStore>(new DynamoObjectStore(dynamo, info.tables.objects));
   hsm = faulty<HsmKeys>(protection);
-  keys = new KeyService(store.subject, new ObjectSealer(cipher), new BackupProtector(cipher, env.COFFER_BACKUP_KEY_ID!), hsm.subject, (message, details) =>
-    warnings.push({ message, details }),
+  keys = new KeyService(
+    store.subject,
+    new ObjectSealer(cipher),
+    new BackupProtector(cipher, env.COFFER_BACKUP_KEY_ID!),
+    hsm.subject,
+    (message, details) => warnings.push({ message, details }),
   );
   const vault = await new DynamoVaultStore(dynamo, info.tables.objects).getVault(info.vaultName);
   if (!vault) throw new Error(`the local vault ${info.vaultName} is missing`);
@@ -113,7 +118,7 @@ async function hsmKeyWithTwoVersions(): Promise<{ name: string; arns: string[] }
 }
 
 async function signs(name: string): Promise<boolean> {
-  const result = await keys.operate(at, name, undefined, 'sign', { alg: 'ES256', value: DIGEST });
+  const result = keyOperationResult(at, await keys.operate(at, name, undefined, 'sign', { alg: 'ES256', value: DIGEST }));
   return 'kid' in result && result.value.length > 0;
 }
 
@@ -157,7 +162,7 @@ describe('HSM keys stay consistent between the store and KMS', () => {
     const { name, arns } = await hsmKeyWithTwoVersions();
     await failingOnSecondCall('disableKey', () => keys.delete(at, name));
     expect(await kmsStates(arns)).toEqual(['Enabled', 'Enabled']);
-    expect((await keys.get(at, name, undefined)).key.kid).toContain(`/keys/${name}/`);
+    expect(keyBundle(at, await keys.get(at, name, undefined)).key.kid).toContain(`/keys/${name}/`);
   });
 
   it('recover: a KMS failure on the second version leaves the key deleted and its KMS keys disabled', async () => {
@@ -183,7 +188,7 @@ describe('HSM keys stay consistent between the store and KMS', () => {
     store.failNext('recover');
     expect(await rejection(keys.recover(at, name))).toMatchObject({ message: 'injected failure of recover' });
     expect(await kmsStates(arns)).toEqual(['Disabled', 'Disabled']);
-    expect((await keys.getDeleted(at, name)).recoveryId).toContain(`/deletedkeys/${name}`);
+    expect(deletedKeyBundle(at, await keys.getDeleted(at, name)).recoveryId).toContain(`/deletedkeys/${name}`);
 
     await keys.recover(at, name);
     expect(await kmsStates(arns)).toEqual(['Enabled', 'Enabled']);
@@ -223,7 +228,9 @@ describe('HSM keys stay consistent between the store and KMS', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     store.failNext('addVersion');
     const imported = uniqueName('hsm-orphan-import');
-    expect(await rejection(keys.import(at, imported, { key: privateKey.export({ format: 'jwk' }) as Record<string, unknown>, Hsm: true }))).toBeInstanceOf(Error);
+    expect(
+      await rejection(keys.import(at, imported, { key: privateKey.export({ format: 'jwk' }) as Record<string, unknown>, Hsm: true })),
+    ).toBeInstanceOf(Error);
     const [importedArn] = hsm.results('importHsmKey').slice(-1) as string[];
     expect(await kmsState(importedArn!)).toBe('PendingDeletion');
   });
@@ -239,7 +246,7 @@ describe('HSM keys stay consistent between the store and KMS', () => {
 
   it('restore: a taken name is refused before KMS keys are brought back; once free, restore brings them back', async () => {
     const { name, arns } = await hsmKeyWithTwoVersions();
-    const { value: blob } = await keys.backup(at, name);
+    const blob = await keys.backup(at, name);
     await keys.delete(at, name);
     await keys.purge(at, name);
     await keys.create(at, name, { kty: 'EC' });
@@ -261,7 +268,7 @@ describe('HSM keys stay consistent between the store and KMS', () => {
 
   it('restore: refuses HSM material that KMS no longer has, and a vault the backup did not come from, with a 400', async () => {
     const { name, arns } = await hsmKeyWithTwoVersions();
-    const { value: blob } = await keys.backup(at, name);
+    const blob = await keys.backup(at, name);
     await keys.delete(at, name);
     await keys.purge(at, name);
 
@@ -326,7 +333,7 @@ describe('the KMS adapter reports HSM key states precisely', () => {
     expect(await signs(name)).toBe(true);
   });
 
-  it('answers 403 KeyDisabled on the wire when an HSM key was disabled in KMS behind Coffer\'s back', async () => {
+  it("answers 403 KeyDisabled on the wire when an HSM key was disabled in KMS behind Coffer's back", async () => {
     const { name, arns } = await hsmKeyWithTwoVersions();
     await kms.send(new DisableKeyCommand({ KeyId: arns[1] }));
     const response = await raw('POST', `/keys/${name}//sign?api-version=7.6`, { body: { alg: 'ES256', value: DIGEST } });
