@@ -6,7 +6,7 @@ import type { DeletedKeyRecord, KeyOperationRecord, KeyRecord, RotationPolicyRec
 import type { RotationPolicy } from './rotation.ts';
 
 /** Azure's key shapes (reference §3), built from the service's records and the vault's URL. */
-export interface JsonWebKeyWire {
+interface JsonWebKeyWire {
   kid: string;
   kty: string;
   key_ops: string[];
@@ -17,7 +17,7 @@ export interface JsonWebKeyWire {
   y?: string;
 }
 
-export type KeyAttributesWire = AttributesWire & { exportable: boolean; hsmPlatform?: string };
+type KeyAttributesWire = AttributesWire & { exportable: boolean; hsmPlatform?: string };
 
 export interface KeyBundle {
   key: JsonWebKeyWire;
@@ -69,7 +69,7 @@ export function deletedKeyBundle(at: VaultAddress, record: DeletedKeyRecord): De
 }
 
 /** `versioned` for a list of one key's versions; a list of keys names each key only. */
-export function keyItem(at: VaultAddress, record: KeyRecord, versioned = false): KeyItem {
+function keyItem(at: VaultAddress, record: KeyRecord, versioned = false): KeyItem {
   return {
     kid: recordId(at, 'keys', record, versioned),
     attributes: keyAttributes(at, record),
@@ -78,7 +78,7 @@ export function keyItem(at: VaultAddress, record: KeyRecord, versioned = false):
   };
 }
 
-export function deletedKeyItem(at: VaultAddress, record: DeletedKeyRecord): DeletedKeyItem {
+function deletedKeyItem(at: VaultAddress, record: DeletedKeyRecord): DeletedKeyItem {
   return { ...keyItem(at, record), ...deletedFields(at, 'keys', record) };
 }
 

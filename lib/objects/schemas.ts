@@ -18,4 +18,3 @@ export const attributesInput = z.object({
 export const tagsInput = z.record(z.string(), z.string());
 
 export type AttributesInput = z.infer<typeof attributesInput>;
-export type TagsInput = z.infer<typeof tagsInput>;

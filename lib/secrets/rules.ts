@@ -1,8 +1,8 @@
 import { BadParameter } from '../core/errors.ts';
 
 /** Azure's limits on secrets (reference §1.1). */
-export const MAX_SECRET_VALUE_BYTES = 25_600;
-export const MAX_CONTENT_TYPE_LENGTH = 255;
+const MAX_SECRET_VALUE_BYTES = 25_600;
+const MAX_CONTENT_TYPE_LENGTH = 255;
 export const SECRET_TAG_LIMITS = { maxTags: 15, maxLength: 512 };
 
 export function assertSecretValue(value: string): void {

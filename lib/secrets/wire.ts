@@ -4,13 +4,11 @@ import { type AttributesWire, attributesWire, type DeletedFields, deletedFields,
 import type { DeletedSecretRecord, SecretRecord } from './records.ts';
 
 /** Azure's secret shapes (reference §1.1), built from the service's records and the vault's URL. */
-export type SecretAttributesWire = AttributesWire;
-
 export interface SecretBundle {
   value?: string;
   id: string;
   contentType?: string;
-  attributes: SecretAttributesWire;
+  attributes: AttributesWire;
   tags?: Record<string, string>;
   kid?: string;
   managed?: boolean;
@@ -18,7 +16,7 @@ export interface SecretBundle {
 
 export interface SecretItem {
   id: string;
-  attributes: SecretAttributesWire;
+  attributes: AttributesWire;
   tags?: Record<string, string>;
   contentType?: string;
   managed?: boolean;
@@ -44,7 +42,7 @@ export function deletedSecretBundle(at: VaultAddress, record: DeletedSecretRecor
 }
 
 /** `versioned` for a list of one secret's versions; a list of secrets names each secret only. */
-export function secretItem(at: VaultAddress, record: SecretRecord, versioned = false): SecretItem {
+function secretItem(at: VaultAddress, record: SecretRecord, versioned = false): SecretItem {
   return {
     id: recordId(at, 'secrets', record, versioned),
     attributes: attributesWire(at.vault, record.attributes),
@@ -54,7 +52,7 @@ export function secretItem(at: VaultAddress, record: SecretRecord, versioned = f
   };
 }
 
-export function deletedSecretItem(at: VaultAddress, record: DeletedSecretRecord): DeletedSecretItem {
+function deletedSecretItem(at: VaultAddress, record: DeletedSecretRecord): DeletedSecretItem {
   return { ...secretItem(at, record), ...deletedFields(at, 'secrets', record) };
 }
 
