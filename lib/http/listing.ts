@@ -41,21 +41,27 @@ export interface PagingRequest {
   listing: Listing;
 }
 
-export function pageRequest({ query, pagingKey, listing }: PagingRequest): PageRequest {
+/** `maxresults` is checked before the paging key is fetched: a bad one costs no KMS call. */
+export async function pageRequest(
+  query: Record<string, string | undefined>,
+  listing: Listing,
+  pagingKey: () => Promise<Uint8Array>,
+): Promise<PagingRequest & { request: PageRequest }> {
   const limit = parseMaxResults(query.maxresults);
+  const key = await pagingKey();
   const token = query.$skiptoken;
-  return { limit, cursor: token ? openSkipToken(pagingKey, listing.name, token) : undefined };
+  return { query, pagingKey: key, listing, request: { limit, cursor: token ? openSkipToken(key, listing.name, token) : undefined } };
 }
 
-export function listAnswer<T>(page: ListPage<T>, request: PagingRequest & { limit: number; baseUrl: string }): ListAnswer<T> {
+export function listAnswer<T>(page: ListPage<T>, paging: PagingRequest & { request: PageRequest }, baseUrl: string): ListAnswer<T> {
   let nextLink: string | null = null;
   if (page.cursor) {
     const params = new URLSearchParams({
-      'api-version': request.query['api-version'] ?? '',
-      $skiptoken: sealSkipToken(request.pagingKey, request.listing.name, page.cursor),
-      maxresults: String(request.limit),
+      'api-version': paging.query['api-version'] ?? '',
+      $skiptoken: sealSkipToken(paging.pagingKey, paging.listing.name, page.cursor),
+      maxresults: String(paging.request.limit),
     });
-    nextLink = `${request.baseUrl}${request.listing.path}?${params.toString()}`;
+    nextLink = `${baseUrl}${paging.listing.path}?${params.toString()}`;
   }
   return { value: page.items, nextLink };
 }

@@ -1,4 +1,22 @@
-import { defineOperation } from '../http/operation.ts';
+import { operations, dataPlane } from '../http/pipelines.ts';
+import { KeyService } from '../keys/keys.ts';
+import { familyServices, pipelineServices } from './services.ts';
 
-/** The keys functions' composition root. */
-export const keysOperation = defineOperation;
+/** The keys functions' composition root: the shared services, the keys domain and its HSM (KMS) keys. */
+export interface KeysServices {
+  keys: KeyService;
+}
+
+export const keysServices = familyServices<KeysServices>(({ config, logger, objects, sealer, backups, keyProtection }) => ({
+  keys: new KeyService(
+    objects,
+    sealer,
+    backups,
+    keyProtection,
+    (message, details) => logger.warn(message, details),
+    config.deployment ? { 'coffer:deployment': config.deployment } : {},
+  ),
+}));
+
+/** `keysOperation('Sign', schemas, run)`: a keys handler on the data-plane pipeline. */
+export const keysOperation = operations(dataPlane, pipelineServices, keysServices);

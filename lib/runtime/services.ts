@@ -1,77 +1,89 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AuditSink } from '../audit/audit.ts';
 import { TokenAuthenticator } from '../auth/authenticate.ts';
-import { type Config, config } from './config.ts';
 import { EnvelopeCipher } from '../crypto/envelope.ts';
-import { KmsKeyProtection } from '../aws/kms.ts';
+import type { PipelineServices } from '../http/services.ts';
 import { BackupProtector } from '../objects/backup.ts';
 import { ObjectSealer } from '../objects/sealing.ts';
-import { KeyService } from '../keys/keys.ts';
-import { SecretService } from '../secrets/secrets.ts';
+import type { ObjectStore } from '../objects/store.ts';
+import { VaultDirectory } from '../vaults/directory.ts';
+import { dynamoDocumentClient, kmsClient } from '../aws/clients.ts';
 import { DynamoAuditSink } from '../aws/dynamo-audit.ts';
 import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
 import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
-import { VaultDirectory } from '../vaults/directory.ts';
+import { KmsKeyProtection } from '../aws/kms.ts';
+import { type Config, config } from './config.ts';
 
 /**
- * The composition root: wires the adapters (DynamoDB, KMS) into the domain once per container. Built
- * lazily on the first request so a handler module can be imported without configuration (tests,
- * packaging) and so caches live as long as the container.
+ * The shared composition root: what every function family uses (configuration, logger, the DynamoDB
+ * and KMS adapters, the vault directory, the authenticator, the audit sink, sealing and backups). Built
+ * lazily on the first request, so a handler module imports without configuration (tests, packaging),
+ * and once per container, so clients and caches live as long as the container. The families' roots
+ * (lib/runtime/secrets.ts, keys.ts) add their own services on top.
  */
-export interface Services {
+export interface SharedServices {
   config: Config;
   logger: Logger;
   vaults: VaultDirectory;
   authenticator: TokenAuthenticator;
   audit: AuditSink;
-  secrets: SecretService;
-  keys: KeyService;
   keyProtection: KmsKeyProtection;
-  vaultStore: DynamoVaultStore;
+  objects: ObjectStore;
+  sealer: ObjectSealer;
+  backups: BackupProtector;
+  /** What the request pipeline needs, out of the above. */
+  pipeline: PipelineServices;
 }
 
-let current: Services | undefined;
+let current: SharedServices | undefined;
 
-export function services(): Services {
+export function services(): SharedServices {
   current ??= buildServices(config());
   return current;
 }
 
-/** For the local gateway and tests, after the environment changed. */
+/** The pipeline's view of the shared root, for the families' `operations(...)`. */
+export function pipelineServices(): PipelineServices {
+  return services().pipeline;
+}
+
+/**
+ * For the local gateway, tests and benchmarks, after the environment changed. The families' services
+ * are built on the shared root and follow it (see `familyServices`).
+ */
 export function resetServices(): void {
   current = undefined;
 }
 
-export function buildServices(cfg: Config): Services {
+/** A family's services, built once per shared root: rebuilt after `resetServices()`. */
+export function familyServices<T>(build: (shared: SharedServices) => T): () => T {
+  let cached: { root: SharedServices; services: T } | undefined;
+  return () => {
+    const root = services();
+    if (cached?.root !== root) cached = { root, services: build(root) };
+    return cached.services;
+  };
+}
+
+export function buildServices(cfg: Config): SharedServices {
   const logger = new Logger({ serviceName: 'coffer' });
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: cfg.region }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const keyProtection = new KmsKeyProtection(new KMSClient({ region: cfg.region }));
+  const dynamo = dynamoDocumentClient(cfg.region);
+  const keyProtection = new KmsKeyProtection(kmsClient(cfg.region));
   const cipher = new EnvelopeCipher(keyProtection);
-  const objects = new DynamoObjectStore(dynamo, cfg.objectsTable);
-  const sealer = new ObjectSealer(cipher);
-  const backups = new BackupProtector(cipher, cfg.backupKeyId);
   const vaultStore = new DynamoVaultStore(dynamo, cfg.objectsTable);
+  const vaults = new VaultDirectory(vaultStore, keyProtection, cfg.vaultDomain, cfg.hostAliases);
+  const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain);
+  const audit = new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays);
   return {
     config: cfg,
     logger,
-    vaults: new VaultDirectory(vaultStore, keyProtection, cfg.vaultDomain, cfg.hostAliases),
-    authenticator: new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain),
-    audit: new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays),
-    secrets: new SecretService(objects, sealer, backups),
-    keys: new KeyService(
-      objects,
-      sealer,
-      backups,
-      keyProtection,
-      (message, details) => logger.warn(message, details),
-      cfg.deployment ? { 'coffer:deployment': cfg.deployment } : {},
-    ),
+    vaults,
+    authenticator,
+    audit,
     keyProtection,
-    vaultStore,
+    objects: new DynamoObjectStore(dynamo, cfg.objectsTable),
+    sealer: new ObjectSealer(cipher),
+    backups: new BackupProtector(cipher, cfg.backupKeyId),
+    pipeline: { vaults, authenticator, audit, logger, region: cfg.region },
   };
 }

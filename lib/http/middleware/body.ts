@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import { BadParameter, PayloadTooLarge } from '../../core/errors.ts';
+import type { Event, Middleware } from '../request.ts';
+import { validate } from '../validation.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface BodySchema<TBody> {
+  body?: z.ZodType<TBody>;
+  /** A body is required (Azure rejects a PUT/POST without one). */
+  bodyRequired?: boolean;
+}
+
+/** The request body: within the size limit, JSON, and valid for the operation's schema, else a 400. */
+export function body<TBody>(schema: BodySchema<TBody>): Middleware {
+  return {
+    before: (request) => {
+      request.context.coffer.body = parseBody(request.event, schema);
+    },
+  };
+}
+
+function parseBody<TBody>(event: Event, schema: BodySchema<TBody>): TBody {
+  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge('The request body is too large.');
+  if (!schema.body) return undefined as TBody;
+  if (raw.trim() === '') {
+    if (schema.bodyRequired) throw new BadParameter('The request body is required.');
+    return validate(schema.body, {});
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new BadParameter('The request body is not valid JSON.');
+  }
+  return validate(schema.body, parsed);
+}

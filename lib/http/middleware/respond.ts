@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecord } from '../../audit/audit.ts';
+import { describeError, InternalError, ServiceUnavailable, VaultError } from '../../core/errors.ts';
+import { type Event, header, hostOf, type Middleware, type RequestState, type Result } from '../request.ts';
+import type { Route } from '../routes.ts';
+import type { PipelineServices } from '../services.ts';
+
+/** Headers a plane adds to every answer (Key Vault's `x-ms-keyvault-*` on the data plane). */
+export type PlaneHeaders = (event: Event, services: PipelineServices) => Record<string, string>;
+
+/**
+ * Last of all, for answers and errors alike: errors become Azure's error body, the audit record is
+ * handed to the audit sink (nothing leaves unaudited: a failed write turns the answer into a 503), one
+ * log line is written and the standard headers are added. A 5xx is logged with its cause chain for
+ * operators; the answer never carries it.
+ */
+export function respond(route: Route, services: () => PipelineServices, planeHeaders: PlaneHeaders): Middleware {
+  const finish = (event: Event, state: RequestState, response: Result, failure?: VaultError) =>
+    answer(services(), planeHeaders, event, state, response, failure);
+  return {
+    after: async (request) => {
+      request.response = await finish(request.event, request.context.coffer, request.response ?? { statusCode: 200 });
+    },
+    onError: async (request) => {
+      const state = request.context.coffer ?? { requestId: randomUUID(), startedAt: Date.now(), route };
+      const failure = request.error instanceof VaultError ? request.error : new InternalError({ cause: request.error });
+      if (failure.status >= 500) {
+        services().logger.error('request failed', {
+          requestId: state.requestId,
+          operation: route.operation,
+          status: failure.status,
+          error: describeError(failure),
+        });
+      }
+      const response = { statusCode: failure.status, headers: failure.headers, body: JSON.stringify(failure.toBody()) };
+      request.response = await finish(request.event, state, response, failure);
+    },
+  };
+}
+
+async function answer(
+  services: PipelineServices,
+  planeHeaders: PlaneHeaders,
+  event: Event,
+  state: RequestState,
+  response: Result,
+  failure: VaultError | undefined,
+): Promise<Result> {
+  const record = auditRecord(event, state, response.statusCode ?? 200, failure);
+  let final = response;
+  try {
+    await services.audit.write(record);
+  } catch (error) {
+    services.logger.error('audit write failed', { requestId: state.requestId, error: describeError(error) });
+    const unavailable = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');
+    final = { statusCode: unavailable.status, headers: unavailable.headers, body: JSON.stringify(unavailable.toBody()) };
+  }
+  services.logger.info('request', {
+    requestId: state.requestId,
+    operation: state.route.operation,
+    vault: record.vault,
+    status: final.statusCode,
+    durationMs: record.durationMs,
+    caller: state.principal?.objectId,
+  });
+  const clientRequestId = header(event, 'x-ms-client-request-id');
+  return {
+    ...final,
+    headers: {
+      ...(final.body ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+      'Cache-Control': 'no-cache',
+      Pragma: 'no-cache',
+      Expires: '-1',
+      'X-Content-Type-Options': 'nosniff',
+      'Strict-Transport-Security': 'max-age=31536000;includeSubDomains',
+      'x-ms-request-id': state.requestId,
+      ...planeHeaders(event, services),
+      ...(clientRequestId ? { 'x-ms-client-request-id': clientRequestId } : {}),
+      ...final.headers,
+    },
+  };
+}
+
+function auditRecord(event: Event, state: RequestState, status: number, failure: VaultError | undefined): AuditRecord {
+  const { principal } = state;
+  return {
+    time: new Date().toISOString(),
+    vault: state.vault?.name ?? '_unresolved',
+    requestId: state.requestId,
+    operationName: state.route.audit,
+    operationVersion: event.queryStringParameters?.['api-version'],
+    category: 'AuditEvent',
+    resultType: status < 400 ? 'Success' : 'Failure',
+    resultSignature: failure?.code ?? statusText(status),
+    resultDescription: failure?.innerCode,
+    httpStatusCode: status,
+    durationMs: Date.now() - state.startedAt,
+    callerIpAddress: event.requestContext?.http?.sourceIp,
+    correlationId: header(event, 'x-ms-client-request-id'),
+    identity: principal ? { oid: principal.objectId, appid: principal.appId, upn: principal.upn, tid: principal.tenantId } : undefined,
+    requestUri: `https://${hostOf(event)}${event.rawPath}`,
+    id: state.objectId,
+    clientInfo: header(event, 'user-agent'),
+  };
+}
+
+function statusText(status: number): string {
+  return ({ 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent' } as Record<number, string>)[status] ?? String(status);
+}
+
+/** The data plane's own headers, as Key Vault sends them. */
+export const keyVaultHeaders: PlaneHeaders = (event, services) => ({
+  'x-ms-keyvault-region': services.region,
+  'x-ms-keyvault-service-version': '1.9.0.0',
+  'x-ms-keyvault-network-info': `conn_type=Ipv4;addr=${event.requestContext?.http?.sourceIp ?? ''};act_addr_fam=InterNetwork;`,
+});

@@ -1,0 +1,44 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Principal } from '../auth/principal.ts';
+import type { Vault } from '../vaults/vault.ts';
+import type { PageRequest, PagingRequest } from './listing.ts';
+import type { PathParameters } from './path-parameters.ts';
+import type { Route } from './routes.ts';
+
+/**
+ * What the middleware learn about one request, in the order they learn it. Kept on the Lambda context
+ * (`context.coffer`), which middy hands to every middleware and the handler.
+ */
+export interface RequestState {
+  requestId: string;
+  startedAt: number;
+  route: Route;
+  vault?: Vault;
+  principal?: Principal;
+  body?: unknown;
+  paging?: PagingRequest & { request: PageRequest };
+  params?: PathParameters;
+  /** The audit record's object id, set once the operation succeeded. */
+  objectId?: string;
+}
+
+export type Event = APIGatewayProxyEventV2;
+export type Result = APIGatewayProxyStructuredResultV2;
+export type RequestContext = Context & { coffer: RequestState };
+export type Middleware = MiddlewareObj<Event, Result, Error, RequestContext>;
+
+export function header(event: Event, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+export function hostOf(event: Event): string {
+  return header(event, 'host') ?? event.requestContext?.domainName ?? '';
+}
+
+/** The URL the caller reached the service at: object ids and nextLinks are built on it. */
+export function baseUrlOf(event: Event): string {
+  return `https://${hostOf(event)}`;
+}
