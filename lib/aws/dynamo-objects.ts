@@ -13,7 +13,7 @@ import {
 } from '../objects/store.ts';
 import { deleteItems } from './dynamo/batch.ts';
 import { cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
-import { clean, toDeleted, toHead, toVersion, VERSION_SUMMARY_ATTRIBUTES } from './dynamo/object-items.ts';
+import { clean, toDeleted, toHead, toVersion, VERSION_SUMMARY_ATTRIBUTES, versionRevision } from './dynamo/object-items.ts';
 import {
   attachmentKey,
   attachmentPartition,
@@ -55,10 +55,7 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: versionKey(vault, collection, name, version), ConsistentRead: true }),
-    );
-    return Item ? toVersion(Item) : undefined;
+    return (await this.readVersion(vault, collection, name, version))?.version;
   }
 
   async addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead> {
@@ -100,12 +97,12 @@ export class DynamoObjectStore implements ObjectStore {
       async () => {
         const head = await this.getHead(vault, collection, name);
         if (!head) return undefined;
-        const current = await this.getVersion(vault, collection, name, versionId);
+        const current = await this.readVersion(vault, collection, name, versionId);
         if (!current) return undefined;
-        const change = await update(current);
+        const change = await update(current.version);
         try {
           await transactWrite(this.db, updateVersionTransaction(this.table, vault, collection, head, current, change));
-          return { ...current, ...change };
+          return { ...current.version, ...change };
         } catch (error) {
           if (!cancellationReasons(error)) throw error;
           return TRY_AGAIN;
@@ -255,6 +252,19 @@ export class DynamoObjectStore implements ObjectStore {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: { ...attachmentKey(vault, collection, name, attachment), document: clean(document) } }),
     );
+  }
+
+  /** A version with the revision an update of it must find unchanged. */
+  private async readVersion(
+    vault: string,
+    collection: Collection,
+    name: string,
+    version: string,
+  ): Promise<{ version: StoredVersion; revision: number } | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: versionKey(vault, collection, name, version), ConsistentRead: true }),
+    );
+    return Item ? { version: toVersion(Item), revision: versionRevision(Item) } : undefined;
   }
 
   private async deleteAttachments(vault: string, collection: Collection, name: string): Promise<void> {

@@ -27,11 +27,20 @@ const TRY_AGAIN: unique symbol = Symbol('try again');
 
 type Attachment = Record<string, unknown>;
 
+/**
+ * A stored version and its optimistic-concurrency token, bumped by every update of its metadata (its
+ * `updated`, one-second resolution, cannot tell two writers in one second apart).
+ */
+interface VersionEntry {
+  version: StoredVersion;
+  revision: number;
+}
+
 /** One vault's objects of one collection. Maps are keyed by lowercased name, then version or attachment. */
 interface Space {
   heads: Map<string, StoredHead>;
   deleted: Map<string, DeletedHead>;
-  versions: Map<string, Map<string, StoredVersion>>;
+  versions: Map<string, Map<string, VersionEntry>>;
   attachments: Map<string, Map<string, Attachment>>;
 }
 
@@ -45,7 +54,7 @@ export class MemoryObjectStore implements ObjectStore {
 
   async getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined> {
     const stored = this.space(vault, collection).versions.get(lower(name))?.get(version);
-    return stored && copyVersion(stored);
+    return stored && copyVersion(stored.version);
   }
 
   async addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead> {
@@ -65,7 +74,7 @@ export class MemoryObjectStore implements ObjectStore {
       meta: version.meta,
       plain: version.plain,
     });
-    versions.set(version.version, copyVersion({ ...version, name: head.name }));
+    versions.set(version.version, { version: copyVersion({ ...version, name: head.name }), revision: 0 });
     space.heads.set(key, head);
     return copyHead(head);
   }
@@ -84,11 +93,14 @@ export class MemoryObjectStore implements ObjectStore {
       if (!head) return undefined;
       const current = space.versions.get(key)?.get(versionId);
       if (!current) return undefined;
-      const change = await update(copyVersion(current));
+      const change = await update(copyVersion(current.version));
       // Another writer changed the version or the head while `update` ran: start again from theirs.
       const now = space.versions.get(key)?.get(versionId);
-      if (now?.attributes.updated !== current.attributes.updated || space.heads.get(key)?.revision !== head.revision) return TRY_AGAIN;
-      space.versions.get(key)!.set(versionId, copyVersion({ ...now, attributes: change.attributes, meta: change.meta, plain: change.plain }));
+      if (now?.revision !== current.revision || space.heads.get(key)?.revision !== head.revision) return TRY_AGAIN;
+      space.versions.get(key)!.set(versionId, {
+        version: copyVersion({ ...now.version, attributes: change.attributes, meta: change.meta, plain: change.plain }),
+        revision: now.revision + 1,
+      });
       // The head carries a copy of the latest version's metadata, so it changes with it.
       if (head.latest === versionId) {
         space.heads.set(
@@ -96,7 +108,7 @@ export class MemoryObjectStore implements ObjectStore {
           copyHead({ ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain }),
         );
       }
-      return { ...copyVersion(current), ...copyUpdate(change) };
+      return { ...copyVersion(current.version), ...copyUpdate(change) };
     }, name);
   }
 
@@ -105,15 +117,15 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   async listVersions(vault: string, collection: Collection, name: string, limit: number, cursor?: string): Promise<Page<StoredVersion>> {
-    const versions = this.space(vault, collection).versions.get(lower(name)) ?? new Map();
-    return pageOf(versions, limit, cursor, withoutSecret);
+    const versions = this.space(vault, collection).versions.get(lower(name)) ?? new Map<string, VersionEntry>();
+    return pageOf(versions, limit, cursor, (entry) => withoutSecret(entry.version));
   }
 
   async allVersions(vault: string, collection: Collection, name: string, max: number): Promise<StoredVersion[]> {
-    const versions = this.space(vault, collection).versions.get(lower(name)) ?? new Map<string, StoredVersion>();
+    const versions = this.space(vault, collection).versions.get(lower(name)) ?? new Map<string, VersionEntry>();
     return sortKeys(versions)
       .slice(0, max + 1)
-      .map((version) => copyVersion(versions.get(version)!));
+      .map((version) => copyVersion(versions.get(version)!.version));
   }
 
   async softDelete(
@@ -182,7 +194,7 @@ export class MemoryObjectStore implements ObjectStore {
     const ids = versions.map((v) => v.version);
     if (new Set(ids).size !== ids.length || ids.some((id) => existing?.has(id))) throw new NameInUse(name);
     const restored = versionsOf(space, key);
-    for (const version of versions) restored.set(version.version, copyVersion({ ...version, name }));
+    for (const version of versions) restored.set(version.version, { version: copyVersion({ ...version, name }), revision: 0 });
     const head = copyHead({ name, latest, revision: 1, attributes: latestVersion.attributes, meta: latestVersion.meta, plain: latestVersion.plain });
     space.heads.set(key, head);
     return copyHead(head);
@@ -221,7 +233,7 @@ function lower(name: string): string {
   return name.toLowerCase();
 }
 
-function versionsOf(space: Space, key: string): Map<string, StoredVersion> {
+function versionsOf(space: Space, key: string): Map<string, VersionEntry> {
   return entryOf(space.versions, key, () => new Map());
 }
 

@@ -175,6 +175,34 @@ export function describeObjectStoreContract(label: string, store: () => ObjectSt
       expect(await store.getHead(vault, 'secrets', 'counter')).toMatchObject({ revision: 6, plain: { n: 5 } });
     });
 
+    it('applies concurrent updates of an older version one after the other, none lost, even within one second', async () => {
+      const { store, vault } = subject();
+      const older = version('tagged', 1);
+      const latest = version('tagged', 2);
+      await store.addVersion(vault, 'keys', older);
+      await store.addVersion(vault, 'keys', latest);
+      // Each writer adds its own tag to the tags it read; all stamp the same `updated`, as writers in
+      // one second of the clock do.
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.updateVersion(vault, 'keys', 'tagged', older.version, async (current) => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return {
+              attributes: { ...current.attributes, updated: 5000 },
+              meta: bytes(`${text(current.meta)},tag-${i}`),
+              plain: current.plain,
+            };
+          }),
+        ),
+      );
+      const stored = (await store.getVersion(vault, 'keys', 'tagged', older.version))!;
+      expect(text(stored.meta).split(',').sort()).toEqual(['meta-1', 'tag-0', 'tag-1', 'tag-2', 'tag-3', 'tag-4']);
+      expect(stored.attributes.updated).toBe(5000);
+      const head = (await store.getHead(vault, 'keys', 'tagged'))!;
+      expect(head).toMatchObject({ latest: latest.version, revision: 2, attributes: latest.attributes });
+      expect(text(head.meta)).toBe('meta-2');
+    });
+
     it('updates nothing and calls nobody for an unknown object or version', async () => {
       const { store, vault } = subject();
       const added = version('present', 1);

@@ -2,7 +2,8 @@ import type { DeletedHead, StoredHead, StoredVersion } from '../../objects/store
 
 /**
  * The attributes of head, deleted-head and version items, and the records read back from them. Keys
- * (pk, sk) come from layout.ts; a deleted head also carries `purging` while a purge runs.
+ * (pk, sk) come from layout.ts; a deleted head also carries `purging` while a purge runs, and a version
+ * its `revision` once it has been updated.
  */
 
 /** Every version attribute but the sealed secret: what list pages read. */
@@ -58,6 +59,14 @@ export function toVersion(item: Record<string, unknown>): StoredVersion {
     ...(item.secret ? { secret: item.secret as Uint8Array } : {}),
     plain: (item.plain ?? {}) as StoredVersion['plain'],
   };
+}
+
+/**
+ * A version's optimistic-concurrency token, bumped by every update of its metadata. A version never
+ * updated has none: that reads as 0, and new and restored versions are written without one.
+ */
+export function versionRevision(item: Record<string, unknown>): number {
+  return (item.revision as number | undefined) ?? 0;
 }
 
 /** DynamoDB rejects undefined attribute values; optional fields are simply left out. */

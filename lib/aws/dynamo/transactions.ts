@@ -66,35 +66,38 @@ export function addVersionCancellation(reasons: string[]): 'nameIsDeleted' | 'he
 }
 
 /**
- * New metadata for a version, on condition that nobody changed it since we read it. The head carries a
- * copy of the latest version's metadata, so it changes with it; for an older version the head must
- * merely be unchanged. Any cancellation means another writer was first.
+ * New metadata for a version, on condition that nobody changed it since we read it: its revision is
+ * still the one we read (its `updated` would not do, two writers in one second stamp the same one).
+ * The head carries a copy of the latest version's metadata, so it changes with it; for an older version
+ * the head must merely be unchanged. Any cancellation means another writer was first.
  */
 export function updateVersionTransaction(
   table: string,
   vault: string,
   collection: Collection,
   head: StoredHead,
-  current: StoredVersion,
+  current: { version: StoredVersion; revision: number },
   change: MetadataUpdate,
 ): TransactItem[] {
   const name = head.name;
   const versionUpdate: TransactItem = {
     Update: {
       TableName: table,
-      Key: versionKey(vault, collection, name, current.version),
-      UpdateExpression: 'SET #attributes = :attributes, #meta = :meta, #plain = :plain',
-      ConditionExpression: '#attributes.#updated = :previous',
-      ExpressionAttributeNames: { '#attributes': 'attributes', '#meta': 'meta', '#plain': 'plain', '#updated': 'updated' },
+      Key: versionKey(vault, collection, name, current.version.version),
+      UpdateExpression: 'SET #attributes = :attributes, #meta = :meta, #plain = :plain, #revision = :next',
+      // A version never updated has no revision yet; it must still exist, or the update would create it.
+      ConditionExpression: current.revision === 0 ? 'attribute_exists(pk) AND attribute_not_exists(#revision)' : '#revision = :revision',
+      ExpressionAttributeNames: { '#attributes': 'attributes', '#meta': 'meta', '#plain': 'plain', '#revision': 'revision' },
       ExpressionAttributeValues: {
         ':attributes': clean(change.attributes),
         ':meta': change.meta,
         ':plain': clean(change.plain),
-        ':previous': current.attributes.updated,
+        ':next': current.revision + 1,
+        ...(current.revision === 0 ? {} : { ':revision': current.revision }),
       },
     },
   };
-  if (head.latest === current.version) {
+  if (head.latest === current.version.version) {
     const updatedHead: StoredHead = { ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain };
     return [
       versionUpdate,
