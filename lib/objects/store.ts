@@ -86,7 +86,12 @@ export interface ObjectStore {
   listVersions(vault: string, collection: Collection, name: string, limit: number, cursor?: string): Promise<Page<StoredVersion>>;
   /** Every version with its sealed secret, for backup; stops after `max + 1` so callers can refuse. */
   allVersions(vault: string, collection: Collection, name: string, max: number): Promise<StoredVersion[]>;
-  softDelete(vault: string, collection: Collection, name: string, dates: { deletedDate: number; scheduledPurgeDate: number }): Promise<DeletedHead | undefined>;
+  softDelete(
+    vault: string,
+    collection: Collection,
+    name: string,
+    dates: { deletedDate: number; scheduledPurgeDate: number },
+  ): Promise<DeletedHead | undefined>;
   getDeleted(vault: string, collection: Collection, name: string): Promise<DeletedHead | undefined>;
   listDeleted(vault: string, collection: Collection, limit: number, cursor?: string): Promise<Page<DeletedHead>>;
   recover(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined>;
