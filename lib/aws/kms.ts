@@ -5,13 +5,10 @@ import {
   DecryptCommand,
   DisableKeyCommand,
   EnableKeyCommand,
-  GenerateDataKeyCommand,
   GenerateRandomCommand,
   GetParametersForImportCommand,
   GetPublicKeyCommand,
   ImportKeyMaterialCommand,
-  KMSClient,
-  KMSServiceException,
   ScheduleKeyDeletionCommand,
   SignCommand,
 } from '@aws-sdk/client-kms';
@@ -24,51 +21,16 @@ import {
   type HsmKeyUsage,
   type HsmSigningAlgorithm,
 } from '../keys/hsm.ts';
-import type { DataKeyProvider } from '../crypto/envelope.ts';
+import { callKms, isKmsError, KmsDataKeys } from './kms-data-keys.ts';
 
 /**
- * The KMS adapter: the only module that talks to AWS KMS. Locally the same client reaches the
- * KMS-compatible endpoint through AWS_ENDPOINT_URL_KMS; nothing here knows the difference.
+ * The KMS adapter for HSM keys (asymmetric KMS keys, one per key version), on top of the data keys
+ * every function uses. Only the keys functions build it.
  */
-export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
-  constructor(private readonly client: KMSClient) {}
-
-  async generateDataKey(keyId: string, context: Record<string, string>) {
-    const result = await this.call(() =>
-      this.client.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context })),
-    );
-    if (!result.Plaintext || !result.CiphertextBlob) throw new ServiceUnavailable('The key management service returned no data key.');
-    return { plaintext: result.Plaintext, ciphertext: result.CiphertextBlob };
-  }
-
-  async decryptDataKey(ciphertext: Uint8Array, context: Record<string, string>) {
-    const result = await this.call(() =>
-      this.client.send(new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: context })),
-    );
-    if (!result.Plaintext) throw new ServiceUnavailable('The key management service returned no data key.');
-    return result.Plaintext;
-  }
-
-  /** A vault's own symmetric key, created with the vault. */
-  async createVaultKey(vaultName: string, tags: Record<string, string>): Promise<string> {
-    const result = await this.call(() =>
-      this.client.send(
-        new CreateKeyCommand({
-          KeySpec: 'SYMMETRIC_DEFAULT',
-          KeyUsage: 'ENCRYPT_DECRYPT',
-          Description: `Coffer vault ${vaultName}: envelope encryption of vault objects`,
-          Tags: Object.entries({ 'coffer:vault': vaultName, ...tags }).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-        }),
-      ),
-    );
-    const arn = result.KeyMetadata?.Arn;
-    if (!arn) throw new ServiceUnavailable('The key management service did not create the vault key.');
-    return arn;
-  }
-
+export class KmsKeyProtection extends KmsDataKeys implements HsmKeys {
   /** An HSM-backed key version: asymmetric key material generated inside KMS. */
   async createHsmKey(spec: HsmKeySpec, usage: HsmKeyUsage, tags: Record<string, string>): Promise<string> {
-    const result = await this.call(() =>
+    const result = await callKms(() =>
       this.client.send(
         new CreateKeyCommand({
           KeySpec: spec,
@@ -89,7 +51,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
    * AES key wrap with padding) and imported; the caller discards its copy.
    */
   async importHsmKey(spec: HsmKeySpec, usage: HsmKeyUsage, pkcs8: Uint8Array, tags: Record<string, string>): Promise<string> {
-    const created = await this.call(() =>
+    const created = await callKms(() =>
       this.client.send(
         new CreateKeyCommand({
           KeySpec: spec,
@@ -113,7 +75,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   }
 
   private async importMaterial(arn: string, pkcs8: Uint8Array): Promise<void> {
-    const parameters = await this.call(() =>
+    const parameters = await callKms(() =>
       this.client.send(new GetParametersForImportCommand({ KeyId: arn, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_4096' })),
     );
     const wrappingKey = createPublicKey({ key: Buffer.from(parameters.PublicKey!), format: 'der', type: 'spki' });
@@ -122,7 +84,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
     const kwp = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
     const wrappedMaterial = Buffer.concat([kwp.update(pkcs8), kwp.final()]);
     aesKey.fill(0);
-    await this.call(() =>
+    await callKms(() =>
       this.client.send(
         new ImportKeyMaterialCommand({
           KeyId: arn,
@@ -135,7 +97,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   }
 
   async publicKey(arn: string): Promise<Uint8Array> {
-    const result = await this.call(() => this.client.send(new GetPublicKeyCommand({ KeyId: arn })));
+    const result = await callKms(() => this.client.send(new GetPublicKeyCommand({ KeyId: arn })));
     if (!result.PublicKey) throw new ServiceUnavailable('The key management service returned no public key.');
     return result.PublicKey;
   }
@@ -164,7 +126,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
 
   async enableKey(arn: string): Promise<void> {
     try {
-      await this.call(() => this.client.send(new EnableKeyCommand({ KeyId: arn })));
+      await callKms(() => this.client.send(new EnableKeyCommand({ KeyId: arn })));
     } catch (error) {
       // Gone, pending deletion or pending import: there is no usable material to enable.
       if (isKmsError(error, 'NotFoundException', 'KMSInvalidStateException')) throw new HsmKeyMissing(arn);
@@ -174,7 +136,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
 
   async disableKey(arn: string): Promise<void> {
     try {
-      await this.call(() => this.client.send(new DisableKeyCommand({ KeyId: arn })));
+      await callKms(() => this.client.send(new DisableKeyCommand({ KeyId: arn })));
     } catch (error) {
       // Gone, pending deletion or pending import: the key is unusable already, which is all disabling is for.
       if (isKmsError(error, 'NotFoundException', 'KMSInvalidStateException')) return;
@@ -185,7 +147,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   /** Purge: KMS deletes key material only after a waiting period (the shortest is 7 days). */
   async scheduleKeyDeletion(arn: string): Promise<boolean> {
     try {
-      await this.call(() => this.client.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+      await callKms(() => this.client.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
       return true;
     } catch (error) {
       // Already pending deletion or gone: nothing left to do for this version.
@@ -197,7 +159,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   /** Restore of a purged HSM key within the deletion window brings its material back (disabled). */
   async cancelKeyDeletion(arn: string): Promise<boolean> {
     try {
-      await this.call(() => this.client.send(new CancelKeyDeletionCommand({ KeyId: arn })));
+      await callKms(() => this.client.send(new CancelKeyDeletionCommand({ KeyId: arn })));
       return true;
     } catch (error) {
       if (isKmsError(error, 'KMSInvalidStateException')) return false;
@@ -207,7 +169,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
   }
 
   async randomBytes(count: number): Promise<Uint8Array> {
-    const result = await this.call(() => this.client.send(new GenerateRandomCommand({ NumberOfBytes: count })));
+    const result = await callKms(() => this.client.send(new GenerateRandomCommand({ NumberOfBytes: count })));
     if (!result.Plaintext) throw new ServiceUnavailable('The key management service returned no random bytes.');
     return result.Plaintext;
   }
@@ -219,7 +181,7 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
    */
   private async usingHsmKey<T>(send: () => Promise<T>): Promise<T> {
     try {
-      return await this.call(send);
+      return await callKms(send);
     } catch (error) {
       if (isKmsError(error, 'DisabledException', 'KMSInvalidStateException', 'NotFoundException')) {
         throw new Forbidden('The HSM key material of this key version is disabled or deleted in the key management service.', 'KeyDisabled');
@@ -227,25 +189,4 @@ export class KmsKeyProtection implements DataKeyProvider, HsmKeys {
       throw error;
     }
   }
-
-  /**
-   * KMS failures are the service's problem, not the caller's: they surface as 503 so clients retry,
-   * while a tampered blob (InvalidCiphertextException) is a real integrity failure and is rethrown.
-   */
-  private async call<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      if (error instanceof KMSServiceException && error.name === 'InvalidCiphertextException') throw error;
-      if (error instanceof KMSServiceException && error.$fault === 'server') {
-        throw new ServiceUnavailable('The key management service is temporarily unavailable.');
-      }
-      if (error instanceof KMSServiceException) throw error;
-      throw new ServiceUnavailable('The key management service is unreachable.');
-    }
-  }
-}
-
-function isKmsError(error: unknown, ...names: string[]): boolean {
-  return error instanceof KMSServiceException && names.includes(error.name);
 }

@@ -1,4 +1,5 @@
 import { operations, dataPlane } from '../http/pipelines.ts';
+import { KmsKeyProtection } from '../aws/kms.ts';
 import { KeyService } from '../keys/keys.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
@@ -7,12 +8,12 @@ export interface KeysServices {
   keys: KeyService;
 }
 
-export const keysServices = familyServices<KeysServices>(({ config, logger, objects, sealer, backups, keyProtection }) => ({
+export const keysServices = familyServices<KeysServices>(({ config, logger, kms, objects, sealer, backups }) => ({
   keys: new KeyService(
     objects,
     sealer,
     backups,
-    keyProtection,
+    new KmsKeyProtection(kms),
     (message, details) => logger.warn(message, details),
     config.deployment ? { 'coffer:deployment': config.deployment } : {},
   ),

@@ -11,7 +11,7 @@ import { dynamoDocumentClient, kmsClient } from '../aws/clients.ts';
 import { DynamoAuditSink } from '../aws/dynamo-audit.ts';
 import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
 import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
-import { KmsKeyProtection } from '../aws/kms.ts';
+import { KmsDataKeys } from '../aws/kms-data-keys.ts';
 import { type Config, config } from './config.ts';
 
 /**
@@ -27,7 +27,9 @@ export interface SharedServices {
   vaults: VaultDirectory;
   authenticator: TokenAuthenticator;
   audit: AuditSink;
-  keyProtection: KmsKeyProtection;
+  /** The container's one KMS client: the keys root builds its HSM adapter on it. */
+  kms: ReturnType<typeof kmsClient>;
+  dataKeys: KmsDataKeys;
   objects: ObjectStore;
   sealer: ObjectSealer;
   backups: BackupProtector;
@@ -68,10 +70,11 @@ export function familyServices<T>(build: (shared: SharedServices) => T): () => T
 export function buildServices(cfg: Config): SharedServices {
   const logger = new Logger({ serviceName: 'coffer' });
   const dynamo = dynamoDocumentClient(cfg.region);
-  const keyProtection = new KmsKeyProtection(kmsClient(cfg.region));
-  const cipher = new EnvelopeCipher(keyProtection);
+  const kms = kmsClient(cfg.region);
+  const dataKeys = new KmsDataKeys(kms);
+  const cipher = new EnvelopeCipher(dataKeys);
   const vaultStore = new DynamoVaultStore(dynamo, cfg.objectsTable);
-  const vaults = new VaultDirectory(vaultStore, keyProtection, cfg.vaultDomain, cfg.hostAliases);
+  const vaults = new VaultDirectory(vaultStore, dataKeys, cfg.vaultDomain, cfg.hostAliases);
   const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain);
   const audit = new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays);
   return {
@@ -80,7 +83,8 @@ export function buildServices(cfg: Config): SharedServices {
     vaults,
     authenticator,
     audit,
-    keyProtection,
+    kms,
+    dataKeys,
     objects: new DynamoObjectStore(dynamo, cfg.objectsTable),
     sealer: new ObjectSealer(cipher),
     backups: new BackupProtector(cipher, cfg.backupKeyId),
