@@ -20,6 +20,15 @@ export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 
 export const projectRoot = resolve(import.meta.dirname, '..');
 
+/**
+ * What a function family's bundle must never carry. The composition roots (lib/runtime/<family>.ts)
+ * keep the families apart; one stray import would put another domain into every function of the
+ * family, so packaging fails on it instead.
+ */
+export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
+  secrets: [/^lib\/keys\//, /node_modules\/@noble\/curves\//],
+};
+
 export interface BundledFunction {
   key: string;
   route: Route;
@@ -76,6 +85,7 @@ export async function bundleFunctions(routes: readonly Route[], outDir: string):
   for (const route of routes) {
     const key = functionKey(route);
     const bundle = join(bundleDir, key, 'index.mjs');
+    assertFamilyBoundary(route, Object.keys(result.metafile.outputs[relative(projectRoot, bundle)]?.inputs ?? {}));
     const code = await readFile(bundle);
     const zip = zipSync({ 'index.mjs': [code, { level: 9, mtime: ZIP_DATE, os: 3, attrs: (ZIP_FILE_MODE << 16) >>> 0 }] });
     const artifact = join(artifactDir, `${key}.zip`);
@@ -83,6 +93,14 @@ export async function bundleFunctions(routes: readonly Route[], outDir: string):
     bundled.push({ key, route, bundle, bundleBytes: code.length, artifact, artifactBytes: zip.length });
   }
   return bundled;
+}
+
+function assertFamilyBoundary(route: Route, inputs: string[]): void {
+  const family = route.handler.split('/')[0] ?? '';
+  for (const excluded of FAMILY_EXCLUSIONS[family] ?? []) {
+    const offending = inputs.find((input) => excluded.test(input));
+    if (offending) throw new Error(`${route.operation}: a ${family} function must not bundle ${offending}`);
+  }
 }
 
 /** Bytes each package contributes to a bundle, largest first: what to look at when a budget breaks. */
