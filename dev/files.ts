@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 /** Private files of the local stack (keys, registrations, connection info): owner-only, never torn. */
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
  * Replaces `path` so that readers see either the old or the new content, never a torn
@@ -59,4 +60,10 @@ export async function writeNewFile(path: string, contents: string, mode: number)
   } finally {
     await handle.close();
   }
+}
+
+/** A file holding credentials or keys: owner-only, written atomically, its folder made first. */
+export async function writePrivateFile(path: string, contents: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, contents);
 }

@@ -1,0 +1,73 @@
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { roleIds } from '#lib/access/rbac';
+import { DynamoVaultStore } from '#lib/aws/dynamo-vaults';
+import { KmsKeyProtection } from '#lib/aws/kms';
+import { createVault } from '#lib/vaults/create';
+import { localClient } from './dynamodb.ts';
+import { readFileIfExists, writePrivateFile } from './files.ts';
+import type { IdentityProvider } from './idp/server.ts';
+import { BACKUP_KEY_ALIAS, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } from './local-environment.ts';
+
+/** Who the local stack knows, registered once in the identity provider and kept in `identity/bootstrap.json`. */
+export interface BootstrapState {
+  tenantId: string;
+  admin: { clientId: string; clientSecret: string; objectId: string; certificateFile: string };
+  managedIdentity: { clientId: string; objectId: string };
+  unprivileged: { clientId: string; clientSecret: string; objectId: string };
+}
+
+/**
+ * First start: a tenant, an administrator service principal (secret and certificate), a managed
+ * identity, an unprivileged principal, the backup key, and the default vault granting the first two
+ * Key Vault Administrator. Later starts find all of it in place and change nothing.
+ */
+export async function bootstrap(statePath: string, dynamoEndpoint: string, kmsEndpoint: string, idp: IdentityProvider): Promise<BootstrapState> {
+  const saved = await readFileIfExists(statePath);
+  let state = saved === undefined ? undefined : (JSON.parse(saved) as BootstrapState);
+  if (!state) {
+    const tenantId = await idp.ensureDefaultTenant();
+    const admin = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-admin', secret: true, certificate: true });
+    const managed = await idp.registerManagedIdentity(tenantId, { displayName: 'coffer-local-identity', systemAssigned: true });
+    const other = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-unprivileged', secret: true });
+    state = {
+      tenantId,
+      admin: { clientId: admin.clientId, clientSecret: admin.clientSecret!, objectId: admin.objectId, certificateFile: admin.certificateFile! },
+      managedIdentity: { clientId: managed.clientId, objectId: managed.objectId },
+      unprivileged: { clientId: other.clientId, clientSecret: other.clientSecret!, objectId: other.objectId },
+    };
+    await writePrivateFile(statePath, JSON.stringify(state, null, 2));
+  }
+
+  const kms = new KMSClient({ endpoint: kmsEndpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+  const dynamo = localClient(dynamoEndpoint);
+  try {
+    await ensureKeyAlias(kms, BACKUP_KEY_ALIAS, 'Coffer backups: protects backup blobs so they restore within their tenant');
+    const vaults = new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), TABLES.objects);
+    if (!(await vaults.getVault(DEFAULT_VAULT))) {
+      await createVault(vaults, new KmsKeyProtection(kms), {
+        name: DEFAULT_VAULT,
+        tenantId: state.tenantId,
+        sku: 'premium',
+        grants: [
+          { principalId: state.admin.objectId, roleDefinitionId: roleIds.administrator },
+          { principalId: state.managedIdentity.objectId, roleDefinitionId: roleIds.administrator },
+        ],
+      });
+    }
+  } finally {
+    kms.destroy();
+    dynamo.destroy();
+  }
+  return state;
+}
+
+async function ensureKeyAlias(kms: KMSClient, alias: string, description: string): Promise<void> {
+  try {
+    await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+    const created = await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Description: description }));
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: created.KeyMetadata!.KeyId! }));
+  }
+}
