@@ -1,4 +1,5 @@
 import { type Route, routeKey } from '../lib/http/routes.ts';
+import { environmentVariables } from '../lib/runtime/environment.ts';
 import { controlPlanePartitionPattern, type DataKeyAction, type Grants, permissionsFor } from './permissions.ts';
 
 /**
@@ -11,6 +12,8 @@ import { controlPlanePartitionPattern, type DataKeyAction, type Grants, permissi
  * `<service>-<stage>-<key>`), so one generated config serves every stage.
  */
 export interface GeneratedConfig {
+  /** serverless.yml's `provider.environment`: what every function is configured with. */
+  environment: Record<string, unknown>;
   functions: Record<string, FunctionConfig>;
   resources: { Resources: Record<string, unknown>; Outputs: Record<string, unknown>; extensions: Record<string, unknown> };
 }
@@ -95,7 +98,28 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   }
 
   for (const role of roles.values()) resources.Resources[role.logicalId] = roleResource(role.operations, role.grants);
-  return { functions, resources };
+  return { environment: deployedEnvironment(), functions, resources };
+}
+
+/**
+ * The function environment (lib/runtime/environment.ts) of the deployed stack: every value from the
+ * stack's own resources, parameters or serverless params, none a literal that could name another.
+ */
+export function deployedEnvironment(): Record<string, unknown> {
+  return environmentVariables<unknown>({
+    objectsTable: { Ref: 'ObjectsTable' },
+    auditTable: { Ref: 'AuditTable' },
+    vaultDomain: { Ref: 'VaultDomain' },
+    // Every vault answers on its own host name under the vault domain.
+    hostAliases: '{}',
+    // An SSM parameter holding the JSON list (infra/parameters.yml).
+    trustedIssuers: { Ref: 'TrustedIssuers' },
+    backupKeyId: { 'Fn::GetAtt': ['BackupKey', 'Arn'] },
+    region: { Ref: 'AWS::Region' },
+    auditRetentionDays: '${param:auditRetentionDays}',
+    // The coffer:deployment tag the function roles require on every KMS key they use or create.
+    deployment: { Ref: 'AWS::StackName' },
+  });
 }
 
 const stackArn = (service: string, resource: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });

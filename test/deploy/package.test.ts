@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
 import { tables } from '../../lib/aws/tables.ts';
 import { permissionsFor } from '../../infra/permissions.ts';
-import { apiPaths, functionKey } from '../../infra/serverless-config.ts';
+import { apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
 
@@ -82,6 +82,19 @@ describe('functions and routes follow the route table', () => {
       expect(referenced(variables.COFFER_BACKUP_KEY_ID)).toBe('BackupKey');
       expect(referenced(variables.COFFER_REGION)).toBe('AWS::Region');
       expect(Number(variables.COFFER_AUDIT_RETENTION_DAYS)).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives every function the variables of lib/runtime/environment.ts, the ones the local stack gives, and no others', () => {
+    const expected = deployedEnvironment();
+    for (const route of routes) {
+      const variables = lambda(route)!.Properties!.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(variables).sort(), route.operation).toEqual(Object.keys(expected).sort());
+      for (const [name, value] of Object.entries(expected)) {
+        // serverless resolves its own `${param:...}` variables; everything else reaches the template as generated.
+        if (typeof value === 'string' && value.startsWith('${')) continue;
+        expect(variables[name], `${route.operation} ${name}`).toEqual(value);
+      }
     }
   });
 
