@@ -4,16 +4,25 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 /**
  * Counting the AWS requests a call makes, without touching lib/:
  *
- * - DynamoDB: an AWS SDK middleware on the client's stack. `lib/runtime/services.ts` builds its client with
+ * - DynamoDB: an AWS SDK middleware on the client's stack. `lib/aws/clients.ts` builds its client with
  *   `DynamoDBDocumentClient.from(...)`; `instrumentDocumentClients` wraps that factory so every
  *   document client built afterwards (and the DynamoDB client under it, which shares its middleware
  *   stack) carries the counter. One count per HTTP attempt, so SDK retries would show.
  * - KMS: the local stack's KMS log, one line per request (`<time> <Operation> <status>`).
  */
 
+/** The parts of a command's arguments, context and result the counters read; the SDK passes more. */
+interface MiddlewareArgs {
+  input?: unknown;
+}
+interface MiddlewareResult {
+  output?: { ConsumedCapacity?: unknown };
+}
+type Next = (args: MiddlewareArgs) => Promise<MiddlewareResult>;
+
 interface MiddlewareStackLike {
   add(
-    middleware: (next: (args: any) => Promise<any>, context: any) => (args: any) => Promise<any>,
+    middleware: (next: Next, context: { commandName?: string } | undefined) => (args: MiddlewareArgs) => Promise<MiddlewareResult>,
     options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'high' | 'normal' | 'low'; override?: boolean },
   ): void;
 }

@@ -10,6 +10,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
+import { BACKUP_KEY_ALIAS } from '../../dev/local-environment.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { matchRoute, type Route, routes } from '../../lib/http/routes.ts';
@@ -34,7 +35,6 @@ interface Call {
   detail: string;
 }
 
-const BACKUP_KEY_ALIAS = 'alias/coffer-backup';
 /** The deployment the functions run as: it tags the KMS keys they create, and IAM grants them only those. */
 const DEPLOYMENT = 'coffer-iam-coverage';
 const calls = new Map<string, Call[]>();
@@ -77,7 +77,8 @@ function recordDynamo(command: { constructor: { name: string }; input: any }) {
     }
   } else if (command.constructor.name === 'BatchWriteCommand') {
     for (const [name, requests] of Object.entries(input.RequestItems ?? {})) {
-      for (const request of requests as any[]) record({ target: table(name), action: 'BatchWriteItem', detail: partitionOf(request.DeleteRequest ?? request.PutRequest) });
+      for (const request of requests as any[])
+        record({ target: table(name), action: 'BatchWriteItem', detail: partitionOf(request.DeleteRequest ?? request.PutRequest) });
     }
   } else {
     record({ target: 'other', action: command.constructor.name, detail: '' });
@@ -89,7 +90,11 @@ function recordKms(command: unknown) {
   const input = (command as { input: Record<string, any> }).input;
   if (command instanceof GenerateDataKeyCommand) {
     const backup = command.input.KeyId === BACKUP_KEY_ALIAS;
-    record({ target: backup ? 'backupKey' : 'vaultKey', action: 'GenerateDataKey', detail: command.input.EncryptionContext?.['coffer:purpose'] ?? '' });
+    record({
+      target: backup ? 'backupKey' : 'vaultKey',
+      action: 'GenerateDataKey',
+      detail: command.input.EncryptionContext?.['coffer:purpose'] ?? '',
+    });
   } else if (command instanceof DecryptCommand && !command.input.EncryptionAlgorithm) {
     // A data key's Decrypt names no key: the ciphertext does. The encryption context says which made it.
     const purpose = command.input.EncryptionContext?.['coffer:purpose'] ?? '';
@@ -353,7 +358,12 @@ describe('every AWS call an operation makes is granted to its function', () => {
     // IAM grants calls on HSM key versions by the tags of the KMS key they name: read those tags.
     const kms = new KMSClient({});
     try {
-      const keyIds = new Set([...calls.values()].flat().filter((c) => c.target === 'hsmKeys').map((c) => c.detail));
+      const keyIds = new Set(
+        [...calls.values()]
+          .flat()
+          .filter((c) => c.target === 'hsmKeys')
+          .map((c) => c.detail),
+      );
       for (const keyId of keyIds) {
         const { Tags = [] } = await kms.send(new ListResourceTagsCommand({ KeyId: keyId }));
         hsmKeyTags.set(keyId, Object.fromEntries(Tags.map((t) => [t.TagKey ?? '', t.TagValue ?? ''])));
@@ -379,13 +389,18 @@ describe('every AWS call an operation makes is granted to its function', () => {
           return (granted.audit as readonly string[]).includes(c.action);
         case 'vaultKey':
           // The IAM conditions: new data keys only for objects; decryption also of the paging key.
-          return (granted.vaultKey as readonly string[]).includes(c.action) && (c.action === 'Decrypt' ? ['objects', 'paging-token'] : ['objects']).includes(c.detail);
+          return (
+            (granted.vaultKey as readonly string[]).includes(c.action) &&
+            (c.action === 'Decrypt' ? ['objects', 'paging-token'] : ['objects']).includes(c.detail)
+          );
         case 'backupKey':
           return (granted.backupKey as readonly string[]).includes(c.action) && c.detail === 'backup';
         case 'hsmKeys': {
           // The IAM conditions: only this deployment's KMS keys that are HSM key versions.
           const tags = hsmKeyTags.get(c.detail) ?? {};
-          return (granted.hsmKeys as readonly string[]).includes(c.action) && tags['coffer:deployment'] === DEPLOYMENT && tags['coffer:key'] !== undefined;
+          return (
+            (granted.hsmKeys as readonly string[]).includes(c.action) && tags['coffer:deployment'] === DEPLOYMENT && tags['coffer:key'] !== undefined
+          );
         }
         case 'createKey': {
           const tags = c.detail.split(',');
