@@ -20,7 +20,9 @@ async function acquireLock(): Promise<void> {
   try {
     const pid = Number((await readFile(lockFile, 'utf8')).trim());
     if (pid && pid !== process.pid && isAlive(pid)) {
-      console.error(`Coffer is already running (process ${pid}) with data in ${dataDir}.\nStop it with Ctrl-C in its terminal (or \`kill ${pid}\`) before starting another.`);
+      console.error(
+        `Coffer is already running (process ${pid}) with data in ${dataDir}.\nStop it with Ctrl-C in its terminal (or \`kill ${pid}\`) before starting another.`,
+      );
       process.exit(1);
     }
   } catch (error) {

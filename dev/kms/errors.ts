@@ -46,7 +46,10 @@ export function kmsError(type: KmsErrorType, message: string, status = 400): Kms
 
 /** AWS's wording for a request-shape violation, so messages read like the real service's. */
 export function validationError(field: string, constraint: string): KmsError {
-  return new KmsError('ValidationException', `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: ${constraint}`);
+  return new KmsError(
+    'ValidationException',
+    `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: ${constraint}`,
+  );
 }
 
 function lowerFirst(name: string): string {

@@ -129,7 +129,10 @@ export function normalizeKeyMaterial(keySpec: KeySpec, material: Buffer): Buffer
       ? key.asymmetricKeyType === 'rsa' && details?.modulusLength === spec.modulusBits
       : key.asymmetricKeyType === 'ec' && details?.namedCurve === spec.curve;
   if (!matches) {
-    const actual = key.asymmetricKeyType === 'rsa' ? `an RSA ${details?.modulusLength ?? '?'}-bit key` : `a ${key.asymmetricKeyType} ${details?.namedCurve ?? ''} key`;
+    const actual =
+      key.asymmetricKeyType === 'rsa'
+        ? `an RSA ${details?.modulusLength ?? '?'}-bit key`
+        : `a ${key.asymmetricKeyType} ${details?.namedCurve ?? ''} key`;
     throw kmsError('IncorrectKeyMaterialException', `The key material is ${actual.trim()}, which does not match the key spec ${keySpec}.`);
   }
   return key.export({ format: 'der', type: 'pkcs8' });

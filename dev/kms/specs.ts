@@ -122,12 +122,7 @@ export function rsaOaepPlaintextLimit(modulusBits: number, algorithm: 'RSAES_OAE
   return modulusBits / 8 - 2 * hashLength - 2;
 }
 
-export const WRAPPING_ALGORITHMS = [
-  'RSAES_OAEP_SHA_1',
-  'RSAES_OAEP_SHA_256',
-  'RSA_AES_KEY_WRAP_SHA_1',
-  'RSA_AES_KEY_WRAP_SHA_256',
-] as const;
+export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
 export type WrappingAlgorithm = (typeof WRAPPING_ALGORITHMS)[number];
 export const ALL_WRAPPING_ALGORITHMS = [...WRAPPING_ALGORITHMS, 'RSAES_PKCS1_V1_5', 'SM2PKE'] as const;
 

@@ -29,7 +29,9 @@ describe('permissions map', () => {
   });
 
   it('refuses to generate a function for an operation without permissions', () => {
-    expect(() => generateConfig([route({ operation: 'NewOperation' })], { artifactFor: () => 'x.zip' })).toThrow(/no entry for operation NewOperation/);
+    expect(() => generateConfig([route({ operation: 'NewOperation' })], { artifactFor: () => 'x.zip' })).toThrow(
+      /no entry for operation NewOperation/,
+    );
   });
 
   it('gives every operation the baseline: its vault record and its audit record', () => {
@@ -90,7 +92,8 @@ describe('packaging a route whose handler is missing', () => {
 
 describe('offline guard', () => {
   it('stops the packaging CLI from opening a connection to anything but loopback', async () => {
-    const probe = "import net from 'node:net'; try { net.connect(443, 'aws.amazon.com'); console.log('connected') } catch (e) { console.log(e.message) }";
+    const probe =
+      "import net from 'node:net'; try { net.connect(443, 'aws.amazon.com'); console.log('connected') } catch (e) { console.log(e.message) }";
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', './scripts/offline-guard.mjs', '--input-type=module', '-e', probe], {
       cwd: projectRoot,
     });

@@ -134,11 +134,17 @@ describe('least privilege', () => {
     for (const { owner, statement } of statements) {
       const where = `${owner} ${statement.Sid}`;
       const actions = list(statement.Action);
-      expect(actions.filter((a) => serviceWide.test(a)), where).toEqual([]);
+      expect(
+        actions.filter((a) => serviceWide.test(a)),
+        where,
+      ).toEqual([]);
       if (statement.Effect !== 'Allow' || !actions.some((a) => /^(dynamodb|kms):/i.test(a))) continue;
       for (const resource of list(statement.Resource)) {
         if (resource === '*') {
-          expect(actions.filter((a) => !resourceless.has(a)), where).toEqual([]);
+          expect(
+            actions.filter((a) => !resourceless.has(a)),
+            where,
+          ).toEqual([]);
           if (actions.includes('kms:CreateKey')) {
             expect(statement.Condition?.StringEquals?.['aws:RequestTag/coffer:deployment'], where).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
           }
@@ -156,17 +162,34 @@ describe('least privilege', () => {
         .filter((s) => s.owner === roleId && s.statement.Effect === 'Allow')
         .map((s) => s.statement);
       const on = (target: (s: Statement) => boolean, prefix: string) =>
-        statements.filter(target).flatMap((s) => list(s.Action).map((a) => a.replace(prefix, ''))).sort();
+        statements
+          .filter(target)
+          .flatMap((s) => list(s.Action).map((a) => a.replace(prefix, '')))
+          .sort();
       const bySid = (sid: string) => (s: Statement) => s.Sid === sid;
       const expected = permissionsFor(route.operation);
       const where = route.operation;
-      expect(on((s) => referenced(s.Resource) === 'ObjectsTable', 'dynamodb:'), where).toEqual([...expected.objects].sort());
-      expect(on((s) => referenced(s.Resource) === 'AuditTable', 'dynamodb:'), where).toEqual([...expected.audit].sort());
-      expect(on((s) => referenced(s.Resource) === 'BackupKey', 'kms:'), where).toEqual([...expected.backupKey].sort());
-      expect(on((s) => s.Sid?.startsWith('VaultKey') === true, 'kms:'), where).toEqual([...expected.vaultKey].sort());
+      expect(
+        on((s) => referenced(s.Resource) === 'ObjectsTable', 'dynamodb:'),
+        where,
+      ).toEqual([...expected.objects].sort());
+      expect(
+        on((s) => referenced(s.Resource) === 'AuditTable', 'dynamodb:'),
+        where,
+      ).toEqual([...expected.audit].sort());
+      expect(
+        on((s) => referenced(s.Resource) === 'BackupKey', 'kms:'),
+        where,
+      ).toEqual([...expected.backupKey].sort());
+      expect(
+        on((s) => s.Sid?.startsWith('VaultKey') === true, 'kms:'),
+        where,
+      ).toEqual([...expected.vaultKey].sort());
       expect(on(bySid('HsmKeys'), 'kms:'), where).toEqual([...expected.hsmKeys].sort());
       const create = statements.find(bySid('CreateHsmKeys'));
-      expect(list(create?.Condition?.StringEquals?.['kms:KeyOrigin'] as string[] | undefined).sort(), where).toEqual([...expected.createsHsmKeys].sort());
+      expect(list(create?.Condition?.StringEquals?.['kms:KeyOrigin'] as string[] | undefined).sort(), where).toEqual(
+        [...expected.createsHsmKeys].sort(),
+      );
       expect(statements.some(bySid('TagNewHsmKeys')), where).toBe(expected.createsHsmKeys.length > 0);
       expect(statements.some(bySid('RandomBytes')), where).toBe(expected.randomBytes);
       // Nothing else: every Allow statement is one of the above, or its own log group.
@@ -175,7 +198,10 @@ describe('least privilege', () => {
         expect(known.includes(statement.Sid ?? '') || statement.Sid?.startsWith('VaultKey'), `${where}: ${JSON.stringify(statement)}`).toBe(true);
       }
       const logs = statements.find(bySid('OwnLogs'));
-      expect(list(logs?.Action).every((a) => a.startsWith('logs:')), where).toBe(true);
+      expect(
+        list(logs?.Action).every((a) => a.startsWith('logs:')),
+        where,
+      ).toBe(true);
     }
   });
 
@@ -217,7 +243,10 @@ describe('least privilege', () => {
       expect(key.Properties!.EnableKeyRotation, id).toBe(true);
       expect(key.DeletionPolicy, id).toBe('Retain');
       for (const statement of list(key.Properties!.KeyPolicy.Statement as Statement[])) {
-        expect(list(statement.Action).filter((a) => serviceWide.test(a)), `${id} ${statement.Sid}`).toEqual([]);
+        expect(
+          list(statement.Action).filter((a) => serviceWide.test(a)),
+          `${id} ${statement.Sid}`,
+        ).toEqual([]);
         expect(JSON.stringify(statement.Principal), `${id} ${statement.Sid}`).not.toMatch(/"\*"/);
       }
     }
@@ -296,7 +325,7 @@ describe('bundle budget', () => {
 
   it('produces bundles that a fresh Node 24 loads without configuration and that export the handler', async () => {
     // One process per bundle, as Lambda loads it: no test runner between Node and the module.
-    const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);";
+    const probe = 'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);';
     const pending = routes.map((route) => pathToFileURL(join(out, 'bundles', functionKey(route), 'index.mjs')).href);
     const results: Record<string, string> = {};
     const worker = async () => {

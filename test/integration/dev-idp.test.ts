@@ -104,12 +104,25 @@ describe('@azure/identity credentials against the development IdP', () => {
 
   it('ClientCertificateCredential gets a token for the certificate principal', async () => {
     const claims = await verifyToken(tokenOf(results[1]));
-    expect(claims).toMatchObject({ aud: RESOURCE, iss: idp.issuer(tenantId), tid: tenantId, oid: certApp.objectId, appid: certApp.clientId, azpacr: '2' });
+    expect(claims).toMatchObject({
+      aud: RESOURCE,
+      iss: idp.issuer(tenantId),
+      tid: tenantId,
+      oid: certApp.objectId,
+      appid: certApp.clientId,
+      azpacr: '2',
+    });
   });
 
   it('ManagedIdentityCredential gets tokens for the system- and the user-assigned identity', async () => {
     const system = await verifyToken(tokenOf(results[2]));
-    expect(system).toMatchObject({ aud: RESOURCE, iss: idp.issuer(tenantId), tid: tenantId, oid: systemIdentity.objectId, appid: systemIdentity.clientId });
+    expect(system).toMatchObject({
+      aud: RESOURCE,
+      iss: idp.issuer(tenantId),
+      tid: tenantId,
+      oid: systemIdentity.objectId,
+      appid: systemIdentity.clientId,
+    });
     const user = await verifyToken(tokenOf(results[3]));
     expect(user).toMatchObject({ aud: RESOURCE, iss: idp.issuer(tenantId), tid: tenantId, oid: userIdentity.objectId, appid: userIdentity.clientId });
   });
@@ -170,10 +183,20 @@ describe('discovery and keys', () => {
 
 describe('token endpoint on the wire', () => {
   it('returns the Entra token response shape', async () => {
-    const response = await postToken({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: secretApp.clientSecret!, scope: SCOPE });
+    const response = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: secretApp.clientSecret!,
+      scope: SCOPE,
+    });
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.json).toEqual({ token_type: 'Bearer', expires_in: expect.any(Number), ext_expires_in: expect.any(Number), access_token: expect.any(String) });
+    expect(response.json).toEqual({
+      token_type: 'Bearer',
+      expires_in: expect.any(Number),
+      ext_expires_in: expect.any(Number),
+      access_token: expect.any(String),
+    });
     expect(decodeProtectedHeader(response.json.access_token)).toMatchObject({ alg: 'RS256', kid: expect.any(String) });
   });
 
@@ -202,7 +225,12 @@ describe('token endpoint on the wire', () => {
   });
 
   it('answers a scope without /.default with invalid_scope', async () => {
-    const response = await postToken({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: secretApp.clientSecret!, scope: `${RESOURCE}/secrets.read` });
+    const response = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: secretApp.clientSecret!,
+      scope: `${RESOURCE}/secrets.read`,
+    });
     expect(response.status).toBe(400);
     expect(response.json).toMatchObject({ error: 'invalid_scope', error_codes: [1002012] });
   });
@@ -215,7 +243,12 @@ describe('token endpoint on the wire', () => {
       'POST',
       `${idp.authorityHost}/${tenantId}/oauth2/token`,
       { 'content-type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: secretApp.clientSecret!, resource: RESOURCE }).toString(),
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: secretApp.clientId,
+        client_secret: secretApp.clientSecret!,
+        resource: RESOURCE,
+      }).toString(),
     );
     expect(v1.status, v1.text).toBe(200);
     expect((await verifyToken(v1.json.access_token)).appid).toBe(secretApp.clientId);
@@ -225,7 +258,12 @@ describe('token endpoint on the wire', () => {
     const viaGet = await get(idp.tokenEndpoint(tenantId));
     expect(viaGet.status).toBe(400);
     expect(viaGet.json.error_codes).toEqual([900561]);
-    const huge = await postToken({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: 'x'.repeat(70_000), scope: SCOPE });
+    const huge = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: 'x'.repeat(70_000),
+      scope: SCOPE,
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -262,7 +300,13 @@ describe('managed identity endpoint on the wire', () => {
   it('returns the App Service 2019-08-01 response', async () => {
     const response = await get(url(`&client_id=${userIdentity.clientId}`), { 'x-identity-header': idp.managedIdentity.header });
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ access_token: expect.any(String), expires_on: expect.stringMatching(/^\d+$/), resource: RESOURCE, token_type: 'Bearer', client_id: userIdentity.clientId });
+    expect(response.json).toEqual({
+      access_token: expect.any(String),
+      expires_on: expect.stringMatching(/^\d+$/),
+      resource: RESOURCE,
+      token_type: 'Bearer',
+      client_id: userIdentity.clientId,
+    });
   });
 
   it('answers a wrong header with 401, a missing one with 400 and an unknown identity with 400', async () => {
@@ -290,7 +334,12 @@ describe('persistence', () => {
   });
 
   it('keeps the signing key and the registrations across a restart', async () => {
-    const before = await postToken({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: secretApp.clientSecret!, scope: SCOPE });
+    const before = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: secretApp.clientSecret!,
+      scope: SCOPE,
+    });
     const kidBefore = (await fetchJwks()).keys[0]?.kid;
     const { header } = idp.managedIdentity;
     const port = Number(new URL(idp.authorityHost).port);
@@ -302,14 +351,31 @@ describe('persistence', () => {
     // A token minted before the restart still verifies against the restarted IdP's keys.
     expect((await verifyToken(before.json.access_token)).oid).toBe(secretApp.objectId);
     expect(idp.managedIdentity.header).toBe(header);
-    expect(idp.listServicePrincipals(tenantId).map((sp) => sp.clientId).sort()).toEqual([secretApp.clientId, certApp.clientId].sort());
-    expect(idp.listManagedIdentities(tenantId).map((mi) => mi.clientId).sort()).toEqual([systemIdentity.clientId, userIdentity.clientId].sort());
+    expect(
+      idp
+        .listServicePrincipals(tenantId)
+        .map((sp) => sp.clientId)
+        .sort(),
+    ).toEqual([secretApp.clientId, certApp.clientId].sort());
+    expect(
+      idp
+        .listManagedIdentities(tenantId)
+        .map((mi) => mi.clientId)
+        .sort(),
+    ).toEqual([systemIdentity.clientId, userIdentity.clientId].sort());
 
-    const secret = await postToken({ grant_type: 'client_credentials', client_id: secretApp.clientId, client_secret: secretApp.clientSecret!, scope: SCOPE });
+    const secret = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: secretApp.clientSecret!,
+      scope: SCOPE,
+    });
     expect(secret.status).toBe(200);
     const certificate = await postAssertion(await assertion());
     expect(certificate.status).toBe(200);
-    const managed = await get(`${idp.managedIdentity.endpoint}?api-version=2019-08-01&resource=${encodeURIComponent(RESOURCE)}`, { 'x-identity-header': header });
+    const managed = await get(`${idp.managedIdentity.endpoint}?api-version=2019-08-01&resource=${encodeURIComponent(RESOURCE)}`, {
+      'x-identity-header': header,
+    });
     expect((await verifyToken(managed.json.access_token)).oid).toBe(systemIdentity.objectId);
   });
 });
@@ -378,7 +444,14 @@ async function runCredentials(steps: ProbeStep[], managedIdentity: { endpoint: s
   const code = await new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
   if (code !== 0) throw new Error(`credential probe exited with ${code}: ${stderr}`);
   const results = JSON.parse(stdout) as ProbeResult[];
-  if (process.env.DEV_IDP_DEBUG) console.log(JSON.stringify(results.map((r) => (r.ok ? { ok: true } : r)), null, 1));
+  if (process.env.DEV_IDP_DEBUG)
+    console.log(
+      JSON.stringify(
+        results.map((r) => (r.ok ? { ok: true } : r)),
+        null,
+        1,
+      ),
+    );
   expect(results).toHaveLength(steps.length);
   return results;
 }
@@ -436,7 +509,12 @@ function postAssertion(clientAssertion: string) {
 }
 
 function postToken(form: Record<string, string>, headers: Record<string, string> = {}) {
-  return send('POST', idp.tokenEndpoint(tenantId), { 'content-type': 'application/x-www-form-urlencoded', ...headers }, new URLSearchParams(form).toString());
+  return send(
+    'POST',
+    idp.tokenEndpoint(tenantId),
+    { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    new URLSearchParams(form).toString(),
+  );
 }
 
 function get(url: string, headers: Record<string, string> = {}) {

@@ -80,7 +80,10 @@ describe('npm start', () => {
       const client = () =>
         new SecretClient(
           info.vaultUrl,
-          new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, { authorityHost: info.authorityHost, disableInstanceDiscovery: true }),
+          new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, {
+            authorityHost: info.authorityHost,
+            disableInstanceDiscovery: true,
+          }),
           { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } },
         );
       await client().setSecret('survives-restart', 'persisted-value', { tags: { kept: 'yes' } });

@@ -126,7 +126,8 @@ async function importMaterial(keyId: string, material: Buffer, algorithm: 'RSA_A
   const parameters = await client.send(
     new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: 'RSA_2048' }),
   );
-  const encrypted = algorithm === 'RSAES_OAEP_SHA_256' ? wrapOaep(parameters.PublicKey!, material, 'sha256') : wrapRsaAes(parameters.PublicKey!, material);
+  const encrypted =
+    algorithm === 'RSAES_OAEP_SHA_256' ? wrapOaep(parameters.PublicKey!, material, 'sha256') : wrapRsaAes(parameters.PublicKey!, material);
   return client.send(
     new ImportKeyMaterialCommand({
       KeyId: keyId,
@@ -162,7 +163,11 @@ const SIGNED = {
 
 // Material and keys the restart and on-disk checks look for later.
 const secrets: { label: string; bytes: Buffer }[] = [];
-const survivors: { symmetricKeyId?: string; dataKey?: { blob: Uint8Array; plaintext: Buffer }; importedRsa?: { keyId: string; publicKey: KeyObject } } = {};
+const survivors: {
+  symmetricKeyId?: string;
+  dataKey?: { blob: Uint8Array; plaintext: Buffer };
+  importedRsa?: { keyId: string; publicKey: KeyObject };
+} = {};
 
 describe('local KMS endpoint', () => {
   it('serves loopback only and answers only signed KMS requests', async () => {
@@ -267,9 +272,9 @@ describe('local KMS endpoint', () => {
     expect(decrypted.EncryptionAlgorithm).toBe('SYMMETRIC_DEFAULT');
 
     for (const wrongContext of [undefined, { ...context, 'coffer:vault': 'other' }, { ...context, extra: 'x' }]) {
-      await expect(client.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: wrongContext }))).rejects.toBeInstanceOf(
-        InvalidCiphertextException,
-      );
+      await expect(
+        client.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: wrongContext })),
+      ).rejects.toBeInstanceOf(InvalidCiphertextException);
     }
     const blob = Buffer.from(dataKey.CiphertextBlob!);
     for (const position of [20, 40, blob.length - 1]) {
@@ -292,7 +297,9 @@ describe('local KMS endpoint', () => {
     expect(sized.Plaintext).toHaveLength(64);
     const aes128 = await client.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, KeySpec: 'AES_128' }));
     expect(aes128.Plaintext).toHaveLength(16);
-    const withoutPlaintext = await client.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: key.KeyId, KeySpec: 'AES_256', EncryptionContext: context }));
+    const withoutPlaintext = await client.send(
+      new GenerateDataKeyWithoutPlaintextCommand({ KeyId: key.KeyId, KeySpec: 'AES_256', EncryptionContext: context }),
+    );
     expect(withoutPlaintext).not.toHaveProperty('Plaintext');
     const recovered = await client.send(new DecryptCommand({ CiphertextBlob: withoutPlaintext.CiphertextBlob, EncryptionContext: context }));
     expect(recovered.Plaintext).toHaveLength(32);
@@ -301,7 +308,9 @@ describe('local KMS endpoint', () => {
     await expect(client.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, KeySpec: 'AES_256', NumberOfBytes: 32 }))).rejects.toMatchObject({
       name: 'ValidationException',
     });
-    await expect(client.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, NumberOfBytes: 1025 }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(client.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, NumberOfBytes: 1025 }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
   });
 
   it('encrypts, decrypts and re-encrypts with symmetric keys within the 4 KiB limit', async () => {
@@ -311,7 +320,9 @@ describe('local KMS endpoint', () => {
     const encrypted = await client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: plaintext, EncryptionContext: { a: '1' } }));
     expect(encrypted.EncryptionAlgorithm).toBe('SYMMETRIC_DEFAULT');
     expect(encrypted.KeyId).toBe(key.Arn);
-    await expect(client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: randomBytes(4097) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: randomBytes(4097) }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
 
     const moved = await client.send(
       new ReEncryptCommand({
@@ -368,7 +379,9 @@ describe('local KMS endpoint', () => {
     });
 
     await client.send(new DeleteAliasCommand({ AliasName: 'alias/app/current' }));
-    await expect(client.send(new EncryptCommand({ KeyId: 'alias/app/current', Plaintext: Buffer.from('x') }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(client.send(new EncryptCommand({ KeyId: 'alias/app/current', Plaintext: Buffer.from('x') }))).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
     await expect(client.send(new DeleteAliasCommand({ AliasName: 'alias/app/current' }))).rejects.toBeInstanceOf(NotFoundException);
   });
 
@@ -474,13 +487,13 @@ describe('local KMS endpoint', () => {
     await expect(client.send(new SignCommand({ KeyId: key.KeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }))).rejects.toBeInstanceOf(
       InvalidKeyUsageException,
     );
-    await expect(client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: message, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }))).rejects.toBeInstanceOf(
-      InvalidKeyUsageException,
-    );
+    await expect(
+      client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: message, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
     const symmetric = await createKey();
-    await expect(client.send(new SignCommand({ KeyId: symmetric.KeyId, Message: message, SigningAlgorithm: 'RSASSA_PSS_SHA_256' }))).rejects.toBeInstanceOf(
-      InvalidKeyUsageException,
-    );
+    await expect(
+      client.send(new SignCommand({ KeyId: symmetric.KeyId, Message: message, SigningAlgorithm: 'RSASSA_PSS_SHA_256' })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
     await expect(client.send(new GetPublicKeyCommand({ KeyId: symmetric.KeyId }))).rejects.toBeInstanceOf(UnsupportedOperationException);
   });
 
@@ -506,7 +519,9 @@ describe('local KMS endpoint', () => {
         const signature = Buffer.from(signed.Signature!);
         expect(signature[0]).toBe(0x30); // DER SEQUENCE, not raw r||s
         expect(nodeVerify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
-        const verified = await client.send(new VerifyCommand({ KeyId: key.KeyId, Message, MessageType, Signature: signature, SigningAlgorithm: algorithm }));
+        const verified = await client.send(
+          new VerifyCommand({ KeyId: key.KeyId, Message, MessageType, Signature: signature, SigningAlgorithm: algorithm }),
+        );
         expect(verified.SignatureValid).toBe(true);
       }
 
@@ -517,11 +532,24 @@ describe('local KMS endpoint', () => {
       ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
       await expect(
         client.send(
-          new VerifyCommand({ KeyId: key.KeyId, Message: sha(hash, message), MessageType: 'DIGEST', Signature: foreign, SigningAlgorithm: algorithm }),
+          new VerifyCommand({
+            KeyId: key.KeyId,
+            Message: sha(hash, message),
+            MessageType: 'DIGEST',
+            Signature: foreign,
+            SigningAlgorithm: algorithm,
+          }),
         ),
       ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
       await expect(
-        client.send(new SignCommand({ KeyId: key.KeyId, Message: Buffer.alloc(sha(hash, message).length + 1), MessageType: 'DIGEST', SigningAlgorithm: algorithm })),
+        client.send(
+          new SignCommand({
+            KeyId: key.KeyId,
+            Message: Buffer.alloc(sha(hash, message).length + 1),
+            MessageType: 'DIGEST',
+            SigningAlgorithm: algorithm,
+          }),
+        ),
       ).rejects.toMatchObject({ name: 'ValidationException' });
     }
     const p256 = await createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
@@ -549,7 +577,9 @@ describe('local KMS endpoint', () => {
         client.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext, EncryptionAlgorithm: wrong })),
       ).rejects.toBeInstanceOf(InvalidCiphertextException);
     }
-    const encrypted = await client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: randomBytes(190), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }));
+    const encrypted = await client.send(
+      new EncryptCommand({ KeyId: key.KeyId, Plaintext: randomBytes(190), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }),
+    );
     expect(encrypted.CiphertextBlob).toHaveLength(256);
     await expect(
       client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: randomBytes(191), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })),
@@ -599,10 +629,14 @@ describe('local KMS endpoint', () => {
       InvalidImportTokenException,
     );
     await expect(
-      client.send(new ImportKeyMaterialCommand({ ...base, KeyId: key.KeyId, EncryptedKeyMaterial: wrapOaep(parameters.PublicKey!, material, 'sha1') })),
+      client.send(
+        new ImportKeyMaterialCommand({ ...base, KeyId: key.KeyId, EncryptedKeyMaterial: wrapOaep(parameters.PublicKey!, material, 'sha1') }),
+      ),
     ).rejects.toBeInstanceOf(InvalidCiphertextException);
     await expect(
-      client.send(new ImportKeyMaterialCommand({ ...base, KeyId: key.KeyId, EncryptedKeyMaterial: wrapOaep(parameters.PublicKey!, randomBytes(16), 'sha256') })),
+      client.send(
+        new ImportKeyMaterialCommand({ ...base, KeyId: key.KeyId, EncryptedKeyMaterial: wrapOaep(parameters.PublicKey!, randomBytes(16), 'sha256') }),
+      ),
     ).rejects.toBeInstanceOf(IncorrectKeyMaterialException);
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -673,7 +707,12 @@ describe('local KMS endpoint', () => {
     expect(rsaPublic.export({ format: 'der', type: 'spki' }).equals(rsa.publicKey.export({ format: 'der', type: 'spki' }))).toBe(true);
     const rsaSignature = await client.send(new SignCommand({ KeyId: rsaKey.KeyId, Message: message, SigningAlgorithm: 'RSASSA_PSS_SHA_256' }));
     expect(
-      nodeVerify('sha256', message, { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(rsaSignature.Signature!)),
+      nodeVerify(
+        'sha256',
+        message,
+        { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        Buffer.from(rsaSignature.Signature!),
+      ),
     ).toBe(true);
     survivors.importedRsa = { keyId: rsaKey.KeyId!, publicKey: rsa.publicKey };
 

@@ -19,10 +19,15 @@ export function adminSecretCredential(info = localStack()): ClientSecretCredenti
 }
 
 export function adminCertificateCredential(info = localStack()): ClientCertificateCredential {
-  return new ClientCertificateCredential(info.tenantId, info.clientId, { certificatePath: info.clientCertificateFile }, {
-    authorityHost: info.authorityHost,
-    disableInstanceDiscovery: true,
-  });
+  return new ClientCertificateCredential(
+    info.tenantId,
+    info.clientId,
+    { certificatePath: info.clientCertificateFile },
+    {
+      authorityHost: info.authorityHost,
+      disableInstanceDiscovery: true,
+    },
+  );
 }
 
 export function unprivilegedCredential(info = localStack()): ClientSecretCredential {
