@@ -13,8 +13,8 @@ export interface ApiVersions {
  * The vault data plane's versions (reference §0). `2016-10-01` predates 7.0; the dated versions follow
  * 7.6 and are what current SDKs send (`2025-07-01` in @azure/keyvault-secrets 4.10+).
  */
-export const SUPPORTED_API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-06-01', '2025-07-01'] as const;
-export const LATEST_API_VERSION = '7.6';
+const SUPPORTED_API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-06-01', '2025-07-01'] as const;
+const LATEST_API_VERSION = '7.6';
 export const KEY_VAULT_API_VERSIONS: ApiVersions = { supported: SUPPORTED_API_VERSIONS, latest: LATEST_API_VERSION };
 
 export function assertApiVersion(value: string | undefined, versions: ApiVersions = KEY_VAULT_API_VERSIONS): string {

@@ -8,7 +8,7 @@ import { invalidObjectNameMessage, OBJECT_NAME } from '../core/names.ts';
  * same 400 whether the route or the domain catches it); the version is free-form, and empty or absent
  * means the latest.
  */
-export function objectName(collection: Collection) {
+function objectName(collection: Collection) {
   const kind = KINDS[collection].kind.toLowerCase();
   const message = (issue: { input: unknown }) => invalidObjectNameMessage(kind, typeof issue.input === 'string' ? issue.input : '');
   return z.string({ error: message }).regex(OBJECT_NAME, { error: message });

@@ -8,7 +8,7 @@ export interface KeysServices {
   keys: KeyService;
 }
 
-export const keysServices = familyServices<KeysServices>(({ config, logger, kms, objects, sealer, backups }) => ({
+const keysServices = familyServices<KeysServices>(({ config, logger, kms, objects, sealer, backups }) => ({
   keys: new KeyService(
     objects,
     sealer,

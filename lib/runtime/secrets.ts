@@ -10,7 +10,7 @@ export interface SecretsServices {
   secrets: SecretService;
 }
 
-export const secretsServices = familyServices<SecretsServices>((shared) => ({
+const secretsServices = familyServices<SecretsServices>((shared) => ({
   secrets: new SecretService(shared.objects, shared.sealer, shared.backups),
 }));
 

@@ -29,7 +29,6 @@ export interface SharedServices {
   audit: AuditSink;
   /** The container's one KMS client: the keys root builds its HSM adapter on it. */
   kms: ReturnType<typeof kmsClient>;
-  dataKeys: KmsDataKeys;
   objects: ObjectStore;
   sealer: ObjectSealer;
   backups: BackupProtector;
@@ -39,7 +38,7 @@ export interface SharedServices {
 
 let current: SharedServices | undefined;
 
-export function services(): SharedServices {
+function services(): SharedServices {
   current ??= buildServices(config());
   return current;
 }
@@ -67,7 +66,7 @@ export function familyServices<T>(build: (shared: SharedServices) => T): () => T
   };
 }
 
-export function buildServices(cfg: Config): SharedServices {
+function buildServices(cfg: Config): SharedServices {
   const logger = new Logger({ serviceName: 'coffer' });
   const dynamo = dynamoDocumentClient(cfg.region);
   const kms = kmsClient(cfg.region);
@@ -84,7 +83,6 @@ export function buildServices(cfg: Config): SharedServices {
     authenticator,
     audit,
     kms,
-    dataKeys,
     objects: new DynamoObjectStore(dynamo, cfg.objectsTable),
     sealer: new ObjectSealer(cipher),
     backups: new BackupProtector(cipher, cfg.backupKeyId),

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { KEY_VAULT_API_VERSIONS } from '../../lib/http/api-version.ts';
 import { matchRoute, routes } from '../../lib/http/routes.ts';
 
 describe('route table matching', () => {
@@ -64,6 +65,7 @@ describe('route table matching', () => {
 
   it('dates rotation, rotation policies and random bytes from api-version 7.3', () => {
     const since = routes.filter((r) => 'since' in r).map((r) => [r.operation, r.since]);
+    for (const [operation, version] of since) expect(KEY_VAULT_API_VERSIONS.supported, operation).toContain(version);
     expect(since).toEqual([
       ['RotateKey', '7.3'],
       ['GetKeyRotationPolicy', '7.3'],
