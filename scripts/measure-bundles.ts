@@ -48,7 +48,8 @@ function table(measurements: Measurement[], runs: number, largest: { name: strin
     '| function | bundle (minified) | zip | share of budget | cold import |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...measurements.map(
-      (m) => `| ${m.key} | ${kib(m.bundleBytes)} | ${kib(m.artifactBytes)} | ${Math.round((100 * m.bundleBytes) / BUNDLE_BUDGET_BYTES)}% | ${m.importMs.toFixed(0)} ms |`,
+      (m) =>
+        `| ${m.key} | ${kib(m.bundleBytes)} | ${kib(m.artifactBytes)} | ${Math.round((100 * m.bundleBytes) / BUNDLE_BUDGET_BYTES)}% | ${m.importMs.toFixed(0)} ms |`,
     ),
     '',
     `Largest contributors to one bundle (${measurements[0]?.key}): ${largest.map((l) => `${l.name} ${kib(l.bytes)}`).join(', ')}.`,
