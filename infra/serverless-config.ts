@@ -122,7 +122,9 @@ export function deployedEnvironment(): Record<string, unknown> {
   });
 }
 
-const stackArn = (service: string, resource: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });
+const stackArn = (service: string, resource: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
+});
 /** The value of the `coffer:deployment` tag on this deployment's KMS keys: the stack's name. */
 const thisDeployment = { 'Fn::Sub': '${AWS::StackName}' };
 

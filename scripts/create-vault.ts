@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     },
   });
   const { stage, region, name, tenant } = values;
-  if (!stage || !region || !name || !tenant) throw new Error('usage: create-vault --stage <stage> --region <region> --name <vault> --tenant <tenant id> [--admin <object id>]...');
+  if (!stage || !region || !name || !tenant)
+    throw new Error('usage: create-vault --stage <stage> --region <region> --name <vault> --tenant <tenant id> [--admin <object id>]...');
   if (values.sku !== 'premium' && values.sku !== 'standard') throw new Error('--sku is premium or standard');
   const deployment = `${SERVICE}-${stage}`;
   const prefix = `/${SERVICE}/${stage}`;

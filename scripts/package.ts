@@ -55,7 +55,10 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
 
   const config = generateConfig(routes, { artifactFor: (key) => join(out, 'artifacts', `${key}.zip`) });
   const sources: Record<string, string> = {};
-  for (const source of SOURCES) sources[source] = createHash('sha256').update(await readFile(join(projectRoot, source))).digest('hex');
+  for (const source of SOURCES)
+    sources[source] = createHash('sha256')
+      .update(await readFile(join(projectRoot, source)))
+      .digest('hex');
   await mkdir(join(out, 'config'), { recursive: true });
   await writeFile(join(out, 'config', 'generated.json'), `${JSON.stringify({ sources, config }, null, 2)}\n`);
 
@@ -92,7 +95,8 @@ async function runServerless(args: string[], buildDir: string, log: (line: strin
     SLS_INTERACTIVE_SETUP_DISABLE: '1',
     COFFER_BUILD_DIR: buildDir,
   };
-  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete env[name];
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'])
+    delete env[name];
   const cli = join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
   const guard = pathToFileURL(join(projectRoot, 'scripts', 'offline-guard.mjs')).href;
   const output: string[] = [];

@@ -43,11 +43,7 @@ export const builtInRoles: readonly RoleDefinition[] = [
   ]),
   role('e147488a-f6f5-4113-8e2d-b22465e65bf6', 'Key Vault Crypto Service Encryption User', ['keys/read', 'keys/wrap/action', 'keys/unwrap/action']),
   role('08bbd89e-9f13-488c-ac41-acfcb10c90ab', 'Key Vault Crypto Service Release User', ['keys/release/action']),
-  role('a4417e6f-fecd-4de8-b567-7b0420556985', 'Key Vault Certificates Officer', [
-    'certificatecas/*',
-    'certificates/*',
-    'certificatecontacts/write',
-  ]),
+  role('a4417e6f-fecd-4de8-b567-7b0420556985', 'Key Vault Certificates Officer', ['certificatecas/*', 'certificates/*', 'certificatecontacts/write']),
   role('db79e9a7-68ee-4b58-9aeb-b90e7c24fcba', 'Key Vault Certificate User', [
     'certificates/read',
     'secrets/getSecret/action',

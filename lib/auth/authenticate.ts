@@ -32,7 +32,7 @@ export class TokenAuthenticator {
     const token = bearerToken(authorizationHeader);
     if (!token) throw fail('AKV10000: Request is missing a Bearer or PoP token.');
     const issuer = this.issuerOf(tenantId);
-    if (!issuer) throw fail('AKV10032: Invalid issuer. The vault\'s tenant has no trusted issuer.');
+    if (!issuer) throw fail("AKV10032: Invalid issuer. The vault's tenant has no trusted issuer.");
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keySet(issuer), {

@@ -28,11 +28,20 @@ export function signRsaDigest(privateKey: KeyObject, scheme: RsaDigestScheme, ha
     // privateEncrypt with PKCS#1 padding applies exactly the signature (type 1) padding to DigestInfo.
     return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO_PREFIX[hash], mHash]));
   }
-  return privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, emsaPssEncode(hash, mHash, modulusBits - 1, Math.ceil(modulusBits / 8)));
+  return privateEncrypt(
+    { key: privateKey, padding: constants.RSA_NO_PADDING },
+    emsaPssEncode(hash, mHash, modulusBits - 1, Math.ceil(modulusBits / 8)),
+  );
 }
 
 /** False, not an error, for a wrong signature or a signature of the wrong length. */
-export function verifyRsaDigest(publicKey: KeyObject, scheme: RsaDigestScheme, hash: RsaDigestHash, digest: Uint8Array, signature: Uint8Array): boolean {
+export function verifyRsaDigest(
+  publicKey: KeyObject,
+  scheme: RsaDigestScheme,
+  hash: RsaDigestHash,
+  digest: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const modulusBits = modulusBitsOf(publicKey);
   const mHash = checkedDigest(hash, digest);
   const sig = Buffer.from(signature);

@@ -43,8 +43,16 @@ function remoteCrypto(key: KeyVaultKey) {
 }
 
 const DIGESTS: Record<string, 'sha256' | 'sha384' | 'sha512'> = {
-  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
-  ES256: 'sha256', ES256K: 'sha256', ES384: 'sha384', ES512: 'sha512',
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES256K: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
 };
 
 function nodePublicKey(jwk: JsonWebKey) {

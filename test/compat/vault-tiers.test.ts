@@ -61,7 +61,10 @@ describe('a standard vault through KeyClient', () => {
     // Ids are built on the host the caller used, as Azure builds them on <vault>.vault.azure.net.
     expect(key.properties.vaultUrl).toBe(`https://${vaultName}.${info.vaultDomain}`);
     // The same name does not exist in the default vault: the host chose the vault.
-    const defaultVault = new KeyClient(info.vaultUrl, adminSecretCredential(), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+    const defaultVault = new KeyClient(info.vaultUrl, adminSecretCredential(), {
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 0 },
+    });
     await expect(defaultVault.getKey(name)).rejects.toMatchObject({ statusCode: 404, code: 'KeyNotFound' });
   });
 

@@ -99,7 +99,9 @@ describe('bad input on keys', () => {
   it('refuses every operation on a disabled key, and sign but not verify outside the validity window', async () => {
     const disabled = uniqueName('disabled');
     await createKey(disabled, { kty: 'EC', attributes: { enabled: false } });
-    const denied = await raw('POST', `/keys/${disabled}//verify?${V}`, { body: { alg: 'ES256', digest: digest256, value: Buffer.alloc(64).toString('base64url') } });
+    const denied = await raw('POST', `/keys/${disabled}//verify?${V}`, {
+      body: { alg: 'ES256', digest: digest256, value: Buffer.alloc(64).toString('base64url') },
+    });
     expect(denied.status).toBe(403);
     expect(denied.json.error.innererror.code).toBe('KeyDisabled');
 
@@ -108,7 +110,9 @@ describe('bad input on keys', () => {
     const sign = await raw('POST', `/keys/${expired}//sign?${V}`, { body: { alg: 'ES256', value: digest256 } });
     expect(sign.status).toBe(403);
     expect(sign.json.error.innererror.code).toBe('KeyExpired');
-    const verify = await raw('POST', `/keys/${expired}//verify?${V}`, { body: { alg: 'ES256', digest: digest256, value: Buffer.alloc(64).toString('base64url') } });
+    const verify = await raw('POST', `/keys/${expired}//verify?${V}`, {
+      body: { alg: 'ES256', digest: digest256, value: Buffer.alloc(64).toString('base64url') },
+    });
     expect(verify.status).toBe(200);
     expect(verify.json.value).toBe(false);
 

@@ -38,7 +38,15 @@ describe('tokens', () => {
   });
 
   const bad: [string, () => Promise<string>, RegExp][] = [
-    ['expired', () => idpSignedToken({}, { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200 }), /expired/],
+    [
+      'expired',
+      () =>
+        idpSignedToken(
+          {},
+          { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200 },
+        ),
+      /expired/,
+    ],
     ['not yet valid', () => idpSignedToken({}, { nbf: Math.floor(Date.now() / 1000) + 3600 }), /not yet valid/],
     ['for another audience', () => idpSignedToken({ aud: 'https://storage.example' }), /audience/],
     ['from another issuer', () => idpSignedToken({ iss: 'https://evil.example/tenant/v2.0' }), /issuer/],
@@ -65,7 +73,9 @@ describe('tokens', () => {
       async () => {
         const info = localStack();
         const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-        const body = Buffer.from(JSON.stringify({ iss: info.issuer, aud: info.audience, exp: 9999999999, iat: 1, tid: info.tenantId, oid: info.objectId })).toString('base64url');
+        const body = Buffer.from(
+          JSON.stringify({ iss: info.issuer, aud: info.audience, exp: 9999999999, iat: 1, tid: info.tenantId, oid: info.objectId }),
+        ).toString('base64url');
         return `${header}.${body}.`;
       },
       /AKV100/,
@@ -206,7 +216,11 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
     const dynamo = localClient(info.endpoints.dynamodb);
     try {
       const page = await dynamo.send(
-        new ScanCommand({ TableName: info.tables.audit, FilterExpression: 'requestId = :id', ExpressionAttributeValues: { ':id': { S: requestId } } }),
+        new ScanCommand({
+          TableName: info.tables.audit,
+          FilterExpression: 'requestId = :id',
+          ExpressionAttributeValues: { ':id': { S: requestId } },
+        }),
       );
       expect(page.Items).toHaveLength(1);
       const record = page.Items![0]!;
@@ -225,10 +239,12 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
 
 describe('KMS traffic', () => {
   function kmsCalls(pattern = /GenerateDataKey|Decrypt/): number {
-    return readFileSync(localStack().kmsLog, 'utf8').split('\n').filter((l) => pattern.test(l)).length;
+    return readFileSync(localStack().kmsLog, 'utf8')
+      .split('\n')
+      .filter((l) => pattern.test(l)).length;
   }
 
-  it('makes no KMS call for warm reads, lists or new versions within a data key\'s budget', async () => {
+  it("makes no KMS call for warm reads, lists or new versions within a data key's budget", async () => {
     const name = uniqueName('warm');
     await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'first' } });
     await raw('GET', `/secrets/${name}?${V}`);

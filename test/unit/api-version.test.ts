@@ -10,6 +10,8 @@ describe('api-version', () => {
   it('requires one and names the latest when it does not know it', () => {
     expect(() => assertApiVersion(undefined)).toThrow(/required/);
     expect(() => assertApiVersion('8.0')).toThrow(BadParameter);
-    expect(() => assertApiVersion('8.0')).toThrow('The specified version (8.0) is not recognized. Consider using the latest supported version (7.6).');
+    expect(() => assertApiVersion('8.0')).toThrow(
+      'The specified version (8.0) is not recognized. Consider using the latest supported version (7.6).',
+    );
   });
 });

@@ -74,7 +74,7 @@ describe('envelope encryption', () => {
     expect(provider.generated).toBe(4);
   });
 
-  it('does not use a data key cached for one vault to open a blob presented as another vault\'s', async () => {
+  it("does not use a data key cached for one vault to open a blob presented as another vault's", async () => {
     const provider = new CountingProvider();
     const cipher = new EnvelopeCipher(provider);
     const blob = await cipher.encrypt(scope, 'p', Buffer.from('v'));

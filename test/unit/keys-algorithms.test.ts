@@ -111,6 +111,8 @@ describe('assertDigest', () => {
   });
 
   it('says what it expected', () => {
-    expect(() => assertDigest('ES384', new Uint8Array(32))).toThrow(new BadParameter("Invalid digest length 32 for algorithm 'ES384': expected 48 bytes."));
+    expect(() => assertDigest('ES384', new Uint8Array(32))).toThrow(
+      new BadParameter("Invalid digest length 32 for algorithm 'ES384': expected 48 bytes."),
+    );
   });
 });

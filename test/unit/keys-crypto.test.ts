@@ -192,7 +192,9 @@ describe('RSA signatures over a digest', () => {
     const { key } = rsa.get(2048)!;
     const digest = digestOf('sha256');
     expect(signDigest(key.privatePkcs8, 'RSA', undefined, 'RS256', digest)).toEqual(signDigest(key.privatePkcs8, 'RSA', undefined, 'RS256', digest));
-    expect(signDigest(key.privatePkcs8, 'RSA', undefined, 'PS256', digest)).not.toEqual(signDigest(key.privatePkcs8, 'RSA', undefined, 'PS256', digest));
+    expect(signDigest(key.privatePkcs8, 'RSA', undefined, 'PS256', digest)).not.toEqual(
+      signDigest(key.privatePkcs8, 'RSA', undefined, 'PS256', digest),
+    );
   });
 
   it('returns false, not an error, for signatures of the wrong length or out of range', () => {
@@ -216,7 +218,11 @@ describe('RSA signatures over a digest', () => {
     expect(verifyDigest(key.publicJwk, 'PS256', digest, pkcs1)).toBe(false);
     expect(verifyDigest(key.publicJwk, 'RS256', digest, pss)).toBe(false);
     // Azure's PSS uses salt length = digest length; a maximum-length salt is a different signature.
-    const maxSalt = sign('sha256', message, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN });
+    const maxSalt = sign('sha256', message, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
+    });
     expect(verifyDigest(key.publicJwk, 'PS256', digest, maxSalt)).toBe(false);
   });
 });
@@ -479,7 +485,16 @@ describe('importJwk', () => {
   it('rejects bad base64url', () => {
     const jwk = rsaJwk();
     const n = jwk.n as string;
-    for (const bad of [`${n.slice(0, 10)}+${n.slice(11)}`, `${n.slice(0, 10)}/${n.slice(11)}`, `${n.slice(0, 10)} ${n.slice(11)}`, `${n}A`, 'A', '====', 42, {}]) {
+    for (const bad of [
+      `${n.slice(0, 10)}+${n.slice(11)}`,
+      `${n.slice(0, 10)}/${n.slice(11)}`,
+      `${n.slice(0, 10)} ${n.slice(11)}`,
+      `${n}A`,
+      'A',
+      '====',
+      42,
+      {},
+    ]) {
       expect(() => importJwk({ ...jwk, n: bad })).toThrow(BadParameter);
     }
     const a = toAzureJwk(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ format: 'jwk' }));

@@ -81,7 +81,11 @@ describe('RSA signatures over a digest', () => {
     expect(verifyRsaDigest(publicKey, 'pss', 'sha256', digest, pkcs1)).toBe(false);
     expect(verifyRsaDigest(publicKey, 'pkcs1', 'sha256', digest, pss)).toBe(false);
     // Key Vault and KMS both fix the PSS salt at the digest length; a maximum-length salt is another signature.
-    const maxSalt = sign('sha256', message, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN });
+    const maxSalt = sign('sha256', message, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
+    });
     expect(verifyRsaDigest(publicKey, 'pss', 'sha256', digest, maxSalt)).toBe(false);
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect(verifyRsaDigest(other.publicKey, 'pkcs1', 'sha256', digest, pkcs1)).toBe(false);
