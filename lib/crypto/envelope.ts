@@ -82,11 +82,13 @@ export class EnvelopeCipher {
     const buffer = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     if (buffer.length < 3 || buffer.readUInt8(0) !== FORMAT_VERSION) throw new Error('unknown envelope format');
     const keyLength = buffer.readUInt16BE(1);
-    let offset = 3;
-    const encryptedKey = buffer.subarray(offset, (offset += keyLength));
-    const iv = buffer.subarray(offset, (offset += IV_LENGTH));
-    const tag = buffer.subarray(offset, (offset += TAG_LENGTH));
-    const body = buffer.subarray(offset);
+    const ivStart = 3 + keyLength;
+    const tagStart = ivStart + IV_LENGTH;
+    const bodyStart = tagStart + TAG_LENGTH;
+    const encryptedKey = buffer.subarray(3, ivStart);
+    const iv = buffer.subarray(ivStart, tagStart);
+    const tag = buffer.subarray(tagStart, bodyStart);
+    const body = buffer.subarray(bodyStart);
     if (tag.length !== TAG_LENGTH) throw new Error('truncated envelope');
     const key = await this.plaintextKey(scope, encryptedKey);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);

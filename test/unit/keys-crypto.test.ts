@@ -107,8 +107,8 @@ beforeAll(async () => {
     Promise.all(RSA_SIZES.map((keySize) => generateSoftwareKey({ kind: 'RSA', keySize }))),
     Promise.all(EC.map(({ curve }) => generateSoftwareKey({ kind: 'EC', curve }))),
   ]);
-  RSA_SIZES.forEach((size, i) => rsa.set(size, fixture(rsaKeys[i]!)));
-  EC.forEach(({ curve }, i) => ec.set(curve, fixture(ecKeys[i]!)));
+  for (const [i, size] of RSA_SIZES.entries()) rsa.set(size, fixture(rsaKeys[i]!));
+  for (const [i, { curve }] of EC.entries()) ec.set(curve, fixture(ecKeys[i]!));
 });
 
 describe('generateSoftwareKey', () => {
