@@ -11,7 +11,7 @@ import type { OperationName } from '../lib/http/routes.ts';
  *
  * What every operation does is in `baseline`, not repeated per operation: the request pipeline reads
  * the vault record (GetItem on the objects table) and writes the audit record (PutItem on the audit
- * table). Everything else follows the operation's code path through lib/store and lib/crypto:
+ * table). Everything else follows the operation's code path through lib/aws and lib/crypto:
  *   - a TransactWriteItems needs the item actions inside it (PutItem, UpdateItem, DeleteItem) and
  *     ConditionCheckItem for its ConditionChecks; there is no TransactWriteItems IAM action;
  *   - `vaultKey` is the vault's own KMS key: GenerateDataKey to seal, Decrypt to open a sealed field or
@@ -96,7 +96,7 @@ export const permissions = {
   PurgeDeletedSecret: { objects: ['GetItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'DeleteItem'], vaultKey: none, backupKey: none },
   RecoverDeletedSecret: { objects: ['GetItem', 'DeleteItem', 'PutItem'], vaultKey: ['Decrypt'], backupKey: none },
 
-  // Keys, following lib/keys/keys.ts. A new version is sealed metadata (and, for software keys, the
+  // Keys, following lib/keys/ (life-cycle.ts, operate.ts). A new version is sealed metadata (and, for software keys, the
   // sealed private key) added like a secret version; an HSM version is a KMS key of its own, created
   // with tags, whose public key is read once (an imported one's public key comes with the request).
   // Deleting, recovering, purging and restoring an HSM key disable, enable, schedule or cancel the
@@ -104,7 +104,7 @@ export const permissions = {
   // versions (so they query for software keys too); restore reads them from the backup. Rotation
   // always generates in KMS, also for a key whose first version was imported.
   // Each of those changes KMS first and the store second, and undoes the KMS change when the store
-  // write fails (lib/keys/keys.ts, changeHsmThenStore): a new version's KMS key is scheduled for
+  // write fails (lib/keys/hsm-changes.ts, changeHsmThenStore): a new version's KMS key is scheduled for
   // deletion, delete re-enables, recover disables, purge cancels the deletion, restore schedules it
   // again. Those undo grants are needed only when a store write fails after its checks passed, which
   // the coverage test cannot drive (it lists them as unreached).

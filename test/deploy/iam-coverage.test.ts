@@ -218,7 +218,7 @@ const UNREACHED: Record<string, string[]> = {
   // Undoing the versions a restore wrote when the name was taken between its check and its head write.
   RestoreSecret: ['objects:BatchWriteItem'],
   RestoreKey: ['objects:BatchWriteItem', 'hsmKeys:ScheduleKeyDeletion'],
-  // Undoing a KMS change when the store write after it fails (lib/keys/keys.ts, changeHsmThenStore).
+  // Undoing a KMS change when the store write after it fails (lib/keys/hsm-changes.ts, changeHsmThenStore).
   CreateKey: ['hsmKeys:ScheduleKeyDeletion'],
   ImportKey: ['hsmKeys:ScheduleKeyDeletion'],
   RotateKey: ['hsmKeys:ScheduleKeyDeletion'],
