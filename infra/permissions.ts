@@ -57,7 +57,7 @@ export interface Grants {
   randomBytes: boolean;
 }
 
-export const baseline = {
+const baseline = {
   objects: ['GetItem'],
   audit: ['PutItem'],
 } as const satisfies { objects: readonly ObjectsAction[]; audit: readonly 'PutItem'[] };

@@ -32,7 +32,7 @@ export class EntraError extends Error {
 }
 
 /** Entra formats timestamps as "2024-01-31 12:34:56Z". */
-export function entraTimestamp(date: Date): string {
+function entraTimestamp(date: Date): string {
   return date
     .toISOString()
     .replace('T', ' ')

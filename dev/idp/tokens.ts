@@ -7,7 +7,7 @@ import { readOrCreateFile } from '../files.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
+const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 
 /** Tenant, client and object ids, and resources named by an application id. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

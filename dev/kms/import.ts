@@ -15,7 +15,7 @@ import type { KeySpec, WrappingAlgorithm, WrappingKeySpec } from './specs.ts';
 import type { KeyStore } from './store.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
-export const IMPORT_PARAMETERS_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const IMPORT_PARAMETERS_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const WRAPPING_KEY_REUSE_MS = 60 * 60 * 1000;
 const TOKEN_PURPOSE = 'import-token';
 // RFC 5649's alternative initial value: what `openssl enc -id-aes256-wrap-pad` uses, as AWS's guide shows.

@@ -32,7 +32,7 @@ export const KEY_USAGES = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
 export const UNIMPLEMENTED_KEY_USAGES = ['GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'] as const;
 
-export const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
+const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
 export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 /** Accepted on the wire (the SDK knows it) but refused for every key here, as AWS does outside China. */
 export const ALL_ENCRYPTION_ALGORITHMS = [...ENCRYPTION_ALGORITHMS, 'SM2PKE'] as const;
@@ -126,6 +126,6 @@ export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'R
 export type WrappingAlgorithm = (typeof WRAPPING_ALGORITHMS)[number];
 export const ALL_WRAPPING_ALGORITHMS = [...WRAPPING_ALGORITHMS, 'RSAES_PKCS1_V1_5', 'SM2PKE'] as const;
 
-export const WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
+const WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
 export type WrappingKeySpec = (typeof WRAPPING_KEY_SPECS)[number];
 export const ALL_WRAPPING_KEY_SPECS = [...WRAPPING_KEY_SPECS, 'SM2'] as const;

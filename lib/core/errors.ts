@@ -105,6 +105,7 @@ export class PayloadTooLarge extends VaultError {
   }
 }
 
+/** 429 with the seconds to wait. @public: request throttling will throw it; nothing does yet. */
 export class Throttled extends VaultError {
   constructor(message: string, retryAfterSeconds: number) {
     super(429, 'Throttled', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
@@ -123,8 +124,4 @@ export class InternalError extends VaultError {
   constructor(options: VaultErrorOptions = {}) {
     super(500, 'InternalError', 'The service encountered an internal error. Retry the request.', undefined, {}, options);
   }
-}
-
-export function isVaultError(error: unknown): error is VaultError {
-  return error instanceof VaultError;
 }

@@ -10,11 +10,6 @@ export const KINDS = {
 
 export type Collection = keyof typeof KINDS;
 export type ObjectKind = (typeof KINDS)[Collection]['kind'];
-export type DeletedCollection = (typeof KINDS)[Collection]['deletedCollection'];
-
-export function kindOf(collection: Collection): ObjectKind {
-  return KINDS[collection].kind;
-}
 
 /** The collection a path segment names (`keys`, `deletedkeys`), or undefined. */
 export function collectionOfSegment(segment: string): Collection | undefined {

@@ -24,7 +24,7 @@ export interface EnvelopeLimits {
   maxCachedDataKeys: number;
 }
 
-export const defaultEnvelopeLimits: EnvelopeLimits = {
+const defaultEnvelopeLimits: EnvelopeLimits = {
   maxUsesPerDataKey: 10_000,
   dataKeyLifetimeMs: 5 * 60_000,
   maxCachedDataKeys: 1_000,

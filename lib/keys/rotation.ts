@@ -27,7 +27,7 @@ export function defaultRotationPolicy(): RotationPolicy {
  * Seconds in an ISO-8601 duration (`P1Y2M10DT2H30M`, `P4W`). Calendar units are taken as Azure's
  * documentation counts them for rotation (a year 365 days, a month 30 days).
  */
-export function durationSeconds(duration: string): number {
+function durationSeconds(duration: string): number {
   const match = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
   if (!match) throw new BadParameter(`'${duration.slice(0, 40)}' is not an ISO-8601 duration such as P90D or P1Y.`);
   const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));

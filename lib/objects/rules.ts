@@ -3,10 +3,10 @@ import { BadParameter } from '../core/errors.ts';
 import type { AttributesInput } from './schemas.ts';
 import type { ObjectAttributes } from './store.ts';
 
-export { assertObjectName, OBJECT_NAME, printable } from '../core/names.ts';
+export { assertObjectName, printable } from '../core/names.ts';
 
 /** Rules shared by secrets, keys and certificates (reference §0 and §1). */
-export const VERSION_ID = /^[0-9a-fA-F]{32}$/;
+const VERSION_ID = /^[0-9a-fA-F]{32}$/;
 export const MAX_VERSIONS_PER_BACKUP = 500;
 
 /** An empty version means the latest; anything else must look like a version we could have issued. */

@@ -8,7 +8,7 @@ import { pagingKeyContext, type Vault, type VaultStore } from './vault.ts';
  * vault records and their paging keys cached per container for a short time: one DynamoDB read per
  * vault per TTL instead of one per request. Role assignment changes take effect within that TTL.
  */
-export const VAULT_CACHE_TTL_MS = 10_000;
+const VAULT_CACHE_TTL_MS = 10_000;
 
 export class VaultDirectory {
   private readonly vaults = new LRUCache<string, Vault>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS });
