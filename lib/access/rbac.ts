@@ -24,6 +24,7 @@ export interface RoleDefinition {
 
 const PREFIX = 'Microsoft.KeyVault/vaults/';
 
+/** @public: the management plane lists these as the vault's role definitions; today authorize() reads them. */
 export const builtInRoles: readonly RoleDefinition[] = [
   role('00482a5a-887f-4fb3-b363-3b7fe8e74483', 'Key Vault Administrator', ['*']),
   role('21090545-7ca7-4776-b22c-e363652d74d2', 'Key Vault Reader', ['*/read', 'secrets/readMetadata/action']),

@@ -37,6 +37,7 @@ export interface TableDefinition {
   readonly indexes?: readonly IndexDefinition[];
 }
 
+/** @public: the scheduler (lib/schedule, to come) Queries it; today only the table definition uses it. */
 export const dueIndex: IndexDefinition = { name: 'dueIndex', partitionKey: 'dueBucket', partitionKeyType: 'S', sortKey: 'dueAt', sortKeyType: 'N' };
 
 export const objectsTable: TableDefinition = { logicalName: 'ObjectsTable', partitionKey: 'pk', sortKey: 'sk', indexes: [dueIndex] };

@@ -22,7 +22,10 @@ export interface ParsedObjectId {
   version?: string;
 }
 
-/** The parts of an object id, or undefined for anything that is not one. */
+/**
+ * The parts of an object id, or undefined for anything that is not one. @public: events and
+ * scheduled work read ids back with it; no caller in the request path needs it.
+ */
 export function parseObjectId(id: string): ParsedObjectId | undefined {
   let url: URL;
   try {
