@@ -1,0 +1,340 @@
+/**
+ * The keys domain's rules through KeyService with software keys, on the in-memory store with real
+ * envelope encryption: no DynamoDB, no KMS, no HTTP. The HSM port is a stand-in that fails the test
+ * if anything reaches it, since nothing here may need KMS.
+ */
+import { constants, createHash, createPublicKey, publicEncrypt, verify as verifyWithNode } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { BadParameter, Forbidden } from '../../lib/core/errors.ts';
+import type { HsmKeys } from '../../lib/keys/hsm.ts';
+import { KeyService } from '../../lib/keys/keys.ts';
+import type { KeyOperationRecord, VerifyRecord } from '../../lib/keys/records.ts';
+import type { VaultAddress } from '../../lib/vaults/vault.ts';
+import { addressOf, answerOf, domainParts, testClock, testVault, vaultErrorOf } from '../support/domain.ts';
+
+const hsmCalls: string[] = [];
+
+/** Every call is recorded and refused: software keys never reach the HSM port. */
+const unreachableHsm = new Proxy({} as HsmKeys, {
+  get: (_target, method) => async () => {
+    hsmCalls.push(String(method));
+    throw new Error(`the HSM port was called (${String(method)}) for a software key`);
+  },
+});
+
+const warnings: string[] = [];
+
+let clock: ReturnType<typeof testClock>;
+let keys: KeyService;
+let at: VaultAddress;
+
+beforeEach(() => {
+  hsmCalls.length = 0;
+  warnings.length = 0;
+  clock = testClock();
+  const { store, sealer, backups } = domainParts();
+  keys = new KeyService(store, sealer, backups, unreachableHsm, (message) => warnings.push(message), {}, clock.now);
+  at = addressOf(testVault());
+});
+
+function digestOf(message: string, hash = 'sha256'): Buffer {
+  return createHash(hash).update(message).digest();
+}
+
+async function sign(name: string, alg: string, digest: Buffer, version?: string): Promise<KeyOperationRecord> {
+  return (await keys.operate(at, name, version, 'sign', { alg, value: digest.toString('base64url') })) as KeyOperationRecord;
+}
+
+async function verify(name: string, alg: string, digest: Buffer, signature: Uint8Array): Promise<boolean> {
+  const input = { alg, digest: digest.toString('base64url'), value: Buffer.from(signature).toString('base64url') };
+  return ((await keys.operate(at, name, undefined, 'verify', input)) as VerifyRecord).valid;
+}
+
+async function encrypt(name: string, plaintext: Buffer, alg = 'RSA-OAEP-256'): Promise<KeyOperationRecord> {
+  return (await keys.operate(at, name, undefined, 'encrypt', { alg, value: plaintext.toString('base64url') })) as KeyOperationRecord;
+}
+
+async function decrypt(name: string, ciphertext: Uint8Array, alg = 'RSA-OAEP-256', version?: string): Promise<Buffer> {
+  const record = (await keys.operate(at, name, version, 'decrypt', {
+    alg,
+    value: Buffer.from(ciphertext).toString('base64url'),
+  })) as KeyOperationRecord;
+  return Buffer.from(record.result);
+}
+
+describe('KeyService: software keys', () => {
+  it('creates an RSA key with Azure defaults: 2048 bits, e = AQAB, every RSA operation', async () => {
+    const key = await keys.create(at, 'rsa-key', { kty: 'RSA', tags: { team: 'a' } });
+    expect(key).toMatchObject({ name: 'rsa-key', kty: 'RSA', hsmBacked: false, tags: { team: 'a' } });
+    expect(key.keyOps).toEqual(['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey']);
+    expect(key.publicKey.kty).toBe('RSA');
+    expect(key.publicKey.e).toBe('AQAB');
+    expect(Buffer.from(key.publicKey.n ?? '', 'base64url')).toHaveLength(256);
+    expect(key.attributes).toEqual({ enabled: true, created: clock.now(), updated: clock.now() });
+    expect(await keys.get(at, 'rsa-key', undefined)).toEqual(key);
+    expect(hsmCalls).toEqual([]);
+  });
+
+  it('creates an EC key on the requested curve that only signs and verifies', async () => {
+    const key = await keys.create(at, 'ec-key', { kty: 'EC', crv: 'P-384' });
+    expect(key).toMatchObject({ kty: 'EC', hsmBacked: false, keyOps: ['sign', 'verify'] });
+    expect(key.publicKey.crv).toBe('P-384');
+    expect(Buffer.from(key.publicKey.x ?? '', 'base64url')).toHaveLength(48);
+    expect(Buffer.from(key.publicKey.y ?? '', 'base64url')).toHaveLength(48);
+    expect(key.publicKey.n).toBeUndefined();
+  });
+
+  it('refuses what a key type cannot have with 400: encryption ops on EC, crv on RSA, an unknown size', async () => {
+    for (const input of [
+      { kty: 'EC', key_ops: ['encrypt'] },
+      { kty: 'RSA', crv: 'P-256' },
+      { kty: 'RSA', key_size: 1024 },
+      { kty: 'EC', crv: 'P-192' },
+      { kty: 'oct' },
+      { kty: 'RSA', key_ops: ['fly'] },
+    ]) {
+      const error = await vaultErrorOf(keys.create(at, 'refused', input));
+      expect(error).toBeInstanceOf(BadParameter);
+      expect(answerOf(error)).toEqual({ status: 400, code: 'BadParameter', innerCode: undefined });
+    }
+    expect(answerOf(await vaultErrorOf(keys.get(at, 'refused', undefined)))).toEqual({ status: 404, code: 'KeyNotFound', innerCode: undefined });
+  });
+
+  it('refuses HSM key types in a standard vault with 400, before any KMS call', async () => {
+    for (const kty of ['RSA-HSM', 'EC-HSM']) {
+      const error = await vaultErrorOf(keys.create(at, 'hsm-key', { kty }));
+      expect(error).toBeInstanceOf(BadParameter);
+      expect(error.status).toBe(400);
+      expect(error.message).toBe(`Key type '${kty}' requires a premium vault; this vault is standard.`);
+    }
+    expect(hsmCalls).toEqual([]);
+  });
+});
+
+describe('KeyService: signatures', () => {
+  it.each([
+    { kty: 'RSA', alg: 'RS256', hash: 'sha256' },
+    { kty: 'RSA', alg: 'PS384', hash: 'sha384' },
+    { kty: 'EC', crv: 'P-256', alg: 'ES256', hash: 'sha256' },
+    { kty: 'EC', crv: 'P-521', alg: 'ES512', hash: 'sha512' },
+  ])('$alg: signs a digest that verifies here and with node:crypto, and a changed digest does not verify', async ({ kty, crv, alg, hash }) => {
+    const key = await keys.create(at, 'signer', { kty, ...(crv ? { crv } : {}) });
+    const digest = digestOf('the message', hash);
+    const signed = await sign('signer', alg, digest);
+    expect(signed).toMatchObject({ name: 'signer', version: key.version });
+
+    expect(await verify('signer', alg, digest, signed.result)).toBe(true);
+    expect(await verify('signer', alg, digestOf('another message', hash), signed.result)).toBe(false);
+
+    const publicKey = createPublicKey({ key: { ...key.publicKey }, format: 'jwk' });
+    const options =
+      kty === 'EC'
+        ? { key: publicKey, dsaEncoding: 'ieee-p1363' as const }
+        : alg.startsWith('PS')
+          ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+          : { key: publicKey };
+    expect(verifyWithNode(hash, Buffer.from('the message'), options, signed.result)).toBe(true);
+  });
+
+  it('refuses a digest of the wrong length and an algorithm of another key type with 400', async () => {
+    await keys.create(at, 'signer', { kty: 'EC', crv: 'P-256' });
+    expect(answerOf(await vaultErrorOf(sign('signer', 'ES256', digestOf('m', 'sha384'))))).toEqual({
+      status: 400,
+      code: 'BadParameter',
+      innerCode: undefined,
+    });
+    expect((await vaultErrorOf(sign('signer', 'RS256', digestOf('m')))).status).toBe(400);
+    expect((await vaultErrorOf(sign('signer', 'ES384', digestOf('m', 'sha384')))).status).toBe(400);
+  });
+});
+
+describe('KeyService: encryption', () => {
+  it('decrypts what it encrypts, and what node:crypto encrypts to its public key', async () => {
+    const key = await keys.create(at, 'cipher', { kty: 'RSA', key_size: 3072 });
+    const plaintext = Buffer.from('a data key of 32 bytes, or so...');
+
+    const encrypted = await encrypt('cipher', plaintext);
+    expect(encrypted).toMatchObject({ name: 'cipher', version: key.version });
+    expect(encrypted.result).toHaveLength(384);
+    expect(Buffer.from(encrypted.result).equals(plaintext)).toBe(false);
+    expect((await decrypt('cipher', encrypted.result)).equals(plaintext)).toBe(true);
+
+    const fromNode = publicEncrypt(
+      { key: createPublicKey({ key: { ...key.publicKey }, format: 'jwk' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      plaintext,
+    );
+    expect((await decrypt('cipher', fromNode, 'RSA-OAEP')).equals(plaintext)).toBe(true);
+  });
+
+  it('wraps and unwraps a key', async () => {
+    await keys.create(at, 'wrapper', { kty: 'RSA' });
+    const dataKey = Buffer.alloc(32, 7);
+    const wrapped = (await keys.operate(at, 'wrapper', undefined, 'wrapKey', {
+      alg: 'RSA-OAEP',
+      value: dataKey.toString('base64url'),
+    })) as KeyOperationRecord;
+    const unwrapped = (await keys.operate(at, 'wrapper', undefined, 'unwrapKey', {
+      alg: 'RSA-OAEP',
+      value: Buffer.from(wrapped.result).toString('base64url'),
+    })) as KeyOperationRecord;
+    expect(Buffer.from(unwrapped.result).equals(dataKey)).toBe(true);
+  });
+
+  it('refuses a plaintext longer than the key and algorithm allow with 400', async () => {
+    await keys.create(at, 'small', { kty: 'RSA' });
+    // RSA-OAEP-256 on 2048 bits: 256 - 2 * 32 - 2 = 190 bytes.
+    expect((await encrypt('small', Buffer.alloc(190))).result).toHaveLength(256);
+    const error = await vaultErrorOf(encrypt('small', Buffer.alloc(191)));
+    expect(error).toBeInstanceOf(BadParameter);
+    expect(error.message).toContain('at most 190 bytes');
+  });
+});
+
+describe('KeyService: what a key may do', () => {
+  it('enforces key_ops (403 KeyOperationForbidden), and an update of key_ops changes what is allowed', async () => {
+    await keys.create(at, 'sign-only', { kty: 'RSA', key_ops: ['sign', 'verify'] });
+    const refused = await vaultErrorOf(encrypt('sign-only', Buffer.from('x')));
+    expect(refused).toBeInstanceOf(Forbidden);
+    expect(answerOf(refused)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyOperationForbidden' });
+    expect(refused.message).toBe('Operation encrypt is not permitted on this key.');
+    expect((await sign('sign-only', 'RS256', digestOf('m'))).result).toHaveLength(256);
+
+    const updated = await keys.update(at, 'sign-only', undefined, { key_ops: ['verify', 'encrypt'] });
+    expect(updated.keyOps).toEqual(['verify', 'encrypt']);
+    expect(answerOf(await vaultErrorOf(sign('sign-only', 'RS256', digestOf('m'))))).toEqual({
+      status: 403,
+      code: 'Forbidden',
+      innerCode: 'KeyOperationForbidden',
+    });
+    expect((await encrypt('sign-only', Buffer.from('x'))).result).toHaveLength(256);
+  });
+
+  it('refuses every operation on a disabled key (403 KeyDisabled)', async () => {
+    const key = await keys.create(at, 'disabled', { kty: 'RSA', attributes: { enabled: false } });
+    expect(key.attributes.enabled).toBe(false);
+    const signature = await vaultErrorOf(sign('disabled', 'RS256', digestOf('m')));
+    expect(answerOf(signature)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyDisabled' });
+    const verification = await vaultErrorOf(verify('disabled', 'RS256', digestOf('m'), Buffer.alloc(256)));
+    expect(answerOf(verification)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyDisabled' });
+    expect(answerOf(await vaultErrorOf(decrypt('disabled', Buffer.alloc(256))))).toEqual({
+      status: 403,
+      code: 'Forbidden',
+      innerCode: 'KeyDisabled',
+    });
+
+    await keys.update(at, 'disabled', undefined, { attributes: { enabled: true } });
+    expect((await sign('disabled', 'RS256', digestOf('m'))).result).toHaveLength(256);
+  });
+
+  it('before nbf refuses sign and encrypt (403 KeyNotYetValid) but verifies and decrypts; from nbf on it signs', async () => {
+    await keys.create(at, 'future', { kty: 'RSA', attributes: { nbf: clock.now() + 100 } });
+    const early = await vaultErrorOf(sign('future', 'RS256', digestOf('m')));
+    expect(answerOf(early)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyNotYetValid' });
+    expect(answerOf(await vaultErrorOf(encrypt('future', Buffer.from('x'))))).toEqual({
+      status: 403,
+      code: 'Forbidden',
+      innerCode: 'KeyNotYetValid',
+    });
+    expect(await verify('future', 'RS256', digestOf('m'), Buffer.alloc(256))).toBe(false);
+
+    clock.advance(100);
+    const signed = await sign('future', 'RS256', digestOf('m'));
+    const encrypted = await encrypt('future', Buffer.from('x'));
+    clock.advance(-1);
+    expect(await verify('future', 'RS256', digestOf('m'), signed.result)).toBe(true);
+    expect((await decrypt('future', encrypted.result)).toString()).toBe('x');
+  });
+
+  it('after exp refuses sign and encrypt (403 KeyExpired) but still verifies and decrypts', async () => {
+    await keys.create(at, 'expiring', { kty: 'RSA', attributes: { exp: clock.now() + 100 } });
+    clock.advance(100);
+    const signed = await sign('expiring', 'RS256', digestOf('m'));
+    const encrypted = await encrypt('expiring', Buffer.from('kept'));
+
+    clock.advance(1);
+    expect(answerOf(await vaultErrorOf(sign('expiring', 'RS256', digestOf('m'))))).toEqual({
+      status: 403,
+      code: 'Forbidden',
+      innerCode: 'KeyExpired',
+    });
+    expect(answerOf(await vaultErrorOf(encrypt('expiring', Buffer.from('x'))))).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyExpired' });
+    expect(await verify('expiring', 'RS256', digestOf('m'), signed.result)).toBe(true);
+    expect((await decrypt('expiring', encrypted.result)).toString()).toBe('kept');
+  });
+});
+
+describe('KeyService: rotation', () => {
+  it('makes a new latest version like the old one, with new material, and keeps the old version usable', async () => {
+    const original = await keys.create(at, 'rotated', { kty: 'EC', crv: 'P-256', key_ops: ['sign', 'verify'], tags: { owner: 'ops' } });
+    const oldSignature = await sign('rotated', 'ES256', digestOf('m'));
+    clock.advance(60);
+
+    const rotated = await keys.rotate(at, 'rotated');
+    expect(rotated.version).not.toBe(original.version);
+    expect(rotated).toMatchObject({ name: 'rotated', kty: 'EC', keyOps: ['sign', 'verify'], tags: { owner: 'ops' }, hsmBacked: false });
+    expect(rotated.publicKey.crv).toBe('P-256');
+    expect(rotated.publicKey.x).not.toBe(original.publicKey.x);
+    expect(rotated.attributes.created).toBe(clock.now());
+
+    expect((await keys.get(at, 'rotated', undefined)).version).toBe(rotated.version);
+    expect(await keys.get(at, 'rotated', original.version)).toEqual(original);
+    expect((await keys.listVersions(at, 'rotated', 25)).items).toHaveLength(2);
+
+    // The latest version verifies only its own signatures; the old one still verifies by its version.
+    expect(await verify('rotated', 'ES256', digestOf('m'), oldSignature.result)).toBe(false);
+    const byOldVersion = (await keys.operate(at, 'rotated', original.version, 'verify', {
+      alg: 'ES256',
+      digest: digestOf('m').toString('base64url'),
+      value: Buffer.from(oldSignature.result).toString('base64url'),
+    })) as VerifyRecord;
+    expect(byOldVersion).toEqual({ name: 'rotated', version: original.version, valid: true });
+    expect(hsmCalls).toEqual([]);
+  });
+
+  it('rotates an RSA key to the same size and exponent', async () => {
+    const original = await keys.create(at, 'rsa-rotated', { kty: 'RSA', key_size: 3072 });
+    const rotated = await keys.rotate(at, 'rsa-rotated');
+    expect(Buffer.from(rotated.publicKey.n ?? '', 'base64url')).toHaveLength(384);
+    expect(rotated.publicKey.e).toBe(original.publicKey.e);
+    expect(rotated.publicKey.n).not.toBe(original.publicKey.n);
+  });
+});
+
+describe('KeyService: life cycle', () => {
+  it('soft-deletes, recovers and refuses to purge in a vault with purge protection (403 PurgeProtected)', async () => {
+    const protectedAt = addressOf(testVault({ name: 'protectedkeys', purgeProtection: true }));
+    const key = await keys.create(protectedAt, 'kept', { kty: 'EC' });
+    const deleted = await keys.delete(protectedAt, 'kept');
+    expect(deleted).toMatchObject({ name: 'kept', version: key.version, deletedDate: clock.now(), scheduledPurgeDate: clock.now() + 7 * 86_400 });
+    expect(answerOf(await vaultErrorOf(keys.get(protectedAt, 'kept', undefined)))).toEqual({
+      status: 404,
+      code: 'KeyNotFound',
+      innerCode: undefined,
+    });
+    expect(answerOf(await vaultErrorOf(keys.create(protectedAt, 'kept', { kty: 'EC' })))).toEqual({
+      status: 409,
+      code: 'Conflict',
+      innerCode: 'ObjectIsDeletedButRecoverable',
+    });
+    expect(answerOf(await vaultErrorOf(keys.purge(protectedAt, 'kept')))).toEqual({ status: 403, code: 'Forbidden', innerCode: 'PurgeProtected' });
+
+    expect((await keys.recover(protectedAt, 'kept')).version).toBe(key.version);
+    expect(await keys.get(protectedAt, 'kept', undefined)).toEqual(key);
+    expect(hsmCalls).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('backs up, purges and restores a key whose restored private key still signs', async () => {
+    const key = await keys.create(at, 'saved', { kty: 'RSA' });
+    const blob = await keys.backup(at, 'saved');
+    await keys.delete(at, 'saved');
+    await keys.purge(at, 'saved');
+    expect(answerOf(await vaultErrorOf(keys.getDeleted(at, 'saved')))).toEqual({ status: 404, code: 'KeyNotFound', innerCode: undefined });
+
+    const restored = await keys.restore(at, blob);
+    expect(restored).toEqual(key);
+    const signed = await sign('saved', 'RS256', digestOf('m'));
+    expect(await verify('saved', 'RS256', digestOf('m'), signed.result)).toBe(true);
+    expect(answerOf(await vaultErrorOf(keys.restore(at, blob)))).toEqual({ status: 409, code: 'Conflict', innerCode: undefined });
+  });
+});
