@@ -29,6 +29,12 @@ export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
   secrets: [/^lib\/keys\//, /node_modules\/@noble\/curves\//],
 };
 
+/**
+ * What no function's bundle may carry: the SDK's default credential chain and the STS, SSO and
+ * sign-in clients it loads (see BUNDLE_ALIASES). Only the environment provider is used.
+ */
+export const EVERY_FUNCTION_EXCLUSIONS: RegExp[] = [/node_modules\/@aws-sdk\/(nested-clients|credential-provider-(?!env\/)[^/]+)\//];
+
 export interface BundledFunction {
   key: string;
   route: Route;
@@ -37,6 +43,15 @@ export interface BundledFunction {
   artifact: string;
   artifactBytes: number;
 }
+
+/**
+ * Modules the SDK imports but a function never runs, replaced at build time. The default credential
+ * chain is one: lib/aws/clients.ts passes credentials from the environment, so the chain, and the
+ * STS, SSO and sign-in clients it would load, never run (about 100 KiB of every bundle).
+ */
+const BUNDLE_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': './scripts/bundle-stubs/credential-provider-node.ts',
+};
 
 // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
 const requireShim = "import{createRequire as __cofferRequire}from'node:module';const require=__cofferRequire(import.meta.url);";
@@ -73,6 +88,7 @@ export async function bundleFunctions(routes: readonly Route[], outDir: string):
     treeShaking: true,
     legalComments: 'none',
     banner: { js: requireShim },
+    alias: BUNDLE_ALIASES,
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: projectRoot,
@@ -100,6 +116,10 @@ function assertFamilyBoundary(route: Route, inputs: string[]): void {
   for (const excluded of FAMILY_EXCLUSIONS[family] ?? []) {
     const offending = inputs.find((input) => excluded.test(input));
     if (offending) throw new Error(`${route.operation}: a ${family} function must not bundle ${offending}`);
+  }
+  for (const excluded of EVERY_FUNCTION_EXCLUSIONS) {
+    const offending = inputs.find((input) => excluded.test(input));
+    if (offending) throw new Error(`${route.operation}: no function may bundle ${offending}`);
   }
 }
 

@@ -323,6 +323,15 @@ describe('bundle budget', () => {
     expect(over, 'run `npm run bundle:measure` to see what grew').toEqual([]);
   });
 
+  it("leaves the SDK's default credential chain and the clients it loads out of every bundle", async () => {
+    const metafile = JSON.parse(await readFile(join(out, 'bundles', 'metafile.json'), 'utf8')) as { outputs: Record<string, { inputs: object }> };
+    const inputs = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/credential-provider-env/'))).toBe(true);
+    expect(
+      inputs.filter((input) => /node_modules\/@aws-sdk\/(credential-provider-node|credential-provider-ini|nested-clients)\//.test(input)),
+    ).toEqual([]);
+  });
+
   it('produces bundles that a fresh Node 24 loads without configuration and that export the handler', async () => {
     // One process per bundle, as Lambda loads it: no test runner between Node and the module.
     const probe = 'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);';
