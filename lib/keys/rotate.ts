@@ -47,12 +47,10 @@ export class KeyRotation {
 
   async setPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicyRecord> {
     const head = await this.objects.head(at, name);
-    const existing = await this.objects.getAttachment(at, head.name, ROTATION_POLICY);
+    const existing = await this.policyDocument(at, head.name);
     const now = this.clock();
-    const policy = validateRotationPolicy(input, {
-      created: typeof existing?.created === 'number' ? existing.created : now,
-      updated: now,
-    });
+    // The policy keeps the date it was first set; only `updated` moves with each PUT.
+    const policy = validateRotationPolicy(input, { created: existing?.attributes?.created ?? now, updated: now });
     await this.objects.putAttachment(at, head.name, ROTATION_POLICY, policy as unknown as Record<string, unknown>);
     return { name: head.name, policy };
   }

@@ -338,3 +338,17 @@ describe('KeyService: life cycle', () => {
     expect(answerOf(await vaultErrorOf(keys.restore(at, blob)))).toEqual({ status: 409, code: 'Conflict', innerCode: undefined });
   });
 });
+
+describe('KeyService: rotation policy', () => {
+  it('keeps the policy created date across updates and moves only updated', async () => {
+    await keys.create(at, 'policied', { kty: 'EC' });
+    const body = { lifetimeActions: [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'Notify' } }], attributes: { expiryTime: 'P90D' } };
+    const first = await keys.setRotationPolicy(at, 'policied', body);
+    const created = first.policy.attributes.created;
+    clock.advance(3_600);
+    const second = await keys.setRotationPolicy(at, 'policied', body);
+    expect(second.policy.attributes.created).toBe(created);
+    expect(second.policy.attributes.updated).toBe((created ?? 0) + 3_600);
+    expect((await keys.getRotationPolicy(at, 'policied')).policy.attributes.created).toBe(created);
+  });
+});
