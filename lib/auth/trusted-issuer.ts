@@ -1,15 +1,17 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** A tenant's identity provider, as the deployment configures it (COFFER_TRUSTED_ISSUERS). */
 export const trustedIssuerSchema = z.object({
-  tenantId: z.string().min(1),
+  tenantId: nonEmpty(),
   /** The `iss` claim tokens of this tenant carry. */
-  issuer: z.string().url(),
-  jwksUri: z.string().url(),
+  issuer: z.url(),
+  jwksUri: z.url(),
   /** Accepted `aud` values. */
-  audiences: z.array(z.string().min(1)).min(1),
+  audiences: z.array(nonEmpty()).check(z.minLength(1)),
   /** Sent in the 401 challenge: `authorization="<authority>"`. SDKs read its last segment as the tenant. */
-  authority: z.string().url(),
+  authority: z.url(),
 });
 
 export type TrustedIssuer = z.infer<typeof trustedIssuerSchema>;

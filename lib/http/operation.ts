@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Principal } from '../auth/principal.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { auditObjectId } from './audit-id.ts';
@@ -25,7 +25,7 @@ export interface OperationContext<TBody, TServices> {
 }
 
 /** The route's path parameters, typed and validated by its `params` schema: `name`, `version`. */
-type PathOf<R> = R extends { params: z.ZodType<infer P, unknown> } ? P : unknown;
+type PathOf<R> = R extends { params: z.core.$ZodType<infer P, unknown> } ? P : unknown;
 /** A paged route's request: `maxresults` and the opened `$skiptoken`. */
 type PagingOf<R> = R extends { paged: true } ? { page: PageRequest } : unknown;
 

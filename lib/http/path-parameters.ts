@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BadParameter } from '../core/errors.ts';
 import { type Collection, KINDS } from '../core/kinds.ts';
 import { invalidObjectNameMessage, OBJECT_NAME } from '../core/names.ts';
@@ -11,13 +11,13 @@ import { invalidObjectNameMessage, OBJECT_NAME } from '../core/names.ts';
 function objectName(collection: Collection) {
   const kind = KINDS[collection].kind.toLowerCase();
   const message = (issue: { input: unknown }) => invalidObjectNameMessage(kind, typeof issue.input === 'string' ? issue.input : '');
-  return z.string({ error: message }).regex(OBJECT_NAME, { error: message });
+  return z.string({ error: message }).check(z.regex(OBJECT_NAME, { error: message }));
 }
 
-const version = z
-  .string()
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
+const version = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) => (value === '' ? undefined : value)),
+);
 
 /** `{name}`: one object of the collection. */
 export function namedObject(collection: Collection) {
@@ -34,10 +34,10 @@ export interface PathParameters {
   version?: string | undefined;
 }
 
-export type PathSchema = z.ZodType<PathParameters, unknown>;
+export type PathSchema = z.core.$ZodType<PathParameters, unknown>;
 
-export function parsePathParameters<T>(schema: z.ZodType<T, unknown>, raw: Record<string, string | undefined>): T {
-  const result = schema.safeParse(raw);
+export function parsePathParameters<T>(schema: z.core.$ZodType<T, unknown>, raw: Record<string, string | undefined>): T {
+  const result = z.safeParse(schema, raw);
   if (result.success) return result.data;
   throw new BadParameter(result.error.issues[0]?.message ?? 'The request path is invalid.');
 }

@@ -1,12 +1,12 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import { BadParameter } from '../core/errors.ts';
 
 /**
  * zod validation with Azure-style 400s. The message names the offending field and what was expected,
  * never the value it received: a wrong-typed field may still hold a secret.
  */
-export function validate<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
+export function validate<T>(schema: z.core.$ZodType<T>, input: unknown): T {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';

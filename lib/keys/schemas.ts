@@ -1,61 +1,64 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { attributesInput, tagsInput } from '../objects/schemas.ts';
 
-const keyAttributes = attributesInput.extend({ exportable: z.boolean().nullish() });
+const keyAttributes = z.extend(attributesInput, { exportable: z.nullish(z.boolean()) });
+
+const integer = () => z.number().check(z.int());
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const createKeyBody = z.object({
   kty: z.string(),
-  key_size: z.number().int().nullish(),
-  public_exponent: z.number().int().nullish(),
-  key_ops: z.array(z.string()).nullish(),
-  crv: z.string().nullish(),
-  attributes: keyAttributes.nullish(),
-  tags: tagsInput.nullish(),
-  release_policy: z.unknown().optional(),
+  key_size: z.nullish(integer()),
+  public_exponent: z.nullish(integer()),
+  key_ops: z.nullish(z.array(z.string())),
+  crv: z.nullish(z.string()),
+  attributes: z.nullish(keyAttributes),
+  tags: z.nullish(tagsInput),
+  release_policy: z.optional(z.unknown()),
 });
 
 export const importKeyBody = z.object({
   key: z.record(z.string(), z.unknown()),
-  Hsm: z.boolean().nullish(),
-  attributes: keyAttributes.nullish(),
-  tags: tagsInput.nullish(),
-  release_policy: z.unknown().optional(),
+  Hsm: z.nullish(z.boolean()),
+  attributes: z.nullish(keyAttributes),
+  tags: z.nullish(tagsInput),
+  release_policy: z.optional(z.unknown()),
 });
 
 export const updateKeyBody = z.object({
-  key_ops: z.array(z.string()).nullish(),
-  attributes: attributesInput.nullish(),
-  tags: tagsInput.nullish(),
-  release_policy: z.unknown().optional(),
+  key_ops: z.nullish(z.array(z.string())),
+  attributes: z.nullish(attributesInput),
+  tags: z.nullish(tagsInput),
+  release_policy: z.optional(z.unknown()),
 });
 
 /** encrypt, decrypt, wrapKey, unwrapKey, sign: `alg` and a base64url `value`. */
 export const keyOperationBody = z.object({
-  alg: z.string().min(1),
+  alg: nonEmpty(),
   value: z.string(),
-  iv: z.string().nullish(),
-  aad: z.string().nullish(),
-  tag: z.string().nullish(),
+  iv: z.nullish(z.string()),
+  aad: z.nullish(z.string()),
+  tag: z.nullish(z.string()),
 });
 
-export const verifyBody = z.object({ alg: z.string().min(1), digest: z.string(), value: z.string() });
+export const verifyBody = z.object({ alg: nonEmpty(), digest: z.string(), value: z.string() });
 
-export const restoreKeyBody = z.object({ value: z.string().min(1) });
+export const restoreKeyBody = z.object({ value: nonEmpty() });
 
 export const rotationPolicyBody = z.object({
-  id: z.string().nullish(),
-  lifetimeActions: z
-    .array(
+  id: z.nullish(z.string()),
+  lifetimeActions: z.nullish(
+    z.array(
       z.object({
-        trigger: z.object({ timeAfterCreate: z.string().nullish(), timeBeforeExpiry: z.string().nullish() }).nullish(),
-        action: z.object({ type: z.string().nullish() }).nullish(),
+        trigger: z.nullish(z.object({ timeAfterCreate: z.nullish(z.string()), timeBeforeExpiry: z.nullish(z.string()) })),
+        action: z.nullish(z.object({ type: z.nullish(z.string()) })),
       }),
-    )
-    .nullish(),
-  attributes: z.object({ expiryTime: z.string().nullish() }).passthrough().nullish(),
+    ),
+  ),
+  attributes: z.nullish(z.looseObject({ expiryTime: z.nullish(z.string()) })),
 });
 
-export const randomBytesBody = z.object({ count: z.number().int() });
+export const randomBytesBody = z.object({ count: integer() });
 
 export type CreateKeyInput = z.infer<typeof createKeyBody>;
 export type ImportKeyInput = z.infer<typeof importKeyBody>;

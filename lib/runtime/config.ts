@@ -1,5 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { trustedIssuerSchema } from '../auth/trusted-issuer.ts';
+
+// zod/mini words its issues only in a locale it is given; the configuration errors below are read by
+// operators. (Request validation words its own 400s from the issues' codes: lib/http/validation.ts.)
+z.config(en());
 
 /**
  * Deployment configuration, read from the environment once per container. This is the only thing
@@ -7,23 +12,29 @@ import { trustedIssuerSchema } from '../auth/trusted-issuer.ts';
  * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KMS` variables, everything else from COFFER_*.
  */
 const configSchema = z.object({
-  objectsTable: z.string().min(1),
-  auditTable: z.string().min(1),
+  objectsTable: z.string().check(z.minLength(1)),
+  auditTable: z.string().check(z.minLength(1)),
   /** Vault hosts are `<vault>.<vaultDomain>`; the token resource/audience is `https://<vaultDomain>`. */
-  vaultDomain: z.string().min(1),
+  vaultDomain: z.string().check(z.minLength(1)),
   /** Extra host names that address one vault, e.g. `localhost` -> `default` on the local stack. */
   hostAliases: z.record(z.string(), z.string()),
-  trustedIssuers: z.array(trustedIssuerSchema).min(1),
+  trustedIssuers: z.array(trustedIssuerSchema).check(z.minLength(1)),
   /** KMS key (id, ARN or alias) that protects backups, so a backup restores into any vault of its tenant. */
-  backupKeyId: z.string().min(1),
-  region: z.string().min(1),
+  backupKeyId: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   /** Days an audit record is kept before DynamoDB's TTL removes it. */
-  auditRetentionDays: z.number().int().positive(),
+  auditRetentionDays: z.number().check(z.int(), z.positive()),
+  /**
+   * A file the functions append their audit records to instead of their standard output, which is
+   * their log stream in Lambda and in the local gateway; only for handlers run in a test's or a
+   * benchmark's own process (dev/stack.ts). Unset everywhere a log subscription delivers them.
+   */
+  auditLog: z.optional(z.string().check(z.minLength(1))),
   /**
    * The deployment's name, tagged on every KMS key Coffer creates: the function roles may only use
    * keys carrying their own deployment's tag (infra/serverless-config.ts).
    */
-  deployment: z.string().min(1).optional(),
+  deployment: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -50,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     backupKeyId: env.COFFER_BACKUP_KEY_ID,
     region: env.COFFER_REGION ?? env.AWS_REGION,
     auditRetentionDays: Number(env.COFFER_AUDIT_RETENTION_DAYS ?? 365),
+    auditLog: env.COFFER_AUDIT_LOG || undefined,
     deployment: env.COFFER_DEPLOYMENT || undefined,
   });
   if (!parsed.success) {

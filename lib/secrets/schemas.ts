@@ -1,20 +1,20 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { attributesInput, tagsInput } from '../objects/schemas.ts';
 
 export const setSecretBody = z.object({
   value: z.string(),
-  contentType: z.string().nullish(),
-  attributes: attributesInput.nullish(),
-  tags: tagsInput.nullish(),
+  contentType: z.nullish(z.string()),
+  attributes: z.nullish(attributesInput),
+  tags: z.nullish(tagsInput),
 });
 
 export const updateSecretBody = z.object({
-  contentType: z.string().nullish(),
-  attributes: attributesInput.nullish(),
-  tags: tagsInput.nullish(),
+  contentType: z.nullish(z.string()),
+  attributes: z.nullish(attributesInput),
+  tags: z.nullish(tagsInput),
 });
 
-export const restoreSecretBody = z.object({ value: z.string().min(1) });
+export const restoreSecretBody = z.object({ value: z.string().check(z.minLength(1)) });
 
 export type SetSecretInput = z.infer<typeof setSecretBody>;
 export type UpdateSecretInput = z.infer<typeof updateSecretBody>;

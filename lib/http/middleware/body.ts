@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { BadParameter, PayloadTooLarge } from '../../core/errors.ts';
 import type { Event, Middleware } from '../request.ts';
 import { validate } from '../validation.ts';
@@ -6,7 +6,7 @@ import { validate } from '../validation.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BodySchema<TBody> {
-  body?: z.ZodType<TBody>;
+  body?: z.core.$ZodType<TBody>;
   /** A body is required (Azure rejects a PUT/POST without one). */
   bodyRequired?: boolean;
 }
