@@ -14,6 +14,8 @@ import type { OperationName } from '../lib/http/routes.ts';
  * table). Everything else follows the operation's code path through lib/aws and lib/crypto:
  *   - a TransactWriteItems needs the item actions inside it (PutItem, UpdateItem, DeleteItem) and
  *     ConditionCheckItem for its ConditionChecks; there is no TransactWriteItems IAM action;
+ *   - reading an object's latest version is one GetItem of its head (which carries a copy of it), a
+ *     named version one BatchGetItem of head and version (docs/adr/0008-one-request-reads.md);
  *   - `vaultKey` is the vault's own KMS key: GenerateDataKey to seal, Decrypt to open a sealed field or
  *     the vault's paging key (list operations sign their $skiptoken with it);
  *   - `backupKey` is the deployment's backup key (backup seals with it, restore opens with it);
@@ -21,7 +23,9 @@ import type { OperationName } from '../lib/http/routes.ts';
  *     `coffer:key`), `createsHsmKeys` the origins of the ones an operation creates, and `randomBytes`
  *     kms:GenerateRandom.
  */
-export type ObjectsAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'BatchWriteItem';
+export type ObjectsAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'BatchWriteItem';
+/** The objects-table actions that only read; everything else is a write the control-plane deny covers. */
+export const OBJECTS_READ_ACTIONS: readonly ObjectsAction[] = ['GetItem', 'BatchGetItem', 'Query'];
 export type DataKeyAction = 'GenerateDataKey' | 'Decrypt';
 export type HsmKeyAction =
   | 'GetPublicKey'
@@ -74,7 +78,7 @@ export const permissions = {
   SetSecret: { objects: ['GetItem', 'PutItem', 'ConditionCheckItem'], vaultKey: ['GenerateDataKey'], backupKey: none },
   GetSecrets: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
   GetSecretVersions: { objects: ['Query', 'GetItem'], vaultKey: ['Decrypt'], backupKey: none },
-  GetSecret: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  GetSecret: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none },
   UpdateSecret: {
     objects: ['GetItem', 'UpdateItem', 'PutItem', 'ConditionCheckItem'],
     vaultKey: ['Decrypt', 'GenerateDataKey'],
@@ -94,7 +98,8 @@ export const permissions = {
   GetDeletedSecret: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
   // Purge never opens a sealed field: it marks, deletes the versions page by page, then the head.
   PurgeDeletedSecret: { objects: ['GetItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'DeleteItem'], vaultKey: none, backupKey: none },
-  RecoverDeletedSecret: { objects: ['GetItem', 'DeleteItem', 'PutItem'], vaultKey: ['Decrypt'], backupKey: none },
+  // Recover writes the head's copy of the latest version from the version, on condition it is unchanged.
+  RecoverDeletedSecret: { objects: ['GetItem', 'DeleteItem', 'PutItem', 'ConditionCheckItem'], vaultKey: ['Decrypt'], backupKey: none },
 
   // Keys, following lib/keys/ (life-cycle.ts, operate.ts). A new version is sealed metadata (and, for software keys, the
   // sealed private key) added like a secret version; an HSM version is a KMS key of its own, created
@@ -124,7 +129,7 @@ export const permissions = {
   },
   GetKeys: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
   GetKeyVersions: { objects: ['Query', 'GetItem'], vaultKey: ['Decrypt'], backupKey: none },
-  GetKey: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  GetKey: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none },
   UpdateKey: { objects: ['GetItem', 'UpdateItem', 'PutItem', 'ConditionCheckItem'], vaultKey: ['Decrypt', 'GenerateDataKey'], backupKey: none },
   DeleteKey: { objects: ['GetItem', 'DeleteItem', 'PutItem', 'Query'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['DisableKey', 'EnableKey'] },
   BackupKey: { objects: ['GetItem', 'Query'], vaultKey: ['Decrypt'], backupKey: ['GenerateDataKey'] },
@@ -137,12 +142,12 @@ export const permissions = {
     hsmKeys: ['CancelKeyDeletion', 'EnableKey', 'ScheduleKeyDeletion'],
   },
   // Public-key operations run in the function; private ones open the sealed software key or call KMS.
-  Encrypt: { objects: ['GetItem'], vaultKey: none, backupKey: none },
-  WrapKey: { objects: ['GetItem'], vaultKey: none, backupKey: none },
-  Verify: { objects: ['GetItem'], vaultKey: none, backupKey: none },
-  Decrypt: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
-  UnwrapKey: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
-  Sign: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Sign'] },
+  Encrypt: { objects: ['GetItem', 'BatchGetItem'], vaultKey: none, backupKey: none },
+  WrapKey: { objects: ['GetItem', 'BatchGetItem'], vaultKey: none, backupKey: none },
+  Verify: { objects: ['GetItem', 'BatchGetItem'], vaultKey: none, backupKey: none },
+  Decrypt: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
+  UnwrapKey: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Decrypt'] },
+  Sign: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none, hsmKeys: ['Sign'] },
   RotateKey: {
     objects: ['GetItem', 'PutItem', 'ConditionCheckItem'],
     vaultKey: ['Decrypt', 'GenerateDataKey'],
@@ -161,7 +166,7 @@ export const permissions = {
     hsmKeys: ['ScheduleKeyDeletion', 'CancelKeyDeletion'],
   },
   RecoverDeletedKey: {
-    objects: ['GetItem', 'DeleteItem', 'PutItem', 'Query'],
+    objects: ['GetItem', 'DeleteItem', 'PutItem', 'ConditionCheckItem', 'Query'],
     vaultKey: ['Decrypt'],
     backupKey: none,
     hsmKeys: ['EnableKey', 'DisableKey'],

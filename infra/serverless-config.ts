@@ -1,6 +1,6 @@
 import { type Route, routeKey } from '../lib/http/routes.ts';
 import { environmentVariables } from '../lib/runtime/environment.ts';
-import { controlPlanePartitionPattern, type DataKeyAction, type Grants, permissionsFor } from './permissions.ts';
+import { controlPlanePartitionPattern, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
 
 /**
  * Turns the route table and the permissions map into the part of serverless.yml that must never be
@@ -143,7 +143,7 @@ function roleResource(operations: string[], grants: Grants) {
       Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
     },
   ];
-  const writes = grants.objects.filter((a) => a !== 'GetItem' && a !== 'Query');
+  const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
   if (writes.length > 0) {
     statements.push({
       Sid: 'NoControlPlaneWrites',

@@ -2,6 +2,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, Upd
 import {
   type Collection,
   ConcurrentUpdate,
+  type CurrentObject,
   type DeletedHead,
   type MetadataUpdate,
   NameInUse,
@@ -11,9 +12,18 @@ import {
   type StoredHead,
   type StoredVersion,
 } from '../objects/store.ts';
-import { deleteItems } from './dynamo/batch.ts';
+import { deleteItems, getItems, keyId } from './dynamo/batch.ts';
 import { cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
-import { clean, toDeleted, toHead, toVersion, VERSION_SUMMARY_ATTRIBUTES, versionRevision } from './dynamo/object-items.ts';
+import {
+  clean,
+  HEAD_SUMMARY_ATTRIBUTES,
+  latestFromHead,
+  toDeleted,
+  toHead,
+  toVersion,
+  VERSION_SUMMARY_ATTRIBUTES,
+  versionRevision,
+} from './dynamo/object-items.ts';
 import {
   attachmentKey,
   attachmentPartition,
@@ -38,6 +48,9 @@ import {
   updateVersionTransaction,
 } from './dynamo/transactions.ts';
 
+/** What a one-request read needs of the head and the version item: not the head's copy of its latest version. */
+const CURRENT_ATTRIBUTES = [...new Set([...HEAD_SUMMARY_ATTRIBUTES, ...VERSION_SUMMARY_ATTRIBUTES, 'secret'])];
+
 /**
  * The ObjectStore on one DynamoDB table. The item keys are in dynamo/layout.ts, the item
  * attributes in dynamo/object-items.ts, the conditional transactions in dynamo/transactions.ts; this
@@ -56,6 +69,30 @@ export class DynamoObjectStore implements ObjectStore {
 
   async getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined> {
     return (await this.readVersion(vault, collection, name, version))?.version;
+  }
+
+  /**
+   * The latest version is one GetItem of the head, which carries its copy; a head without one (a
+   * secret too large to copy, or written before heads carried copies) costs a second read of the
+   * version. A named version is one BatchGetItem of head and version; the head tells the object is
+   * live, the version item its own current attributes (each write of a version's attributes is one
+   * transaction with the head, so either read is as fresh as the other).
+   */
+  async getCurrent(vault: string, collection: Collection, name: string, version?: string): Promise<CurrentObject | undefined> {
+    if (version === undefined) {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: headKey(vault, collection, name), ConsistentRead: true }));
+      if (!Item) return undefined;
+      const head = toHead(Item);
+      const latest = latestFromHead(Item, head) ?? (await this.getVersion(vault, collection, name, head.latest));
+      return latest ? { head, version: { ...latest, name: head.name } } : { head };
+    }
+    const keys = { head: headKey(vault, collection, name), version: versionKey(vault, collection, name, version) };
+    const items = await getItems(this.db, this.table, [keys.head, keys.version], CURRENT_ATTRIBUTES);
+    const headItem = items.get(keyId(keys.head));
+    if (!headItem) return undefined;
+    const head = toHead(headItem);
+    const versionItem = items.get(keyId(keys.version));
+    return versionItem ? { head, version: { ...toVersion(versionItem), name: head.name } } : { head };
   }
 
   async addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead> {
@@ -113,7 +150,8 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async listHeads(vault: string, collection: Collection, limit: number, cursor?: string): Promise<Page<StoredHead>> {
-    return queryPage(this.db, this.table, headPartition(vault, collection), limit, cursor, toHead);
+    // Without the copies of the latest versions: a list never carries a value or private key.
+    return queryPage(this.db, this.table, headPartition(vault, collection), limit, cursor, toHead, HEAD_SUMMARY_ATTRIBUTES);
   }
 
   async listVersions(vault: string, collection: Collection, name: string, limit: number, cursor?: string): Promise<Page<StoredVersion>> {
@@ -165,24 +203,31 @@ export class DynamoObjectStore implements ObjectStore {
   }
 
   async recover(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined> {
-    const deleted = await this.getDeleted(vault, collection, name);
-    if (!deleted) return undefined;
-    const head: StoredHead = {
-      name: deleted.name,
-      latest: deleted.latest,
-      revision: deleted.revision + 1,
-      attributes: deleted.attributes,
-      meta: deleted.meta,
-      plain: deleted.plain,
-    };
-    try {
-      await transactWrite(this.db, recoverTransaction(this.table, vault, collection, deleted, head));
-      return head;
-    } catch (error) {
-      // A concurrent recover or purge won: the object is no longer in the deleted state we read.
-      if (cancellationReasons(error)) return undefined;
-      throw error;
-    }
+    return retryConflicts(
+      async () => {
+        const deleted = await this.getDeleted(vault, collection, name);
+        if (!deleted) return undefined;
+        const head: StoredHead = {
+          name: deleted.name,
+          latest: deleted.latest,
+          revision: deleted.revision + 1,
+          attributes: deleted.attributes,
+          meta: deleted.meta,
+          plain: deleted.plain,
+        };
+        // The latest version as it is now, for the head's copy (a missing one leaves the head without).
+        const latest = await this.readVersion(vault, collection, name, deleted.latest);
+        try {
+          await transactWrite(this.db, recoverTransaction(this.table, vault, collection, deleted, head, latest));
+          return head;
+        } catch (error) {
+          // Another writer was first; a concurrent recover or purge leaves no deleted head to read again.
+          if (cancellationReasons(error)) return TRY_AGAIN;
+          throw error;
+        }
+      },
+      () => new ConcurrentUpdate(name),
+    );
   }
 
   async purge(vault: string, collection: Collection, name: string): Promise<boolean> {
@@ -226,11 +271,13 @@ export class DynamoObjectStore implements ObjectStore {
     const written: string[] = [];
     try {
       for (const version of versions) {
+        if (version.version === latest) continue;
         await this.db.send(new PutCommand(restoredVersionPut(this.table, vault, collection, { ...version, name })));
         written.push(version.version);
       }
-      // The head goes last and only if the name is still free: until then no reader sees the versions.
-      await transactWrite(this.db, restoreHeadTransaction(this.table, vault, collection, head));
+      // The head goes last with the latest version it copies, and only if the name is still free:
+      // until then no reader sees the versions.
+      await transactWrite(this.db, restoreHeadTransaction(this.table, vault, collection, head, { ...latestVersion, name }));
       return head;
     } catch (error) {
       await this.deleteVersions(vault, collection, name, written);

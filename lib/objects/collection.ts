@@ -44,12 +44,17 @@ export class VersionedObjects {
     return head;
   }
 
-  /** The named version, or the latest when the version is empty or absent. */
+  /**
+   * The named version, or the latest when the version is empty or absent, as it is now: one request
+   * to the store and no cache, so every read and every key operation checks the state a disable,
+   * delete or expiry left a moment ago.
+   */
   async version(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
-    const head = await this.head(at, name);
-    const version = await this.store.getVersion(at.vault.name, this.collection, name, parseVersion(versionParam) ?? head.latest);
-    if (!version) throw objectNotFound(this.kind, name, versionParam);
-    return { ...version, name: head.name };
+    this.assertName(name);
+    const current = await this.store.getCurrent(at.vault.name, this.collection, name, parseVersion(versionParam));
+    if (!current) throw objectNotFound(this.kind, name);
+    if (!current.version) throw objectNotFound(this.kind, name, versionParam);
+    return { ...current.version, name: current.head.name };
   }
 
   async add(at: VaultAddress, version: StoredVersion): Promise<StoredHead> {

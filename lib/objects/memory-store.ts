@@ -1,6 +1,7 @@
 import {
   type Collection,
   ConcurrentUpdate,
+  type CurrentObject,
   type DeletedHead,
   type MetadataUpdate,
   NameInUse,
@@ -21,6 +22,11 @@ import {
  *
  * Everything goes in and out as a copy, so a caller that changes what it passed or got back changes
  * nothing stored, exactly as with a real database.
+ *
+ * Like a DynamoDB head, a live head keeps a copy of its latest version, which every write that
+ * changes the latest version or the head writes with it, and the latest version is read from that
+ * copy: a write that forgets the copy shows in the contract suite as a read that disagrees with the
+ * version.
  */
 const MAX_WRITE_ATTEMPTS = 25;
 const TRY_AGAIN: unique symbol = Symbol('try again');
@@ -39,6 +45,8 @@ interface VersionEntry {
 /** One vault's objects of one collection. Maps are keyed by lowercased name, then version or attachment. */
 interface Space {
   heads: Map<string, StoredHead>;
+  /** Each live head's copy of its latest version, sealed secret included. */
+  latestCopies: Map<string, StoredVersion>;
   deleted: Map<string, DeletedHead>;
   versions: Map<string, Map<string, VersionEntry>>;
   attachments: Map<string, Map<string, Attachment>>;
@@ -55,6 +63,15 @@ export class MemoryObjectStore implements ObjectStore {
   async getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined> {
     const stored = this.space(vault, collection).versions.get(lower(name))?.get(version);
     return stored && copyVersion(stored.version);
+  }
+
+  async getCurrent(vault: string, collection: Collection, name: string, version?: string): Promise<CurrentObject | undefined> {
+    const space = this.space(vault, collection);
+    const key = lower(name);
+    const head = space.heads.get(key);
+    if (!head) return undefined;
+    const found = version === undefined ? space.latestCopies.get(key) : space.versions.get(key)?.get(version)?.version;
+    return { head: copyHead(head), ...(found ? { version: copyVersion({ ...found, name: head.name }) } : {}) };
   }
 
   async addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead> {
@@ -76,6 +93,7 @@ export class MemoryObjectStore implements ObjectStore {
     });
     versions.set(version.version, { version: copyVersion({ ...version, name: head.name }), revision: 0 });
     space.heads.set(key, head);
+    space.latestCopies.set(key, copyVersion({ ...version, name: head.name }));
     return copyHead(head);
   }
 
@@ -97,16 +115,15 @@ export class MemoryObjectStore implements ObjectStore {
       // Another writer changed the version or the head while `update` ran: start again from theirs.
       const now = space.versions.get(key)?.get(versionId);
       if (now?.revision !== current.revision || space.heads.get(key)?.revision !== head.revision) return TRY_AGAIN;
-      space.versions.get(key)!.set(versionId, {
-        version: copyVersion({ ...now.version, attributes: change.attributes, meta: change.meta, plain: change.plain }),
-        revision: now.revision + 1,
-      });
-      // The head carries a copy of the latest version's metadata, so it changes with it.
+      const updated = copyVersion({ ...now.version, attributes: change.attributes, meta: change.meta, plain: change.plain });
+      space.versions.get(key)!.set(versionId, { version: updated, revision: now.revision + 1 });
+      // The head carries a copy of the latest version, so it changes with it.
       if (head.latest === versionId) {
         space.heads.set(
           key,
           copyHead({ ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain }),
         );
+        space.latestCopies.set(key, copyVersion(updated));
       }
       return { ...copyVersion(current.version), ...copyUpdate(change) };
     }, name);
@@ -147,6 +164,7 @@ export class MemoryObjectStore implements ObjectStore {
       scheduledPurgeDate: dates.scheduledPurgeDate,
     };
     space.heads.delete(key);
+    space.latestCopies.delete(key);
     space.deleted.set(key, deleted);
     return copyDeleted(deleted);
   }
@@ -168,6 +186,9 @@ export class MemoryObjectStore implements ObjectStore {
     const head: StoredHead = copyHead({ ...deleted, revision: deleted.revision + 1 });
     space.deleted.delete(key);
     space.heads.set(key, head);
+    // Deleted heads carry no copy: the recovered head copies its latest version again.
+    const latest = space.versions.get(key)?.get(head.latest);
+    if (latest) space.latestCopies.set(key, copyVersion(latest.version));
     return copyHead(head);
   }
 
@@ -197,6 +218,7 @@ export class MemoryObjectStore implements ObjectStore {
     for (const version of versions) restored.set(version.version, { version: copyVersion({ ...version, name }), revision: 0 });
     const head = copyHead({ name, latest, revision: 1, attributes: latestVersion.attributes, meta: latestVersion.meta, plain: latestVersion.plain });
     space.heads.set(key, head);
+    space.latestCopies.set(key, copyVersion({ ...latestVersion, name }));
     return copyHead(head);
   }
 
@@ -214,6 +236,7 @@ export class MemoryObjectStore implements ObjectStore {
   private space(vault: string, collection: Collection): Space {
     return entryOf(this.spaces, JSON.stringify([vault, collection]), () => ({
       heads: new Map(),
+      latestCopies: new Map(),
       deleted: new Map(),
       versions: new Map(),
       attachments: new Map(),

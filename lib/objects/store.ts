@@ -45,6 +45,15 @@ export interface StoredHead {
   plain: PlainMetadata;
 }
 
+/**
+ * A live object and one of its versions, read together in one request so a read or a cryptographic
+ * operation costs one round trip. `version` is absent when the object has no such version.
+ */
+export interface CurrentObject {
+  head: StoredHead;
+  version?: StoredVersion;
+}
+
 export interface DeletedHead extends StoredHead {
   deletedDate: number;
   scheduledPurgeDate: number;
@@ -72,6 +81,13 @@ export class ConcurrentUpdate extends Error {}
 export interface ObjectStore {
   getHead(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined>;
   getVersion(vault: string, collection: Collection, name: string, version: string): Promise<StoredVersion | undefined>;
+  /**
+   * The live object and its named version, or its latest when `version` is absent, with its sealed
+   * secret, read together (one DynamoDB request: the head carries a copy of its latest version, see
+   * docs/adr/0008-one-request-reads.md). Nothing is cached, so the next read sees a change of state
+   * (disabled, deleted) at once. Undefined when there is no live object of that name.
+   */
+  getCurrent(vault: string, collection: Collection, name: string, version?: string): Promise<CurrentObject | undefined>;
   /** Adds a version and makes it the latest. Concurrent adds on one name all land. */
   addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead>;
   /** Changes a version's metadata (and the head's copy when it is the latest); undefined if absent. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newVersionId } from '../../lib/objects/rules.ts';
-import { NameInUse, NameIsDeleted, type ObjectStore, type Page, type StoredVersion } from '../../lib/objects/store.ts';
+import { NameInUse, NameIsDeleted, type ObjectStore, type StoredVersion } from '../../lib/objects/store.ts';
+import { allPages, bytes, text, version } from './versions.ts';
 
 /**
  * What every ObjectStore must do, whatever it stores in: test/unit/memory-object-store.test.ts runs
@@ -435,40 +436,4 @@ export function describeObjectStoreContract(label: string, store: () => ObjectSt
       expect(await store.getAttachment(vault, 'keys', 'Attached', 'rotationpolicy')).toEqual({ lifetimeActions: [] });
     });
   });
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function bytes(value: string): Uint8Array {
-  return encoder.encode(value);
-}
-
-function text(value: Uint8Array): string {
-  return decoder.decode(value);
-}
-
-/** A version whose metadata and secret say which one it is (`meta-<n>`, `secret-<n>`). */
-function version(name: string, n: number): StoredVersion {
-  return {
-    name,
-    version: newVersionId(),
-    attributes: { enabled: true, created: 1000 + n, updated: 1000 + n },
-    meta: bytes(`meta-${n}`),
-    secret: bytes(`secret-${n}`),
-    plain: { n, managed: false, ops: ['sign', 'verify'] },
-  };
-}
-
-/** Follows the cursors from the first page to the last; fails rather than loop forever. */
-async function allPages<T>(read: (cursor?: string) => Promise<Page<T>>): Promise<Page<T>[]> {
-  const pages: Page<T>[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await read(cursor);
-    pages.push(page);
-    cursor = page.cursor;
-    if (pages.length > 50) throw new Error('the listing does not end');
-  } while (cursor);
-  return pages;
 }

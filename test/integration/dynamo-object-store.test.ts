@@ -1,17 +1,27 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll } from 'vitest';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoRequestCounter, difference } from '../../bench/aws-requests.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { DynamoObjectStore } from '../../lib/aws/dynamo-objects.ts';
+import { deletedKey, headKey, versionKey } from '../../lib/aws/dynamo/layout.ts';
+import { HEAD_COPY_MAX_BYTES } from '../../lib/aws/dynamo/object-items.ts';
+import { describeCurrentReadContract } from '../contract/current-reads.contract.ts';
 import { describeObjectStoreContract } from '../contract/object-store.contract.ts';
+import { version } from '../contract/versions.ts';
 import { localStack } from '../support/local.ts';
 
 /**
  * The ObjectStore contract against the local stack's DynamoDB Local, on the table the rest of the
- * suite uses: the contract puts every test in a vault of its own.
+ * suite uses: the contract puts every test in a vault of its own. Then what only the DynamoDB layout
+ * has: the head's copy of its latest version, item by item, and the requests each read makes.
  */
 let store: DynamoObjectStore | undefined;
 let client: DynamoDBClient | undefined;
+let db: DynamoDBDocumentClient | undefined;
+const counter = new DynamoRequestCounter();
+/** Every Query answer's items, to check what list pages carry. */
+const queried: Record<string, unknown>[] = [];
 
 function dynamoStore(): DynamoObjectStore {
   if (!store) {
@@ -22,8 +32,19 @@ function dynamoStore(): DynamoObjectStore {
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
       endpoint: info.endpoints.dynamodb,
     });
-    // As lib/runtime/services.ts configures it for the functions.
-    store = new DynamoObjectStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), info.tables.objects);
+    // As lib/aws/clients.ts configures it for the functions.
+    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    counter.attach(db);
+    db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'QueryCommand')
+          queried.push(...(((result.output as { Items?: Record<string, unknown>[] }).Items ?? []) as never[]));
+        return result;
+      },
+      { step: 'initialize', name: 'recordQueryItems' },
+    );
+    store = new DynamoObjectStore(db, info.tables.objects);
   }
   return store;
 }
@@ -33,3 +54,112 @@ afterAll(() => {
 });
 
 describeObjectStoreContract('DynamoDB Local', dynamoStore);
+describeCurrentReadContract('DynamoDB Local', dynamoStore);
+
+describe('DynamoDB layout: the head carries its latest version', () => {
+  const table = () => localStack().tables.objects;
+  const vault = () => `layout-${Math.random().toString(36).slice(2, 10)}`;
+  const item = async (key: { pk: string; sk: string }) =>
+    (await db!.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }))).Item as Record<string, any> | undefined;
+  /** The head's copy of the latest secret, and that version item's secret, as base64. */
+  const copyAndVersion = async (v: string, name: string) => {
+    const head = (await item(headKey(v, 'secrets', name)))!;
+    const latest = (await item(versionKey(v, 'secrets', name, head.latest)))!;
+    return { copy: head.latestCopy && b64(head.latestCopy.secret), version: b64(latest.secret) };
+  };
+  const disable = (s: DynamoObjectStore, v: string, name: string, id: string) =>
+    s.updateVersion(v, 'secrets', name, id, async (current) => ({
+      attributes: { ...current.attributes, enabled: false },
+      meta: current.meta,
+      plain: current.plain,
+    }));
+  /** The requests `action` makes, by operation. */
+  const requestsOf = async (action: () => Promise<unknown>) => {
+    const before = counter.snapshot();
+    await action();
+    return difference(counter.snapshot(), before);
+  };
+
+  it('writes the copy with the version on add, update, recover and restore, and none into a deleted head', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const first = version('Copied', 1);
+    await s.addVersion(v, 'secrets', first);
+    expect(await copyAndVersion(v, 'copied')).toEqual({ copy: b64(first.secret!), version: b64(first.secret!) });
+    const second = version('copied', 2);
+    await s.addVersion(v, 'secrets', second);
+    expect(await copyAndVersion(v, 'copied')).toEqual({ copy: b64(second.secret!), version: b64(second.secret!) });
+    await disable(s, v, 'copied', second.version);
+    expect(await copyAndVersion(v, 'copied')).toEqual({ copy: b64(second.secret!), version: b64(second.secret!) });
+
+    await s.softDelete(v, 'secrets', 'copied', { deletedDate: 1, scheduledPurgeDate: 2 });
+    expect((await item(deletedKey(v, 'secrets', 'copied')))?.latestCopy).toBeUndefined();
+    await s.recover(v, 'secrets', 'copied');
+    expect(await copyAndVersion(v, 'copied')).toEqual({ copy: b64(second.secret!), version: b64(second.secret!) });
+
+    const restored = [version('Restored', 1), version('Restored', 2)];
+    await s.restore(v, 'secrets', restored, restored[0]!.version);
+    expect(await copyAndVersion(v, 'restored')).toEqual({ copy: b64(restored[0]!.secret!), version: b64(restored[0]!.secret!) });
+  });
+
+  it('reads a head written before heads carried a copy from its version, and gives it the copy at its next update', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const old = version('legacy', 1);
+    await s.addVersion(v, 'secrets', old);
+    await db!.send(new UpdateCommand({ TableName: table(), Key: headKey(v, 'secrets', 'legacy'), UpdateExpression: 'REMOVE latestCopy' }));
+    expect((await copyAndVersion(v, 'legacy')).copy).toBeUndefined();
+
+    const read = await requestsOf(async () => {
+      const current = await s.getCurrent(v, 'secrets', 'legacy');
+      expect(b64(current!.version!.secret!)).toBe(b64(old.secret!));
+    });
+    expect(read).toEqual({ GetItem: 2 });
+    await disable(s, v, 'legacy', old.version);
+    expect(await copyAndVersion(v, 'legacy')).toEqual({ copy: b64(old.secret!), version: b64(old.secret!) });
+    expect(await requestsOf(() => s.getCurrent(v, 'secrets', 'legacy'))).toEqual({ GetItem: 1 });
+  });
+
+  it(`copies secrets up to ${HEAD_COPY_MAX_BYTES} bytes, and leaves larger ones in their version`, async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const largest = { ...version('at-limit', 1), secret: new Uint8Array(HEAD_COPY_MAX_BYTES).fill(1) };
+    const larger = { ...version('past-limit', 2), secret: new Uint8Array(HEAD_COPY_MAX_BYTES + 1).fill(2) };
+    await s.addVersion(v, 'secrets', largest);
+    await s.addVersion(v, 'secrets', larger);
+    expect((await copyAndVersion(v, 'at-limit')).copy).toBe(b64(largest.secret));
+    expect((await copyAndVersion(v, 'past-limit')).copy).toBeUndefined();
+    expect(await requestsOf(() => s.getCurrent(v, 'secrets', 'at-limit'))).toEqual({ GetItem: 1 });
+    // The price of leaving it out: the latest version of a large secret is a second read.
+    expect(await requestsOf(() => s.getCurrent(v, 'secrets', 'past-limit'))).toEqual({ GetItem: 2 });
+    expect(await requestsOf(() => s.getCurrent(v, 'secrets', 'past-limit', larger.version))).toEqual({ BatchGetItem: 1 });
+  });
+
+  it('reads the latest version in one GetItem and a named one in one BatchGetItem', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const first = version('counted', 1);
+    await s.addVersion(v, 'keys', first);
+    await s.addVersion(v, 'keys', version('counted', 2));
+    expect(await requestsOf(() => s.getCurrent(v, 'keys', 'counted'))).toEqual({ GetItem: 1 });
+    expect(await requestsOf(() => s.getCurrent(v, 'keys', 'counted', first.version))).toEqual({ BatchGetItem: 1 });
+    expect(await requestsOf(() => s.getCurrent(v, 'keys', 'absent'))).toEqual({ GetItem: 1 });
+    expect(await requestsOf(() => s.getCurrent(v, 'keys', 'absent', first.version))).toEqual({ BatchGetItem: 1 });
+  });
+
+  it('lists heads without the copies: no list page carries a value', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    for (let i = 0; i < 3; i++) await s.addVersion(v, 'secrets', version(`listed-${i}`, i));
+    queried.length = 0;
+    const page = await s.listHeads(v, 'secrets', 10);
+    expect(page.items).toHaveLength(3);
+    expect(queried).toHaveLength(3);
+    expect(queried.filter((i) => 'latestCopy' in i || 'secret' in i)).toEqual([]);
+    expect(page.items.filter((h) => 'latestCopy' in h || 'secret' in h)).toEqual([]);
+  });
+});
+
+function b64(value: Uint8Array): string {
+  return Buffer.from(value).toString('base64');
+}

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '../../lib/objects/memory-store.ts';
 import { ConcurrentUpdate } from '../../lib/objects/store.ts';
+import { describeCurrentReadContract } from '../contract/current-reads.contract.ts';
 import { describeObjectStoreContract } from '../contract/object-store.contract.ts';
 
 describeObjectStoreContract('in memory', () => new MemoryObjectStore());
+describeCurrentReadContract('in memory', () => new MemoryObjectStore());
 
 describe('MemoryObjectStore', () => {
   it('gives up with ConcurrentUpdate when other writers keep changing the version under an update', async () => {

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../objects/store.ts';
+import { projectionOf } from './projection.ts';
 
 /**
  * One page of a partition, in sort-key order. The cursor is the sort key of the page's last item; the
@@ -54,12 +55,4 @@ async function queryItems(
     exclusiveStartKey = LastEvaluatedKey;
   } while (exclusiveStartKey && items.length < wanted);
   return items;
-}
-
-/** Every attribute goes through a placeholder: several of ours (name, attributes...) are reserved words. */
-function projectionOf(attributes: string[]) {
-  return {
-    ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
-    ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a])),
-  };
 }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Collection, DeletedHead, MetadataUpdate, StoredHead, StoredVersion } from '../../objects/store.ts';
 import { CONDITION_FAILED, TRANSACTION_CONFLICT } from './errors.ts';
-import { clean, deletedHeadItem, headItem, versionItem } from './object-items.ts';
+import { clean, deletedHeadItem, headItem, latestCopyOf, versionItem } from './object-items.ts';
 import { deletedKey, headKey, versionKey } from './layout.ts';
 
 /**
@@ -30,9 +30,20 @@ function headUnchanged(current: StoredHead | undefined) {
   return current ? revisionIs(current.revision) : MUST_NOT_EXIST;
 }
 
+/** A version read with this revision: a version never updated has none yet, and it must still exist. */
+function versionUnchanged(revision: number) {
+  if (revision > 0) return revisionIs(revision);
+  return { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revision)', ExpressionAttributeNames: { '#revision': 'revision' } };
+}
+
+/** A head item carrying a copy of its latest version (when small enough, see object-items.ts). */
+function headWithCopy(vault: string, collection: Collection, head: StoredHead, latest: Pick<StoredVersion, 'secret'>) {
+  return { ...headKey(vault, collection, head.name), ...headItem(head), ...latestCopyOf(latest) };
+}
+
 /**
- * A new version: put the version (it must not exist), put the head on top of the one we read, and
- * check that no deleted head holds the name.
+ * A new version: put the version (it must not exist), put the head, with its copy of the version, on
+ * top of the one we read, and check that no deleted head holds the name.
  */
 export function addVersionTransaction(
   table: string,
@@ -50,7 +61,7 @@ export function addVersionTransaction(
         ...MUST_NOT_EXIST,
       },
     },
-    { Put: { TableName: table, Item: { ...headKey(vault, collection, version.name), ...headItem(head) }, ...headUnchanged(current) } },
+    { Put: { TableName: table, Item: headWithCopy(vault, collection, head, version), ...headUnchanged(current) } },
     { ConditionCheck: { TableName: table, Key: deletedKey(vault, collection, version.name), ...MUST_NOT_EXIST } },
   ];
 }
@@ -68,8 +79,10 @@ export function addVersionCancellation(reasons: string[]): 'nameIsDeleted' | 'he
 /**
  * New metadata for a version, on condition that nobody changed it since we read it: its revision is
  * still the one we read (its `updated` would not do, two writers in one second stamp the same one).
- * The head carries a copy of the latest version's metadata, so it changes with it; for an older version
- * the head must merely be unchanged. Any cancellation means another writer was first.
+ * The head carries a copy of the latest version, so it changes with it (its secret copied from the
+ * version as read, which the version's condition pins; a head written before heads carried the copy
+ * gains it here); for an older version the head must merely be unchanged. Any cancellation means
+ * another writer was first.
  */
 export function updateVersionTransaction(
   table: string,
@@ -80,20 +93,21 @@ export function updateVersionTransaction(
   change: MetadataUpdate,
 ): TransactItem[] {
   const name = head.name;
+  // A version never updated has no revision yet; it must still exist, or the update would create it.
+  const unchanged = versionUnchanged(current.revision);
   const versionUpdate: TransactItem = {
     Update: {
       TableName: table,
       Key: versionKey(vault, collection, name, current.version.version),
       UpdateExpression: 'SET #attributes = :attributes, #meta = :meta, #plain = :plain, #revision = :next',
-      // A version never updated has no revision yet; it must still exist, or the update would create it.
-      ConditionExpression: current.revision === 0 ? 'attribute_exists(pk) AND attribute_not_exists(#revision)' : '#revision = :revision',
+      ConditionExpression: unchanged.ConditionExpression,
       ExpressionAttributeNames: { '#attributes': 'attributes', '#meta': 'meta', '#plain': 'plain', '#revision': 'revision' },
       ExpressionAttributeValues: {
         ':attributes': clean(change.attributes),
         ':meta': change.meta,
         ':plain': clean(change.plain),
         ':next': current.revision + 1,
-        ...(current.revision === 0 ? {} : { ':revision': current.revision }),
+        ...('ExpressionAttributeValues' in unchanged ? unchanged.ExpressionAttributeValues : {}),
       },
     },
   };
@@ -101,7 +115,7 @@ export function updateVersionTransaction(
     const updatedHead: StoredHead = { ...head, revision: head.revision + 1, attributes: change.attributes, meta: change.meta, plain: change.plain };
     return [
       versionUpdate,
-      { Put: { TableName: table, Item: { ...headKey(vault, collection, name), ...headItem(updatedHead) }, ...headUnchanged(head) } },
+      { Put: { TableName: table, Item: headWithCopy(vault, collection, updatedHead, current.version), ...headUnchanged(head) } },
     ];
   }
   return [versionUpdate, { ConditionCheck: { TableName: table, Key: headKey(vault, collection, name), ...revisionIs(head.revision) } }];
@@ -117,9 +131,24 @@ export function softDeleteTransaction(table: string, vault: string, collection: 
 
 /**
  * Brings the deleted head we read back, unless a purge has started on it or a live head holds the
- * name; any cancellation means a concurrent recover or purge won.
+ * name. The head gets its copy of the latest version again (deleted heads carry none), from the
+ * version as read and pinned by a condition on it. Any cancellation means another writer was first:
+ * read again.
  */
-export function recoverTransaction(table: string, vault: string, collection: Collection, deleted: DeletedHead, head: StoredHead): TransactItem[] {
+export function recoverTransaction(
+  table: string,
+  vault: string,
+  collection: Collection,
+  deleted: DeletedHead,
+  head: StoredHead,
+  latest: { version: StoredVersion; revision: number } | undefined,
+): TransactItem[] {
+  const headPut: TransactItem = latest
+    ? { Put: { TableName: table, Item: headWithCopy(vault, collection, head, latest.version), ...MUST_NOT_EXIST } }
+    : { Put: { TableName: table, Item: { ...headKey(vault, collection, head.name), ...headItem(head) }, ...MUST_NOT_EXIST } };
+  const latestCheck: TransactItem[] = latest
+    ? [{ ConditionCheck: { TableName: table, Key: versionKey(vault, collection, head.name, head.latest), ...versionUnchanged(latest.revision) } }]
+    : [];
   return [
     {
       Delete: {
@@ -130,19 +159,30 @@ export function recoverTransaction(table: string, vault: string, collection: Col
         ExpressionAttributeValues: { ':revision': deleted.revision },
       },
     },
-    { Put: { TableName: table, Item: { ...headKey(vault, collection, head.name), ...headItem(head) }, ...MUST_NOT_EXIST } },
+    headPut,
+    ...latestCheck,
   ];
 }
 
-/** The head of a restored object, written after its versions and only if the name is still free. */
-export function restoreHeadTransaction(table: string, vault: string, collection: Collection, head: StoredHead): TransactItem[] {
+/**
+ * The head of a restored object with its latest version, written after the older versions and only if
+ * the name is still free: the head and the version it copies land together.
+ */
+export function restoreHeadTransaction(
+  table: string,
+  vault: string,
+  collection: Collection,
+  head: StoredHead,
+  latest: StoredVersion,
+): TransactItem[] {
   return [
-    { Put: { TableName: table, Item: { ...headKey(vault, collection, head.name), ...headItem(head) }, ...MUST_NOT_EXIST } },
+    { Put: { TableName: table, Item: headWithCopy(vault, collection, head, latest), ...MUST_NOT_EXIST } },
     { ConditionCheck: { TableName: table, Key: deletedKey(vault, collection, head.name), ...MUST_NOT_EXIST } },
+    restoredVersion(table, vault, collection, latest),
   ];
 }
 
-/** Why a restored head was refused: a deleted object holds the name, or a live one does. */
+/** Why a restored head was refused: a deleted object holds the name, or a live one (or its latest version) does. */
 export function restoreHeadCancellation(reasons: string[]): 'nameIsDeleted' | 'nameInUse' {
   return reasons[1] === CONDITION_FAILED ? 'nameIsDeleted' : 'nameInUse';
 }
@@ -150,4 +190,8 @@ export function restoreHeadCancellation(reasons: string[]): 'nameIsDeleted' | 'n
 /** A restored version; it must not exist yet. */
 export function restoredVersionPut(table: string, vault: string, collection: Collection, version: StoredVersion) {
   return { TableName: table, Item: { ...versionKey(vault, collection, version.name, version.version), ...versionItem(version) }, ...MUST_NOT_EXIST };
+}
+
+function restoredVersion(table: string, vault: string, collection: Collection, version: StoredVersion): TransactItem {
+  return { Put: restoredVersionPut(table, vault, collection, version) };
 }
