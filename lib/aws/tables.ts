@@ -9,7 +9,8 @@
  *   object version   pk `<vault>#<collection>#<lowercased name>` sk `<version>`
  *   attachment       pk `<vault>#<collection>-attachments#<lowercased name>` sk `<attachment>` (e.g. a key's rotation policy)
  * so every list is one Query on a partition and reading the latest version is one GetItem on the
- * head (which carries the latest version's metadata) plus one on the version.
+ * head (which carries the latest version's metadata and, up to 4 KiB, its sealed secret: see
+ * docs/adr/0008-one-request-reads.md); a named version is one BatchGetItem of head and version.
  *
  * Audit table: pk `<vault>#<UTC day>`, sk `<ISO time>#<request id>`, expiring through TTL.
  *
