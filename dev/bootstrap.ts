@@ -17,12 +17,24 @@ export interface BootstrapState {
   unprivileged: { clientId: string; clientSecret: string; objectId: string };
 }
 
+/** Choices for the default vault, taken when the first start creates it. */
+export interface DefaultVaultOptions {
+  /** Every request's audit record written to the audit table before its response (lib/vaults/vault.ts). */
+  strictAudit?: boolean;
+}
+
 /**
  * First start: a tenant, an administrator service principal (secret and certificate), a managed
  * identity, an unprivileged principal, the backup key, and the default vault granting the first two
  * Key Vault Administrator. Later starts find all of it in place and change nothing.
  */
-export async function bootstrap(statePath: string, dynamoEndpoint: string, kmsEndpoint: string, idp: IdentityProvider): Promise<BootstrapState> {
+export async function bootstrap(
+  statePath: string,
+  dynamoEndpoint: string,
+  kmsEndpoint: string,
+  idp: IdentityProvider,
+  defaultVault: DefaultVaultOptions = {},
+): Promise<BootstrapState> {
   const saved = await readFileIfExists(statePath);
   let state = saved === undefined ? undefined : (JSON.parse(saved) as BootstrapState);
   if (!state) {
@@ -49,6 +61,7 @@ export async function bootstrap(statePath: string, dynamoEndpoint: string, kmsEn
         name: DEFAULT_VAULT,
         tenantId: state.tenantId,
         sku: 'premium',
+        strictAudit: defaultVault.strictAudit ?? false,
         grants: [
           { principalId: state.admin.objectId, roleDefinitionId: roleIds.administrator },
           { principalId: state.managedIdentity.objectId, roleDefinitionId: roleIds.administrator },

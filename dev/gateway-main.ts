@@ -2,18 +2,34 @@
  * The gateway's own process. It runs apart from the launcher because the handlers inside it must
  * trust the local CA when they fetch the identity provider's keys, and Node reads
  * NODE_EXTRA_CA_CERTS only at process start; it also keeps the handlers' environment exactly what a
- * Lambda function would see.
+ * Lambda function would see. Its standard output is the functions' log stream (the launcher points
+ * it at a file): the audit records they write there are delivered to the audit table from here, as
+ * the log subscription delivers them in AWS (dev/audit-delivery.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { handler as deliverAuditRecords } from '../functions/audit/deliver-audit-records.ts';
+import { startAuditDelivery } from './audit-delivery.ts';
 import { startGateway } from './gateway.ts';
 
 const certPem = await readFile(process.env.COFFER_TLS_CERT_FILE!, 'utf8');
 const keyPem = await readFile(process.env.COFFER_TLS_KEY_FILE!, 'utf8');
 const gateway = await startGateway({ tls: { certPem, keyPem }, port: Number(process.env.COFFER_GATEWAY_PORT ?? 0) });
+const delivery = await startAuditDelivery({
+  logFile: process.env.COFFER_GATEWAY_LOG!,
+  stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
+  deliver: deliverAuditRecords,
+});
 process.send?.({ type: 'ready', port: gateway.port });
 
+let stopping = false;
 const stop = () => {
-  void gateway.close().then(() => process.exit(0));
+  if (stopping) return;
+  stopping = true;
+  // Requests first, then what they logged last is delivered once more.
+  void gateway
+    .close()
+    .then(() => delivery.stop())
+    .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

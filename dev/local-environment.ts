@@ -25,6 +25,8 @@ export interface LocalFunctionInputs {
   audience: string;
   endpoints: { dynamodb: string; kms: string };
   tables: { objects: string; audit: string };
+  /** A file for the audit records instead of standard output: for handlers outside the gateway (config.ts). */
+  auditLog?: string;
 }
 
 export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<string, string> {
@@ -54,6 +56,7 @@ export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<str
       region: 'local',
       // What config.ts assumes when the variable is absent.
       auditRetentionDays: 365,
+      ...(stack.auditLog ? { auditLog: stack.auditLog } : {}),
     }),
   };
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { chmod, mkdir, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ export interface StackOptions {
   ports?: Partial<Record<'gateway' | 'identity' | 'kms' | 'dynamodb', number>>;
   /** Where progress lines go; the test suite passes a quiet one. */
   progress?: (message: string) => void;
+  /** Strict audit for the default vault, when this start creates it (lib/vaults/vault.ts). */
+  strictAudit?: boolean;
 }
 
 /** What `.coffer/local.json` holds: everything a script or test suite needs to use the local vault. */
@@ -47,7 +49,17 @@ export interface LocalStackInfo {
   audience: string;
   endpoints: { dynamodb: string; kms: string };
   tables: { objects: string; audit: string };
+  /**
+   * The gateway's output: the functions' log stream, their audit records included, from which the
+   * gateway delivers those to the audit table (dev/audit-delivery.ts). Owner-only.
+   */
   gatewayLog: string;
+  /**
+   * Where handlers run in a test's or benchmark's own process (`functionEnvironment`) append their
+   * audit records. No subscription follows it: such a process is a function no log group collects,
+   * and a benchmark's delivery load would land on the DynamoDB it measures.
+   */
+  inProcessAuditLog: string;
   /** One line per local KMS request (operation and result, never material). */
   kmsLog: string;
   identityLog: string;
@@ -58,7 +70,10 @@ export interface LocalStackInfo {
  * that run the production handlers in their own process. Logs are silenced; set what differs after.
  */
 export function functionEnvironment(info: LocalStackInfo, options: { jwksUri?: string } = {}): Record<string, string> {
-  return { ...localFunctionEnvironment({ ...info, jwksUri: options.jwksUri ?? info.jwksUri }), POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  return {
+    ...localFunctionEnvironment({ ...info, jwksUri: options.jwksUri ?? info.jwksUri, auditLog: info.inProcessAuditLog }),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
 }
 
 export interface RunningStack {
@@ -116,7 +131,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     cleanups.push(() => idp.close());
 
     const state = await step(progress, 'vault bootstrap', () =>
-      bootstrap(join(dataDir, 'identity', 'bootstrap.json'), dynamo.endpoint, kms.endpoint, idp),
+      bootstrap(join(dataDir, 'identity', 'bootstrap.json'), dynamo.endpoint, kms.endpoint, idp, { strictAudit: options.strictAudit }),
     );
 
     const audience = `https://${VAULT_DOMAIN}`;
@@ -139,6 +154,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_TLS_CERT_FILE: join(tlsDir, 'server.pem'),
       COFFER_TLS_KEY_FILE: join(tlsDir, 'server-key.pem'),
       COFFER_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
+      COFFER_GATEWAY_LOG: gatewayLog,
+      COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
     };
     const gateway = await step(progress, 'HTTPS gateway', () => startGatewayProcess(env, gatewayLog));
     cleanups.push(() => stopChild(gateway.child));
@@ -164,6 +181,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
       tables: TABLES,
       gatewayLog,
+      inProcessAuditLog: join(dataDir, 'logs', 'in-process-audit.log'),
       kmsLog,
       identityLog,
     };
@@ -184,7 +202,9 @@ async function step<T>(progress: (message: string) => void, name: string, run: (
 }
 
 async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const log = await open(logFile, 'a');
+  // Owner-only: the functions' log stream holds their audit records (callers, addresses, object names).
+  const log = await open(logFile, 'a', 0o600);
+  await chmod(logFile, 0o600);
   const child = fork(join(here, 'gateway-main.ts'), [], {
     env,
     execArgv: ['--import', 'tsx'],

@@ -51,7 +51,8 @@ await acquireLock();
 console.log(`Starting Coffer (data in ${dataDir})`);
 let stack: Awaited<ReturnType<typeof startStack>>;
 try {
-  stack = await startStack({ dataDir, ports, progress: (line) => console.log(line) });
+  // COFFER_STRICT_AUDIT=1 on the first start makes the default vault write each audit record before its response.
+  stack = await startStack({ dataDir, ports, progress: (line) => console.log(line), strictAudit: process.env.COFFER_STRICT_AUDIT === '1' });
 } catch (error) {
   console.error(`\nCoffer could not start: ${(error as Error).message}`);
   await rm(lockFile, { force: true });

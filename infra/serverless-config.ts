@@ -117,6 +117,8 @@ export function deployedEnvironment(): Record<string, unknown> {
     backupKeyId: { 'Fn::GetAtt': ['BackupKey', 'Arn'] },
     region: { Ref: 'AWS::Region' },
     auditRetentionDays: '${param:auditRetentionDays}',
+    // Audit records go to standard output, the function's log stream, which the audit subscription reads.
+    auditLog: '',
     // The coffer:deployment tag the function roles require on every KMS key they use or create.
     deployment: { Ref: 'AWS::StackName' },
   });

@@ -2,12 +2,15 @@
  * Creates a vault in a deployed Coffer stack (control plane; the data-plane API cannot create vaults):
  *
  *   npx tsx scripts/create-vault.ts --stage prod --region eu-west-1 --name payments --tenant <tenant id>
- *       [--admin <object id> ...] [--sku premium|standard] [--retention-days 90] [--purge-protection]
+ *       [--admin <object id> ...] [--sku premium|standard] [--retention-days 90] [--purge-protection] [--strict-audit]
  *
  * The vault gets its own KMS key, tagged so that only this deployment's functions may use it, and
  * grants Key Vault Administrator to the tenant's administrators: those listed for the tenant in the
- * SSM parameter /coffer/<stage>/tenant-administrators plus any --admin. Runs with the AWS SDK's default
- * credential chain (AWS_PROFILE, SSO, environment...); docs/deploy.md lists the permissions it needs.
+ * SSM parameter /coffer/<stage>/tenant-administrators plus any --admin. With --strict-audit, every
+ * request's audit record is written to the audit table before its response, instead of delivered from
+ * the functions' log streams a moment later (docs/adr/0009-audit-through-the-log-stream.md); it is
+ * fixed at creation. Runs with the AWS SDK's default credential chain (AWS_PROFILE, SSO,
+ * environment...); docs/deploy.md lists the permissions it needs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
       sku: { type: 'string', default: 'premium' },
       'retention-days': { type: 'string', default: '90' },
       'purge-protection': { type: 'boolean', default: false },
+      'strict-audit': { type: 'boolean', default: false },
     },
   });
   const { stage, region, name, tenant } = values;
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
       sku: values.sku,
       softDeleteRetentionDays: Number(values['retention-days']),
       purgeProtection: values['purge-protection'],
+      strictAudit: values['strict-audit'],
       grants: administrators.map((principalId) => ({ principalId, roleDefinitionId: roleIds.administrator })),
     });
     process.stdout.write(
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
           url: domain ? `https://${vault.name}.${domain}` : undefined,
           tenantId: vault.tenantId,
           kmsKeyArn: vault.kmsKeyArn,
+          strictAudit: vault.strictAudit,
           administrators,
         },
         null,

@@ -1,29 +1,68 @@
+import * as z from 'zod/mini';
+
 /**
- * Audit records, shaped after Key Vault's AuditEvent (reference §8). One per request, written before
- * the response leaves: a request whose record cannot be written fails. Records never carry request or
- * response bodies, secret values, key material or tokens.
+ * Audit records, shaped after Key Vault's AuditEvent (reference §8). One per request, handed to a
+ * durable transport before the response leaves: a request whose record cannot be handed over fails.
+ * Records never carry request or response bodies, secret values, key material or tokens.
+ *
+ * The schema is the one description of a record: the pipeline builds records of this type, and the
+ * delivery function (lib/audit/delivery.ts) checks every record it reads back from a log stream
+ * against it before it writes one to the audit store.
  */
-export interface AuditRecord {
-  time: string;
-  vault: string;
-  requestId: string;
-  operationName: string;
-  operationVersion: string | undefined;
-  category: 'AuditEvent';
-  resultType: 'Success' | 'Failure';
-  resultSignature: string;
-  resultDescription: string | undefined;
-  httpStatusCode: number;
-  durationMs: number;
-  callerIpAddress: string | undefined;
-  correlationId: string | undefined;
-  identity: { oid?: string; appid?: string; upn?: string; tid?: string } | undefined;
-  requestUri: string;
+export const auditRecordSchema = z.object({
+  time: z.iso.datetime(),
+  vault: z.string().check(z.minLength(1)),
+  /** Unique per request: with `vault` and `time` it keys the record in the store, so a record delivered twice is stored once. */
+  requestId: z.string().check(z.minLength(1)),
+  operationName: z.string(),
+  operationVersion: z.optional(z.string()),
+  category: z.literal('AuditEvent'),
+  resultType: z.enum(['Success', 'Failure']),
+  resultSignature: z.string(),
+  resultDescription: z.optional(z.string()),
+  httpStatusCode: z.number().check(z.int()),
+  durationMs: z.number(),
+  callerIpAddress: z.optional(z.string()),
+  correlationId: z.optional(z.string()),
+  identity: z.optional(
+    z.object({ oid: z.optional(z.string()), appid: z.optional(z.string()), upn: z.optional(z.string()), tid: z.optional(z.string()) }),
+  ),
+  requestUri: z.string(),
   /** The object's id, when the operation addressed one. */
-  id: string | undefined;
-  clientInfo: string | undefined;
+  id: z.optional(z.string()),
+  clientInfo: z.optional(z.string()),
+});
+
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+/** How a request's record is to be made durable: the vault's choice (lib/vaults/vault.ts `strictAudit`). */
+export interface AuditHandling {
+  /** Written to the audit store before the response, instead of handed to the log stream for delivery. */
+  strict: boolean;
 }
 
+/**
+ * The request pipeline's port. `write` resolves once the record is durable (in the function's log
+ * stream, or for a strict vault in the audit store) and rejects if it could not be made so.
+ */
 export interface AuditSink {
-  write(record: AuditRecord): Promise<void>;
+  write(record: AuditRecord, handling: AuditHandling): Promise<void>;
+}
+
+/** The queryable audit store; lib/aws/dynamo-audit.ts implements it. Writes are idempotent by record. */
+export interface AuditStore {
+  put(record: AuditRecord): Promise<void>;
+  /**
+   * Writes up to `AUDIT_BATCH_LIMIT` records in one request and answers those the store left
+   * unwritten (under throttling), for the caller to send again.
+   */
+  putBatch(records: readonly AuditRecord[]): Promise<AuditRecord[]>;
+}
+
+/** Records per `putBatch`: what one DynamoDB BatchWriteItem takes. */
+export const AUDIT_BATCH_LIMIT = 25;
+
+/** The function's log stream, one line per call: resolves once the line is written, rejects if it could not be. */
+export interface AuditLog {
+  append(line: string): Promise<void>;
 }

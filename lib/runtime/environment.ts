@@ -15,6 +15,7 @@ export const FUNCTION_VARIABLES = {
   backupKeyId: 'COFFER_BACKUP_KEY_ID',
   region: 'COFFER_REGION',
   auditRetentionDays: 'COFFER_AUDIT_RETENTION_DAYS',
+  auditLog: 'COFFER_AUDIT_LOG',
   deployment: 'COFFER_DEPLOYMENT',
 } as const;
 
@@ -35,6 +36,8 @@ export interface FunctionSettings {
   backupKeyId: string;
   region: string;
   auditRetentionDays: number;
+  /** A file for the audit records instead of standard output (config.ts says when); none in Lambda and in the local gateway. */
+  auditLog?: string;
   /** The value of the `coffer:deployment` tag on the KMS keys the functions create; none outside AWS. */
   deployment?: string;
 }
@@ -51,6 +54,7 @@ export function encodedEnvironment(settings: FunctionSettings): Record<string, s
     region: settings.region,
     auditRetentionDays: String(settings.auditRetentionDays),
     // Empty is "none": every variable is always set, so every environment names the same ones.
+    auditLog: settings.auditLog ?? '',
     deployment: settings.deployment ?? '',
   });
 }

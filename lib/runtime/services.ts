@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AuditSink } from '../audit/audit.ts';
+import { AuditTrail, fileAuditLog, streamAuditLog } from '../audit/log-stream.ts';
 import { TokenAuthenticator } from '../auth/authenticate.ts';
 import { EnvelopeCipher } from '../crypto/envelope.ts';
 import type { PipelineServices } from '../http/services.ts';
@@ -8,7 +9,7 @@ import { ObjectSealer } from '../objects/sealing.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import { VaultDirectory } from '../vaults/directory.ts';
 import { dynamoDocumentClient, kmsClient } from '../aws/clients.ts';
-import { DynamoAuditSink } from '../aws/dynamo-audit.ts';
+import { DynamoAuditStore } from '../aws/dynamo-audit.ts';
 import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
 import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
 import { KmsDataKeys } from '../aws/kms-data-keys.ts';
@@ -75,7 +76,11 @@ function buildServices(cfg: Config): SharedServices {
   const vaultStore = new DynamoVaultStore(dynamo, cfg.objectsTable);
   const vaults = new VaultDirectory(vaultStore, dataKeys, cfg.vaultDomain, cfg.hostAliases);
   const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain);
-  const audit = new DynamoAuditSink(dynamo, cfg.auditTable, cfg.auditRetentionDays);
+  // The log stream is standard output (CloudWatch Logs in Lambda); strict vaults write to the store.
+  const audit = new AuditTrail(
+    cfg.auditLog ? fileAuditLog(cfg.auditLog) : streamAuditLog(process.stdout),
+    new DynamoAuditStore(dynamo, cfg.auditTable, cfg.auditRetentionDays),
+  );
   return {
     config: cfg,
     logger,

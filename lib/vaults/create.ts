@@ -9,6 +9,8 @@ export interface CreateVaultInput {
   sku?: 'standard' | 'premium';
   softDeleteRetentionDays?: number;
   purgeProtection?: boolean;
+  /** Every request's audit record written to the audit store before its response (lib/vaults/vault.ts). */
+  strictAudit?: boolean;
   /** Principals (object ids) and role definition ids to grant at vault scope. */
   grants?: { principalId: string; roleDefinitionId: string }[];
 }
@@ -36,6 +38,7 @@ export async function createVault(store: VaultStore, keys: VaultKeys, input: Cre
     roleAssignments,
     pagingKeyCiphertext: pagingKey.ciphertext,
     created: Math.floor(Date.now() / 1000),
+    strictAudit: input.strictAudit ?? false,
   };
   if (!(await store.createVault(vault))) throw new Error(`vault '${name}' already exists`);
   return vault;

@@ -17,6 +17,13 @@ export interface Vault {
   /** KMS-encrypted data key for signing paging tokens, so a token is tied to this vault. */
   pagingKeyCiphertext: Uint8Array;
   created: number;
+  /**
+   * Strict audit, chosen at creation: each request's audit record is written to the audit store
+   * before the response leaves, instead of to the function's log stream for delivery a moment later
+   * (docs/adr/0009-audit-through-the-log-stream.md). It costs a DynamoDB write per request. Absent
+   * on vaults created before the option existed: they are not strict.
+   */
+  strictAudit?: boolean;
 }
 
 /** Where the caller reached the vault: object ids are built on it. */

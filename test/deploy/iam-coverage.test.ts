@@ -17,6 +17,7 @@ import { matchRoute, type Route, routes } from '../../lib/http/routes.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
 import { controlPlanePartitionPattern, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
 import { adminToken, localStack, uniqueName } from '../support/local.ts';
+import { createLocalVault } from '../support/vaults.ts';
 
 /**
  * The local stack has no IAM, so a grant missing from infra/permissions.ts would pass every other
@@ -25,7 +26,10 @@ import { adminToken, localStack, uniqueName } from '../support/local.ts';
  * covered by what the operation's role is granted (resource, action and KMS encryption context).
  *
  * Services are rebuilt before every request, so every operation runs as on a cold container: no
- * cached vault record, paging key or data key hides a call it makes.
+ * cached vault record, paging key or data key hides a call it makes. The requests address a vault with
+ * strict audit, so the pipeline's own write, the audit record to the audit table, is among the calls
+ * (another vault's record goes to the function's log stream, which needs no grant beyond its own log
+ * group; the delivery function's calls are checked in iam-coverage-events.test.ts).
  */
 type Target = 'objects' | 'audit' | 'vaultKey' | 'backupKey' | 'hsmKeys' | 'createKey' | 'random' | 'other';
 
@@ -41,6 +45,8 @@ const calls = new Map<string, Call[]>();
 /** The tags of every KMS key an HSM key call named, read after the scenario (IAM grants those calls by tag). */
 const hsmKeyTags = new Map<string, Record<string, string>>();
 let current: string | undefined;
+/** The vault the scenario runs in: one with strict audit. */
+let vaultHost: string;
 const restore: (() => void)[] = [];
 const savedEnv = { ...process.env };
 
@@ -116,7 +122,8 @@ function recordKms(command: unknown) {
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  vaultHost = (await createLocalVault('iamstrict', { strictAudit: true })).host;
   const info = localStack();
   Object.assign(process.env, functionEnvironment(info), { COFFER_BACKUP_KEY_ID: BACKUP_KEY_ALIAS, COFFER_DEPLOYMENT: DEPLOYMENT });
   resetConfig();
@@ -153,7 +160,12 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   const event = lambdaEvent({
     method,
     url: path,
-    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json', 'user-agent': 'iam-coverage' },
+    headers: {
+      authorization: `Bearer ${await adminToken()}`,
+      'content-type': 'application/json',
+      'user-agent': 'iam-coverage',
+      host: vaultHost,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     match,
   });

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
@@ -7,6 +9,7 @@ import { freePort, functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
 import { adminToken, localStack, raw, uniqueName } from '../support/local.ts';
+import { createLocalVault } from '../support/vaults.ts';
 
 /**
  * Dependency outages, driven through the production handler in this process against the local
@@ -30,12 +33,13 @@ afterAll(async () => {
   resetServices();
 });
 
-async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
+async function configure(overrides: { jwksUri?: string; auditTable?: string; auditLog?: string }) {
   const info = localStack();
   Object.assign(
     process.env,
     functionEnvironment(info, { jwksUri: overrides.jwksUri }),
     overrides.auditTable ? { COFFER_AUDIT_TABLE: overrides.auditTable } : {},
+    overrides.auditLog ? { COFFER_AUDIT_LOG: overrides.auditLog } : {},
   );
   resetConfig();
   resetServices();
@@ -43,9 +47,13 @@ async function configure(overrides: { jwksUri?: string; auditTable?: string }) {
   return handler;
 }
 
-/** The request the gateway would hand GetSecret for the latest version of `name`. */
-function event(name: string, token: string): APIGatewayProxyEventV2 {
-  return lambdaEvent({ method: 'GET', url: `/secrets/${name}?api-version=7.6`, headers: { authorization: `Bearer ${token}` } });
+/** The request the gateway would hand GetSecret for the latest version of `name`, in the default vault or the one `host` names. */
+function event(name: string, token: string, host?: string): APIGatewayProxyEventV2 {
+  return lambdaEvent({
+    method: 'GET',
+    url: `/secrets/${name}?api-version=7.6`,
+    headers: { authorization: `Bearer ${token}`, ...(host ? { host } : {}) },
+  });
 }
 
 /** A fresh context per call, as Lambda gives each invocation. */
@@ -75,12 +83,39 @@ describe('dependency outages', () => {
     expect(result.statusCode).toBe(503);
   });
 
+  // A strict vault's records are written to the audit table before the response.
   it('withholds the value and answers 503 when the audit record cannot be written', async () => {
+    const strict = await createLocalVault('strict', { strictAudit: true });
     const name = uniqueName('noaudit');
-    await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'must-not-leak-unaudited' } });
+    await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'must-not-leak-unaudited' }, host: strict.host });
     const handler = await configure({ auditTable: 'no-such-audit-table' });
-    const result = await handler(event(name, await adminToken()), context());
+    const result = await handler(event(name, await adminToken(), strict.host), context());
     expect(result.statusCode).toBe(503);
     expect(result.body).not.toContain('must-not-leak-unaudited');
+  });
+
+  it('withholds the value and answers 503 when the log stream cannot take the audit record', async () => {
+    const name = uniqueName('nolog');
+    await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'must-not-leak-unlogged' } });
+    const handler = await configure({ auditLog: join(process.env.COFFER_TEST_DATA_DIR!, 'no-such-directory', 'audit.log') });
+    const result = await handler(event(name, await adminToken()), context());
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body!).error.code).toBe('ServiceUnavailable');
+    expect(result.body).not.toContain('must-not-leak-unlogged');
+  });
+
+  it('serves a vault without strict audit while the audit table is unavailable: its record is in the log stream', async () => {
+    const name = uniqueName('logged');
+    await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'served' } });
+    const handler = await configure({ auditTable: 'no-such-audit-table' });
+    const result = await handler(event(name, await adminToken()), context());
+    expect(result.statusCode).toBe(200);
+    const requestId = result.headers?.['x-ms-request-id'];
+    const logged = readFileSync(localStack().inProcessAuditLog, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(`"requestId":"${requestId}"`));
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0]!)).toMatchObject({ cofferAudit: 1, record: { requestId, operationName: 'SecretGet', httpStatusCode: 200 } });
+    expect(logged[0]).not.toContain('served');
   });
 });

@@ -6,6 +6,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { exportJWK, generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { localClient } from '../../dev/dynamodb.ts';
+import { waitForAuditItems } from '../support/audit.ts';
 import { adminToken, localStack, raw, uniqueName } from '../support/local.ts';
 
 /**
@@ -163,7 +164,9 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
     await raw('GET', `/secrets/${name}?${V}`);
     const backup = await raw('POST', `/secrets/${name}/backup?${V}`);
     expect(backup.status).toBe(200);
-    await raw('DELETE', `/secrets/${name}?${V}`);
+    const deleted = await raw('DELETE', `/secrets/${name}?${V}`);
+    // Delivered in order: once the last request's audit record is in the table, all of them are.
+    await waitForAuditItems(deleted.headers['x-ms-request-id'] as string);
 
     for (const dump of await tableDumps()) {
       expect(dump).not.toContain(marker);
@@ -194,7 +197,10 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
       expect(imported.json.key.d).toBeUndefined();
       const signed = await raw('POST', `/keys/${name}//sign?${V}`, { body: { alg: 'ES256', value: Buffer.alloc(32, 7).toString('base64url') } });
       expect(signed.status).toBe(200);
-      expect((await raw('POST', `/keys/${name}/backup?${V}`)).status).toBe(200);
+      const backedUp = await raw('POST', `/keys/${name}/backup?${V}`);
+      expect(backedUp.status).toBe(200);
+      // Delivered in order: once the last request's audit record is in the table, all of them are.
+      if (hsm) await waitForAuditItems(backedUp.headers['x-ms-request-id'] as string);
     }
 
     const kmsStore = readdirSync(join(process.env.COFFER_TEST_DATA_DIR!, 'kms')).map((file) =>
@@ -213,27 +219,17 @@ describe('nothing a user stored is in plaintext at rest or in logs', () => {
     const name = uniqueName('audit');
     const set = await raw('PUT', `/secrets/${name}?${V}`, { body: { value: 'audited-value' }, headers: { 'x-ms-client-request-id': 'corr-123' } });
     const requestId = set.headers['x-ms-request-id'] as string;
-    const dynamo = localClient(info.endpoints.dynamodb);
-    try {
-      const page = await dynamo.send(
-        new ScanCommand({
-          TableName: info.tables.audit,
-          FilterExpression: 'requestId = :id',
-          ExpressionAttributeValues: { ':id': { S: requestId } },
-        }),
-      );
-      expect(page.Items).toHaveLength(1);
-      const record = page.Items![0]!;
-      expect(record.operationName?.S).toBe('SecretSet');
-      expect(record.httpStatusCode?.N).toBe('200');
-      expect(record.resultType?.S).toBe('Success');
-      expect(record.correlationId?.S).toBe('corr-123');
-      expect(record.identity?.M?.oid?.S).toBe(info.objectId);
-      expect(record.id?.S).toBe(set.json.id);
-      expect(JSON.stringify(record)).not.toContain('audited-value');
-    } finally {
-      dynamo.destroy();
-    }
+    // The record is delivered from the functions' log stream a moment after the response.
+    const items = await waitForAuditItems(requestId);
+    expect(items).toHaveLength(1);
+    const record = items[0]!;
+    expect(record.operationName?.S).toBe('SecretSet');
+    expect(record.httpStatusCode?.N).toBe('200');
+    expect(record.resultType?.S).toBe('Success');
+    expect(record.correlationId?.S).toBe('corr-123');
+    expect(record.identity?.M?.oid?.S).toBe(info.objectId);
+    expect(record.id?.S).toBe(set.json.id);
+    expect(JSON.stringify(record)).not.toContain('audited-value');
   });
 });
 

@@ -10,8 +10,9 @@ export type PlaneHeaders = (event: Event, services: PipelineServices) => Record<
 
 /**
  * Last of all, for answers and errors alike: errors become Azure's error body, the audit record is
- * handed to the audit sink (nothing leaves unaudited: a failed write turns the answer into a 503), one
- * log line is written and the standard headers are added. A 5xx is logged with its cause chain for
+ * handed to the audit sink (the function's log stream, or the audit store for a vault with strict
+ * audit; nothing leaves unaudited: a failed hand-off turns the answer into a 503), one log line is
+ * written and the standard headers are added. A 5xx is logged with its cause chain for
  * operators; the answer never carries it.
  */
 export function respond(route: Route, services: () => PipelineServices, planeHeaders: PlaneHeaders): Middleware {
@@ -49,7 +50,7 @@ async function answer(
   const record = auditRecord(event, state, response.statusCode ?? 200, failure);
   let final = response;
   try {
-    await services.audit.write(record);
+    await services.audit.write(record, { strict: state.vault?.strictAudit === true });
   } catch (error) {
     services.logger.error('audit write failed', { requestId: state.requestId, error: describeError(error) });
     const unavailable = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');

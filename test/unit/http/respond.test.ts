@@ -4,19 +4,25 @@ import { BadParameter, ServiceUnavailable } from '../../../lib/core/errors.ts';
 import { keyVaultHeaders, respond } from '../../../lib/http/middleware/respond.ts';
 import type { Event, Middleware, RequestContext, Result } from '../../../lib/http/request.ts';
 import { routeFor } from '../../../lib/http/routes.ts';
+import type { Vault } from '../../../lib/vaults/vault.ts';
 import { context, principal, request, type StubServices, stubServices, vault } from './stubs.ts';
 
 const route = routeFor('GetSecret');
 
 /** respond() around a stub handler, with the state the earlier middleware would have set. */
-function run(services: StubServices, outcome: () => Promise<Result>, event: Event = request('GET', '/secrets/db?api-version=7.6')) {
+function run(
+  services: StubServices,
+  outcome: () => Promise<Result>,
+  event: Event = request('GET', '/secrets/db?api-version=7.6'),
+  served: Vault = vault(),
+) {
   const seed: Middleware = {
     before: (req) => {
       req.context.coffer = {
         requestId: 'req-1',
         startedAt: Date.now(),
         route,
-        vault: vault(),
+        vault: served,
         principal,
         objectId: 'https://vault1.vault.test/secrets/db/v1',
       };
@@ -102,6 +108,23 @@ describe('respond middleware', () => {
       message: 'KMS is unavailable.',
       cause: { message: 'ThrottlingException' },
     });
+  });
+
+  it('hands the record over for delivery, or as strict where the vault chose strict audit', async () => {
+    const services = stubServices();
+    await run(services, async () => ({ statusCode: 200, body: '{}' }));
+    await run(services, async () => ({ statusCode: 200, body: '{}' }), undefined, vault({ strictAudit: false }));
+    await run(services, async () => ({ statusCode: 200, body: '{}' }), undefined, vault({ strictAudit: true }));
+    await run(
+      services,
+      async () => {
+        throw new BadParameter('refused');
+      },
+      undefined,
+      vault({ strictAudit: true }),
+    );
+    expect(services.handlings).toEqual([{ strict: false }, { strict: false }, { strict: true }, { strict: true }]);
+    expect(services.records.map((r) => r.httpStatusCode)).toEqual([200, 200, 200, 400]);
   });
 
   it('turns an answer whose audit record cannot be written into a 503', async () => {

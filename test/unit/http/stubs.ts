@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { lambdaContext, lambdaEvent, type HttpRequest } from '../../../dev/lambda-event.ts';
 import { roleIds } from '../../../lib/access/rbac.ts';
-import type { AuditRecord } from '../../../lib/audit/audit.ts';
+import type { AuditHandling, AuditRecord } from '../../../lib/audit/audit.ts';
 import type { Principal } from '../../../lib/auth/principal.ts';
 import { NotFound, Unauthorized } from '../../../lib/core/errors.ts';
 import type { Event, Middleware, RequestContext, RequestState, Result } from '../../../lib/http/request.ts';
@@ -35,6 +35,8 @@ export function vault(overrides: Partial<Vault> = {}): Vault {
 
 export interface StubServices extends PipelineServices {
   records: AuditRecord[];
+  /** How each record was to be made durable, in the order of `records`. */
+  handlings: AuditHandling[];
   logs: { level: 'info' | 'error'; message: string; fields: Record<string, unknown> }[];
   calls: { resolve: (string | undefined)[]; authenticate: { header: string | undefined; tenantId: string }[]; pagingKey: number };
 }
@@ -42,10 +44,12 @@ export interface StubServices extends PipelineServices {
 export function stubServices(options: { vault?: Vault; auditFails?: boolean } = {}): StubServices {
   const served = options.vault ?? vault();
   const records: AuditRecord[] = [];
+  const handlings: AuditHandling[] = [];
   const logs: StubServices['logs'] = [];
   const calls: StubServices['calls'] = { resolve: [], authenticate: [], pagingKey: 0 };
   return {
     records,
+    handlings,
     logs,
     calls,
     region: 'test-region',
@@ -69,9 +73,10 @@ export function stubServices(options: { vault?: Vault; auditFails?: boolean } = 
       },
     },
     audit: {
-      write: async (record) => {
+      write: async (record, handling) => {
         if (options.auditFails) throw new Error('audit table unavailable', { cause: new Error('socket hang up') });
         records.push(record);
+        handlings.push(handling);
       },
     },
     logger: {
