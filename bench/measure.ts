@@ -4,6 +4,7 @@
  */
 import { type Counts, difference, type DynamoRequestCounter, type KmsLogCounter, perCall } from './aws-requests.ts';
 import { ms } from './format.ts';
+import { failureMessage, RowRefused } from './refusal.ts';
 import { ratio, type Summary, summarize } from './stats.ts';
 
 /** A group of cases runs this many interleaved rounds (see groupMeasurer). */
@@ -48,6 +49,11 @@ export interface CaseSpec {
   baseline?: string;
   plan: Plan;
   action: () => unknown;
+  /**
+   * Looks at each call's result, outside the timed part, and throws if it is not the success it must
+   * be (the right value, a signature): a row is reported only if every call passed (bench/refusal.ts).
+   */
+  check?: (result: unknown) => void;
   /** The calls' DynamoDB requests happen in another process (the gateway) and cannot be counted here. */
   dynamodbInOtherProcess?: boolean;
 }
@@ -64,7 +70,7 @@ export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter) 
     for (const spec of specs) {
       log(`  warm-up: ${spec.plan.warmup} x ${spec.label}`);
       const until = performance.now() + MAX_WARMUP_SECONDS_PER_CASE * 1000;
-      for (let i = 0; i < spec.plan.warmup && performance.now() < until; i++) await spec.action();
+      for (let i = 0; i < spec.plan.warmup && performance.now() < until; i++) await call(spec, 'warm-up');
     }
     const groupStart = performance.now();
     const deadline = groupStart + MAX_MEASURE_SECONDS_PER_GROUP * 1000;
@@ -80,10 +86,7 @@ export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter) 
         const dynamoBefore = dynamo.snapshot();
         const kmsBefore = kms.snapshot();
         for (let i = 0; i < calls; i++) {
-          const t0 = performance.now();
-          const pending = spec.action();
-          if (pending instanceof Promise) await pending;
-          const elapsed = performance.now() - t0;
+          const elapsed = await call(spec, `round ${round + 1}`);
           own.samples.push(elapsed);
           if (round < ROUNDS / 2) own.firstHalf.push(elapsed);
         }
@@ -118,6 +121,25 @@ export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter) 
     }
     return results;
   };
+}
+
+/** One call, timed; a call that throws or fails its check refuses the row (and so stops the run). */
+async function call(spec: CaseSpec, phase: string): Promise<number> {
+  let result: unknown;
+  const t0 = performance.now();
+  try {
+    result = spec.action();
+    if (result instanceof Promise) result = await result;
+  } catch (error) {
+    throw new RowRefused(spec.label, `a call failed (${phase}): ${failureMessage(error)}`);
+  }
+  const elapsed = performance.now() - t0;
+  try {
+    spec.check?.(result);
+  } catch (error) {
+    throw new RowRefused(spec.label, `a call's answer failed its check (${phase}): ${failureMessage(error)}`);
+  }
+  return elapsed;
 }
 
 function add(a: Counts, b: Counts): Counts {
