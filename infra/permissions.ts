@@ -10,8 +10,10 @@ import type { OperationName } from '../lib/http/routes.ts';
  * (and is listed in the test's UNREACHED).
  *
  * What every operation does is in `baseline`, not repeated per operation: the request pipeline reads
- * the vault record (GetItem on the objects table) and writes the audit record (PutItem on the audit
- * table). Everything else follows the operation's code path through lib/aws and lib/crypto:
+ * the vault record (GetItem on the objects table) and writes the audit record of a vault with strict
+ * audit (PutItem on the audit table; the other vaults' records go to the function's log stream, its
+ * own log group, and the delivery function writes them: `eventPermissions`). Everything else follows
+ * the operation's code path through lib/aws and lib/crypto:
  *   - a TransactWriteItems needs the item actions inside it (PutItem, UpdateItem, DeleteItem) and
  *     ConditionCheckItem for its ConditionChecks; there is no TransactWriteItems IAM action;
  *   - reading an object's latest version is one GetItem of its head (which carries a copy of it), a
@@ -192,3 +194,16 @@ export function permissionsFor(operation: string): Grants {
 function sortedUnique<T extends string>(values: readonly T[]): T[] {
   return [...new Set(values)].sort();
 }
+
+/** DynamoDB actions on the audit table. */
+export type AuditAction = 'PutItem' | 'BatchWriteItem';
+
+/**
+ * The functions no route reaches (infra/event-functions.ts `eventFunctions`), by function key: what
+ * their code path calls, checked by test/deploy/iam-coverage-events.test.ts as the operations' are.
+ * Their roles also get their own log group and, where they have one, their on-failure destination.
+ */
+export const eventPermissions = {
+  // lib/audit/delivery.ts through lib/aws/dynamo-audit.ts: records in batches of 25, nothing read.
+  DeliverAuditRecords: { audit: ['BatchWriteItem'] },
+} as const satisfies Record<string, { audit: readonly AuditAction[] }>;

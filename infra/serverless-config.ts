@@ -1,5 +1,6 @@
 import { type Route, routeKey } from '../lib/http/routes.ts';
 import { environmentVariables } from '../lib/runtime/environment.ts';
+import { auditDelivery, auditDeliveryFunction, auditDeliveryResources } from './event-functions.ts';
 import { controlPlanePartitionPattern, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
 
 /**
@@ -24,6 +25,11 @@ interface FunctionConfig {
   package: { artifact: string };
   role: string;
   events: { httpApi: { method: string; path: string } }[];
+  /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries. */
+  timeout?: number;
+  maximumRetryAttempts?: number;
+  maximumEventAge?: number;
+  destinations?: { onFailure: unknown };
 }
 
 export interface GenerateOptions {
@@ -98,6 +104,11 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   }
 
   for (const role of roles.values()) resources.Resources[role.logicalId] = roleResource(role.operations, role.grants);
+
+  // The audit delivery, subscribed to every operation's log group.
+  functions[auditDelivery.key] = { ...auditDeliveryFunction(), package: { artifact: options.artifactFor(auditDelivery.key) } };
+  resources.extensions[`${auditDelivery.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
+  Object.assign(resources.Resources, auditDeliveryResources(routes.map(functionKey)));
   return { environment: deployedEnvironment(), functions, resources };
 }
 

@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { zipSync } from 'fflate';
 import type { Route } from '../lib/http/routes.ts';
+import { type EventFunction, eventFunctions } from '../infra/event-functions.ts';
 import { functionKey } from '../infra/serverless-config.ts';
 
 /**
@@ -27,6 +28,8 @@ export const projectRoot = resolve(import.meta.dirname, '..');
  */
 export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
   secrets: [/^lib\/keys\//, /node_modules\/@noble\/curves\//],
+  // The audit delivery writes records: nothing of the request pipeline, the vault domains or KMS.
+  audit: [/^lib\/(http|access|objects|secrets|keys|crypto)\//, /node_modules\/(@middy|jose|@noble)\//, /node_modules\/@aws-sdk\/client-kms\//],
 };
 
 /**
@@ -37,7 +40,8 @@ export const EVERY_FUNCTION_EXCLUSIONS: RegExp[] = [/node_modules\/@aws-sdk\/(ne
 
 export interface BundledFunction {
   key: string;
-  route: Route;
+  /** The operation's route; none for a function no route reaches (infra/event-functions.ts). */
+  route?: Route;
   bundle: string;
   bundleBytes: number;
   artifact: string;
@@ -61,16 +65,39 @@ const requireShim = "import{createRequire as __cofferRequire}from'node:module';c
 const ZIP_DATE = new Date('2020-01-01T00:00:00Z');
 const ZIP_FILE_MODE = 0o100644;
 
-export async function bundleFunctions(routes: readonly Route[], outDir: string): Promise<BundledFunction[]> {
+/** What a function is bundled from, for a route's function and for one no route reaches alike. */
+interface FunctionSource {
+  key: string;
+  handler: string;
+  /** How errors name it. */
+  name: string;
+  route?: Route;
+}
+
+/** The routes' functions, then `events` (by default every function no route reaches). */
+export async function bundleFunctions(
+  routes: readonly Route[],
+  outDir: string,
+  events: readonly EventFunction[] = eventFunctions,
+): Promise<BundledFunction[]> {
+  const sources: FunctionSource[] = [
+    ...routes.map((route) => ({
+      key: functionKey(route),
+      handler: route.handler,
+      name: `${route.operation} (${route.method} ${route.path})`,
+      route,
+    })),
+    ...events.map((fn) => ({ key: fn.key, handler: fn.handler, name: fn.key })),
+  ];
   const entryPoints: Record<string, string> = {};
-  for (const route of routes) {
-    const source = join(projectRoot, 'functions', `${route.handler}.ts`);
+  for (const fn of sources) {
+    const source = join(projectRoot, 'functions', `${fn.handler}.ts`);
     try {
       await access(source);
     } catch {
-      throw new Error(`${route.operation} (${route.method} ${route.path}): handler functions/${route.handler}.ts does not exist`);
+      throw new Error(`${fn.name}: handler functions/${fn.handler}.ts does not exist`);
     }
-    entryPoints[functionKey(route)] = source;
+    entryPoints[fn.key] = source;
   }
   const bundleDir = join(outDir, 'bundles');
   const result = await build({
@@ -98,10 +125,9 @@ export async function bundleFunctions(routes: readonly Route[], outDir: string):
   const artifactDir = join(outDir, 'artifacts');
   await mkdir(artifactDir, { recursive: true });
   const bundled: BundledFunction[] = [];
-  for (const route of routes) {
-    const key = functionKey(route);
+  for (const { key, route, ...fn } of sources) {
     const bundle = join(bundleDir, key, 'index.mjs');
-    assertFamilyBoundary(route, Object.keys(result.metafile.outputs[relative(projectRoot, bundle)]?.inputs ?? {}));
+    assertFamilyBoundary({ key, ...fn }, Object.keys(result.metafile.outputs[relative(projectRoot, bundle)]?.inputs ?? {}));
     const code = await readFile(bundle);
     const zip = zipSync({ 'index.mjs': [code, { level: 9, mtime: ZIP_DATE, os: 3, attrs: (ZIP_FILE_MODE << 16) >>> 0 }] });
     const artifact = join(artifactDir, `${key}.zip`);
@@ -111,15 +137,15 @@ export async function bundleFunctions(routes: readonly Route[], outDir: string):
   return bundled;
 }
 
-function assertFamilyBoundary(route: Route, inputs: string[]): void {
-  const family = route.handler.split('/')[0] ?? '';
+function assertFamilyBoundary(fn: Omit<FunctionSource, 'route'>, inputs: string[]): void {
+  const family = fn.handler.split('/')[0] ?? '';
   for (const excluded of FAMILY_EXCLUSIONS[family] ?? []) {
     const offending = inputs.find((input) => excluded.test(input));
-    if (offending) throw new Error(`${route.operation}: a ${family} function must not bundle ${offending}`);
+    if (offending) throw new Error(`${fn.key}: a ${family} function must not bundle ${offending}`);
   }
   for (const excluded of EVERY_FUNCTION_EXCLUSIONS) {
     const offending = inputs.find((input) => excluded.test(input));
-    if (offending) throw new Error(`${route.operation}: no function may bundle ${offending}`);
+    if (offending) throw new Error(`${fn.key}: no function may bundle ${offending}`);
   }
 }
 

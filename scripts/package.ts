@@ -36,7 +36,14 @@ export interface PackageResult {
 }
 
 /** Files the generated config is derived from; infra/generated.cjs refuses a config older than them. */
-const SOURCES = ['lib/http/routes.ts', 'infra/permissions.ts', 'infra/serverless-config.ts', 'lib/runtime/environment.ts'];
+const SOURCES = [
+  'lib/http/routes.ts',
+  'infra/permissions.ts',
+  'infra/serverless-config.ts',
+  'infra/event-functions.ts',
+  'lib/audit/log-stream.ts',
+  'lib/runtime/environment.ts',
+];
 
 export async function packageStack(options: PackageOptions): Promise<PackageResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));

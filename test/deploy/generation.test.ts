@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
-import { permissions, permissionsFor } from '../../infra/permissions.ts';
+import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
+import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
+import { eventPermissions, permissions, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, assertNoConflicts, generateConfig } from '../../infra/serverless-config.ts';
 import { bundleFunctions, projectRoot } from '../../scripts/bundle.ts';
 
@@ -73,6 +75,31 @@ describe('route keys', () => {
     for (const r of routes) {
       const sameGrants = routes.filter((o) => JSON.stringify(permissionsFor(o.operation)) === JSON.stringify(permissionsFor(r.operation)));
       expect(new Set(sameGrants.map((o) => functions[o.operation]!.role)).size).toBe(1);
+    }
+  });
+});
+
+describe('functions no route reaches', () => {
+  it('each have a role of their own, with what infra/permissions.ts grants them', () => {
+    const { functions, resources } = generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
+    const routeRoles = new Set(routes.map((r) => functions[r.operation]!.role));
+    for (const fn of eventFunctions) {
+      const role = functions[fn.key]!.role;
+      expect(routeRoles.has(role), fn.key).toBe(false);
+      expect(resources.Resources[role], fn.key).toMatchObject({ Type: 'AWS::IAM::Role' });
+      expect(Object.keys(eventPermissions), fn.key).toContain(fn.key);
+    }
+  });
+
+  it("subscribes the audit delivery to every operation's log group, and to no other", () => {
+    const { resources } = generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
+    const filters = Object.values(resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+      (r) => r.Type === 'AWS::Logs::SubscriptionFilter',
+    );
+    expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref).sort()).toEqual(routes.map((r) => `${r.operation}LogGroup`).sort());
+    for (const filter of filters) {
+      expect(filter.Properties.FilterPattern).toBe(AUDIT_LOG_FILTER_PATTERN);
+      expect(filter.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': [`${auditDelivery.key}LambdaFunction`, 'Arn'] });
     }
   });
 });

@@ -8,7 +8,9 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
 import { tables } from '../../lib/aws/tables.ts';
-import { permissionsFor } from '../../infra/permissions.ts';
+import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
+import { auditDelivery } from '../../infra/event-functions.ts';
+import { eventPermissions, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
@@ -110,6 +112,80 @@ describe('functions and routes follow the route table', () => {
     expect(domains.map(([, d]) => d.Properties?.DomainName)).toEqual([{ 'Fn::Sub': '*.${VaultDomain}' }]);
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
     expect(apis.map(([, a]) => a.Properties?.DisableExecuteApiEndpoint)).toEqual([true]);
+  });
+});
+
+describe('the audit delivery', () => {
+  const delivery = () => template.Resources[`${auditDelivery.key}LambdaFunction`];
+  const deliveryRole = () => referenced(delivery()!.Properties!.Role)!;
+
+  it('is a function of its own, configured like the others, with its bundle', async () => {
+    expect(delivery()!.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    const variables = delivery()!.Properties!.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(variables).sort()).toEqual(Object.keys(deployedEnvironment()).sort());
+    expect(referenced(variables.COFFER_AUDIT_TABLE)).toBe('AuditTable');
+    const zip = unzipSync(new Uint8Array(await readFile(join(out, 'artifacts', `${auditDelivery.key}.zip`))));
+    expect(Object.keys(zip)).toEqual(['index.mjs']);
+    // As Lambda loads it: a fresh Node, no configuration.
+    const probe = 'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);';
+    const bundle = pathToFileURL(join(out, 'bundles', auditDelivery.key, 'index.mjs')).href;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, bundle], { env: { PATH: process.env.PATH ?? '' } });
+    expect(stdout).toBe('function');
+  });
+
+  it("is subscribed to every operation's log group with the audit filter, and CloudWatch Logs of this stack may invoke it", () => {
+    const filters = resourcesOfType(template, 'AWS::Logs::SubscriptionFilter').map(([, f]) => f.Properties!);
+    expect(filters.map((f) => referenced(f.LogGroupName)).sort()).toEqual(routes.map((r) => `${functionKey(r)}LogGroup`).sort());
+    for (const filter of filters) {
+      expect(filter.FilterPattern).toBe(AUDIT_LOG_FILTER_PATTERN);
+      expect(referenced(filter.DestinationArn)).toBe(`${auditDelivery.key}LambdaFunction`);
+    }
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties!)
+      .filter((p) => referenced(p.FunctionName) === `${auditDelivery.key}LambdaFunction`);
+    expect(permissions).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [`${auditDelivery.key}LambdaFunction`, 'Arn'] },
+        Principal: 'logs.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-*:*' },
+      },
+    ]);
+  });
+
+  it('is retried by Lambda and sets aside, never drops, a batch that keeps failing', () => {
+    const [[, config] = ['', undefined]] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(
+      ([, c]) => referenced(c.Properties?.FunctionName) === `${auditDelivery.key}LambdaFunction`,
+    );
+    expect(config?.Properties).toMatchObject({ MaximumRetryAttempts: 2, Qualifier: '$LATEST' });
+    expect(referenced(config?.Properties?.DestinationConfig?.OnFailure?.Destination)).toBe('AuditDeliveryFailures');
+    expect(template.Resources.AuditDeliveryFailures?.Type).toBe('AWS::SQS::Queue');
+    const watched = resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      (a.Properties!.Dimensions as { Value: unknown }[] | undefined)?.some((d) => JSON.stringify(d.Value).includes('AuditDeliveryFailures')),
+    );
+    expect(watched).toHaveLength(1);
+  });
+
+  it('may write audit records in batches, send what failed for good to its queue and write its own logs: nothing else', () => {
+    const statements = identityStatements(template).filter((s) => s.owner === deliveryRole());
+    expect(statements.every((s) => s.statement.Effect === 'Allow')).toBe(true);
+    const granted = statements.flatMap(({ statement }) =>
+      list(statement.Action).map((action) => `${action} on ${referenced(statement.Resource) ?? JSON.stringify(statement.Resource)}`),
+    );
+    const ownLogs = JSON.stringify([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${auditDelivery.key}:*` },
+    ]);
+    expect(granted.sort()).toEqual(
+      [
+        ...eventPermissions[auditDelivery.key].audit.map((a) => `dynamodb:${a} on AuditTable`),
+        'sqs:SendMessage on AuditDeliveryFailures',
+        `logs:CreateLogStream on ${ownLogs}`,
+        `logs:PutLogEvents on ${ownLogs}`,
+      ].sort(),
+    );
+    // No operation shares it.
+    for (const route of routes) expect(referenced(lambda(route)!.Properties!.Role), route.operation).not.toBe(deliveryRole());
   });
 });
 
