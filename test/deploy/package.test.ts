@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
 import { tables } from '../../lib/aws/tables.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
-import { auditDelivery } from '../../infra/event-functions.ts';
+import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
 import { eventPermissions, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
@@ -52,7 +52,8 @@ describe('functions and routes follow the route table', () => {
       const zip = unzipSync(new Uint8Array(await readFile(join(out, 'artifacts', `${functionKey(route)}.zip`))));
       expect(Object.keys(zip)).toEqual(['index.mjs']);
     }
-    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(routes.length);
+    // And the functions no route reaches, checked below.
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(routes.length + eventFunctions.length);
   });
 
   it('routes every method and path of the table, and only those, to its operation function', () => {
