@@ -41,6 +41,8 @@ export interface DynamoRequestRecord {
   key?: Record<string, unknown>;
   consistentRead?: boolean;
   consumedCapacity: ConsumedCapacityLike[];
+  /** How long the request took, retries included. */
+  durationMs?: number;
 }
 
 export type Counts = Record<string, number>;
@@ -75,7 +77,9 @@ export class DynamoRequestCounter {
           consumedCapacity: [],
         };
         recording.push(record);
+        const started = performance.now();
         const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+        record.durationMs = performance.now() - started;
         const consumed = result?.output?.ConsumedCapacity as ConsumedCapacityLike | ConsumedCapacityLike[] | undefined;
         if (consumed) record.consumedCapacity = Array.isArray(consumed) ? consumed : [consumed];
         return result;

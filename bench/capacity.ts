@@ -63,7 +63,13 @@ function estimatedUnits(operation: string, consistentRead: boolean | undefined):
   return READ_OPERATIONS.test(operation) && consistentRead === false ? 0.5 : 1;
 }
 
-export function profileOf(result: CaseResult, capacity: CapacityPerRequest, memoryMb: number, kmsKeySpec: string | undefined): OperationProfile {
+/** The profile's DynamoDB, KMS and Lambda parts, from the timed calls' requests and median. */
+export function profileOf(
+  result: CaseResult,
+  capacity: CapacityPerRequest,
+  memoryMb: number,
+  kmsKeySpec: string | undefined,
+): Omit<OperationProfile, 'logBytes' | 'auditDelivery'> {
   let readUnits = 0;
   let writeUnits = 0;
   for (const [operation, requests] of Object.entries(result.dynamodb ?? {})) {

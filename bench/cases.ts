@@ -1,99 +1,85 @@
 /**
- * What is measured (bench/README.md): the setup (a token, a secret, keys), every case with its
- * baseline, the capacity calls, and the cost rows built from them.
+ * What is measured (bench/README.md): every latency row with its baseline, interleaved; the bounded
+ * concurrency rows; and the cost model built from the measured requests.
  */
-import { constants, createHash, generateKeyPairSync, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants, createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import os from 'node:os';
-import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ClientSecretCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
+import type { KeyVaultSecret } from '@azure/keyvault-secrets';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalStackInfo } from '../dev/stack.ts';
 import { signDigest } from '../lib/keys/software.ts';
 import { resetConfig } from '../lib/runtime/config.ts';
 import { resetServices } from '../lib/runtime/services.ts';
-import { DynamoRequestCounter, instrumentDocumentClients, KmsLogCounter } from './aws-requests.ts';
-import { CAPACITY_CALLS, capacityPerRequest, profileOf } from './capacity.ts';
-import { type CreatedKey, configureHandlers, createKey, handlers, invoke, lambdaRequest } from './handlers.ts';
-import { groupMeasurer, log, ROUNDS } from './measure.ts';
-import { type CostPerMillion, costPerMillion, lambdaCostPerMillionPerMs, type OperationProfile, PRICES } from './pricing.ts';
+import { type ConcurrencyPlan, measureConcurrent } from './concurrency.ts';
+import { type CostOperation, costModel } from './costs.ts';
+import { type CreatedKey, handlers, invoke, lambdaRequest } from './handlers.ts';
+import { recordHttpExchanges } from './http-bytes.ts';
+import { groupMeasurer, ROUNDS } from './measure.ts';
+import { prepare } from './setup.ts';
 
-const SERVERLESS_YML = fileURLToPath(new URL('../serverless.yml', import.meta.url));
+/** 32 clients calling back to back, two rounds of 2 s per row: bounded in time and in calls. */
+const CONCURRENCY: ConcurrencyPlan = { clients: 32, rounds: 2, secondsPerRound: 2, maxCallsPerRound: 20_000, warmupCallsPerClient: 3 };
 
-export async function runBenchmarks(info: LocalStackInfo) {
-  // This process talks to the stack's HTTPS endpoints (identity provider, gateway): trust its CA.
-  const caPem = await readFile(info.caFile, 'utf8');
-  tls.setDefaultCACertificates([...tls.getCACertificates('default'), caPem]);
+export async function runBenchmarks(info: LocalStackInfo, dataDir: string) {
+  const setup = await prepare(info, dataDir);
+  try {
+    return await measureAll(info, setup);
+  } finally {
+    await setup.close();
+    resetServices();
+    resetConfig();
+  }
+}
 
-  const dynamoCounter = new DynamoRequestCounter();
-  const uninstrument = instrumentDocumentClients(dynamoCounter);
-  const kmsCounter = new KmsLogCounter(info.kmsLog);
-  configureHandlers(info);
+export type Report = Awaited<ReturnType<typeof runBenchmarks>>;
 
-  log('setting up: token, secret, keys...');
-  const credential = new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, {
-    authorityHost: info.authorityHost,
-    disableInstanceDiscovery: true,
-  });
-  const token = (await credential.getToken(`${info.audience}/.default`)).token;
-  const secretName = `bench-${randomUUID().slice(0, 8)}`;
-  // A connection-string-sized value.
-  await invoke(handlers.setSecret, lambdaRequest('PUT', `/secrets/${secretName}`, token, { value: randomBytes(48).toString('base64') }));
-  const softwareRsa = await createKey(token, 'bench-rsa', { kty: 'RSA', key_size: 2048 });
-  const softwareEc = await createKey(token, 'bench-ec', { kty: 'EC', crv: 'P-256' });
-  const hsmEc = await createKey(token, 'bench-ec-hsm', { kty: 'EC-HSM', crv: 'P-256' });
-
-  // The item the raw baseline reads: the secret version item GetSecret itself reads.
-  const getSecretEvent = () => lambdaRequest('GET', `/secrets/${secretName}`, token);
-  const probe = await dynamoCounter.record(() => invoke(handlers.getSecret, getSecretEvent()));
-  const versionRead = probe.requests.filter((r) => r.operation === 'GetItem').at(-1);
-  if (!versionRead?.key || !versionRead.table) throw new Error('could not see the GetItem requests of GetSecret');
-
-  const rawDynamo = new DynamoDBClient({
-    endpoint: info.endpoints.dynamodb,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  dynamoCounter.attach(rawDynamo);
-  const rawGet = new GetItemCommand({
-    TableName: versionRead.table,
-    Key: attributeValues(versionRead.key),
-    ConsistentRead: versionRead.consistentRead ?? true,
-  });
-
-  const secretClient = new SecretClient(info.vaultUrl, credential, {
-    disableChallengeResourceVerification: true,
-    retryOptions: { maxRetries: 0 },
-  });
-
-  const measureGroup = groupMeasurer(dynamoCounter, kmsCounter);
+async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof prepare>>) {
+  const { token, keys, rawDynamo, rawGet, secretValue } = setup;
+  const measureGroup = groupMeasurer(setup.dynamoCounter, setup.kmsCounter);
 
   const digest = createHash('sha256').update('coffer benchmark').digest();
   const signEvent = (key: CreatedKey, alg: string) => () =>
     lambdaRequest('POST', `/keys/${key.name}/${key.version}/sign`, token, { alg, value: digest.toString('base64url') });
-  const rsaSign = signEvent(softwareRsa, 'PS256');
-  const ecSign = signEvent(softwareEc, 'ES256');
-  const hsmSign = signEvent(hsmEc, 'ES256');
+  const rsaSign = signEvent(keys.softwareRsa, 'PS256');
+  const ecSign = signEvent(keys.softwareEc, 'ES256');
+  const hsmSign = signEvent(keys.hsmEc, 'ES256');
 
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const rsaPkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'der' });
   const ecPkcs8 = ec.privateKey.export({ type: 'pkcs8', format: 'der' });
   const message = Buffer.from('coffer benchmark');
+
+  // Every call's answer is checked, outside the timed part: the right secret value, a signature.
+  const answer = (result: unknown) => JSON.parse((result as APIGatewayProxyStructuredResultV2).body ?? '{}') as { value?: unknown };
+  const isTheSecret = (result: unknown) => {
+    if (answer(result).value !== secretValue) throw new Error('GetSecret answered another value');
+  };
+  const isSignature = (result: unknown) => {
+    const { value } = answer(result);
+    if (typeof value !== 'string' || value.length === 0) throw new Error('Sign answered no signature');
+  };
+  const sdkHasTheSecret = (result: unknown) => {
+    if ((result as KeyVaultSecret).value !== secretValue) throw new Error('SecretClient returned another value');
+  };
+  const sdkHasAValue = (result: unknown) => {
+    if (!(result as KeyVaultSecret).value) throw new Error('SecretClient returned no value');
+  };
+
+  const gatewayClient = setup.secretClient(info.vaultUrl);
+  const baselineClient = setup.secretClient(setup.httpsBaseline.url);
   // One group, interleaved: every row is measured under the same conditions as its baseline. Reads
-  // and the HSM sign (a network call like a read) are compared with A, software signs with node:crypto
-  // signing the same algorithm.
+  // and the HSM sign (a network call like a read) are compared with A, SecretClient through the
+  // gateway with SecretClient against C, software signs with node:crypto signing the same algorithm.
   const results = await measureGroup('all cases', [
     {
       id: 'baseline-a',
       label: 'A: raw DynamoDB GetItem (AWS SDK)',
       // DynamoDB Local is a JVM: a long warm-up gets its JIT past the first-call slowness.
       plan: { warmup: 1500, iterations: 2000 },
-      action: async () => {
-        const { Item } = await rawDynamo.send(rawGet);
-        if (!Item) throw new Error('the baseline item is missing');
+      action: () => rawDynamo.send(rawGet),
+      check: (result) => {
+        if (!(result as { Item?: unknown }).Item) throw new Error('the baseline item is missing');
       },
     },
     {
@@ -101,17 +87,24 @@ export async function runBenchmarks(info: LocalStackInfo) {
       label: 'GetSecret, handler in-process',
       baseline: 'baseline-a',
       plan: { warmup: 200, iterations: 1000 },
-      action: () => invoke(handlers.getSecret, getSecretEvent()),
+      action: () => invoke(handlers.getSecret, setup.getSecretEvent()),
+      check: isTheSecret,
+    },
+    {
+      id: 'baseline-c',
+      label: 'C: SecretClient, HTTPS server doing one GetItem',
+      plan: { warmup: 200, iterations: 600 },
+      action: () => baselineClient.getSecret(setup.secretName),
+      check: sdkHasAValue,
+      dynamodbInOtherProcess: true,
     },
     {
       id: 'get-secret-sdk',
       label: 'GetSecret, SecretClient via HTTPS gateway',
-      baseline: 'baseline-a',
-      plan: { warmup: 100, iterations: 600 },
-      action: async () => {
-        const secret = await secretClient.getSecret(secretName);
-        if (!secret.value) throw new Error('GetSecret through the gateway returned no value');
-      },
+      baseline: 'baseline-c',
+      plan: { warmup: 200, iterations: 600 },
+      action: () => gatewayClient.getSecret(setup.secretName),
+      check: sdkHasTheSecret,
       dynamodbInOtherProcess: true,
     },
     {
@@ -120,6 +113,7 @@ export async function runBenchmarks(info: LocalStackInfo) {
       baseline: 'baseline-a',
       plan: { warmup: 50, iterations: 500 },
       action: () => invoke(handlers.sign, hsmSign()),
+      check: isSignature,
     },
     {
       id: 'baseline-b-rsa',
@@ -140,6 +134,7 @@ export async function runBenchmarks(info: LocalStackInfo) {
       baseline: 'baseline-b-rsa',
       plan: { warmup: 100, iterations: 800 },
       action: () => invoke(handlers.sign, rsaSign()),
+      check: isSignature,
     },
     {
       id: 'baseline-b-ec',
@@ -160,35 +155,53 @@ export async function runBenchmarks(info: LocalStackInfo) {
       baseline: 'baseline-b-ec',
       plan: { warmup: 100, iterations: 800 },
       action: () => invoke(handlers.sign, ecSign()),
+      check: isSignature,
     },
   ]);
 
-  // --- capacity units: a few calls with DynamoDB reporting the capacity each request consumed ---
-  log(`recording consumed capacity (${CAPACITY_CALLS} calls each)...`);
-  const capacity = {
-    getSecret: await capacityPerRequest(dynamoCounter, CAPACITY_CALLS, () => invoke(handlers.getSecret, getSecretEvent())),
-    signRsa: await capacityPerRequest(dynamoCounter, CAPACITY_CALLS, () => invoke(handlers.sign, rsaSign())),
-    signEc: await capacityPerRequest(dynamoCounter, CAPACITY_CALLS, () => invoke(handlers.sign, ecSign())),
-    signHsm: await capacityPerRequest(dynamoCounter, CAPACITY_CALLS, () => invoke(handlers.sign, hsmSign())),
-  };
+  const concurrency = await measureConcurrent(
+    [
+      {
+        id: 'concurrent-baseline-c',
+        label: `C: SecretClient x ${CONCURRENCY.clients}, HTTPS server doing one GetItem`,
+        client: () => {
+          const client = setup.secretClient(setup.httpsBaseline.url);
+          return () => client.getSecret(setup.secretName);
+        },
+        check: sdkHasAValue,
+      },
+      {
+        id: 'concurrent-gateway',
+        label: `GetSecret, SecretClient x ${CONCURRENCY.clients} via HTTPS gateway`,
+        baseline: 'concurrent-baseline-c',
+        client: () => {
+          const client = setup.secretClient(info.vaultUrl);
+          return () => client.getSecret(setup.secretName);
+        },
+        check: sdkHasTheSecret,
+      },
+    ],
+    CONCURRENCY,
+  );
 
-  rawDynamo.destroy();
-  uninstrument();
-  resetServices();
-  resetConfig();
+  // A warm GetSecret through the gateway as the SDK sends and receives it, for the load balancer's processed bytes.
+  const exchanges = await recordHttpExchanges(() => gatewayClient.getSecret(setup.secretName));
+  const gatewayExchange = exchanges.find((e) => e.status === 200);
+  if (!gatewayExchange) throw new Error('could not see the HTTP exchange of a GetSecret through the gateway');
 
-  const memoryMb = await functionMemoryMb();
-  const byId = (id: string) => results.find((r) => r.id === id)!;
-  const costRows: { operation: string; caseId: string; profile: OperationProfile; perMillion: CostPerMillion }[] = [];
-  for (const [operation, caseId, units, keySpec] of [
-    ['GetSecret', 'get-secret-handler', capacity.getSecret, undefined],
-    ['Sign, software RSA-2048 PS256', 'sign-rsa-handler', capacity.signRsa, undefined],
-    ['Sign, software P-256 ES256', 'sign-ec-handler', capacity.signEc, undefined],
-    ['Sign, EC-HSM P-256 ES256', 'sign-ec-hsm-handler', capacity.signHsm, 'ECC_NIST_P256'],
-  ] as const) {
-    const profile = profileOf(byId(caseId), units, memoryMb, keySpec);
-    costRows.push({ operation, caseId, profile, perMillion: costPerMillion(profile) });
-  }
+  const operations: CostOperation[] = [
+    { operation: 'GetSecret', route: 'GetSecret', caseId: 'get-secret-handler', call: () => invoke(handlers.getSecret, setup.getSecretEvent()) },
+    { operation: 'Sign, software RSA-2048 PS256', route: 'Sign', caseId: 'sign-rsa-handler', call: () => invoke(handlers.sign, rsaSign()) },
+    { operation: 'Sign, software P-256 ES256', route: 'Sign', caseId: 'sign-ec-handler', call: () => invoke(handlers.sign, ecSign()) },
+    {
+      operation: 'Sign, EC-HSM P-256 ES256',
+      route: 'Sign',
+      caseId: 'sign-ec-hsm-handler',
+      call: () => invoke(handlers.sign, hsmSign()),
+      kmsKeySpec: 'ECC_NIST_P256',
+    },
+  ];
+  const cost = await costModel(info, setup, results, operations, gatewayExchange);
 
   return {
     generatedAt: new Date().toISOString(),
@@ -196,28 +209,7 @@ export async function runBenchmarks(info: LocalStackInfo) {
     units: { latency: 'milliseconds', requests: 'per call, measured iterations only (warm-up excluded)' },
     rounds: ROUNDS,
     cases: results,
-    capacityUnits: capacity,
-    cost: { prices: PRICES, memoryMb, lambdaDollarsPerMillionPerMs: lambdaCostPerMillionPerMs(memoryMb), operations: costRows },
+    concurrency: { plan: CONCURRENCY, rows: concurrency },
+    cost,
   };
-}
-
-export type Report = Awaited<ReturnType<typeof runBenchmarks>>;
-
-/** A key of string and number attributes in DynamoDB's wire form, for the raw client. */
-function attributeValues(key: Record<string, unknown>): Record<string, { S: string } | { N: string }> {
-  return Object.fromEntries(
-    Object.entries(key).map(([name, value]) => {
-      if (typeof value === 'string') return [name, { S: value }];
-      if (typeof value === 'number') return [name, { N: String(value) }];
-      throw new Error(`unexpected key attribute ${name}`);
-    }),
-  );
-}
-
-/** The functions' memory, from serverless.yml's `params.default.memorySize`. */
-async function functionMemoryMb(): Promise<number> {
-  const yaml = await readFile(SERVERLESS_YML, 'utf8');
-  const match = /^\s+memorySize:\s*(\d+)\s*$/m.exec(yaml);
-  if (!match) throw new Error('serverless.yml has no numeric memorySize parameter');
-  return Number(match[1]);
 }

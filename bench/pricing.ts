@@ -36,7 +36,46 @@ export const PRICES = {
     /** $1.00 per million HTTP API requests (up to 512 KB each). */
     perHttpApiRequest: 1 / 1e6,
   },
+  cloudwatchLogs: {
+    source:
+      'https://aws.amazon.com/cloudwatch/pricing/ (Logs, Standard log class, "Collect (Data Ingestion)"; Lambda logs are tiered since May 2025 and their first 10 TB per month cost the same)',
+    /** $0.50 per GB ingested; GB taken as 10^9 bytes, the higher of the two readings. */
+    perIngestedGb: 0.5,
+    /**
+     * CloudWatch Logs sizes an event as its UTF-8 message plus 26 bytes (PutLogEvents API reference);
+     * ingestion is counted here the same way, so many short lines cost what they really weigh.
+     */
+    eventOverheadBytes: 26,
+  },
+  applicationLoadBalancer: {
+    source: 'https://aws.amazon.com/elasticloadbalancing/pricing/ (Application Load Balancer, on-demand)',
+    /** $0.0225 per ALB-hour, or part of one. */
+    perHour: 0.0225,
+    /** $0.008 per LCU-hour; an hour's LCUs are its highest of the four dimensions below. */
+    perLcuHour: 0.008,
+    /** What one LCU buys in each dimension. */
+    lcu: {
+      newConnectionsPerSecond: 25,
+      activeConnectionsPerMinute: 3000,
+      /** Processed bytes per hour with Lambda functions as targets (1 GB for instances, containers and IPs). */
+      lambdaTargetGbPerHour: 0.4,
+      ruleEvaluationsPerSecond: 1000,
+      /** The first 10 rules a request is evaluated against are free. */
+      freeRulesPerRequest: 10,
+    },
+  },
 } as const;
+
+/**
+ * What the services Coffer stands in for charge for the same call, per million, at list price:
+ * Azure Key Vault Standard, secret operations at $0.03 per 10,000 transactions
+ * (https://azure.microsoft.com/pricing/details/key-vault/), and AWS Secrets Manager at $0.05 per
+ * 10,000 API calls (https://aws.amazon.com/secrets-manager/pricing/), both recorded with PRICES.
+ */
+export const COMPARISON_PER_MILLION = { azureKeyVault: 3.0, awsSecretsManager: 5.0 } as const;
+
+/** Issue #9's target for GetSecret through HTTP API, per million calls. */
+export const GET_SECRET_TARGET_PER_MILLION = 1.4;
 
 /** KMS operations billed at the asymmetric rate when the key is asymmetric (and not RSA_2048). */
 const ASYMMETRIC_OPERATIONS = new Set(['Sign', 'Verify', 'GetPublicKey', 'Decrypt', 'Encrypt']);
@@ -45,7 +84,7 @@ const ASYMMETRIC_OPERATIONS = new Set(['Sign', 'Verify', 'GetPublicKey', 'Decryp
 export interface OperationProfile {
   /** DynamoDB read request units per call. */
   readUnits: number;
-  /** DynamoDB write request units per call. */
+  /** DynamoDB write request units per call, made while the request runs. */
   writeUnits: number;
   /** KMS requests per call, by KMS operation name. */
   kmsRequests: Record<string, number>;
@@ -55,47 +94,92 @@ export interface OperationProfile {
   billedMs: number;
   /** The function's configured memory. */
   memoryMb: number;
+  /** CloudWatch Logs bytes per call as CloudWatch counts them (messages plus the per-event overhead). */
+  logBytes: {
+    /** The audit line the function writes (none when the record goes to the audit store directly). */
+    audit: number;
+    /** The function's other lines (Powertools) at the deployed log level. */
+    function: number;
+    /** Lambda's own lines per invocation (START/END/REPORT or their JSON records). */
+    platform: number;
+    /** HTTP API's access log line, when serverless.yml turns it on. */
+    accessLog: number;
+  };
+  /** Carrying the call's audit record from the log stream into the audit store, per call; none when the request writes it itself. */
+  auditDelivery?: {
+    writeUnits: number;
+    /** Delivery invocations per call: one per batch of records. */
+    invocations: number;
+    /** Billed delivery milliseconds per call (a batch's duration shared by its records). */
+    billedMs: number;
+    memoryMb: number;
+  };
 }
 
 export interface CostPerMillion {
+  apiGateway: number;
+  lambdaRequests: number;
+  lambdaDuration: number;
   dynamodbReads: number;
   dynamodbWrites: number;
   kms: number;
-  lambdaRequests: number;
-  lambdaDuration: number;
-  apiGateway: number;
+  logsAudit: number;
+  /** The function's other lines, Lambda's own lines and the access log. */
+  logsOther: number;
+  /** The audit store's writes made by the delivery. */
+  auditDeliveryWrites: number;
+  /** The delivery function's invocations and duration. */
+  auditDeliveryLambda: number;
   total: number;
 }
+
+/** What takes the HTTP request in front of the function: HTTP API (per request), or a load balancer at a given cost per million. */
+export type FrontDoor = { kind: 'httpApi' } | { kind: 'alb'; perMillion: number };
 
 function kmsPricePerRequest(operation: string, keySpec: string | undefined): number {
   const asymmetricKey = keySpec !== undefined && keySpec !== 'SYMMETRIC_DEFAULT' && keySpec !== 'RSA_2048';
   return asymmetricKey && ASYMMETRIC_OPERATIONS.has(operation) ? PRICES.kms.perAsymmetricRequest : PRICES.kms.perSymmetricRequest;
 }
 
-/** Dollars per million calls of one operation through API Gateway and Lambda. */
-export function costPerMillion(profile: OperationProfile): CostPerMillion {
+function lambdaDurationCost(memoryMb: number, billedMs: number): number {
+  return (memoryMb / 1024) * (billedMs / 1000) * PRICES.lambda.perGbSecondArm;
+}
+
+function logsCost(bytes: number): number {
+  return (bytes / 1e9) * PRICES.cloudwatchLogs.perIngestedGb;
+}
+
+/**
+ * Dollars per million calls of one operation, behind HTTP API or a load balancer. Behind a load
+ * balancer there is no HTTP API access log (an ALB writes its access logs to S3, and only when
+ * turned on).
+ */
+export function costPerMillion(profile: OperationProfile, frontDoor: FrontDoor = { kind: 'httpApi' }): CostPerMillion {
   const million = 1e6;
-  const dynamodbReads = profile.readUnits * PRICES.dynamodb.perReadRequestUnit * million;
-  const dynamodbWrites = profile.writeUnits * PRICES.dynamodb.perWriteRequestUnit * million;
   let kms = 0;
   for (const [operation, perCall] of Object.entries(profile.kmsRequests)) {
     kms += perCall * kmsPricePerRequest(operation, profile.kmsKeySpec) * million;
   }
-  const lambdaRequests = PRICES.lambda.perRequest * million;
-  const lambdaDuration = (profile.memoryMb / 1024) * (profile.billedMs / 1000) * PRICES.lambda.perGbSecondArm * million;
-  const apiGateway = PRICES.apiGateway.perHttpApiRequest * million;
-  return {
-    dynamodbReads,
-    dynamodbWrites,
+  const accessLogBytes = frontDoor.kind === 'httpApi' ? profile.logBytes.accessLog : 0;
+  const delivery = profile.auditDelivery;
+  const parts = {
+    apiGateway: frontDoor.kind === 'httpApi' ? PRICES.apiGateway.perHttpApiRequest * million : frontDoor.perMillion,
+    lambdaRequests: PRICES.lambda.perRequest * million,
+    lambdaDuration: lambdaDurationCost(profile.memoryMb, profile.billedMs) * million,
+    dynamodbReads: profile.readUnits * PRICES.dynamodb.perReadRequestUnit * million,
+    dynamodbWrites: profile.writeUnits * PRICES.dynamodb.perWriteRequestUnit * million,
     kms,
-    lambdaRequests,
-    lambdaDuration,
-    apiGateway,
-    total: dynamodbReads + dynamodbWrites + kms + lambdaRequests + lambdaDuration + apiGateway,
+    logsAudit: logsCost(profile.logBytes.audit) * million,
+    logsOther: logsCost(profile.logBytes.function + profile.logBytes.platform + accessLogBytes) * million,
+    auditDeliveryWrites: (delivery?.writeUnits ?? 0) * PRICES.dynamodb.perWriteRequestUnit * million,
+    auditDeliveryLambda: delivery
+      ? (delivery.invocations * PRICES.lambda.perRequest + lambdaDurationCost(delivery.memoryMb, delivery.billedMs)) * million
+      : 0,
   };
+  return { ...parts, total: Object.values(parts).reduce((sum, value) => sum + value, 0) };
 }
 
 /** Dollars per million calls for each extra millisecond of billed Lambda duration at this memory size. */
 export function lambdaCostPerMillionPerMs(memoryMb: number): number {
-  return (memoryMb / 1024) * 0.001 * PRICES.lambda.perGbSecondArm * 1e6;
+  return lambdaDurationCost(memoryMb, 1) * 1e6;
 }

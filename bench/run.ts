@@ -13,6 +13,7 @@ import { startStack } from '../dev/stack.ts';
 import { runBenchmarks } from './cases.ts';
 import { seconds } from './format.ts';
 import { log } from './measure.ts';
+import { RowRefused } from './refusal.ts';
 import { render } from './report.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('results/latest.json', import.meta.url));
@@ -32,11 +33,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     log(`local stack ready in ${seconds(startedAt)} s`);
-    const report = await runBenchmarks(stack.info);
+    const report = await runBenchmarks(stack.info, dataDir);
     await mkdir(dirname(RESULTS_FILE), { recursive: true });
     await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(render(report));
     process.stdout.write(`\nresults: ${relative(process.cwd(), RESULTS_FILE)} · whole run ${seconds(startedAt)} s\n`);
+  } catch (error) {
+    // Nothing is reported or written when a row's calls did not all succeed.
+    if (!(error instanceof RowRefused)) throw error;
+    log(`benchmark refused, no results written: ${error.message}`);
+    process.exitCode = 1;
   } finally {
     log('stopping the local stack...');
     await shutdown();

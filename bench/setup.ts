@@ -1,0 +1,103 @@
+/**
+ * What the cases need before anything is timed: trust in the stack's CA, the request counters, a
+ * token, a secret and keys made through the production handlers, the item GetSecret reads and a raw
+ * client that reads it, and the HTTPS baseline server.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ClientSecretCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import type { LocalStackInfo } from '../dev/stack.ts';
+import { DynamoRequestCounter, instrumentDocumentClients, KmsLogCounter } from './aws-requests.ts';
+import { configureHandlers, createKey, handlers, invoke, lambdaRequest } from './handlers.ts';
+import { challengeOf, startHttpsBaseline } from './https-baseline.ts';
+import { log } from './measure.ts';
+
+export type Setup = Awaited<ReturnType<typeof prepare>>;
+
+export async function prepare(info: LocalStackInfo, dataDir: string) {
+  // This process talks to the stack's HTTPS endpoints (identity provider, gateway, baseline): trust its CA.
+  const caPem = await readFile(info.caFile, 'utf8');
+  tls.setDefaultCACertificates([...tls.getCACertificates('default'), caPem]);
+
+  const dynamoCounter = new DynamoRequestCounter();
+  const uninstrument = instrumentDocumentClients(dynamoCounter);
+  const kmsCounter = new KmsLogCounter(info.kmsLog);
+  configureHandlers(info);
+
+  log('setting up: token, secret, keys...');
+  const credential = new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, {
+    authorityHost: info.authorityHost,
+    disableInstanceDiscovery: true,
+  });
+  const token = (await credential.getToken(`${info.audience}/.default`)).token;
+  const secretName = `bench-${randomUUID().slice(0, 8)}`;
+  // A connection-string-sized value.
+  const secretValue = randomBytes(48).toString('base64');
+  await invoke(handlers.setSecret, lambdaRequest('PUT', `/secrets/${secretName}`, token, { value: secretValue }));
+  const keys = {
+    softwareRsa: await createKey(token, 'bench-rsa', { kty: 'RSA', key_size: 2048 }),
+    softwareEc: await createKey(token, 'bench-ec', { kty: 'EC', crv: 'P-256' }),
+    hsmEc: await createKey(token, 'bench-ec-hsm', { kty: 'EC-HSM', crv: 'P-256' }),
+  };
+
+  // The item the raw baselines read: the last item GetSecret itself reads (the version item, or the
+  // head when the head carries the latest version).
+  const getSecretEvent = () => lambdaRequest('GET', `/secrets/${secretName}`, token);
+  const probe = await dynamoCounter.record(() => invoke(handlers.getSecret, getSecretEvent()));
+  const itemRead = probe.requests.filter((r) => r.operation === 'GetItem').at(-1);
+  if (!itemRead?.key || !itemRead.table) throw new Error('could not see the GetItem requests of GetSecret');
+  const item = { table: itemRead.table, key: attributeValues(itemRead.key), consistentRead: itemRead.consistentRead ?? true };
+
+  const rawDynamo = new DynamoDBClient({
+    endpoint: info.endpoints.dynamodb,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  dynamoCounter.attach(rawDynamo);
+  const rawGet = new GetItemCommand({ TableName: item.table, Key: item.key, ConsistentRead: item.consistentRead });
+
+  log('starting the HTTPS baseline server...');
+  const httpsBaseline = await startHttpsBaseline({
+    tls: { certFile: join(dataDir, 'tls', 'server.pem'), keyFile: join(dataDir, 'tls', 'server-key.pem') },
+    dynamodb: { endpoint: info.endpoints.dynamodb, ...item },
+    challenge: await challengeOf(info.vaultUrl),
+  });
+
+  /** A SecretClient as an application makes one: one per client, so one connection each. No retries: a failed call must show. */
+  const secretClient = (url: string) =>
+    new SecretClient(url, credential, { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+
+  return {
+    token,
+    secretName,
+    secretValue,
+    keys,
+    getSecretEvent,
+    dynamoCounter,
+    kmsCounter,
+    rawDynamo,
+    rawGet,
+    httpsBaseline,
+    secretClient,
+    async close() {
+      await httpsBaseline.stop();
+      rawDynamo.destroy();
+      uninstrument();
+    },
+  };
+}
+
+/** A key of string and number attributes in DynamoDB's wire form, for the raw client. */
+function attributeValues(key: Record<string, unknown>): Record<string, AttributeValue> {
+  return Object.fromEntries(
+    Object.entries(key).map(([name, value]) => {
+      if (typeof value === 'string') return [name, { S: value }];
+      if (typeof value === 'number') return [name, { N: String(value) }];
+      throw new Error(`unexpected key attribute ${name}`);
+    }),
+  );
+}
