@@ -28,7 +28,7 @@ export const auditDelivery = {
 export const eventFunctions: readonly EventFunction[] = [auditDelivery];
 
 /** infra/audit.yml's queue of the batches the delivery gave up on. */
-export const AUDIT_DELIVERY_FAILURES = 'AuditDeliveryFailures';
+const AUDIT_DELIVERY_FAILURES = 'AuditDeliveryFailures';
 /** Lambda's longest: a batch waits this long for a delivery that succeeds (throttled, or the store down) before it is set aside. */
 const MAX_EVENT_AGE_SECONDS = 6 * 3600;
 
