@@ -1,57 +1,56 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DynamoRequestCounter, difference } from '../../bench/aws-requests.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../dev/stack.ts';
+import { dynamoDocumentClient } from '../../lib/aws/clients.ts';
 import { DynamoObjectStore } from '../../lib/aws/dynamo-objects.ts';
 import { deletedKey, headKey, versionKey } from '../../lib/aws/dynamo/layout.ts';
 import { HEAD_COPY_MAX_BYTES } from '../../lib/aws/dynamo/object-items.ts';
 import { describeCurrentReadContract } from '../contract/current-reads.contract.ts';
 import { describeObjectStoreContract } from '../contract/object-store.contract.ts';
 import { version } from '../contract/versions.ts';
+import { DynamoRequests } from '../support/dynamo-requests.ts';
 import { localStack } from '../support/local.ts';
 
 /**
  * The ObjectStore contract against the local stack's DynamoDB Local, on the table the rest of the
  * suite uses: the contract puts every test in a vault of its own. Then what only the DynamoDB layout
- * has: the head's copy of its latest version, item by item, and the requests each read makes.
+ * has: the head's copy of its latest version, item by item (read with a client of the test's own),
+ * and the requests each read makes.
  */
 let store: DynamoObjectStore | undefined;
-let client: DynamoDBClient | undefined;
-let db: DynamoDBDocumentClient | undefined;
-const counter = new DynamoRequestCounter();
-/** Every Query answer's items, to check what list pages carry. */
-const queried: Record<string, unknown>[] = [];
+let rawClient: DynamoDBClient | undefined;
+let raw: DynamoDBDocumentClient | undefined;
+const requests = new DynamoRequests();
+const savedEnv = { ...process.env };
+
+beforeAll(() => {
+  // The store gets its client as the functions do (lib/aws/clients.ts, from their environment).
+  Object.assign(process.env, functionEnvironment(localStack()));
+  requests.install();
+});
+
+afterAll(() => {
+  requests.uninstall();
+  rawClient?.destroy();
+  for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+  Object.assign(process.env, savedEnv);
+});
 
 function dynamoStore(): DynamoObjectStore {
   if (!store) {
     const info = localStack();
     const env = functionEnvironment(info);
-    client = new DynamoDBClient({
+    store = new DynamoObjectStore(dynamoDocumentClient(env.AWS_REGION!), info.tables.objects);
+    rawClient = new DynamoDBClient({
       region: env.AWS_REGION,
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
       endpoint: info.endpoints.dynamodb,
     });
-    // As lib/aws/clients.ts configures it for the functions.
-    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    counter.attach(db);
-    db.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (context.commandName === 'QueryCommand')
-          queried.push(...(((result.output as { Items?: Record<string, unknown>[] }).Items ?? []) as never[]));
-        return result;
-      },
-      { step: 'initialize', name: 'recordQueryItems' },
-    );
-    store = new DynamoObjectStore(db, info.tables.objects);
+    raw = DynamoDBDocumentClient.from(rawClient);
   }
   return store;
 }
-
-afterAll(() => {
-  client?.destroy();
-});
 
 describeObjectStoreContract('DynamoDB Local', dynamoStore);
 describeCurrentReadContract('DynamoDB Local', dynamoStore);
@@ -60,7 +59,7 @@ describe('DynamoDB layout: the head carries its latest version', () => {
   const table = () => localStack().tables.objects;
   const vault = () => `layout-${Math.random().toString(36).slice(2, 10)}`;
   const item = async (key: { pk: string; sk: string }) =>
-    (await db!.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }))).Item as Record<string, any> | undefined;
+    (await raw!.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }))).Item as Record<string, any> | undefined;
   /** The head's copy of the latest secret, and that version item's secret, as base64. */
   const copyAndVersion = async (v: string, name: string) => {
     const head = (await item(headKey(v, 'secrets', name)))!;
@@ -74,11 +73,7 @@ describe('DynamoDB layout: the head carries its latest version', () => {
       plain: current.plain,
     }));
   /** The requests `action` makes, by operation. */
-  const requestsOf = async (action: () => Promise<unknown>) => {
-    const before = counter.snapshot();
-    await action();
-    return difference(counter.snapshot(), before);
-  };
+  const requestsOf = (action: () => Promise<unknown>) => requests.countsOf(action);
 
   it('writes the copy with the version on add, update, recover and restore, and none into a deleted head', async () => {
     const s = dynamoStore();
@@ -107,7 +102,7 @@ describe('DynamoDB layout: the head carries its latest version', () => {
     const v = vault();
     const old = version('legacy', 1);
     await s.addVersion(v, 'secrets', old);
-    await db!.send(new UpdateCommand({ TableName: table(), Key: headKey(v, 'secrets', 'legacy'), UpdateExpression: 'REMOVE latestCopy' }));
+    await raw!.send(new UpdateCommand({ TableName: table(), Key: headKey(v, 'secrets', 'legacy'), UpdateExpression: 'REMOVE latestCopy' }));
     expect((await copyAndVersion(v, 'legacy')).copy).toBeUndefined();
 
     const read = await requestsOf(async () => {
@@ -151,8 +146,8 @@ describe('DynamoDB layout: the head carries its latest version', () => {
     const s = dynamoStore();
     const v = vault();
     for (let i = 0; i < 3; i++) await s.addVersion(v, 'secrets', version(`listed-${i}`, i));
-    queried.length = 0;
-    const page = await s.listHeads(v, 'secrets', 10);
+    const { result: page, requests: sent } = await requests.during(() => s.listHeads(v, 'secrets', 10));
+    const queried: Record<string, unknown>[] = sent.flatMap((r) => (r.operation === 'Query' ? (r.output?.Items ?? []) : []));
     expect(page.items).toHaveLength(3);
     expect(queried).toHaveLength(3);
     expect(queried.filter((i) => 'latestCopy' in i || 'secret' in i)).toEqual([]);

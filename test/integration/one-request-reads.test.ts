@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRequestCounter, type DynamoRequestRecord, instrumentDocumentClients } from '../../bench/aws-requests.ts';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { handler as decrypt } from '../../functions/keys/decrypt.ts';
@@ -20,29 +19,28 @@ import { handler as setSecret } from '../../functions/secrets/set-secret.ts';
 import { handler as updateSecret } from '../../functions/secrets/update-secret.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
+import { DynamoRequests, READ_OPERATIONS } from '../support/dynamo-requests.ts';
 import { adminToken, localStack, uniqueName } from '../support/local.ts';
 
 /**
- * The production handlers in this process against the local stack, their DynamoDB client counted the
- * way the benchmark counts it (bench/aws-requests.ts: one count per HTTP attempt): a read of a secret
+ * The production handlers in this process against the local stack, every request of their DynamoDB
+ * client counted (test/support/dynamo-requests.ts): a read of a secret
  * or a key operation is one DynamoDB read, and with no cache of object state in between, a disable,
  * an expiry, a change of key_ops or a delete is refused by the very next call, warm containers and
  * opened-key cache notwithstanding. (The audit record is a write and not counted here.)
  */
-const counter = new DynamoRequestCounter();
-const READS = /^(GetItem|BatchGetItem|Query|Scan|TransactGetItems)$/;
+const requests = new DynamoRequests();
 const savedEnv = { ...process.env };
-let uninstrument: (() => void) | undefined;
 
 beforeAll(() => {
-  uninstrument = instrumentDocumentClients(counter);
+  requests.install();
   Object.assign(process.env, functionEnvironment(localStack()));
   resetConfig();
   resetServices();
 });
 
 afterAll(() => {
-  uninstrument?.();
+  requests.uninstall();
   for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
   Object.assign(process.env, savedEnv);
   resetConfig();
@@ -77,9 +75,9 @@ async function ok(answer: Promise<Answer>): Promise<any> {
  */
 async function readsOf(run: () => Promise<Answer>): Promise<string[]> {
   await ok(run());
-  const { result, requests } = await counter.record(run);
+  const { result, requests: sent } = await requests.during(run);
   expect(result.status, JSON.stringify(result.json)).toBe(200);
-  return requests.filter((r: DynamoRequestRecord) => READS.test(r.operation)).map((r) => r.operation);
+  return sent.filter((r) => READ_OPERATIONS.test(r.operation)).map((r) => r.operation);
 }
 
 /** The status and inner error code of a refused call. */
