@@ -11,7 +11,7 @@ import { type KeyMeta, type KeyPlain, kindOf, plainOf, publicJwkOf } from './lay
 import type { KeyOperationRecord, VerifyRecord } from './records.ts';
 import { assertRandomByteCount, decodeBase64Url } from './rules.ts';
 import type { KeyOperationInput, VerifyInput } from './schemas.ts';
-import { decrypt, encrypt, maxPlaintextBytes, signDigest, verifyDigest } from './software.ts';
+import { decrypt, encrypt, maxPlaintextBytes, type OpenedPrivateKey, openPrivateKey, signDigest, verifyDigest, wipePrivateKey } from './software.ts';
 
 export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
 
@@ -24,10 +24,11 @@ const OUTSIDE_WINDOW_OPS: readonly CryptoOperation[] = ['decrypt', 'unwrapKey', 
  */
 export class KeyOperations {
   /**
-   * Opened private keys of software keys, per container: a warm sign or decrypt neither calls KMS nor
-   * decrypts the sealed blob again. Bounded in count and lifetime; evicted material is wiped.
+   * Opened private keys of software keys, per container: a warm sign or decrypt neither calls KMS,
+   * nor decrypts the sealed blob, nor parses the key again (parsing costs more than a signature).
+   * Bounded in count and lifetime; on eviction what can be wiped is (wipePrivateKey).
    */
-  private readonly openedKeys = new LRUCache<string, Buffer>({ max: 500, ttl: 5 * 60_000, dispose: (key) => key.fill(0) });
+  private readonly openedKeys = new LRUCache<string, OpenedPrivateKey>({ max: 500, ttl: 5 * 60_000, dispose: wipePrivateKey });
 
   constructor(
     private readonly objects: VersionedObjects,
@@ -101,14 +102,19 @@ export class KeyOperations {
     }
   }
 
-  private async privateKey(at: VaultAddress, version: StoredVersion): Promise<Buffer> {
+  private async privateKey(at: VaultAddress, version: StoredVersion): Promise<OpenedPrivateKey> {
     if (!version.secret) throw new BadParameter('This key has no private material in this vault.');
     // Versions are immutable, so vault + name + version identifies the material for good.
     const id = `${at.vault.name}/${version.name.toLowerCase()}/${version.version}`;
     const cached = this.openedKeys.get(id);
     if (cached) return cached;
-    const opened = await this.content.openSecret(at.vault, version, version.secret);
-    this.openedKeys.set(id, opened);
-    return opened;
+    const pkcs8 = await this.content.openSecret(at.vault, version, version.secret);
+    try {
+      const opened = openPrivateKey(pkcs8);
+      this.openedKeys.set(id, opened);
+      return opened;
+    } finally {
+      pkcs8.fill(0);
+    }
   }
 }
