@@ -1,9 +1,9 @@
 /**
  * Sign and Verify as KMS does them. RAW messages go through node:crypto, which hashes them itself.
  * DIGEST messages are already hashed, which node:crypto has no API for, so they take the paths Key
- * Vault's software keys use: lib/crypto/rsa-digest.ts for RSA, and lib/keys/software.ts's
- * @noble/curves ECDSA, whose raw R||S is converted to and from the DER that KMS speaks. The unit
- * tests cross-check every DIGEST path against node:crypto's RAW one.
+ * Vault's software keys use: lib/crypto/rsa-digest.ts for RSA, and lib/crypto/ecdsa-digest.ts
+ * (through lib/keys/software.ts) for ECDSA, whose raw R||S is converted to and from the DER that
+ * KMS speaks. The unit tests cross-check every DIGEST path against node:crypto's RAW one.
  */
 import { constants, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

@@ -45,7 +45,7 @@ const CURVE_INFO: Record<Curve, CurveInfo> = {
   'P-256K': { jwk: 'secp256k1', openssl: 'secp256k1', size: 32, noble: secp256k1 },
 };
 
-/** Internal: the curve's parameters for software.ts. */
+/** The curve's names, field size and @noble/curves implementation (for the tests' cross-checks). */
 export function curveInfo(curve: Curve): CurveInfo {
   const info = CURVE_INFO[curve];
   if (!info) throw new BadParameter(`Unsupported curve: expected ${CURVES.join(', ')}.`);
