@@ -4,7 +4,7 @@
  * jittered exponential backoff, so a crowd of writers on one item thins out instead of colliding in
  * step.
  */
-export const MAX_WRITE_ATTEMPTS = 25;
+const MAX_WRITE_ATTEMPTS = 25;
 
 /** What an attempt returns when it lost a race and wants to run again after a pause. */
 export const TRY_AGAIN: unique symbol = Symbol('try again');
