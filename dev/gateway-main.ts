@@ -14,11 +14,15 @@ import { startGateway } from './gateway.ts';
 const certPem = await readFile(process.env.COFFER_TLS_CERT_FILE!, 'utf8');
 const keyPem = await readFile(process.env.COFFER_TLS_KEY_FILE!, 'utf8');
 const gateway = await startGateway({ tls: { certPem, keyPem }, port: Number(process.env.COFFER_GATEWAY_PORT ?? 0) });
-const delivery = await startAuditDelivery({
-  logFile: process.env.COFFER_GATEWAY_LOG!,
-  stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
-  deliver: deliverAuditRecords,
-});
+// Off only when the launcher says so (dev/stack.ts `auditDelivery`: the benchmark).
+const delivery =
+  process.env.COFFER_AUDIT_DELIVERY === 'off'
+    ? undefined
+    : await startAuditDelivery({
+        logFile: process.env.COFFER_GATEWAY_LOG!,
+        stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
+        deliver: deliverAuditRecords,
+      });
 process.send?.({ type: 'ready', port: gateway.port });
 
 let stopping = false;
@@ -28,7 +32,7 @@ const stop = () => {
   // Requests first, then what they logged last is delivered once more.
   void gateway
     .close()
-    .then(() => delivery.stop())
+    .then(() => delivery?.stop())
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);

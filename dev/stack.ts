@@ -25,6 +25,13 @@ export interface StackOptions {
   progress?: (message: string) => void;
   /** Strict audit for the default vault, when this start creates it (lib/vaults/vault.ts). */
   strictAudit?: boolean;
+  /**
+   * Whether the gateway delivers its functions' audit records to the audit table (default yes). The
+   * benchmark says no and measures the delivery on its own (bench/costs.ts): on DynamoDB Local the
+   * delivery's writes hold up the reads of the rows it times (one SQLite file), which in AWS they
+   * do not (another function, another table).
+   */
+  auditDelivery?: boolean;
 }
 
 /** What `.coffer/local.json` holds: everything a script or test suite needs to use the local vault. */
@@ -156,6 +163,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
       COFFER_GATEWAY_LOG: gatewayLog,
       COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
+      COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
     };
     const gateway = await step(progress, 'HTTPS gateway', () => startGatewayProcess(env, gatewayLog));
     cleanups.push(() => stopChild(gateway.child));
