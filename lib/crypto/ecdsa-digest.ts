@@ -53,13 +53,17 @@ export function signEcdsa(key: EcdsaPrivateKey, digest: Uint8Array): Buffer {
   const c = paramsOf(key.curve);
   const e = bitsToInt(c, digest);
   for (;;) {
-    const fresh = randomBytes(HEDGE_BYTES + c.scalarBytes);
+    const fresh = randomBytes(HEDGE_BYTES + c.scalarBytes + SCALAR_BLIND_BYTES);
     const k = nonce(c, key, digest, fresh.subarray(0, HEDGE_BYTES));
     const r = toBigInt(baseMultiple(c, k).subarray(1, 1 + c.size)) % c.n;
     // k^-1 as b·(k·b)^-1: the variable-time inversion sees k·b, uniformly random whatever k is.
-    const blind = scalarFrom(c, fresh.subarray(HEDGE_BYTES));
+    const blind = scalarFrom(c, fresh.subarray(HEDGE_BYTES, HEDGE_BYTES + c.scalarBytes));
     const kInverse = (invert((k * blind) % c.n, c.n) * blind) % c.n;
-    let s = (kInverse * ((e + r * key.d) % c.n)) % c.n;
+    // r·d as r·(d + m·n) for a fresh 64-bit m: the same value mod n, but the operands bigint's
+    // multiplication and division see change with every signature (scalar blinding).
+    const d = key.d + toBigInt(fresh.subarray(HEDGE_BYTES + c.scalarBytes)) * c.n;
+    fresh.fill(0);
+    let s = (kInverse * ((e + r * d) % c.n)) % c.n;
     // r = 0 or s = 0 happen with probability ~2^-256; the standard answer is another nonce.
     if (r === 0n || s === 0n) continue;
     if (s > c.n >> 1n) s = c.n - s;
@@ -109,6 +113,8 @@ interface Affine {
 
 /** Fresh random bytes mixed into every nonce besides the key and the digest. */
 const HEDGE_BYTES = 32;
+/** Random bytes of the multiple of n added to the private scalar for each signature. */
+const SCALAR_BLIND_BYTES = 8;
 
 const hex = (digits: string) => BigInt(`0x${digits}`);
 
