@@ -3,13 +3,12 @@ import type { Report } from './cases.ts';
 import { formatCounts, ms, signedPercent, table } from './format.ts';
 import { renderCost } from './report-cost.ts';
 
-const BASELINE_NAMES: Record<string, string> = {
-  'baseline-a': 'A',
-  'baseline-b-rsa': 'B rsa',
-  'baseline-b-ec': 'B ec',
-  'baseline-c': 'C',
-  'concurrent-baseline-c': 'C',
-};
+/** A baseline's short name in the tables: A, C, and B with its algorithm (B rsa, B ec, B es384...). */
+function baselineName(id: string): string {
+  if (id === 'baseline-a') return 'A';
+  if (id === 'baseline-c' || id === 'concurrent-baseline-c') return 'C';
+  return id.startsWith('baseline-b-') ? `B ${id.slice('baseline-b-'.length)}` : id;
+}
 
 export function render(report: Report): string {
   const lines: string[] = [];
@@ -20,7 +19,7 @@ export function render(report: Report): string {
     ms(c.summary.median),
     ms(c.summary.p95),
     c.ratio === undefined ? (c.baseline ? 'n/a' : '1 (baseline)') : `${c.ratio.toFixed(2)}x`,
-    c.baseline ? (BASELINE_NAMES[c.baseline] ?? c.baseline) : '',
+    c.baseline ? baselineName(c.baseline) : '',
     c.dynamodb === undefined ? 'in another process' : formatCounts(c.dynamodb),
     formatCounts(c.kms ?? {}),
   ]);
@@ -30,7 +29,7 @@ export function render(report: Report): string {
     .filter((c) => !c.baseline)
     .map(
       (c) =>
-        `${BASELINE_NAMES[c.id] ?? c.id} ${ms(c.halves.firstMedian)} -> ${ms(c.halves.secondMedian)} ms (${signedPercent(c.halves.secondMedian / c.halves.firstMedian - 1)})`,
+        `${baselineName(c.id)} ${ms(c.halves.firstMedian)} -> ${ms(c.halves.secondMedian)} ms (${signedPercent(c.halves.secondMedian / c.halves.firstMedian - 1)})`,
     );
   lines.push(
     '',
