@@ -1,13 +1,15 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AWS_REQUEST_CHANNEL, type AwsRequestMessage } from '../lib/aws/api/aws-json.ts';
+import { DynamoDBDocumentClient } from '../lib/aws/api/dynamodb.ts';
 
 /**
  * Counting the AWS requests a call makes, without touching lib/:
  *
- * - DynamoDB: an AWS SDK middleware on the client's stack. `lib/aws/clients.ts` builds its client with
- *   `DynamoDBDocumentClient.from(...)`; `instrumentDocumentClients` wraps that factory so every
- *   document client built afterwards (and the DynamoDB client under it, which shares its middleware
- *   stack) carries the counter. One count per HTTP attempt, so SDK retries would show.
+ * - DynamoDB, the functions' client (lib/aws/api): `instrumentDocumentClients` listens on the
+ *   channel its transport reports every HTTP attempt on, so retries would show, and wraps the
+ *   document client's `send` to record requests in detail. An AWS SDK client (the raw baselines)
+ *   gets the same through middleware on its stack (`attach`).
  * - KMS: the local stack's KMS log, one line per request (`<time> <Operation> <status>`).
  */
 
@@ -57,8 +59,7 @@ export class DynamoRequestCounter {
     // Inside the retry middleware: runs once per HTTP attempt.
     stack.add(
       (next, context) => async (args) => {
-        const operation = operationName(context?.commandName);
-        this.totals.set(operation, (this.totals.get(operation) ?? 0) + 1);
+        this.count(operationName(context?.commandName));
         return next(args);
       },
       { step: 'finalizeRequest', priority: 'low', name: 'cofferBenchCount', override: true },
@@ -66,26 +67,48 @@ export class DynamoRequestCounter {
     // Outside everything: sees the document-level input and output, once per call.
     stack.add(
       (next, context) => async (args) => {
-        const recording = this.recording;
-        if (!recording) return next(args);
         const input = (args.input ?? {}) as Record<string, unknown>;
-        const record: DynamoRequestRecord = {
-          operation: operationName(context?.commandName),
-          ...(typeof input.TableName === 'string' ? { table: input.TableName } : {}),
-          ...(input.Key && typeof input.Key === 'object' ? { key: input.Key as Record<string, unknown> } : {}),
-          ...(typeof input.ConsistentRead === 'boolean' ? { consistentRead: input.ConsistentRead } : {}),
-          consumedCapacity: [],
-        };
-        recording.push(record);
-        const started = performance.now();
-        const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
-        record.durationMs = performance.now() - started;
-        const consumed = result?.output?.ConsumedCapacity as ConsumedCapacityLike | ConsumedCapacityLike[] | undefined;
-        if (consumed) record.consumedCapacity = Array.isArray(consumed) ? consumed : [consumed];
-        return result;
+        let result: MiddlewareResult | undefined;
+        await this.around(operationName(context?.commandName), input, async (recorded) => {
+          result = await next({ ...args, input: recorded });
+          return result.output ?? {};
+        });
+        return result!;
       },
       { step: 'initialize', priority: 'high', name: 'cofferBenchRecord', override: true },
     );
+  }
+
+  /** One HTTP attempt of `operation`. */
+  count(operation: string): void {
+    this.totals.set(operation, (this.totals.get(operation) ?? 0) + 1);
+  }
+
+  /**
+   * Sends one request through `send`; while recording, asks DynamoDB for the capacity it consumed
+   * and keeps what it was and what it cost.
+   */
+  async around<T extends { ConsumedCapacity?: unknown }>(
+    operation: string,
+    input: Record<string, unknown>,
+    send: (input: Record<string, unknown>) => Promise<T>,
+  ): Promise<T> {
+    const recording = this.recording;
+    if (!recording) return send(input);
+    const record: DynamoRequestRecord = {
+      operation,
+      ...(typeof input.TableName === 'string' ? { table: input.TableName } : {}),
+      ...(input.Key && typeof input.Key === 'object' ? { key: input.Key as Record<string, unknown> } : {}),
+      ...(typeof input.ConsistentRead === 'boolean' ? { consistentRead: input.ConsistentRead } : {}),
+      consumedCapacity: [],
+    };
+    recording.push(record);
+    const started = performance.now();
+    const output = await send({ ...input, ReturnConsumedCapacity: 'TOTAL' });
+    record.durationMs = performance.now() - started;
+    const consumed = output.ConsumedCapacity as ConsumedCapacityLike | ConsumedCapacityLike[] | undefined;
+    if (consumed) record.consumedCapacity = Array.isArray(consumed) ? consumed : [consumed];
+    return output;
   }
 
   /** Requests so far, by operation (GetItem, PutItem, TransactWriteItems...). */
@@ -108,17 +131,32 @@ export class DynamoRequestCounter {
   }
 }
 
-/** From then on, every `DynamoDBDocumentClient.from(...)` result carries the counter. */
+/** From then on, every request of a functions' document client (lib/aws/clients.ts) is counted. */
 export function instrumentDocumentClients(counter: DynamoRequestCounter): () => void {
-  const original = DynamoDBDocumentClient.from;
-  DynamoDBDocumentClient.from = ((...args: Parameters<typeof original>) => {
-    const client = original.apply(DynamoDBDocumentClient, args);
-    counter.attach(client);
-    return client;
-  }) as typeof original;
-  return () => {
-    DynamoDBDocumentClient.from = original;
+  const attempt = (message: unknown) => {
+    if ((message as AwsRequestMessage).service === 'dynamodb') counter.count((message as AwsRequestMessage).operation);
   };
+  subscribe(AWS_REQUEST_CHANNEL, attempt);
+  const prototype = DynamoDBDocumentClient.prototype as unknown as {
+    send: (command: DocumentCommandLike) => Promise<{ ConsumedCapacity?: unknown }>;
+  };
+  const original = prototype.send;
+  prototype.send = function recordingSend(this: unknown, command: DocumentCommandLike) {
+    return counter.around(command.operation, command.input, (input) => {
+      const Command = command.constructor as new (input: Record<string, unknown>) => DocumentCommandLike;
+      return original.call(this, input === command.input ? command : new Command(input));
+    });
+  };
+  return () => {
+    unsubscribe(AWS_REQUEST_CHANNEL, attempt);
+    prototype.send = original;
+  };
+}
+
+/** What the recorder reads of a document command of lib/aws/api/dynamodb.ts. */
+interface DocumentCommandLike {
+  operation: string;
+  input: Record<string, unknown>;
 }
 
 /** Counts the local KMS's log lines by operation. */

@@ -1,10 +1,10 @@
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { roleIds } from '#lib/access/rbac';
+import { DynamoDBDocumentClient } from '#lib/aws/api/dynamodb';
+import { KMSClient as CofferKmsClient } from '#lib/aws/api/kms';
 import { DynamoVaultStore } from '#lib/aws/dynamo-vaults';
 import { KmsKeyProtection } from '#lib/aws/kms';
 import { createVault } from '#lib/vaults/create';
-import { localClient } from './dynamodb.ts';
 import { readFileIfExists, writePrivateFile } from './files.ts';
 import type { IdentityProvider } from './idp/server.ts';
 import { BACKUP_KEY_ALIAS, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } from './local-environment.ts';
@@ -52,12 +52,14 @@ export async function bootstrap(
   }
 
   const kms = new KMSClient({ endpoint: kmsEndpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
-  const dynamo = localClient(dynamoEndpoint);
+  // The vault is written with the functions' own clients; the SDK's sets up what they never do (the alias).
+  const vaultKms = new CofferKmsClient({ endpoint: kmsEndpoint, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  const dynamo = new DynamoDBDocumentClient({ endpoint: dynamoEndpoint, region: REGION, credentials: () => LOCAL_CREDENTIALS });
   try {
     await ensureKeyAlias(kms, BACKUP_KEY_ALIAS, 'Coffer backups: protects backup blobs so they restore within their tenant');
-    const vaults = new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), TABLES.objects);
+    const vaults = new DynamoVaultStore(dynamo, TABLES.objects);
     if (!(await vaults.getVault(DEFAULT_VAULT))) {
-      await createVault(vaults, new KmsKeyProtection(kms), {
+      await createVault(vaults, new KmsKeyProtection(vaultKms), {
         name: DEFAULT_VAULT,
         tenantId: state.tenantId,
         sku: 'premium',
@@ -70,6 +72,7 @@ export async function bootstrap(
     }
   } finally {
     kms.destroy();
+    vaultKms.destroy();
     dynamo.destroy();
   }
   return state;

@@ -10,15 +10,15 @@
  * request's audit record is written to the audit table before its response, instead of delivered from
  * the functions' log streams a moment later (docs/adr/0009-audit-through-the-log-stream.md); it is
  * fixed at creation. Runs with the AWS SDK's default credential chain (AWS_PROFILE, SSO,
- * environment...); docs/deploy.md lists the permissions it needs.
+ * environment...), which the SDK's SSM client resolves and the functions' own KMS and DynamoDB
+ * clients sign with; docs/deploy.md lists the permissions it needs.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { roleIds } from '../lib/access/rbac.ts';
+import { DynamoDBDocumentClient } from '../lib/aws/api/dynamodb.ts';
+import { KMSClient } from '../lib/aws/api/kms.ts';
 import { KmsKeyProtection } from '../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../lib/aws/dynamo-vaults.ts';
 import { createVault, type VaultKeys } from '../lib/vaults/create.ts';
@@ -61,8 +61,9 @@ async function main(): Promise<void> {
   const prefix = `/${SERVICE}/${stage}`;
 
   const ssm = new SSMClient({ region });
-  const kms = new KMSClient({ region });
-  const dynamo = new DynamoDBClient({ region });
+  const credentials = () => ssm.config.credentials();
+  const kms = new KMSClient({ region, credentials });
+  const dynamo = new DynamoDBDocumentClient({ region, credentials });
   try {
     // A vault for a tenant the deployment does not trust could never be used: no token would verify.
     const issuers = trustedIssuersSchema.parse(JSON.parse((await parameter(ssm, `${prefix}/trusted-issuers`)) ?? '[]'));
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       decryptDataKey: (ciphertext, context) => protection.decryptDataKey(ciphertext, context),
       createVaultKey: (vaultName, tags) => protection.createVaultKey(vaultName, { ...tags, 'coffer:deployment': deployment }),
     };
-    const store = new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), `${deployment}-objects`);
+    const store = new DynamoVaultStore(dynamo, `${deployment}-objects`);
     // Checked before the KMS key exists, so a taken name leaves no orphaned key behind.
     if (await store.getVault(name.toLowerCase())) throw new Error(`vault ${name} already exists in ${deployment}`);
     const vault = await createVault(store, keys, {

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from './api/dynamodb.ts';
 import { AUDIT_BATCH_LIMIT, type AuditRecord, type AuditStore } from '../audit/audit.ts';
 import { auditKey, type ItemKey } from './dynamo/layout.ts';
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
 import { isConditionFailure } from './dynamo/errors.ts';
 import { vaultKey } from './dynamo/layout.ts';

@@ -1,4 +1,4 @@
-import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, type KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, type KMSClient, KMSServiceException } from './api/kms.ts';
 import { ServiceUnavailable } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 

@@ -11,7 +11,7 @@ import {
   ImportKeyMaterialCommand,
   ScheduleKeyDeletionCommand,
   SignCommand,
-} from '@aws-sdk/client-kms';
+} from './api/kms.ts';
 import { Forbidden, ServiceUnavailable } from '../core/errors.ts';
 import {
   type HsmEncryptionAlgorithm,

@@ -1,11 +1,10 @@
 import { KeyClient } from '@azure/keyvault-keys';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localClient } from '../../dev/dynamodb.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { roleIds } from '../../lib/access/rbac.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { KMSClient } from '../../lib/aws/api/kms.ts';
 import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
 import { createVault } from '../../lib/vaults/create.ts';
@@ -26,11 +25,15 @@ beforeAll(async () => {
   const env = functionEnvironment(info);
   kms = new KMSClient({
     endpoint: info.endpoints.kms,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    region: env.AWS_REGION!,
+    credentials: () => ({ accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }),
   });
-  const dynamo = localClient(info.endpoints.dynamodb);
-  await createVault(new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), info.tables.objects), new KmsKeyProtection(kms), {
+  const dynamo = new DynamoDBDocumentClient({
+    endpoint: info.endpoints.dynamodb,
+    region: env.AWS_REGION!,
+    credentials: () => ({ accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }),
+  });
+  await createVault(new DynamoVaultStore(dynamo, info.tables.objects), new KmsKeyProtection(kms), {
     name: vaultName,
     tenantId: info.tenantId,
     sku: 'standard',

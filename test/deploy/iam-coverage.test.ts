@@ -1,17 +1,11 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import {
-  CreateKeyCommand,
-  DecryptCommand,
-  GenerateDataKeyCommand,
-  GenerateRandomCommand,
-  KMSClient,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ListResourceTagsCommand, KMSClient as SdkKmsClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { BACKUP_KEY_ALIAS } from '../../dev/local-environment.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, KMSClient } from '../../lib/aws/api/kms.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { matchRoute, type Route, routes } from '../../lib/http/routes.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
@@ -382,7 +376,7 @@ describe('every AWS call an operation makes is granted to its function', () => {
     expect(Buffer.from(random.value, 'base64url')).toHaveLength(16);
 
     // IAM grants calls on HSM key versions by the tags of the KMS key they name: read those tags.
-    const kms = new KMSClient({});
+    const kms = new SdkKmsClient({});
     try {
       const keyIds = new Set(
         [...calls.values()]

@@ -1,10 +1,10 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { EnvelopeCipher } from '../../lib/crypto/envelope.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { KMSClient as CofferKmsClient } from '../../lib/aws/api/kms.ts';
 import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { VaultError } from '../../lib/core/errors.ts';
 import { HsmKeyMissing, type HsmKeys } from '../../lib/keys/hsm.ts';
@@ -60,7 +60,9 @@ function faulty<T extends object>(target: T): Faulty<T> {
   };
 }
 
+/** The test's own look at KMS (key states), through the SDK; the adapters use the functions' client. */
 let kms: KMSClient;
+let cofferKms: CofferKmsClient;
 let store: Faulty<ObjectStore>;
 let hsm: Faulty<HsmKeys>;
 let keys: KeyService;
@@ -75,10 +77,13 @@ beforeAll(async () => {
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
   };
   kms = new KMSClient({ ...clientConfig, endpoint: info.endpoints.kms });
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: info.endpoints.dynamodb }), {
-    marshallOptions: { removeUndefinedValues: true },
+  cofferKms = new CofferKmsClient({ region: clientConfig.region!, endpoint: info.endpoints.kms, credentials: () => clientConfig.credentials });
+  const dynamo = new DynamoDBDocumentClient({
+    region: clientConfig.region!,
+    endpoint: info.endpoints.dynamodb,
+    credentials: () => clientConfig.credentials,
   });
-  const protection = new KmsKeyProtection(kms);
+  const protection = new KmsKeyProtection(cofferKms);
   const cipher = new EnvelopeCipher(protection);
   store = faulty<ObjectStore>(new DynamoObjectStore(dynamo, info.tables.objects));
   hsm = faulty<HsmKeys>(protection);
@@ -96,6 +101,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   kms.destroy();
+  cofferKms.destroy();
 });
 
 async function kmsState(arn: string): Promise<string | undefined> {
@@ -315,7 +321,7 @@ describe('HSM keys stay consistent between the store and KMS', () => {
 
 describe('the KMS adapter reports HSM key states precisely', () => {
   it('maps a missing key, a key pending deletion and a disabled key to what the domain handles', async () => {
-    const protection = new KmsKeyProtection(kms);
+    const protection = new KmsKeyProtection(cofferKms);
     const { name, arns } = await hsmKeyWithTwoVersions();
     const missing = arns[0]!.replace(/key\/.*$/, 'key/00000000-0000-4000-8000-000000000000');
     await expect(protection.cancelKeyDeletion(missing)).rejects.toBeInstanceOf(HsmKeyMissing);

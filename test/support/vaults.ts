@@ -1,8 +1,7 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { localClient } from '../../dev/dynamodb.ts';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { roleIds } from '../../lib/access/rbac.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { KMSClient } from '../../lib/aws/api/kms.ts';
 import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
 import { type CreateVaultInput, createVault } from '../../lib/vaults/create.ts';
@@ -18,10 +17,10 @@ export async function createLocalVault(
 ): Promise<{ name: string; host: string }> {
   const info = localStack();
   const name = uniqueName(prefix).replace(/-/g, '');
-  const kms = new KMSClient({ endpoint: info.endpoints.kms, region: REGION, credentials: LOCAL_CREDENTIALS });
-  const dynamo = localClient(info.endpoints.dynamodb);
+  const kms = new KMSClient({ endpoint: info.endpoints.kms, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  const dynamo = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
   try {
-    await createVault(new DynamoVaultStore(DynamoDBDocumentClient.from(dynamo), info.tables.objects), new KmsKeyProtection(kms), {
+    await createVault(new DynamoVaultStore(dynamo, info.tables.objects), new KmsKeyProtection(kms), {
       name,
       tenantId: info.tenantId,
       ...options,

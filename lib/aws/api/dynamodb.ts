@@ -170,6 +170,10 @@ export class DynamoDBDocumentClient {
   async send<Input, Output>(command: DocumentCommand<Input, Output>): Promise<Output> {
     return command.fromWire(await this.client.call(command.operation, command.toWire()));
   }
+
+  destroy(): void {
+    this.client.destroy();
+  }
 }
 
 function toItem(item: Item | undefined): WireItem | undefined {

@@ -113,6 +113,10 @@ export class KMSClient {
     const output = await this.client.call(command.operation, command.input);
     return { ...convert(output, command.shape), $metadata: {} } as Output;
   }
+
+  destroy(): void {
+    this.client.destroy();
+  }
 }
 
 function convert(output: Record<string, unknown>, shape: Shape): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '../api/dynamodb.ts';
 import { ServiceUnavailable } from '../../core/errors.ts';
 import type { ItemKey } from './layout.ts';
 import { projectionOf } from './projection.ts';

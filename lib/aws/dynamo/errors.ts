@@ -1,15 +1,14 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 
 /**
- * How DynamoDB says a condition failed, for AWS and DynamoDB Local alike. Errors are matched by name
- * as well as by class: DynamoDB Local's answers (and errors from a second copy of the SDK in a
- * bundle) are not always instances of this module's classes.
+ * How DynamoDB says a condition failed, for AWS and DynamoDB Local alike. Errors are matched by name,
+ * the error code DynamoDB answered (lib/aws/api/aws-json.ts), as the SDK's errors are.
  */
 
 /** The per-item codes of a cancelled transaction, in the order its items were sent; undefined if not one. */
 export function cancellationReasons(error: unknown): string[] | undefined {
-  if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
-    return ((error as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  if ((error as { name?: string })?.name === 'TransactionCanceledException') {
+    return ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
   }
   return undefined;
 }

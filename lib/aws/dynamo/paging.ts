@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '../api/dynamodb.ts';
 import type { Page } from '../../objects/store.ts';
 import { projectionOf } from './projection.ts';
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '../api/dynamodb.ts';
 import type { Collection, DeletedHead, MetadataUpdate, StoredHead, StoredVersion } from '../../objects/store.ts';
 import { CONDITION_FAILED, TRANSACTION_CONFLICT } from './errors.ts';
 import { clean, deletedHeadItem, headItem, latestCopyOf, versionItem } from './object-items.ts';
