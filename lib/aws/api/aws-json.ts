@@ -19,7 +19,7 @@ export interface AwsCredentials {
   sessionToken?: string;
 }
 
-/** Where a client gets its credentials; by default the environment's (see `environmentCredentials`). */
+/** Where a client gets its credentials; by default the environment's (`environmentCredentials` below). */
 export type CredentialSource = () => AwsCredentials | Promise<AwsCredentials>;
 
 export interface AwsClientOptions {
@@ -48,7 +48,7 @@ export interface AwsJsonService {
  * tests (dev/local-environment.ts). Read on every call, so a container whose environment changes (the
  * local gateway between stacks) signs with the current ones.
  */
-export function environmentCredentials(): AwsCredentials {
+function environmentCredentials(): AwsCredentials {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
   if (!accessKeyId || !secretAccessKey) {
     throw new Error('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
