@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AWS_REQUEST_CHANNEL, AwsJsonClient, AwsServiceError, endpointFor } from '../../lib/aws/api/aws-json.ts';
+import { DynamoDBDocumentClient, PutCommand } from '../../lib/aws/api/dynamodb.ts';
+import { ServiceUnavailable } from '../../lib/core/errors.ts';
 
 /**
  * The transport under Coffer's DynamoDB and KMS clients, against a loopback server that plays the
@@ -164,6 +166,42 @@ describe('AWS JSON transport', () => {
       { service: 'dynamodb', operation: 'GetItem', input: { TableName: 't' }, status: 503, output: {} },
       { service: 'dynamodb', operation: 'GetItem', input: { TableName: 't' }, status: 200, output: { ConsumedCapacity: { CapacityUnits: 0.5 } } },
     ]);
+  });
+});
+
+describe('DynamoDB outages', () => {
+  const documents = (endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`) =>
+    new DynamoDBDocumentClient({ region: 'eu-west-1', endpoint, credentials: () => credentials });
+
+  it('are a 503 with Retry-After once every attempt failed or was throttled, with the last failure as cause', async () => {
+    answer = () => ({
+      status: 400,
+      body: { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' },
+    });
+    const failure = await documents()
+      .send(new PutCommand({ TableName: 't', Item: { pk: 'a' } }))
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ServiceUnavailable);
+    expect(failure).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+    expect((failure as Error).cause).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(received).toHaveLength(3);
+  });
+
+  it('include a store that cannot be reached at all', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(documents(`http://127.0.0.1:${port}`).send(new PutCommand({ TableName: 't', Item: { pk: 'a' } }))).rejects.toBeInstanceOf(
+      ServiceUnavailable,
+    );
+  });
+
+  it('leave the caller’s own errors as DynamoDB answered them', async () => {
+    answer = () => ({ status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'no' } });
+    await expect(documents().send(new PutCommand({ TableName: 't', Item: { pk: 'a' } }))).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
   });
 });
 

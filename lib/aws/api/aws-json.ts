@@ -41,6 +41,11 @@ export interface AwsJsonService {
   jsonVersion: '1.0' | '1.1';
   /** The class the service's errors are instances of, as the SDK's service exceptions are. */
   errors?: typeof AwsServiceError;
+  /**
+   * What to throw when the service stayed unavailable (throttled, failing or unreachable) through
+   * every attempt; by default the last attempt's error.
+   */
+  unavailable?: (cause: unknown) => Error;
 }
 
 /**
@@ -185,9 +190,10 @@ export class AwsJsonClient {
       try {
         return await this.attempt(operation, body);
       } catch (error) {
-        const delay = retryDelay(error, attempt);
-        if (delay === undefined) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        const base = retryBase(error);
+        if (base === undefined) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw this.service.unavailable?.(error) ?? error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20_000, base * 2 ** attempt)));
       }
     }
   }
@@ -274,13 +280,10 @@ function serviceError(
   return new errors(code, String(message ?? Message ?? code), status, Array.isArray(requestId) ? requestId[0] : requestId, members);
 }
 
-/** How long to wait before the next attempt, or undefined when the error is final. */
-function retryDelay(error: unknown, attempt: number): number | undefined {
-  if (attempt >= MAX_ATTEMPTS) return undefined;
-  let base: number;
-  if (error instanceof TransportError) base = 100;
-  else if (error instanceof AwsServiceError && THROTTLING.has(error.name)) base = 500;
-  else if (error instanceof AwsServiceError && (TRANSIENT_STATUS.has(error.$metadata.httpStatusCode) || TRANSIENT_CODES.has(error.name))) base = 100;
-  else return undefined;
-  return Math.random() * Math.min(20_000, base * 2 ** attempt);
+/** The base of the pause before another attempt, or undefined when the error is the caller's answer. */
+function retryBase(error: unknown): number | undefined {
+  if (error instanceof TransportError) return 100;
+  if (error instanceof AwsServiceError && THROTTLING.has(error.name)) return 500;
+  if (error instanceof AwsServiceError && (TRANSIENT_STATUS.has(error.$metadata.httpStatusCode) || TRANSIENT_CODES.has(error.name))) return 100;
+  return undefined;
 }

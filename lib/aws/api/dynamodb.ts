@@ -18,6 +18,7 @@ import type {
   UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr, convertToNative } from '@aws-sdk/util-dynamodb';
+import { ServiceUnavailable } from '../../core/errors.ts';
 import { type AwsClientOptions, AwsJsonClient } from './aws-json.ts';
 
 /**
@@ -162,7 +163,14 @@ export class DynamoDBDocumentClient {
 
   constructor(options: AwsClientOptions) {
     this.client = new AwsJsonClient(
-      { signingName: 'dynamodb', endpointId: 'DYNAMODB', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0' },
+      {
+        signingName: 'dynamodb',
+        endpointId: 'DYNAMODB',
+        targetPrefix: 'DynamoDB_20120810',
+        jsonVersion: '1.0',
+        // A store that stays throttled or out of reach is an outage the caller may retry: 503 with Retry-After.
+        unavailable: (cause) => new ServiceUnavailable('The object store is unavailable; retry the request.', { cause }),
+      },
       options,
     );
   }
