@@ -6,28 +6,12 @@ import { DynamoDBDocumentClient } from '../lib/aws/api/dynamodb.ts';
 /**
  * Counting the AWS requests a call makes, without touching lib/:
  *
- * - DynamoDB, the functions' client (lib/aws/api): `instrumentDocumentClients` listens on the
- *   channel its transport reports every HTTP attempt on, so retries would show, and wraps the
- *   document client's `send` to record requests in detail. An AWS SDK client (the raw baselines)
- *   gets the same through middleware on its stack (`attach`).
+ * - DynamoDB, the client of lib/aws/api, which the functions and the raw baselines alike send
+ *   through: `instrumentDocumentClients` listens on the channel its transport reports every HTTP
+ *   attempt on, so retries would show, and wraps the document client's `send` to record requests in
+ *   detail.
  * - KMS: the local stack's KMS log, one line per request (`<time> <Operation> <status>`).
  */
-
-/** The parts of a command's arguments, context and result the counters read; the SDK passes more. */
-interface MiddlewareArgs {
-  input?: unknown;
-}
-interface MiddlewareResult {
-  output?: { ConsumedCapacity?: unknown };
-}
-type Next = (args: MiddlewareArgs) => Promise<MiddlewareResult>;
-
-interface MiddlewareStackLike {
-  add(
-    middleware: (next: Next, context: { commandName?: string } | undefined) => (args: MiddlewareArgs) => Promise<MiddlewareResult>,
-    options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'high' | 'normal' | 'low'; override?: boolean },
-  ): void;
-}
 
 export interface ConsumedCapacityLike {
   TableName?: string;
@@ -42,6 +26,8 @@ export interface DynamoRequestRecord {
   table?: string;
   key?: Record<string, unknown>;
   consistentRead?: boolean;
+  /** The request as the document client was given it, so a baseline can send the very same one. */
+  input: Record<string, unknown>;
   consumedCapacity: ConsumedCapacityLike[];
   /** How long the request took, retries included. */
   durationMs?: number;
@@ -52,32 +38,6 @@ export type Counts = Record<string, number>;
 export class DynamoRequestCounter {
   private readonly totals = new Map<string, number>();
   private recording: DynamoRequestRecord[] | undefined;
-
-  /** Adds the counting middleware to one client's stack (a DynamoDBClient or a document client). */
-  attach(client: { middlewareStack: unknown }): void {
-    const stack = client.middlewareStack as MiddlewareStackLike;
-    // Inside the retry middleware: runs once per HTTP attempt.
-    stack.add(
-      (next, context) => async (args) => {
-        this.count(operationName(context?.commandName));
-        return next(args);
-      },
-      { step: 'finalizeRequest', priority: 'low', name: 'cofferBenchCount', override: true },
-    );
-    // Outside everything: sees the document-level input and output, once per call.
-    stack.add(
-      (next, context) => async (args) => {
-        const input = (args.input ?? {}) as Record<string, unknown>;
-        let result: MiddlewareResult | undefined;
-        await this.around(operationName(context?.commandName), input, async (recorded) => {
-          result = await next({ ...args, input: recorded });
-          return result.output ?? {};
-        });
-        return result!;
-      },
-      { step: 'initialize', priority: 'high', name: 'cofferBenchRecord', override: true },
-    );
-  }
 
   /** One HTTP attempt of `operation`. */
   count(operation: string): void {
@@ -100,6 +60,7 @@ export class DynamoRequestCounter {
       ...(typeof input.TableName === 'string' ? { table: input.TableName } : {}),
       ...(input.Key && typeof input.Key === 'object' ? { key: input.Key as Record<string, unknown> } : {}),
       ...(typeof input.ConsistentRead === 'boolean' ? { consistentRead: input.ConsistentRead } : {}),
+      input: structuredClone(input),
       consumedCapacity: [],
     };
     recording.push(record);
@@ -196,9 +157,4 @@ export function perCall(counts: Counts, calls: number): Counts {
 
 export function total(counts: Counts): number {
   return Object.values(counts).reduce((sum, value) => sum + value, 0);
-}
-
-function operationName(commandName: unknown): string {
-  // GetItemCommand -> GetItem; the document client's GetCommand runs the GetItemCommand underneath.
-  return typeof commandName === 'string' ? commandName.replace(/Command$/, '') : 'unknown';
 }

@@ -21,14 +21,15 @@ export function configureHandlers(info: LocalStackInfo): void {
   resetServices();
 }
 
-/** The event API Gateway would hand a function for a request to the default vault at `localhost`. */
-export function lambdaRequest(method: string, path: string, token: string, body?: unknown): APIGatewayProxyEventV2 {
+/** The event API Gateway would hand a function for a request to the default vault at `localhost`, or to the vault at `host`. */
+export function lambdaRequest(method: string, path: string, token: string, body?: unknown, host?: string): APIGatewayProxyEventV2 {
   return lambdaEvent({
     method,
     url: `${path}?api-version=${API_VERSION}`,
     headers: {
       authorization: `Bearer ${token}`,
       'user-agent': 'coffer-bench',
+      ...(host === undefined ? {} : { host }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -9,18 +9,17 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { REGION } from '../dev/local-environment.ts';
+import { DynamoDBDocumentClient, GetCommand } from '../lib/aws/api/dynamodb.ts';
 import { BASELINE_OPTIONS_VARIABLE, type HttpsBaselineOptions, itemAsJson } from './https-baseline.ts';
 
 const options = JSON.parse(process.env[BASELINE_OPTIONS_VARIABLE] ?? '') as HttpsBaselineOptions;
 const tls: ServerOptions = { cert: await readFile(options.tls.certFile, 'utf8'), key: await readFile(options.tls.keyFile, 'utf8') };
-// The same client settings as the in-process raw baseline (bench/cases.ts).
-const db = new DynamoDBClient({
-  endpoint: options.dynamodb.endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const read = new GetItemCommand({ TableName: options.dynamodb.table, Key: options.dynamodb.key, ConsistentRead: options.dynamodb.consistentRead });
+// The client the gateway's handler reads with (lib/aws/api: same transport, signer and keep-alive
+// agent; credentials from the environment the benchmark passes on), as the in-process baseline A:
+// the two rows then differ by Coffer's work only, not by the HTTP client under it.
+const db = new DynamoDBDocumentClient({ region: REGION, endpoint: options.dynamodb.endpoint });
+const read = new GetCommand({ TableName: options.dynamodb.table, Key: options.dynamodb.key, ConsistentRead: options.dynamodb.consistentRead });
 
 const server = createServer(tls, (req, res) => {
   req.resume();

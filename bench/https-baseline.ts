@@ -7,7 +7,6 @@
 import { fork } from 'node:child_process';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { stopChild } from '../dev/dynamodb.ts';
 
 export const BASELINE_OPTIONS_VARIABLE = 'COFFER_BENCH_HTTPS_BASELINE';
@@ -15,7 +14,7 @@ export const BASELINE_OPTIONS_VARIABLE = 'COFFER_BENCH_HTTPS_BASELINE';
 export interface HttpsBaselineOptions {
   /** The gateway's certificate and key, so both servers make the same TLS handshake. */
   tls: { certFile: string; keyFile: string };
-  dynamodb: { endpoint: string; table: string; key: Record<string, AttributeValue>; consistentRead: boolean };
+  dynamodb: { endpoint: string; table: string; key: Record<string, unknown>; consistentRead: boolean };
   /** The WWW-Authenticate value the gateway answers a token-less request with. */
   challenge: string;
 }
@@ -64,6 +63,6 @@ export function challengeOf(vaultUrl: string): Promise<string> {
 }
 
 /** A DynamoDB item as JSON text, binary attributes in base64: the baseline's answer carries the whole item. */
-export function itemAsJson(item: Record<string, AttributeValue>): string {
+export function itemAsJson(item: Record<string, unknown>): string {
   return JSON.stringify(item, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value));
 }

@@ -3,11 +3,12 @@ import type { Report } from './cases.ts';
 import { formatCounts, ms, signedPercent, table } from './format.ts';
 import { renderCost } from './report-cost.ts';
 
-/** A baseline's short name in the tables: A, C, and B with its algorithm (B rsa, B ec, B es384...). */
+/** A baseline's short name in the tables: A, C, and B or D with its algorithm (B rsa, B ec, B es384, D rsa...). */
 function baselineName(id: string): string {
   if (id === 'baseline-a') return 'A';
   if (id === 'baseline-c' || id === 'concurrent-baseline-c') return 'C';
-  return id.startsWith('baseline-b-') ? `B ${id.slice('baseline-b-'.length)}` : id;
+  const withAlgorithm = /^baseline-([bd])-(.+)$/.exec(id);
+  return withAlgorithm ? `${withAlgorithm[1]!.toUpperCase()} ${withAlgorithm[2]}` : id;
 }
 
 export function render(report: Report): string {
