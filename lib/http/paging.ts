@@ -5,7 +5,7 @@ import { BadParameter } from '../core/errors.ts';
  * `$skiptoken` values: the store's position, bound to one vault and one listing and signed with the
  * vault's paging key, so a token cannot be forged, altered or replayed against another vault or list.
  */
-export const MAX_RESULTS_LIMIT = 25;
+const MAX_RESULTS_LIMIT = 25;
 
 export function parseMaxResults(raw: string | undefined): number {
   if (raw === undefined || raw === '') return MAX_RESULTS_LIMIT;
