@@ -129,17 +129,18 @@ async function handle(
     }
     const body = parseBody(await readBody(request));
     const result = await service.handle(operation, body);
-    send(response, 200, result);
+    // Logged before answering: a caller that reads the log after its answer must find the line.
     log(`${operation} 200`);
+    send(response, 200, result);
   } catch (error) {
     if (error instanceof KmsError) {
-      send(response, error.status, { __type: error.type, message: error.message }, error.status === 413);
       log(`${operation} ${error.status} ${error.type}`);
+      send(response, error.status, { __type: error.type, message: error.message }, error.status === 413);
     } else {
       // An unexpected failure is a bug here. Its stack names code, not data: no request content
       // reaches an exception message on this path (JSON parse errors are caught in parseBody).
-      send(response, 500, { __type: 'KMSInternalException', message: 'The local KMS failed to process the request.' });
       logFailure(`${operation} 500 KMSInternalException ${error instanceof Error ? (error.stack ?? error.name) : 'unknown error'}`);
+      send(response, 500, { __type: 'KMSInternalException', message: 'The local KMS failed to process the request.' });
     }
   }
 }
