@@ -2,7 +2,7 @@ import { BadParameter } from '../core/errors.ts';
 import type { BackupProtector, ObjectBackup } from '../objects/backup.ts';
 import type { VersionedObjects } from '../objects/collection.ts';
 import type { SealedContent } from '../objects/sealing.ts';
-import type { ObjectAttributes, StoredVersion } from '../objects/store.ts';
+import type { ObjectAttributes } from '../objects/store.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import type { HsmChanges } from './hsm-changes.ts';
 import { HsmKeyMissing, type HsmKeys } from './hsm.ts';
@@ -44,32 +44,25 @@ export class KeyBackups {
       vault: at.vault.name,
       name: head.name,
       latest: head.latest,
-      versions: await Promise.all(
-        versions.map(async (v) => ({
-          version: v.version,
-          attributes: v.attributes,
-          plain: plainOf(v),
-          ...(v.secret ? { privateKey: (await this.content.openSecret(at.vault, v, v.secret)).toString('base64') } : {}),
-          meta: await this.content.openMeta(at.vault, v),
-        })),
-      ),
+      versions: (await this.content.openVersions(at.vault, versions)).map(({ secret, ...v }) => ({
+        ...v,
+        plain: plainOf(v),
+        ...(secret ? { privateKey: secret.toString('base64') } : {}),
+      })),
     };
     return this.backups.seal(at.vault.tenantId, 'keys', content);
   }
 
   async restore(at: VaultAddress, blob: string): Promise<KeyRecord> {
     const content = await this.backups.openObject<KeyBackup>(at.vault.tenantId, 'keys', blob);
-    const versions: StoredVersion[] = await Promise.all(
-      content.versions.map(async (v) => {
-        const version = { name: content.name, version: v.version };
-        return {
-          ...version,
-          attributes: v.attributes,
-          plain: storedPlain(v.plain),
-          meta: await this.content.sealMeta(at.vault, version, v.meta),
-          ...(v.privateKey ? { secret: await this.content.sealSecret(at.vault, version, Buffer.from(v.privateKey, 'base64')) } : {}),
-        };
-      }),
+    const versions = await this.content.sealVersions(
+      at.vault,
+      content.name,
+      content.versions.map(({ privateKey, ...v }) => ({
+        ...v,
+        plain: storedPlain(v.plain),
+        ...(privateKey ? { secret: Buffer.from(privateKey, 'base64') } : {}),
+      })),
     );
     // HSM material cannot leave KMS, so an HSM backup names its KMS keys, which belong to the vault
     // the backup came from: restoring them elsewhere would give two vaults one key.

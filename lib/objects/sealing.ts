@@ -63,6 +63,44 @@ export class SealedContent<Meta> {
   sealSecret(vault: Vault, version: Pick<StoredVersion, 'name' | 'version'>, plaintext: Uint8Array): Promise<Uint8Array> {
     return this.sealer.seal(vault, this.placeOf(version), 'secret', plaintext);
   }
+
+  /** Versions opened for a backup blob: the blob is sealed as a whole, so each field leaves its place. */
+  openVersions(vault: Vault, versions: StoredVersion[]): Promise<OpenedVersion<Meta>[]> {
+    return Promise.all(
+      versions.map(async (v) => ({
+        version: v.version,
+        attributes: v.attributes,
+        plain: v.plain,
+        meta: await this.openMeta(vault, v),
+        ...(v.secret ? { secret: await this.openSecret(vault, v, v.secret) } : {}),
+      })),
+    );
+  }
+
+  /** Opened versions (from a backup) sealed again, each at its place in this vault under `name`. */
+  sealVersions(vault: Vault, name: string, versions: OpenedVersion<Meta>[]): Promise<StoredVersion[]> {
+    return Promise.all(
+      versions.map(async (v) => {
+        const place = { name, version: v.version };
+        return {
+          ...place,
+          attributes: v.attributes,
+          plain: v.plain,
+          meta: await this.sealMeta(vault, place, v.meta),
+          ...(v.secret ? { secret: await this.sealSecret(vault, place, v.secret) } : {}),
+        };
+      }),
+    );
+  }
+}
+
+/** A version with its sealed fields opened: what a backup carries of it. */
+export interface OpenedVersion<Meta> {
+  version: string;
+  attributes: StoredVersion['attributes'];
+  plain: StoredVersion['plain'];
+  meta: Meta;
+  secret?: Buffer;
 }
 
 function aad(vault: Vault, place: ObjectPlace, field: SealedField): string {

@@ -129,32 +129,21 @@ export class SecretService {
       collection: 'secrets',
       name: head.name,
       latest: head.latest,
-      versions: await Promise.all(
-        versions.map(async (v) => ({
-          version: v.version,
-          attributes: v.attributes,
-          plain: v.plain,
-          value: v.secret ? (await this.content.openSecret(at.vault, v, v.secret)).toString('base64') : '',
-          meta: await this.content.openMeta(at.vault, v),
-        })),
-      ),
+      versions: (await this.content.openVersions(at.vault, versions)).map(({ secret, ...v }) => ({
+        ...v,
+        value: secret ? secret.toString('base64') : '',
+      })),
     };
     return this.backups.seal(at.vault.tenantId, 'secrets', content);
   }
 
   async restore(at: VaultAddress, blob: string): Promise<SecretRecord> {
     const content = await this.backups.openObject<SecretBackup>(at.vault.tenantId, 'secrets', blob);
-    const versions: StoredVersion[] = await Promise.all(
-      content.versions.map(async (v) => {
-        const version = { name: content.name, version: v.version };
-        return {
-          ...version,
-          attributes: v.attributes,
-          plain: v.plain,
-          meta: await this.content.sealMeta(at.vault, version, v.meta),
-          secret: await this.content.sealSecret(at.vault, version, Buffer.from(v.value, 'base64')),
-        };
-      }),
+    // Every secret version has a value, an empty one too: it is sealed like any other.
+    const versions = await this.content.sealVersions(
+      at.vault,
+      content.name,
+      content.versions.map(({ value, ...v }) => ({ ...v, secret: Buffer.from(value, 'base64') })),
     );
     const stored = await this.objects.restore(at, versions, content.latest);
     const latest = content.versions.find((v) => v.version === content.latest)!;
