@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ServiceUnavailable, Unauthorized } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
 import type { TrustedIssuer } from './trusted-issuer.ts';
@@ -11,14 +12,43 @@ import type { TrustedIssuer } from './trusted-issuer.ts';
 const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const CLOCK_TOLERANCE_SECONDS = 300;
 
+/**
+ * A verified token's claims are kept, by the token's exact string, until the earlier of its `exp`
+ * (without the clock tolerance) and this long after it was verified: a client sends the same token
+ * for up to an hour, and verifying its signature again is the largest CPU cost of a warm request
+ * (docs/adr/0012-verified-token-cache.md). Only successful verifications are kept.
+ */
+const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED_TOKENS = 1_000;
+
+export interface AuthenticatorOptions {
+  /** The clock: token expiry and the cache's lifetime are judged by it. */
+  now?: () => number;
+  /** Where an issuer's signing keys come from; by default its JWKS endpoint. */
+  keySet?: (issuer: TrustedIssuer) => JWTVerifyGetKey;
+}
+
+interface VerifiedToken {
+  issuer: TrustedIssuer;
+  payload: JWTPayload;
+  expiresAt: number;
+}
+
 export class TokenAuthenticator {
   /** One JWKS per issuer per container; jose caches keys and refetches on an unknown kid. */
-  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly keySets = new Map<string, JWTVerifyGetKey>();
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: MAX_VERIFIED_TOKENS });
+  private readonly now: () => number;
+  private readonly keySetOf: (issuer: TrustedIssuer) => JWTVerifyGetKey;
 
   constructor(
     private readonly issuers: readonly TrustedIssuer[],
     private readonly vaultDomain: string,
-  ) {}
+    options: AuthenticatorOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.keySetOf = options.keySet ?? ((issuer) => this.remoteKeySet(issuer));
+  }
 
   /** The WWW-Authenticate value for a vault of this tenant. */
   challenge(tenantId: string): string {
@@ -35,16 +65,11 @@ export class TokenAuthenticator {
     if (!issuer) throw fail("AKV10032: Invalid issuer. The vault's tenant has no trusted issuer.");
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.keySet(issuer), {
-        issuer: issuer.issuer,
-        audience: issuer.audiences,
-        algorithms: ALLOWED_ALGORITHMS,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['exp', 'iat'],
-      }));
+      payload = await this.verify(token, issuer);
     } catch (error) {
       throw this.translate(error, fail);
     }
+    // Checked on every request, cached or not: the token's claims against this request's vault.
     const tokenTenant = typeof payload.tid === 'string' ? payload.tid : undefined;
     if (tokenTenant !== undefined && tokenTenant.toLowerCase() !== tenantId.toLowerCase()) {
       throw fail('AKV10032: Invalid issuer. The token was issued for another tenant.');
@@ -56,17 +81,42 @@ export class TokenAuthenticator {
     return { tenantId, objectId, issuer: issuer.issuer, ...(appId ? { appId } : {}), ...(upn ? { upn } : {}) };
   }
 
+  /** The token's claims once its signature, issuer, audience and times are verified for this issuer. */
+  private async verify(token: string, issuer: TrustedIssuer): Promise<JWTPayload> {
+    const now = this.now();
+    const cached = this.verified.get(token);
+    // The same string verified for another issuer (another tenant's) proves nothing here.
+    if (cached && cached.issuer === issuer && cached.expiresAt > now) return cached.payload;
+    const { payload } = await jwtVerify(token, this.keySet(issuer), {
+      issuer: issuer.issuer,
+      audience: issuer.audiences,
+      algorithms: ALLOWED_ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'iat'],
+      currentDate: new Date(now),
+    });
+    // exp is a required claim: a token accepted only within the clock tolerance is not kept.
+    const expiresAt = Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TOKEN_TTL_MS);
+    if (expiresAt > now) this.verified.set(token, { issuer, payload, expiresAt });
+    else if (cached) this.verified.delete(token);
+    return payload;
+  }
+
   private issuerOf(tenantId: string): TrustedIssuer | undefined {
     return this.issuers.find((i) => i.tenantId.toLowerCase() === tenantId.toLowerCase());
   }
 
-  private keySet(issuer: TrustedIssuer) {
+  private keySet(issuer: TrustedIssuer): JWTVerifyGetKey {
     let keySet = this.keySets.get(issuer.jwksUri);
     if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(issuer.jwksUri), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      keySet = this.keySetOf(issuer);
       this.keySets.set(issuer.jwksUri, keySet);
     }
     return keySet;
+  }
+
+  private remoteKeySet(issuer: TrustedIssuer): JWTVerifyGetKey {
+    return createRemoteJWKSet(new URL(issuer.jwksUri), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
   }
 
   /**
