@@ -136,7 +136,7 @@ export function matchRoute(method: string, rawPath: string): { match?: RouteMatc
     if (!params) continue;
     pathExists = true;
     if (route.method !== method.toUpperCase()) continue;
-    const literalCount = splitPath(route.path).filter((s) => !s.startsWith('{')).length;
+    const { literalCount } = shapeOf(route);
     if (!best || literalCount > best.literalCount) best = { match: { route, pathParameters: params }, literalCount };
   }
   return { match: best?.match, pathExists };
@@ -147,8 +147,27 @@ function splitPath(path: string): string[] {
   return withoutQuery.split('/').slice(1);
 }
 
+interface RouteShape {
+  readonly segments: readonly string[];
+  readonly literalCount: number;
+}
+
+// Every request is matched against the whole table (the local gateway, the handlers' test events):
+// each route's path is split once, not once per route per request.
+const shapes = new WeakMap<Route, RouteShape>();
+
+function shapeOf(route: Route): RouteShape {
+  let shape = shapes.get(route);
+  if (!shape) {
+    const segments = splitPath(route.path);
+    shape = { segments, literalCount: segments.filter((s) => !s.startsWith('{')).length };
+    shapes.set(route, shape);
+  }
+  return shape;
+}
+
 function matchSegments(route: Route, requestSegments: string[]): Record<string, string> | undefined {
-  const routeSegments = splitPath(route.path);
+  const routeSegments = shapeOf(route).segments;
   let segments = requestSegments;
   // `/secrets/x/` has a trailing empty segment: for optional-tail routes it is the empty version,
   // otherwise a trailing slash is tolerated like Azure does.
