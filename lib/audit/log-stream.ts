@@ -1,4 +1,4 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { type AuditHandling, type AuditLog, type AuditRecord, type AuditSink, type AuditStore, auditRecordSchema } from './audit.ts';
 
@@ -84,20 +84,28 @@ export function streamAuditLog(stream: Writable): AuditLog {
 
 /**
  * A log stream in a file, owner-only, appended to: for handlers run outside Lambda and outside the
- * local gateway (tests and benchmarks that call them in their own process; dev/stack.ts).
+ * local gateway (tests and benchmarks that call them in their own process; dev/stack.ts). Written
+ * synchronously, as Node writes standard output to a file or pipe on Linux, so a handler run here
+ * waits for its audit line the way it does in Lambda (no thread-pool round trip per request).
  */
 export function fileAuditLog(path: string): AuditLog {
-  let handle: Promise<FileHandle> | undefined;
+  let fd: number | undefined;
   return {
     append: async (line) => {
-      handle ??= open(path, 'a', 0o600);
       try {
-        await (await handle).write(line);
+        fd ??= openSync(path, 'a', 0o600);
+        appendFileSync(fd, line);
       } catch (error) {
         // Opened again on the next request: a directory created later, or a disk with room again, works.
-        const failed = handle;
-        handle = undefined;
-        await failed.then((h) => h.close()).catch(() => undefined);
+        const failed = fd;
+        fd = undefined;
+        if (failed !== undefined) {
+          try {
+            closeSync(failed);
+          } catch {
+            // Already unusable; the write's own error is the one to report.
+          }
+        }
         throw error;
       }
     },
