@@ -15,6 +15,17 @@ export function assertObjectName(kind: string, name: string): void {
   if (!OBJECT_NAME.test(name)) throw new BadParameter(invalidObjectNameMessage(kind, name));
 }
 
+/**
+ * Object versions: the 32 hex characters this vault issues, or empty for the latest. Checked by the
+ * route table and again by the domain, with one message, so nothing else reaches a store.
+ */
+export const VERSION_ID = /^[0-9a-fA-F]{32}$/;
+export const VERSION_OR_EMPTY = /^(?:[0-9a-fA-F]{32})?$/;
+
+export function invalidVersionMessage(kind: string): string {
+  return `The ${kind} version is invalid: a version is 32 hexadecimal characters.`;
+}
+
 /** Names echoed in messages are clipped and stripped of control characters. */
 export function printable(value: string): string {
   const clean = value.replace(/[^\x20-\x7e]/g, '?');

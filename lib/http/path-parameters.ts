@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { BadParameter } from '../core/errors.ts';
 import { type Collection, KINDS } from '../core/kinds.ts';
-import { invalidObjectNameMessage, OBJECT_NAME } from '../core/names.ts';
+import { invalidObjectNameMessage, invalidVersionMessage, OBJECT_NAME, VERSION_OR_EMPTY } from '../core/names.ts';
 
 /**
  * The path-parameter schemas route rows name. A bad object name gets the domain's own message (the
- * same 400 whether the route or the domain catches it); the version is free-form, and empty or absent
- * means the latest.
+ * same 400 whether the route or the domain catches it); a version is 32 hex characters, and empty or
+ * absent means the latest.
  */
 function objectName(collection: Collection) {
   const kind = KINDS[collection].kind.toLowerCase();
@@ -14,10 +14,18 @@ function objectName(collection: Collection) {
   return z.string({ error: message }).check(z.regex(OBJECT_NAME, { error: message }));
 }
 
-const version = z.pipe(
-  z.optional(z.string()),
-  z.transform((value: string | undefined) => (value === '' ? undefined : value)),
-);
+/**
+ * A version is one we could have issued: 32 hex characters. Anything else is refused here, before a
+ * store call, as Azure refuses a malformed version; an over-long one would otherwise exceed
+ * DynamoDB's key size and end as a 500.
+ */
+function version(collection: Collection) {
+  const message = invalidVersionMessage(KINDS[collection].kind.toLowerCase());
+  return z.pipe(
+    z.optional(z.string().check(z.regex(VERSION_OR_EMPTY, { error: message }))),
+    z.transform((value: string | undefined) => (value === '' || value === undefined ? undefined : value.toLowerCase())),
+  );
+}
 
 /** `{name}`: one object of the collection. */
 export function namedObject(collection: Collection) {
@@ -26,7 +34,7 @@ export function namedObject(collection: Collection) {
 
 /** `{name}/{version}`: one version of an object, or its latest when the version is empty. */
 export function objectVersion(collection: Collection) {
-  return z.object({ name: objectName(collection), version });
+  return z.object({ name: objectName(collection), version: version(collection) });
 }
 
 export interface PathParameters {

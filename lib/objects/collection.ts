@@ -51,7 +51,7 @@ export class VersionedObjects {
    */
   async version(at: VaultAddress, name: string, versionParam: string | undefined): Promise<StoredVersion> {
     this.assertName(name);
-    const current = await this.store.getCurrent(at.vault.name, this.collection, name, parseVersion(versionParam));
+    const current = await this.store.getCurrent(at.vault.name, this.collection, name, parseVersion(this.label, versionParam));
     if (!current) throw objectNotFound(this.kind, name);
     if (!current.version) throw objectNotFound(this.kind, name, versionParam);
     return { ...current.version, name: current.head.name };
@@ -71,12 +71,11 @@ export class VersionedObjects {
     versionParam: string | undefined,
     change: (current: StoredVersion) => Promise<MetadataUpdate>,
   ): Promise<StoredVersion> {
+    const version = parseVersion(this.label, versionParam);
     const head = await this.head(at, name);
-    const updated = await this.store
-      .updateVersion(at.vault.name, this.collection, name, parseVersion(versionParam) ?? head.latest, change)
-      .catch((error: unknown) => {
-        throw translateStoreError(this.kind, error, name);
-      });
+    const updated = await this.store.updateVersion(at.vault.name, this.collection, name, version ?? head.latest, change).catch((error: unknown) => {
+      throw translateStoreError(this.kind, error, name);
+    });
     if (!updated) throw objectNotFound(this.kind, name, versionParam);
     return updated;
   }

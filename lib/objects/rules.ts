@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { BadParameter } from '../core/errors.ts';
+import { invalidVersionMessage, VERSION_ID } from '../core/names.ts';
 import type { AttributesInput } from './schemas.ts';
 import type { ObjectAttributes } from './store.ts';
 
 export { assertObjectName, printable } from '../core/names.ts';
 
 /** Rules shared by secrets, keys and certificates (reference §0 and §1). */
-const VERSION_ID = /^[0-9a-fA-F]{32}$/;
 export const MAX_VERSIONS_PER_BACKUP = 500;
 
-/** An empty version means the latest; anything else must look like a version we could have issued. */
-export function parseVersion(version: string | undefined): string | undefined {
+/**
+ * An empty version means the latest; anything else must look like a version we could have issued,
+ * or it is refused before it reaches a store (an over-long one would exceed DynamoDB's key size).
+ */
+export function parseVersion(kind: string, version: string | undefined): string | undefined {
   if (version === undefined || version === '') return undefined;
-  return VERSION_ID.test(version) ? version.toLowerCase() : version;
+  if (!VERSION_ID.test(version)) throw new BadParameter(invalidVersionMessage(kind));
+  return version.toLowerCase();
 }
 
 export function newVersionId(): string {

@@ -71,6 +71,33 @@ describe('bad input on keys', () => {
     expect([400, 403]).toContain(encrypt.status);
   });
 
+  it('refuses a version that is not 32 hex characters with 400 BadParameter on every version route', async () => {
+    const name = uniqueName('badver');
+    const created = await createKey(name, { kty: 'RSA', key_size: 2048 });
+    const wrapped = Buffer.alloc(256).toString('base64url');
+    const routes: [string, string, object | undefined][] = [
+      ['GET', '', undefined],
+      ['PATCH', '', { tags: { t: 'changed' } }],
+      ['POST', '/encrypt', { alg: 'RSA-OAEP', value: 'AAAA' }],
+      ['POST', '/decrypt', { alg: 'RSA-OAEP', value: wrapped }],
+      ['POST', '/wrapkey', { alg: 'RSA-OAEP', value: 'AAAA' }],
+      ['POST', '/unwrapkey', { alg: 'RSA-OAEP', value: wrapped }],
+      ['POST', '/sign', { alg: 'RS256', value: digest256 }],
+      ['POST', '/verify', { alg: 'RS256', digest: digest256, value: wrapped }],
+    ];
+    for (const version of ['x'.repeat(1100), 'a'.repeat(1025), 'not-a-version', '0123456789abcdef', `${'0'.repeat(32)}0`, 'g'.repeat(32)]) {
+      for (const [method, tail, body] of routes) {
+        const response = await raw(method, `/keys/${name}/${version}${tail}?${V}`, body ? { body } : {});
+        expect(response.status, `${method} ${tail} ${version.slice(0, 40)}: ${response.text.slice(0, 200)}`).toBe(400);
+        expect(response.json.error.code).toBe('BadParameter');
+        expect(response.json.error.message).toMatch(/32 hexadecimal characters/);
+      }
+    }
+    const latest = await raw('GET', `/keys/${name}?${V}`);
+    expect(latest.json.key.kid).toBe(created.key.kid);
+    expect(latest.json.tags).toBeUndefined();
+  });
+
   it('refuses malformed base64url and oversize plaintext', async () => {
     const name = uniqueName('b64');
     await createKey(name, { kty: 'RSA', key_size: 2048 });

@@ -104,6 +104,25 @@ describe('set and get', () => {
     expect(wrongVersion.json.error.code).toBe('SecretNotFound');
   });
 
+  it('refuses a version that is not 32 hex characters with 400 BadParameter, before any store call', async () => {
+    const name = uniqueName('badver');
+    const set = await setSecret(name, { value: 'kept' });
+    for (const version of ['x'.repeat(1100), 'a'.repeat(1025), 'not-a-version', '0123456789abcdef', `${'0'.repeat(32)}0`, 'g'.repeat(32)]) {
+      for (const [method, body] of [
+        ['GET', undefined],
+        ['PATCH', { tags: { t: 'changed' } }],
+      ] as const) {
+        const response = await raw(method, `/secrets/${name}/${version}?${V}`, body ? { body } : {});
+        expect(response.status, `${method} ${version.slice(0, 40)}: ${response.text.slice(0, 200)}`).toBe(400);
+        expect(response.json.error.code).toBe('BadParameter');
+        expect(response.json.error.message).toMatch(/32 hexadecimal characters/);
+      }
+    }
+    const latest = await raw('GET', `/secrets/${name}?${V}`);
+    expect(latest.json).toMatchObject({ id: set.id, value: 'kept' });
+    expect(latest.json.tags).toBeUndefined();
+  });
+
   it('refuses get on a disabled secret with 403 SecretDisabled until it is enabled again', async () => {
     const name = uniqueName('disabled');
     await setSecret(name, { value: 'x', attributes: { enabled: false } });

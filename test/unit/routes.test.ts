@@ -80,4 +80,16 @@ describe('route table matching', () => {
     const bad = getSecret.params.safeParse({ name: 'bad_name', version: '' });
     expect(bad.error?.issues[0]?.message).toBe("The secret name 'bad_name' is invalid: names are 1 to 127 characters of 0-9, a-z, A-Z and '-'.");
   });
+
+  it('accepts a version of exactly 32 hex characters, lowercased, and refuses any other', () => {
+    const getKey = routes.find((r) => r.operation === 'GetKey')!;
+    expect(getKey.params.safeParse({ name: 'k', version: 'ABCDEF0123456789ABCDEF0123456789' }).data).toEqual({
+      name: 'k',
+      version: 'abcdef0123456789abcdef0123456789',
+    });
+    for (const version of ['x'.repeat(1100), 'abc', 'attestation', 'g'.repeat(32), 'a'.repeat(33)]) {
+      const bad = getKey.params.safeParse({ name: 'k', version });
+      expect(bad.error?.issues[0]?.message, version.slice(0, 40)).toBe('The key version is invalid: a version is 32 hexadecimal characters.');
+    }
+  });
 });

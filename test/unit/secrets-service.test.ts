@@ -133,6 +133,17 @@ describe('SecretService: update (PATCH)', () => {
     expect((await secrets.get(at, 'two-versions', second.version)).tags).toEqual({ v: '2' });
   });
 
+  it('refuses a version that is not 32 hex characters with 400, on get and update, without reading the store', async () => {
+    await secrets.set(at, 'present', { value: 'v' });
+    for (const version of ['x'.repeat(1100), 'short', 'g'.repeat(32)]) {
+      const got = await vaultErrorOf(secrets.get(at, 'present', version));
+      expect(got).toBeInstanceOf(BadParameter);
+      expect(got.message).toBe('The secret version is invalid: a version is 32 hexadecimal characters.');
+      const updated = await vaultErrorOf(secrets.update(at, 'missing', version, { tags: {} }));
+      expect(updated).toBeInstanceOf(BadParameter);
+    }
+  });
+
   it('answers 404 for a version that does not exist', async () => {
     await secrets.set(at, 'present', { value: 'v' });
     const error = await vaultErrorOf(secrets.update(at, 'present', 'ffffffffffffffffffffffffffffffff', { tags: {} }));
