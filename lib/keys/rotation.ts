@@ -1,4 +1,5 @@
 import { BadParameter } from '../core/errors.ts';
+import { LATEST_INT_DATE } from '../objects/schemas.ts';
 import type { RotationPolicyInput } from './schemas.ts';
 
 /**
@@ -27,16 +28,31 @@ export function defaultRotationPolicy(): RotationPolicy {
  * Seconds in an ISO-8601 duration (`P1Y2M10DT2H30M`, `P4W`). Calendar units are taken as Azure's
  * documentation counts them for rotation (a year 365 days, a month 30 days).
  */
-function durationSeconds(duration: string): number {
+function durationSeconds(duration: string): number | undefined {
   const match = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
-  if (!match) throw new BadParameter(`'${duration.slice(0, 40)}' is not an ISO-8601 duration such as P90D or P1Y.`);
+  if (!match) return undefined;
   const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));
   return (y! * 365 + mo! * 30 + w! * 7 + d!) * DAY + h! * 3600 + mi! * 60 + s!;
 }
 
+/**
+ * A policy's duration, named by its field in the 400. It must end by the latest date the API carries
+ * counted from now, as a date must: `expiryTime` P1000000Y would give rotated versions an `exp` no
+ * client can read back, and a digit string long enough to be Infinity would poison every comparison.
+ */
+function policyDuration(field: string, duration: string, now: number): number {
+  const seconds = durationSeconds(duration);
+  if (seconds === undefined) throw new BadParameter(`${field} '${duration.slice(0, 40)}' is not an ISO-8601 duration such as P90D or P1Y.`);
+  if (!(now + seconds <= LATEST_INT_DATE)) {
+    throw new BadParameter(`${field} '${duration.slice(0, 40)}' is too long: counted from now it must end by 9999-12-31T23:59:59Z.`);
+  }
+  return seconds;
+}
+
 export function validateRotationPolicy(input: RotationPolicyInput, times: { created: number; updated: number }): RotationPolicy {
   const expiryTime = input.attributes?.expiryTime ?? undefined;
-  const expirySeconds = expiryTime !== undefined ? durationSeconds(expiryTime) : undefined;
+  const now = times.updated;
+  const expirySeconds = expiryTime !== undefined ? policyDuration('expiryTime', expiryTime, now) : undefined;
   if (expirySeconds !== undefined && expirySeconds < 28 * DAY) throw new BadParameter("The policy's expiryTime must be at least 28 days (P28D).");
   const actions: LifetimeAction[] = [];
   for (const raw of input.lifetimeActions ?? []) {
@@ -48,15 +64,16 @@ export function validateRotationPolicy(input: RotationPolicyInput, times: { crea
       throw new BadParameter('A lifetime action trigger has exactly one of timeAfterCreate and timeBeforeExpiry.');
     }
     if (type === 'notify' && after !== undefined) throw new BadParameter('A Notify action is triggered by timeBeforeExpiry only.');
-    if (after !== undefined && durationSeconds(after) < 7 * DAY) throw new BadParameter('timeAfterCreate must be at least 7 days (P7D).');
+    const afterSeconds = after !== undefined ? policyDuration('timeAfterCreate', after, now) : undefined;
+    if (afterSeconds !== undefined && afterSeconds < 7 * DAY) throw new BadParameter('timeAfterCreate must be at least 7 days (P7D).');
     if (before !== undefined) {
-      const seconds = durationSeconds(before);
+      const seconds = policyDuration('timeBeforeExpiry', before, now);
       if (expirySeconds === undefined) throw new BadParameter('timeBeforeExpiry needs the policy attribute expiryTime.');
       if (seconds < 7 * DAY || seconds > expirySeconds - 7 * DAY) {
         throw new BadParameter('timeBeforeExpiry must be at least 7 days, and at least 7 days less than expiryTime.');
       }
     }
-    if (after !== undefined && expirySeconds !== undefined && durationSeconds(after) > expirySeconds - 7 * DAY) {
+    if (afterSeconds !== undefined && expirySeconds !== undefined && afterSeconds > expirySeconds - 7 * DAY) {
       throw new BadParameter('timeAfterCreate must be at least 7 days less than expiryTime.');
     }
     const action: LifetimeAction = {
@@ -75,8 +92,12 @@ export function validateRotationPolicy(input: RotationPolicyInput, times: { crea
   };
 }
 
-/** The exp a version made by rotation gets: now + the policy's expiryTime, if it has one. */
+/**
+ * The exp a version made by rotation gets: now + the policy's expiryTime, if it has one. A policy
+ * ended by the latest date when it was set, or stored before durations were bounded, is held to it.
+ */
 export function expiryFromPolicy(policy: RotationPolicy | undefined, now: number): number | undefined {
   const expiryTime = policy?.attributes.expiryTime;
-  return expiryTime ? now + durationSeconds(expiryTime) : undefined;
+  const seconds = expiryTime ? durationSeconds(expiryTime) : undefined;
+  return seconds === undefined ? undefined : Math.min(now + seconds, LATEST_INT_DATE);
 }

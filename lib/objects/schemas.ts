@@ -9,7 +9,9 @@ import * as z from 'zod/mini';
  * Schemas use zod's functional API (`zod/mini`): same validation and issues as `zod`, but esbuild
  * keeps only the checks a bundle uses, about 63 KiB less per function (README, "Bundle budget").
  */
-const intDate = z.number().check(z.int(), z.minimum(-62135596800), z.maximum(253402300799));
+/** 9999-12-31T23:59:59Z, the latest IntDate the API carries; rotation-policy durations end by it too. */
+export const LATEST_INT_DATE = 253402300799;
+const intDate = z.number().check(z.int(), z.minimum(-62135596800), z.maximum(LATEST_INT_DATE));
 
 /** `attributes` on writes: the read-only fields (created, updated, recoveryLevel...) are ignored. */
 export const attributesInput = z.object({

@@ -166,6 +166,35 @@ describe('bad input on keys', () => {
     }
   });
 
+  it('refuses a rotation policy duration that would reach past the latest date the API can carry, naming the field', async () => {
+    const name = uniqueName('far-policy');
+    await createKey(name, { kty: 'EC' });
+    const cases: [object, RegExp][] = [
+      [{ attributes: { expiryTime: 'P1000000Y' } }, /expiryTime/],
+      [{ attributes: { expiryTime: `P${'9'.repeat(400)}D` } }, /expiryTime/],
+      [{ lifetimeActions: [{ trigger: { timeAfterCreate: 'P1000000Y' }, action: { type: 'Rotate' } }] }, /timeAfterCreate/],
+      [
+        { attributes: { expiryTime: 'P2Y' }, lifetimeActions: [{ trigger: { timeBeforeExpiry: 'PT99999999999999S' }, action: { type: 'Notify' } }] },
+        /timeBeforeExpiry/,
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const response = await raw('PUT', `/keys/${name}/rotationpolicy?${V}`, { body });
+      expect(response.status, JSON.stringify(body).slice(0, 200)).toBe(400);
+      expect(response.json.error.code).toBe('BadParameter');
+      expect(response.json.error.message).toMatch(field);
+    }
+    expect((await raw('GET', `/keys/${name}/rotationpolicy?${V}`)).json.attributes.expiryTime).toBeUndefined();
+    const rotated = await raw('POST', `/keys/${name}/rotate?${V}`);
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.json.attributes.exp).toBeUndefined();
+    // The longest duration that still ends before the year 10000 is accepted.
+    const far = await raw('PUT', `/keys/${name}/rotationpolicy?${V}`, { body: { attributes: { expiryTime: 'P7000Y' } } });
+    expect(far.status, far.text).toBe(200);
+    const farRotated = await raw('POST', `/keys/${name}/rotate?${V}`);
+    expect(farRotated.json.attributes.exp).toBeLessThanOrEqual(253402300799);
+  });
+
   it('refuses rng counts outside 1..128 and non-integers', async () => {
     for (const count of [0, 129, 1.5]) expect((await raw('POST', `/rng?${V}`, { body: { count } })).status).toBe(400);
     const ok = await raw('POST', `/rng?${V}`, { body: { count: 16 } });
