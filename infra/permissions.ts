@@ -173,6 +173,9 @@ export const permissions = {
     backupKey: none,
     hsmKeys: ['EnableKey', 'DisableKey'],
   },
+  // Not offered: they answer 400 before touching the store or KMS.
+  ReleaseKey: { objects: none, vaultKey: none, backupKey: none },
+  GetKeyAttestation: { objects: none, vaultKey: none, backupKey: none },
   GetRandomBytes: { objects: none, vaultKey: none, backupKey: none, randomBytes: true },
 } as const satisfies Record<OperationName, OperationPermissions>;
 

@@ -53,6 +53,11 @@ export function functionKey(route: Route): string {
  *     deeper path (`/a/b`) arrives as a version no secret has, so it answers 404 like Key Vault.
  */
 export function apiPaths(route: Route): string[] {
+  // An `optionalVersion` route also answers without its `{version}` segment (`/keys/{name}/release`).
+  if (route.optionalVersion) {
+    if (!route.path.includes('/{version}/')) throw new Error(`${routeKey(route)}: optionalVersion needs a {version} segment inside the path`);
+    return [route.path, route.path.replace('/{version}/', '/')];
+  }
   if (!route.optionalTail) return [route.path];
   const segments = route.path.split('/');
   const tail = segments.at(-1) ?? '';

@@ -50,6 +50,11 @@ export interface Route {
    * latest version, and `GET /secrets/{name}` must work too.
    */
   readonly optionalTail?: boolean;
+  /**
+   * The `{version}` segment inside the path may be absent as well as empty: `POST /keys/{name}/release`
+   * means the latest version like `POST /keys/{name}//release`, instead of reading as a version.
+   */
+  readonly optionalVersion?: boolean;
 }
 
 const secret = { collection: 'secrets', parameter: 'name' } as const;
@@ -97,6 +102,10 @@ export const routes = [
   { operation: 'GetDeletedKey', plane: 'data', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted-key', permission: 'keys/read', scope: key, params: keyName, auditId: 'answer', audit: 'KeyGetDeleted' },
   { operation: 'PurgeDeletedKey', plane: 'data', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge-deleted-key', permission: 'keys/purge/action', scope: key, params: keyName, auditId: 'deleted', audit: 'KeyPurge' },
   { operation: 'RecoverDeletedKey', plane: 'data', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', permission: 'keys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover' },
+  // Secure key release and key attestation are not offered: a clear 400 (lib/keys/rules.ts), not a 405
+  // or "release" read as a version.
+  { operation: 'ReleaseKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/release', handler: 'keys/release-key', permission: 'keys/release/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyRelease', optionalVersion: true },
+  { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true },
   // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
   { operation: 'GetRandomBytes', plane: 'data', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
 ] as const satisfies readonly Route[];
@@ -173,6 +182,10 @@ function matchSegments(route: Route, requestSegments: string[]): Record<string, 
   // otherwise a trailing slash is tolerated like Azure does.
   if (segments.length > 1 && segments[segments.length - 1] === '' && !route.optionalTail) segments = segments.slice(0, -1);
   if (route.optionalTail && segments.length === routeSegments.length - 1) segments = [...segments, ''];
+  if (route.optionalVersion && segments.length === routeSegments.length - 1) {
+    const at = routeSegments.indexOf('{version}');
+    segments = [...segments.slice(0, at), '', ...segments.slice(at)];
+  }
   if (segments.length !== routeSegments.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < routeSegments.length; i++) {

@@ -11,6 +11,7 @@ import type { KeyMeta } from './layout.ts';
 import { KeyLifeCycle } from './life-cycle.ts';
 import { type CryptoOperation, KeyOperations } from './operate.ts';
 import { KeyRotation } from './rotate.ts';
+import { keyAttestationNotSupported, secureKeyReleaseNotSupported } from './rules.ts';
 import type { CreateKeyInput, ImportKeyInput, KeyOperationInput, RotationPolicyInput, UpdateKeyInput, VerifyInput } from './schemas.ts';
 import { KeyVersions } from './versions.ts';
 import type { DeletedKeyRecord, KeyOperationRecord, KeyRecord, RotationPolicyRecord, VerifyRecord } from './records.ts';
@@ -115,6 +116,16 @@ export class KeyService {
 
   setRotationPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicyRecord> {
     return this.rotation.setPolicy(at, name, input);
+  }
+
+  /** Secure key release is not offered: always Azure's not-supported 400, before any store call. */
+  release(): Promise<never> {
+    return Promise.reject(secureKeyReleaseNotSupported());
+  }
+
+  /** Nor is key attestation. */
+  getAttestation(): Promise<never> {
+    return Promise.reject(keyAttestationNotSupported());
   }
 
   randomBytes(count: number): Promise<Uint8Array> {

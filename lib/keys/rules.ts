@@ -27,6 +27,18 @@ export function parseKeyType(vault: Vault, kty: string): { kind: KeyKind; hsm: b
   }
 }
 
+/**
+ * Secure key release and key attestation need an attested HSM platform this vault does not have;
+ * until they exist, they answer Azure's not-supported 400 rather than a 405 or a 404.
+ */
+export function secureKeyReleaseNotSupported(): BadParameter {
+  return new BadParameter('Secure key release is not supported by this vault: keys cannot be released to an attested environment.');
+}
+
+export function keyAttestationNotSupported(): BadParameter {
+  return new BadParameter('Key attestation is not supported by this vault: its keys carry no HSM attestation.');
+}
+
 export function assertPremium(vault: Vault, kty: string): void {
   if (vault.sku !== 'premium') throw new BadParameter(`Key type '${kty}' requires a premium vault; this vault is standard.`);
 }

@@ -273,6 +273,21 @@ describe('key management through KeyClient', () => {
     expect(Math.round(year / 86_400_000)).toBe(365);
   });
 
+  it('refuses releaseKey and getKeyAttestation with a not-supported 400 the SDK surfaces', async () => {
+    const name = uniqueName('release');
+    await keys.createEcKey(name);
+    await expect(keys.releaseKey(name, 'attestation-token')).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'BadParameter',
+      message: expect.stringMatching(/Secure key release is not supported/),
+    });
+    await expect(keys.getKeyAttestation(name)).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'BadParameter',
+      message: expect.stringMatching(/Key attestation is not supported/),
+    });
+  });
+
   it('returns random bytes from the HSM', async () => {
     const bytes = await keys.getRandomBytes(64);
     expect(bytes).toHaveLength(64);

@@ -54,6 +54,14 @@ describe('route keys', () => {
     expect(apiPaths(route({ path: '/things/{name}/{version}', optionalTail: true }))).toEqual(['/things/{name}', '/things/{name}/{version+}']);
   });
 
+  it('adds the version-less key for an optional-version route', () => {
+    expect(apiPaths(route({ path: '/things/{name}/{version}/release', optionalVersion: true }))).toEqual([
+      '/things/{name}/{version}/release',
+      '/things/{name}/release',
+    ]);
+    expect(() => apiPaths(route({ path: '/things/{name}/release', optionalVersion: true }))).toThrow(/optionalVersion/);
+  });
+
   it('rejects an optional tail that is not a parameter', () => {
     expect(() => apiPaths(route({ path: '/things/{name}/sign', optionalTail: true }))).toThrow(/optionalTail/);
   });

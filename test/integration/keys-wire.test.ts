@@ -195,6 +195,26 @@ describe('bad input on keys', () => {
     expect(farRotated.json.attributes.exp).toBeLessThanOrEqual(253402300799);
   });
 
+  it('answers secure key release and key attestation with a clear not-supported 400, with or without a version', async () => {
+    const name = uniqueName('release');
+    const created = await createKey(name, { kty: 'RSA', key_size: 2048 });
+    const version = created.key.kid.split('/').at(-1);
+    for (const path of [`/keys/${name}/release`, `/keys/${name}//release`, `/keys/${name}/${version}/release`]) {
+      const response = await raw('POST', `${path}?${V}`, { body: { target: 'attestation-token' } });
+      expect(response.status, `${path}: ${response.text}`).toBe(400);
+      expect(response.json.error.code).toBe('BadParameter');
+      expect(response.json.error.message).toMatch(/Secure key release is not supported by this vault/);
+    }
+    for (const path of [`/keys/${name}/attestation`, `/keys/${name}//attestation`, `/keys/${name}/${version}/attestation`]) {
+      const response = await raw('GET', `${path}?${V}`);
+      expect(response.status, `${path}: ${response.text}`).toBe(400);
+      expect(response.json.error.code).toBe('BadParameter');
+      expect(response.json.error.message).toMatch(/Key attestation is not supported by this vault/);
+    }
+    const badVersion = await raw('POST', `/keys/${name}/not-a-version/release?${V}`, { body: { target: 'attestation-token' } });
+    expect(badVersion.json.error.message).toMatch(/32 hexadecimal characters/);
+  });
+
   it('refuses rng counts outside 1..128 and non-integers', async () => {
     for (const count of [0, 129, 1.5]) expect((await raw('POST', `/rng?${V}`, { body: { count } })).status).toBe(400);
     const ok = await raw('POST', `/rng?${V}`, { body: { count: 16 } });

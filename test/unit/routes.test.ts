@@ -24,6 +24,15 @@ describe('route table matching', () => {
     expect(match?.pathParameters.name).toBe('My-Secret');
   });
 
+  it('matches release and attestation with the version present, empty or absent, never as a version', () => {
+    for (const version of ['0123456789abcdef0123456789abcdef/', '/', '']) {
+      const release = matchRoute('POST', `/keys/k/${version}release`).match;
+      expect(release?.route.operation, version).toBe('ReleaseKey');
+      expect(release?.pathParameters, version).toEqual({ name: 'k', version: version.slice(0, -1) });
+      expect(matchRoute('GET', `/keys/k/${version}attestation`).match?.route.operation, version).toBe('GetKeyAttestation');
+    }
+  });
+
   it('tells an unknown path from a known path with the wrong method', () => {
     expect(matchRoute('GET', '/nothing/here')).toEqual({ match: undefined, pathExists: false });
     const wrongMethod = matchRoute('PUT', '/deletedsecrets');
