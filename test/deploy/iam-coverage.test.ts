@@ -215,6 +215,8 @@ const SCENARIO = [
   'PurgeDeletedKey',
   'RecoverDeletedKey',
   'GetRandomBytes',
+  'ReleaseKey',
+  'GetKeyAttestation',
 ];
 const covered = routes.filter((r) => SCENARIO.includes(r.operation));
 const uncovered = routes.filter((r) => !SCENARIO.includes(r.operation));
@@ -374,6 +376,10 @@ describe('every AWS call an operation makes is granted to its function', () => {
 
     const random = await expectStatus(200, call('POST', `/rng?${V}`, { count: 16 }));
     expect(Buffer.from(random.value, 'base64url')).toHaveLength(16);
+
+    // Secure key release and attestation are refused (400) before anything of their own is called.
+    await expectStatus(400, call('POST', `/keys/${hsmSigning}//release?${V}`, { target: 'attestation-token' }));
+    await expectStatus(400, call('GET', `/keys/${hsmSigning}/attestation?${V}`));
 
     // IAM grants calls on HSM key versions by the tags of the KMS key they name: read those tags.
     const kms = new SdkKmsClient({});
