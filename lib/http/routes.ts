@@ -104,8 +104,8 @@ export const routes = [
   { operation: 'RecoverDeletedKey', plane: 'data', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', permission: 'keys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover' },
   // Secure key release and key attestation are not offered: a clear 400 (lib/keys/rules.ts), not a 405
   // or "release" read as a version.
-  { operation: 'ReleaseKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/release', handler: 'keys/release-key', permission: 'keys/release/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyRelease', optionalVersion: true },
-  { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true },
+  { operation: 'ReleaseKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/release', handler: 'keys/release-key', permission: 'keys/release/action', scope: key, params: keyVersion, since: '7.3', auditId: 'path', audit: 'KeyRelease', optionalVersion: true },
+  { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, since: '7.6', auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true },
   // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
   { operation: 'GetRandomBytes', plane: 'data', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
 ] as const satisfies readonly Route[];

@@ -72,13 +72,15 @@ describe('route table matching', () => {
     }
   });
 
-  it('dates rotation, rotation policies and random bytes from api-version 7.3', () => {
+  it('dates rotation, rotation policies, random bytes and key release from api-version 7.3, attestation from 7.6', () => {
     const since = routes.filter((r) => 'since' in r).map((r) => [r.operation, r.since]);
     for (const [operation, version] of since) expect(KEY_VAULT_API_VERSIONS.supported, operation).toContain(version);
     expect(since).toEqual([
       ['RotateKey', '7.3'],
       ['GetKeyRotationPolicy', '7.3'],
       ['UpdateKeyRotationPolicy', '7.3'],
+      ['ReleaseKey', '7.3'],
+      ['GetKeyAttestation', '7.6'],
       ['GetRandomBytes', '7.3'],
     ]);
   });
