@@ -11,6 +11,9 @@ export const DEFAULT_VAULT = 'default';
 export const TABLES = { objects: 'coffer-objects', audit: 'coffer-audit' };
 export const BACKUP_KEY_ALIAS = 'alias/coffer-backup';
 export const REGION = 'us-east-1';
+/** The management plane's token audience: ARM clients ask for `<this>/.default`. */
+export const MANAGEMENT_AUDIENCE = 'https://management.localhost';
+export const DEFAULT_RESOURCE_GROUP = 'coffer-local';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** What the environment is made from: the running stack's parts, all of them in `.coffer/local.json`. */
@@ -27,6 +30,11 @@ export interface LocalFunctionInputs {
   tables: { objects: string; audit: string };
   /** A file for the audit records instead of standard output: for handlers outside the gateway (config.ts). */
   auditLog?: string;
+  /** The local subscription (in the local tenant) and its administrator (Owner, and tenant administrator). */
+  subscriptionId?: string;
+  administratorObjectId?: string;
+  /** Loopback base URLs each new vault claims one of (config.ts `vaultEndpoints`). */
+  vaultEndpoints?: string[];
 }
 
 export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<string, string> {
@@ -52,6 +60,10 @@ export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<str
           authority: `${stack.authorityHost}/${stack.tenantId}`,
         },
       ],
+      managementAudience: MANAGEMENT_AUDIENCE,
+      subscriptions: stack.subscriptionId ? [{ subscriptionId: stack.subscriptionId, tenantId: stack.tenantId, displayName: 'Coffer local' }] : [],
+      tenantAdministrators: stack.administratorObjectId ? [{ tenantId: stack.tenantId, objectId: stack.administratorObjectId }] : [],
+      vaultEndpoints: stack.vaultEndpoints ?? [],
       backupKeyId: BACKUP_KEY_ALIAS,
       region: 'local',
       // What config.ts assumes when the variable is absent.

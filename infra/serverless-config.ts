@@ -130,6 +130,12 @@ export function deployedEnvironment(): Record<string, unknown> {
     hostAliases: '{}',
     // An SSM parameter holding the JSON list (infra/parameters.yml).
     trustedIssuers: { Ref: 'TrustedIssuers' },
+    // Management tokens are for the management host of the same domain (docs/adr/0013).
+    managementAudience: { 'Fn::Sub': 'https://management.${VaultDomain}' },
+    subscriptions: { Ref: 'Subscriptions' },
+    tenantAdministrators: { Ref: 'TenantAdministrators' },
+    // Vault host names resolve in AWS: no endpoint pool.
+    vaultEndpoints: '[]',
     backupKeyId: { 'Fn::GetAtt': ['BackupKey', 'Arn'] },
     region: { Ref: 'AWS::Region' },
     auditRetentionDays: '${param:auditRetentionDays}',

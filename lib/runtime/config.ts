@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { trustedIssuerSchema } from '../auth/trusted-issuer.ts';
+import { subscriptionSchema } from '../vaults/subscriptions.ts';
 
 // zod/mini words its issues only in a locale it is given; the configuration errors below are read by
 // operators. (Request validation words its own 400s from the issues' codes: lib/http/validation.ts.)
@@ -19,6 +20,17 @@ const configSchema = z.object({
   /** Extra host names that address one vault, e.g. `localhost` -> `default` on the local stack. */
   hostAliases: z.record(z.string(), z.string()),
   trustedIssuers: z.array(trustedIssuerSchema).check(z.minLength(1)),
+  /** The `aud` management-plane tokens carry; the data plane refuses tokens with it (docs/adr/0013). */
+  managementAudience: z.string().check(z.minLength(1)),
+  /** The deployment's subscriptions, each in one tenant: a management request's tenant is its subscription's. */
+  subscriptions: z.array(subscriptionSchema),
+  /** Principals that may manage everything in their tenant, whatever their role assignments say. */
+  tenantAdministrators: z.array(z.object({ tenantId: z.string().check(z.minLength(1)), objectId: z.string().check(z.minLength(1)) })),
+  /**
+   * Where vault host names do not resolve (the local stack): base URLs of loopback endpoints, one of
+   * which each new vault claims as its own. Empty in AWS, where every vault is `<name>.<vaultDomain>`.
+   */
+  vaultEndpoints: z.array(z.url()),
   /** KMS key (id, ARN or alias) that protects backups, so a backup restores into any vault of its tenant. */
   backupKeyId: z.string().check(z.minLength(1)),
   region: z.string().check(z.minLength(1)),
@@ -58,6 +70,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     vaultDomain: env.COFFER_VAULT_DOMAIN,
     hostAliases: parseJson(env.COFFER_HOST_ALIASES, 'COFFER_HOST_ALIASES') ?? {},
     trustedIssuers: parseJson(env.COFFER_TRUSTED_ISSUERS, 'COFFER_TRUSTED_ISSUERS'),
+    managementAudience: env.COFFER_MANAGEMENT_AUDIENCE,
+    subscriptions: parseJson(env.COFFER_SUBSCRIPTIONS, 'COFFER_SUBSCRIPTIONS') ?? [],
+    tenantAdministrators: parseJson(env.COFFER_TENANT_ADMINISTRATORS, 'COFFER_TENANT_ADMINISTRATORS') ?? [],
+    vaultEndpoints: parseJson(env.COFFER_VAULT_ENDPOINTS, 'COFFER_VAULT_ENDPOINTS') ?? [],
     backupKeyId: env.COFFER_BACKUP_KEY_ID,
     region: env.COFFER_REGION ?? env.AWS_REGION,
     auditRetentionDays: Number(env.COFFER_AUDIT_RETENTION_DAYS ?? 365),

@@ -1,4 +1,5 @@
 import type { TrustedIssuer } from '../auth/trusted-issuer.ts';
+import type { Subscription } from '../vaults/subscriptions.ts';
 
 /**
  * The function environment: every variable a Coffer function reads its configuration from
@@ -12,6 +13,10 @@ export const FUNCTION_VARIABLES = {
   vaultDomain: 'COFFER_VAULT_DOMAIN',
   hostAliases: 'COFFER_HOST_ALIASES',
   trustedIssuers: 'COFFER_TRUSTED_ISSUERS',
+  managementAudience: 'COFFER_MANAGEMENT_AUDIENCE',
+  subscriptions: 'COFFER_SUBSCRIPTIONS',
+  tenantAdministrators: 'COFFER_TENANT_ADMINISTRATORS',
+  vaultEndpoints: 'COFFER_VAULT_ENDPOINTS',
   backupKeyId: 'COFFER_BACKUP_KEY_ID',
   region: 'COFFER_REGION',
   auditRetentionDays: 'COFFER_AUDIT_RETENTION_DAYS',
@@ -32,6 +37,12 @@ export interface FunctionSettings {
   /** Further host names that address one vault each, e.g. `localhost` on the local stack. */
   hostAliases: Record<string, string>;
   trustedIssuers: TrustedIssuer[];
+  /** The management plane's token audience. */
+  managementAudience: string;
+  subscriptions: Subscription[];
+  tenantAdministrators: { tenantId: string; objectId: string }[];
+  /** Loopback base URLs new vaults claim one each of (config.ts); none in AWS. */
+  vaultEndpoints: string[];
   /** KMS key id, ARN or alias. */
   backupKeyId: string;
   region: string;
@@ -50,6 +61,10 @@ export function encodedEnvironment(settings: FunctionSettings): Record<string, s
     vaultDomain: settings.vaultDomain,
     hostAliases: JSON.stringify(settings.hostAliases),
     trustedIssuers: JSON.stringify(settings.trustedIssuers),
+    managementAudience: settings.managementAudience,
+    subscriptions: JSON.stringify(settings.subscriptions),
+    tenantAdministrators: JSON.stringify(settings.tenantAdministrators),
+    vaultEndpoints: JSON.stringify(settings.vaultEndpoints),
     backupKeyId: settings.backupKeyId,
     region: settings.region,
     auditRetentionDays: String(settings.auditRetentionDays),
