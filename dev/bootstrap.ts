@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { roleIds } from '#lib/access/rbac';
 import { DynamoDBDocumentClient } from '#lib/aws/api/dynamodb';
@@ -12,6 +13,11 @@ import { BACKUP_KEY_ALIAS, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } fr
 /** Who the local stack knows, registered once in the identity provider and kept in `identity/bootstrap.json`. */
 export interface BootstrapState {
   tenantId: string;
+  /**
+   * The local subscription (in the tenant above), made once: ARM clients address vaults through it,
+   * and the administrator is its Owner (docs/adr/0013).
+   */
+  subscriptionId: string;
   admin: { clientId: string; clientSecret: string; objectId: string; certificateFile: string };
   managedIdentity: { clientId: string; objectId: string };
   unprivileged: { clientId: string; clientSecret: string; objectId: string };
@@ -24,7 +30,7 @@ export interface DefaultVaultOptions {
 }
 
 /**
- * First start: a tenant, an administrator service principal (secret and certificate), a managed
+ * First start: a tenant and its subscription, an administrator service principal (secret and certificate), a managed
  * identity, an unprivileged principal, the backup key, and the default vault granting the first two
  * Key Vault Administrator. Later starts find all of it in place and change nothing.
  */
@@ -35,21 +41,7 @@ export async function bootstrap(
   idp: IdentityProvider,
   defaultVault: DefaultVaultOptions = {},
 ): Promise<BootstrapState> {
-  const saved = await readFileIfExists(statePath);
-  let state = saved === undefined ? undefined : (JSON.parse(saved) as BootstrapState);
-  if (!state) {
-    const tenantId = await idp.ensureDefaultTenant();
-    const admin = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-admin', secret: true, certificate: true });
-    const managed = await idp.registerManagedIdentity(tenantId, { displayName: 'coffer-local-identity', systemAssigned: true });
-    const other = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-unprivileged', secret: true });
-    state = {
-      tenantId,
-      admin: { clientId: admin.clientId, clientSecret: admin.clientSecret!, objectId: admin.objectId, certificateFile: admin.certificateFile! },
-      managedIdentity: { clientId: managed.clientId, objectId: managed.objectId },
-      unprivileged: { clientId: other.clientId, clientSecret: other.clientSecret!, objectId: other.objectId },
-    };
-    await writePrivateFile(statePath, JSON.stringify(state, null, 2));
-  }
+  const state = await ensureBootstrapState(statePath, idp);
 
   const kms = new KMSClient({ endpoint: kmsEndpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
   // The vault is written with the functions' own clients; the SDK's sets up what they never do (the alias).
@@ -75,6 +67,32 @@ export async function bootstrap(
     vaultKms.destroy();
     dynamo.destroy();
   }
+  return state;
+}
+
+/** The state file, written on the first start and completed in place when it predates a field. */
+export async function ensureBootstrapState(statePath: string, idp: IdentityProvider): Promise<BootstrapState> {
+  const saved = await readFileIfExists(statePath);
+  if (saved !== undefined) {
+    const state = JSON.parse(saved) as Omit<BootstrapState, 'subscriptionId'> & { subscriptionId?: string };
+    if (state.subscriptionId) return state as BootstrapState;
+    // A data directory from before subscriptions keeps its tenant and principals and gains one.
+    const upgraded: BootstrapState = { ...state, subscriptionId: randomUUID() };
+    await writePrivateFile(statePath, JSON.stringify(upgraded, null, 2));
+    return upgraded;
+  }
+  const tenantId = await idp.ensureDefaultTenant();
+  const admin = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-admin', secret: true, certificate: true });
+  const managed = await idp.registerManagedIdentity(tenantId, { displayName: 'coffer-local-identity', systemAssigned: true });
+  const other = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-unprivileged', secret: true });
+  const state: BootstrapState = {
+    tenantId,
+    subscriptionId: randomUUID(),
+    admin: { clientId: admin.clientId, clientSecret: admin.clientSecret!, objectId: admin.objectId, certificateFile: admin.certificateFile! },
+    managedIdentity: { clientId: managed.clientId, objectId: managed.objectId },
+    unprivileged: { clientId: other.clientId, clientSecret: other.clientSecret!, objectId: other.objectId },
+  };
+  await writePrivateFile(statePath, JSON.stringify(state, null, 2));
   return state;
 }
 

@@ -39,6 +39,8 @@ export interface LocalStackInfo {
   vaultUrl: string;
   vaultName: string;
   vaultDomain: string;
+  /** The local subscription (in `tenantId`), whose Owner the administrator (`clientId`) is. */
+  subscriptionId: string;
   /** The vault by its own host name (needs *.localhost to resolve to loopback). */
   vaultHostUrl: string;
   caFile: string;
@@ -78,7 +80,12 @@ export interface LocalStackInfo {
  */
 export function functionEnvironment(info: LocalStackInfo, options: { jwksUri?: string } = {}): Record<string, string> {
   return {
-    ...localFunctionEnvironment({ ...info, jwksUri: options.jwksUri ?? info.jwksUri, auditLog: info.inProcessAuditLog }),
+    ...localFunctionEnvironment({
+      ...info,
+      jwksUri: options.jwksUri ?? info.jwksUri,
+      auditLog: info.inProcessAuditLog,
+      administratorObjectId: info.objectId,
+    }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
 }
@@ -153,6 +160,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       audience,
       endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
       tables: TABLES,
+      subscriptionId: state.subscriptionId,
+      administratorObjectId: state.admin.objectId,
     };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -176,6 +185,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       vaultHostUrl: `https://${DEFAULT_VAULT}.${VAULT_DOMAIN}:${gateway.port}`,
       caFile: ca.caFile,
       tenantId: state.tenantId,
+      subscriptionId: state.subscriptionId,
       authorityHost: idp.authorityHost,
       clientId: state.admin.clientId,
       clientSecret: state.admin.clientSecret,
