@@ -136,11 +136,17 @@ export interface RouteMatch {
  * case-insensitive literals and optional trailing version segment. Returns undefined when no route
  * matches; `methodAllowed` tells a 405 from a 404.
  */
-export function matchRoute(method: string, rawPath: string): { match?: RouteMatch; pathExists: boolean } {
+export function matchRoute(
+  method: string,
+  rawPath: string,
+  /** Which routes take part: a listener of the local gateway serves some planes only (dev/gateway.ts). */
+  serves: (route: Route) => boolean = () => true,
+): { match?: RouteMatch; pathExists: boolean } {
   const segments = splitPath(rawPath);
   let best: { match: RouteMatch; literalCount: number } | undefined;
   let pathExists = false;
   for (const route of routes as readonly Route[]) {
+    if (!serves(route)) continue;
     const params = matchSegments(route, segments);
     if (!params) continue;
     pathExists = true;
