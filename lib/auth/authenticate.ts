@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailable, Unauthorized } from '../core/errors.ts';
 import type { Principal } from './principal.ts';
@@ -28,8 +28,12 @@ export interface AuthenticatorOptions {
   keySet?: (issuer: TrustedIssuer) => JWTVerifyGetKey;
 }
 
+/** The data plane's tokens carry the vault audience, the management plane's the management audience: neither reaches the other. */
+export type Audience = 'data' | 'management';
+
 interface VerifiedToken {
   issuer: TrustedIssuer;
+  audience: Audience;
   payload: JWTPayload;
   expiresAt: number;
 }
@@ -44,6 +48,7 @@ export class TokenAuthenticator {
   constructor(
     private readonly issuers: readonly TrustedIssuer[],
     private readonly vaultDomain: string,
+    private readonly managementAudience: string,
     options: AuthenticatorOptions = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -57,15 +62,20 @@ export class TokenAuthenticator {
     return `Bearer authorization="${authority}", resource="https://${this.vaultDomain}"`;
   }
 
-  async authenticate(authorizationHeader: string | undefined, tenantId: string): Promise<Principal> {
-    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId) });
+  /**
+   * `tenantId` undefined: the tenant the token names (`tid`), for management requests that name no
+   * subscription; its issuer must still be a trusted one and verify the token.
+   */
+  async authenticate(authorizationHeader: string | undefined, requestTenant: string | undefined, audience: Audience = 'data'): Promise<Principal> {
     const token = bearerToken(authorizationHeader);
+    const tenantId = requestTenant ?? (token ? claimedTenant(token) : undefined) ?? '';
+    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId) });
     if (!token) throw fail('AKV10000: Request is missing a Bearer or PoP token.');
     const issuer = this.issuerOf(tenantId);
     if (!issuer) throw fail("AKV10032: Invalid issuer. The vault's tenant has no trusted issuer.");
     let payload: JWTPayload;
     try {
-      payload = await this.verify(token, issuer);
+      payload = await this.verify(token, issuer, audience);
     } catch (error) {
       throw this.translate(error, fail);
     }
@@ -82,14 +92,14 @@ export class TokenAuthenticator {
   }
 
   /** The token's claims once its signature, issuer, audience and times are verified for this issuer. */
-  private async verify(token: string, issuer: TrustedIssuer): Promise<JWTPayload> {
+  private async verify(token: string, issuer: TrustedIssuer, audience: Audience): Promise<JWTPayload> {
     const now = this.now();
     const cached = this.verified.get(token);
-    // The same string verified for another issuer (another tenant's) proves nothing here.
-    if (cached && cached.issuer === issuer && cached.expiresAt > now) return cached.payload;
+    // The same string verified for another issuer (another tenant's) or plane proves nothing here.
+    if (cached && cached.issuer === issuer && cached.audience === audience && cached.expiresAt > now) return cached.payload;
     const { payload } = await jwtVerify(token, this.keySet(issuer), {
       issuer: issuer.issuer,
-      audience: issuer.audiences,
+      audience: audience === 'management' ? this.managementAudience : issuer.audiences.filter((a) => a !== this.managementAudience),
       algorithms: ALLOWED_ALGORITHMS,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['exp', 'iat'],
@@ -97,7 +107,7 @@ export class TokenAuthenticator {
     });
     // exp is a required claim: a token accepted only within the clock tolerance is not kept.
     const expiresAt = Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TOKEN_TTL_MS);
-    if (expiresAt > now) this.verified.set(token, { issuer, payload, expiresAt });
+    if (expiresAt > now) this.verified.set(token, { issuer, audience, payload, expiresAt });
     else if (cached) this.verified.delete(token);
     return payload;
   }
@@ -146,6 +156,16 @@ export class TokenAuthenticator {
     if (error instanceof joseErrors.JOSEError) return fail('AKV10012: Token is invalid.');
     // Network failures while fetching the key set.
     return new ServiceUnavailable('The identity provider is unavailable.');
+  }
+}
+
+/** The `tid` a token claims, unverified: it only chooses the issuer that must then verify the token. */
+function claimedTenant(token: string): string | undefined {
+  try {
+    const { tid } = decodeJwt(token);
+    return typeof tid === 'string' ? tid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

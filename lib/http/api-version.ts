@@ -17,6 +17,25 @@ const SUPPORTED_API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4',
 const LATEST_API_VERSION = '7.6';
 export const KEY_VAULT_API_VERSIONS: ApiVersions = { supported: SUPPORTED_API_VERSIONS, latest: LATEST_API_VERSION };
 
+/**
+ * The management plane answers each resource provider's api-versions, as ARM does: the versions the
+ * official clients send (@azure/arm-keyvault 5: 2026-02-01; its vault list goes through
+ * Microsoft.Resources at 2015-11-01; @azure/arm-authorization 9: 2022-04-01; @azure/arm-resources 8:
+ * 2025-04-01; @azure/arm-resources-subscriptions 3: 2022-12-01) and the recent ones before them.
+ */
+export const MANAGEMENT_API_VERSIONS = {
+  keyVault: {
+    supported: ['2019-09-01', '2021-10-01', '2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01', '2025-05-01', '2026-02-01'],
+    latest: '2026-02-01',
+  },
+  authorization: { supported: ['2020-04-01-preview', '2022-04-01', '2022-05-01-preview'], latest: '2022-04-01' },
+  resources: { supported: ['2021-04-01', '2022-09-01', '2024-03-01', '2024-11-01', '2025-04-01'], latest: '2025-04-01' },
+  resourcesList: { supported: ['2015-11-01', '2021-04-01', '2025-04-01'], latest: '2025-04-01' },
+  subscriptions: { supported: ['2016-06-01', '2020-01-01', '2021-01-01', '2022-12-01'], latest: '2022-12-01' },
+} as const satisfies Record<string, ApiVersions>;
+
+export type ManagementProvider = keyof typeof MANAGEMENT_API_VERSIONS;
+
 export function assertApiVersion(value: string | undefined, versions: ApiVersions = KEY_VAULT_API_VERSIONS): string {
   if (value === undefined || value === '') {
     throw new BadParameter("The 'api-version' query parameter is required.");

@@ -14,7 +14,7 @@ export function auditObjectId(route: Route, vaultUrl: string, params: PathParame
       return idInAnswer(answer);
     case 'path':
     case 'deleted': {
-      if (route.scope === 'vault' || params.name === undefined)
+      if (typeof route.scope === 'string' || params.name === undefined)
         throw new Error(`${route.operation}: auditId '${route.auditId}' needs an object scope`);
       const { collection } = route.scope;
       return route.auditId === 'path'

@@ -14,8 +14,13 @@ import type { OperationName, Route, RouteOf } from './routes.ts';
  * and the path; it answers, audits and logs after.
  */
 export interface OperationContext<TBody, TServices> {
-  /** The vault and the URL the caller reached it at: wire shapes build their ids on it. */
+  /**
+   * The vault and the URL the caller reached it at: wire shapes build their ids on it. On the
+   * management plane `at.vault` is the live vault the path names, if any (read `management` instead).
+   */
   at: VaultAddress;
+  /** What a management request addresses: its tenant, the ARM scope of its path, and the URL it came in at (for nextLinks and Location headers). */
+  management: { tenantId: string; scope: string; baseUrl: string };
   query: Record<string, string | undefined>;
   body: TBody;
   principal: Principal;
@@ -60,6 +65,7 @@ export function operationBody<TBody, TServices>(
       query: event.queryStringParameters ?? {},
       body: state.body as TBody,
       principal: state.principal!,
+      management: { tenantId: state.tenantId ?? state.principal!.tenantId, scope: state.managementScope ?? '/', baseUrl: at.baseUrl },
       services: domain(),
       requestId: state.requestId,
     };

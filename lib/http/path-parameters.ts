@@ -37,7 +37,48 @@ export function objectVersion(collection: Collection) {
   return z.object({ name: objectName(collection), version: version(collection) });
 }
 
-export interface PathParameters {
+/**
+ * The management plane's path parameters. Names are checked loosely here (no slashes, ARM's length
+ * bounds); the services word the precise ARM errors (VaultNameNotValid, ...) themselves.
+ */
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const segment = (max: number) => z.optional(z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[^/]+$/)));
+const guidParameter = (what: string) =>
+  z.optional(z.string().check(z.regex(GUID, { error: (issue) => `The ${what} '${String(issue.input).slice(0, 64)}' is not a valid GUID.` })));
+
+export const managementParameters = z.object({
+  subscriptionId: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(GUID, { error: (issue) => `The provided subscription identifier '${String(issue.input).slice(0, 64)}' is malformed or invalid.` }),
+      ),
+  ),
+  resourceGroupName: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[-\w._()]{1,90}$/, {
+          error: 'Resource group names only allow alphanumeric characters, periods, underscores, hyphens and parenthesis.',
+        }),
+        z.regex(/[^.]$/, { error: 'Resource group names cannot end in a period.' }),
+      ),
+  ),
+  vaultName: segment(128),
+  location: segment(64),
+  operationKind: z.optional(z.string()),
+  operationId: segment(128),
+  roleAssignmentName: guidParameter('role assignment name'),
+  roleDefinitionId: guidParameter('role definition id'),
+  /** Set by the `{scope*}` routes: the ARM scope the path names (lib/http/routes.ts). */
+  scope: z.optional(z.string()),
+  objectCollection: z.optional(z.enum(['secrets', 'keys', 'certificates'])),
+  objectName: segment(127),
+});
+
+export type ManagementParameters = z.infer<typeof managementParameters>;
+
+export interface PathParameters extends ManagementParameters {
   name?: string;
   version?: string | undefined;
 }

@@ -1,14 +1,14 @@
 import middy from '@middy/core';
 import type { Event, RequestContext, Result } from './request.ts';
-import { type ApiVersions, KEY_VAULT_API_VERSIONS } from './api-version.ts';
+import { type ApiVersions, KEY_VAULT_API_VERSIONS, MANAGEMENT_API_VERSIONS } from './api-version.ts';
 import { apiVersion } from './middleware/api-version.ts';
 import { authenticate } from './middleware/authenticate.ts';
-import { type Authorizer, authorize, roleAssignments } from './middleware/authorize.ts';
+import { type Authorizer, authorize, managementActions, vaultPermissionModel } from './middleware/authorize.ts';
 import { body } from './middleware/body.ts';
-import { context, type VaultLocator, vaultFromHost } from './middleware/context.ts';
+import { context, type RequestLocator, subscriptionFromPath, vaultFromHost } from './middleware/context.ts';
 import { paging } from './middleware/paging.ts';
 import { pathParameters } from './middleware/path.ts';
-import { keyVaultHeaders, type PlaneHeaders, respond } from './middleware/respond.ts';
+import { keyVaultHeaders, managementHeaders, type PlaneHeaders, respond } from './middleware/respond.ts';
 import {
   type OperationContext,
   type OperationHandler,
@@ -18,16 +18,16 @@ import {
   operationBody,
 } from './operation.ts';
 import { type OperationName, type Plane, type Route, routeFor } from './routes.ts';
-import type { PipelineServices } from './services.ts';
+import type { PipelineServices, TokenAudience } from './services.ts';
 
 /**
  * The request pipelines: one composition of the middleware per plane, with what differs between
  * planes passed in.
  *
- *   1. context       request id, start time, the vault
- *   2. authenticate  Bearer JWT; a missing one gets the 401 challenge before anything looks at the body
+ *   1. context       request id, start time, what the request addresses (the vault; the subscription)
+ *   2. authenticate  Bearer JWT for the plane's audience; a missing one gets the 401 challenge before anything looks at the body
  *   3. api-version   present, known, and not older than the operation
- *   4. authorize     the route's permission for the principal at the route's scope
+ *   4. authorize     the route's permission for the principal at the route's scope (docs/adr/0013)
  *   5. body          size, JSON, schema
  *   6. paging        `maxresults`, `$skiptoken`
  *   7. path          the route's path-parameter schema
@@ -39,29 +39,38 @@ import type { PipelineServices } from './services.ts';
  */
 export interface PlaneSettings {
   plane: Plane;
-  apiVersions: ApiVersions;
-  locateVault: VaultLocator;
+  apiVersions: (route: Route) => ApiVersions;
+  locate: RequestLocator;
+  audience: TokenAudience;
   authorizer: Authorizer;
   headers: PlaneHeaders;
 }
 
-/** The vault data plane: Key Vault's api-versions, the vault from the Host header, RBAC DataActions. */
+/** The vault data plane: Key Vault's api-versions, the vault from the Host header, the vault's permission model. */
 export const dataPlane: PlaneSettings = {
   plane: 'data',
-  apiVersions: KEY_VAULT_API_VERSIONS,
-  locateVault: vaultFromHost,
-  authorizer: roleAssignments,
+  apiVersions: () => KEY_VAULT_API_VERSIONS,
+  locate: vaultFromHost,
+  audience: 'data',
+  authorizer: vaultPermissionModel,
   headers: keyVaultHeaders,
 };
 
 /**
- * The ARM-shaped management plane: its own host and api-versions, and management actions instead of
- * DataActions. Its first routes bring the versions, how a request names its vault, and the authorizer
- * for management actions.
+ * The ARM-shaped management plane: the subscription in the path names the tenant, each resource
+ * provider has its api-versions, and ARM Actions are authorized instead of DataActions.
  */
-export function managementPlane(settings: Pick<PlaneSettings, 'apiVersions' | 'locateVault' | 'authorizer'>): PlaneSettings {
-  return { plane: 'management', headers: () => ({}), ...settings };
-}
+export const managementPlane: PlaneSettings = {
+  plane: 'management',
+  apiVersions: (route) => {
+    if (!route.provider) throw new Error(`${route.operation}: a management route names its provider`);
+    return MANAGEMENT_API_VERSIONS[route.provider];
+  },
+  locate: subscriptionFromPath,
+  audience: 'management',
+  authorizer: managementActions,
+  headers: managementHeaders,
+};
 
 /** One route's Lambda handler on a plane: the middleware around the domain call. */
 export function routeHandler<TBody, TServices>(
@@ -75,9 +84,9 @@ export function routeHandler<TBody, TServices>(
   if (route.plane !== plane.plane) throw new Error(`${route.operation} is a ${route.plane}-plane route, not a ${plane.plane}-plane one`);
   const handler = middy<Event, Result, Error, RequestContext>()
     .use(respond(route, services, plane.headers))
-    .use(context(route, services, plane.locateVault))
-    .use(authenticate(services))
-    .use(apiVersion(plane.apiVersions))
+    .use(context(route, services, plane.locate))
+    .use(authenticate(services, plane.audience))
+    .use(apiVersion(plane.apiVersions(route)))
     .use(authorize(services, plane.authorizer))
     .use(body(schemas))
     .use(paging(services))

@@ -21,6 +21,20 @@ export interface RequestState {
   params?: PathParameters;
   /** The audit record's object id, set once the operation succeeded. */
   objectId?: string;
+  /**
+   * The tenant of the subscription a management request's path names, for its audit record; the data
+   * plane's records take the vault's.
+   */
+  tenantId?: string;
+  /**
+   * The ARM resource id a management request addresses (a subscription, resource group, vault, role
+   * assignment...), for its audit record; without it, the record names the vault's.
+   */
+  resourceId?: string;
+  /** The vault a management request's path names, whose audit partition its record goes to when `vault` is unset (e.g. a vault being created). */
+  auditVault?: string;
+  /** The ARM scope a management request's permission is checked at (lib/http/middleware/authorize.ts). */
+  managementScope?: string;
 }
 
 export type Event = APIGatewayProxyEventV2;

@@ -1,5 +1,6 @@
 import type { Collection } from '../core/kinds.ts';
-import { namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
+import type { ManagementProvider } from './api-version.ts';
+import { managementParameters, namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
 
 /**
  * The one route table. Every API operation is listed here once, with everything about it: serverless.yml's
@@ -28,7 +29,13 @@ export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 export type Plane = 'data' | 'managedHsm' | 'management';
 
-export type RouteScope = 'vault' | { readonly collection: Collection; readonly parameter: 'name' };
+/**
+ * What a data-plane route addresses (the vault, or one object named by a path parameter), or on the
+ * management plane which ARM scope its permission is checked at: the tenant (nothing in the path),
+ * the path's subscription, resource group or vault, or `path` for the role-assignment and
+ * role-definition routes, whose scope is the part of the path before `/providers/Microsoft.Authorization`.
+ */
+export type RouteScope = 'vault' | { readonly collection: Collection; readonly parameter: 'name' } | 'tenant' | 'subscription' | 'resourceGroup' | 'path';
 
 export type AuditIdSource = 'path' | 'deleted' | 'answer';
 
@@ -45,6 +52,13 @@ export interface Route {
   readonly auditId?: AuditIdSource;
   readonly paged?: boolean;
   readonly audit: string;
+  /**
+   * A data-plane route's permission in an access-policy vault (`secrets/get`, reference §6); absent
+   * when no access policy grants the operation.
+   */
+  readonly accessPolicy?: string;
+  /** A management route's resource provider: which api-versions it answers (lib/http/api-version.ts). */
+  readonly provider?: ManagementProvider;
   /**
    * The last path parameter may be empty or absent: Azure SDKs call `GET /secrets/{name}/` for the
    * latest version, and `GET /secrets/{name}` must work too.
@@ -63,51 +77,372 @@ const secretVersion = objectVersion('secrets');
 const key = { collection: 'keys', parameter: 'name' } as const;
 const keyName = namedObject('keys');
 const keyVersion = objectVersion('keys');
+const management = managementParameters;
 
 export const routes = [
   // Secrets (reference §1.1)
-  { operation: 'SetSecret', plane: 'data', method: 'PUT', path: '/secrets/{name}', handler: 'secrets/set-secret', permission: 'secrets/setSecret/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretSet' },
-  { operation: 'GetSecrets', plane: 'data', method: 'GET', path: '/secrets', handler: 'secrets/get-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretList' },
-  { operation: 'GetSecretVersions', plane: 'data', method: 'GET', path: '/secrets/{name}/versions', handler: 'secrets/get-secret-versions', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, paged: true, audit: 'SecretListVersions' },
-  { operation: 'GetSecret', plane: 'data', method: 'GET', path: '/secrets/{name}/{version}', handler: 'secrets/get-secret', permission: 'secrets/getSecret/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretGet', optionalTail: true },
-  { operation: 'UpdateSecret', plane: 'data', method: 'PATCH', path: '/secrets/{name}/{version}', handler: 'secrets/update-secret', permission: 'secrets/update/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretUpdate', optionalTail: true },
-  { operation: 'DeleteSecret', plane: 'data', method: 'DELETE', path: '/secrets/{name}', handler: 'secrets/delete-secret', permission: 'secrets/delete', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretDelete' },
-  { operation: 'BackupSecret', plane: 'data', method: 'POST', path: '/secrets/{name}/backup', handler: 'secrets/backup-secret', permission: 'secrets/backup/action', scope: secret, params: secretName, auditId: 'path', audit: 'SecretBackup' },
-  { operation: 'RestoreSecret', plane: 'data', method: 'POST', path: '/secrets/restore', handler: 'secrets/restore-secret', permission: 'secrets/restore/action', scope: 'vault', auditId: 'answer', audit: 'SecretRestore' },
-  { operation: 'GetDeletedSecrets', plane: 'data', method: 'GET', path: '/deletedsecrets', handler: 'secrets/get-deleted-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretListDeleted' },
-  { operation: 'GetDeletedSecret', plane: 'data', method: 'GET', path: '/deletedsecrets/{name}', handler: 'secrets/get-deleted-secret', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretGetDeleted' },
-  { operation: 'PurgeDeletedSecret', plane: 'data', method: 'DELETE', path: '/deletedsecrets/{name}', handler: 'secrets/purge-deleted-secret', permission: 'secrets/purge/action', scope: secret, params: secretName, auditId: 'deleted', audit: 'SecretPurge' },
-  { operation: 'RecoverDeletedSecret', plane: 'data', method: 'POST', path: '/deletedsecrets/{name}/recover', handler: 'secrets/recover-deleted-secret', permission: 'secrets/recover/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretRecover' },
+  { operation: 'SetSecret', plane: 'data', method: 'PUT', path: '/secrets/{name}', handler: 'secrets/set-secret', permission: 'secrets/setSecret/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretSet', accessPolicy: 'secrets/set' },
+  { operation: 'GetSecrets', plane: 'data', method: 'GET', path: '/secrets', handler: 'secrets/get-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretList', accessPolicy: 'secrets/list' },
+  { operation: 'GetSecretVersions', plane: 'data', method: 'GET', path: '/secrets/{name}/versions', handler: 'secrets/get-secret-versions', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, paged: true, audit: 'SecretListVersions', accessPolicy: 'secrets/list' },
+  { operation: 'GetSecret', plane: 'data', method: 'GET', path: '/secrets/{name}/{version}', handler: 'secrets/get-secret', permission: 'secrets/getSecret/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretGet', optionalTail: true, accessPolicy: 'secrets/get' },
+  { operation: 'UpdateSecret', plane: 'data', method: 'PATCH', path: '/secrets/{name}/{version}', handler: 'secrets/update-secret', permission: 'secrets/update/action', scope: secret, params: secretVersion, auditId: 'answer', audit: 'SecretUpdate', optionalTail: true, accessPolicy: 'secrets/set' },
+  { operation: 'DeleteSecret', plane: 'data', method: 'DELETE', path: '/secrets/{name}', handler: 'secrets/delete-secret', permission: 'secrets/delete', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretDelete', accessPolicy: 'secrets/delete' },
+  { operation: 'BackupSecret', plane: 'data', method: 'POST', path: '/secrets/{name}/backup', handler: 'secrets/backup-secret', permission: 'secrets/backup/action', scope: secret, params: secretName, auditId: 'path', audit: 'SecretBackup', accessPolicy: 'secrets/backup' },
+  { operation: 'RestoreSecret', plane: 'data', method: 'POST', path: '/secrets/restore', handler: 'secrets/restore-secret', permission: 'secrets/restore/action', scope: 'vault', auditId: 'answer', audit: 'SecretRestore', accessPolicy: 'secrets/restore' },
+  { operation: 'GetDeletedSecrets', plane: 'data', method: 'GET', path: '/deletedsecrets', handler: 'secrets/get-deleted-secrets', permission: 'secrets/readMetadata/action', scope: 'vault', paged: true, audit: 'SecretListDeleted', accessPolicy: 'secrets/list' },
+  { operation: 'GetDeletedSecret', plane: 'data', method: 'GET', path: '/deletedsecrets/{name}', handler: 'secrets/get-deleted-secret', permission: 'secrets/readMetadata/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretGetDeleted', accessPolicy: 'secrets/get' },
+  { operation: 'PurgeDeletedSecret', plane: 'data', method: 'DELETE', path: '/deletedsecrets/{name}', handler: 'secrets/purge-deleted-secret', permission: 'secrets/purge/action', scope: secret, params: secretName, auditId: 'deleted', audit: 'SecretPurge', accessPolicy: 'secrets/purge' },
+  { operation: 'RecoverDeletedSecret', plane: 'data', method: 'POST', path: '/deletedsecrets/{name}/recover', handler: 'secrets/recover-deleted-secret', permission: 'secrets/recover/action', scope: secret, params: secretName, auditId: 'answer', audit: 'SecretRecover', accessPolicy: 'secrets/recover' },
 
   // Keys (reference §1.2, §3)
-  { operation: 'CreateKey', plane: 'data', method: 'POST', path: '/keys/{name}/create', handler: 'keys/create-key', permission: 'keys/create/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyCreate' },
-  { operation: 'ImportKey', plane: 'data', method: 'PUT', path: '/keys/{name}', handler: 'keys/import-key', permission: 'keys/import/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyImport' },
-  { operation: 'GetKeys', plane: 'data', method: 'GET', path: '/keys', handler: 'keys/get-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyList' },
-  { operation: 'GetKeyVersions', plane: 'data', method: 'GET', path: '/keys/{name}/versions', handler: 'keys/get-key-versions', permission: 'keys/read', scope: key, params: keyName, paged: true, audit: 'KeyListVersions' },
-  { operation: 'GetKey', plane: 'data', method: 'GET', path: '/keys/{name}/{version}', handler: 'keys/get-key', permission: 'keys/read', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyGet', optionalTail: true },
-  { operation: 'UpdateKey', plane: 'data', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'keys/update-key', permission: 'keys/update/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyUpdate', optionalTail: true },
-  { operation: 'DeleteKey', plane: 'data', method: 'DELETE', path: '/keys/{name}', handler: 'keys/delete-key', permission: 'keys/delete', scope: key, params: keyName, auditId: 'answer', audit: 'KeyDelete' },
-  { operation: 'BackupKey', plane: 'data', method: 'POST', path: '/keys/{name}/backup', handler: 'keys/backup-key', permission: 'keys/backup/action', scope: key, params: keyName, auditId: 'path', audit: 'KeyBackup' },
-  { operation: 'RestoreKey', plane: 'data', method: 'POST', path: '/keys/restore', handler: 'keys/restore-key', permission: 'keys/restore/action', scope: 'vault', auditId: 'answer', audit: 'KeyRestore' },
-  { operation: 'Encrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'keys/encrypt', permission: 'keys/encrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyEncrypt' },
-  { operation: 'Decrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'keys/decrypt', permission: 'keys/decrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyDecrypt' },
-  { operation: 'WrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'keys/wrap-key', permission: 'keys/wrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyWrap' },
-  { operation: 'UnwrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'keys/unwrap-key', permission: 'keys/unwrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyUnwrap' },
-  { operation: 'Sign', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'keys/sign', permission: 'keys/sign/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeySign' },
-  { operation: 'Verify', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'keys/verify', permission: 'keys/verify/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyVerify' },
-  { operation: 'RotateKey', plane: 'data', method: 'POST', path: '/keys/{name}/rotate', handler: 'keys/rotate-key', permission: 'keys/rotate/action', scope: key, params: keyName, auditId: 'answer', since: '7.3', audit: 'KeyRotate' },
-  { operation: 'GetKeyRotationPolicy', plane: 'data', method: 'GET', path: '/keys/{name}/rotationpolicy', handler: 'keys/get-key-rotation-policy', permission: 'keyrotationpolicies/read', scope: key, params: keyName, auditId: 'path', since: '7.3', audit: 'KeyRotationPolicyGet' },
-  { operation: 'UpdateKeyRotationPolicy', plane: 'data', method: 'PUT', path: '/keys/{name}/rotationpolicy', handler: 'keys/update-key-rotation-policy', permission: 'keyrotationpolicies/write', scope: key, params: keyName, auditId: 'path', since: '7.3', audit: 'KeyRotationPolicySet' },
-  { operation: 'GetDeletedKeys', plane: 'data', method: 'GET', path: '/deletedkeys', handler: 'keys/get-deleted-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyListDeleted' },
-  { operation: 'GetDeletedKey', plane: 'data', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted-key', permission: 'keys/read', scope: key, params: keyName, auditId: 'answer', audit: 'KeyGetDeleted' },
-  { operation: 'PurgeDeletedKey', plane: 'data', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge-deleted-key', permission: 'keys/purge/action', scope: key, params: keyName, auditId: 'deleted', audit: 'KeyPurge' },
-  { operation: 'RecoverDeletedKey', plane: 'data', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', permission: 'keys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover' },
+  { operation: 'CreateKey', plane: 'data', method: 'POST', path: '/keys/{name}/create', handler: 'keys/create-key', permission: 'keys/create/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyCreate', accessPolicy: 'keys/create' },
+  { operation: 'ImportKey', plane: 'data', method: 'PUT', path: '/keys/{name}', handler: 'keys/import-key', permission: 'keys/import/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyImport', accessPolicy: 'keys/import' },
+  { operation: 'GetKeys', plane: 'data', method: 'GET', path: '/keys', handler: 'keys/get-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyList', accessPolicy: 'keys/list' },
+  { operation: 'GetKeyVersions', plane: 'data', method: 'GET', path: '/keys/{name}/versions', handler: 'keys/get-key-versions', permission: 'keys/read', scope: key, params: keyName, paged: true, audit: 'KeyListVersions', accessPolicy: 'keys/list' },
+  { operation: 'GetKey', plane: 'data', method: 'GET', path: '/keys/{name}/{version}', handler: 'keys/get-key', permission: 'keys/read', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyGet', optionalTail: true, accessPolicy: 'keys/get' },
+  { operation: 'UpdateKey', plane: 'data', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'keys/update-key', permission: 'keys/update/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyUpdate', optionalTail: true, accessPolicy: 'keys/update' },
+  { operation: 'DeleteKey', plane: 'data', method: 'DELETE', path: '/keys/{name}', handler: 'keys/delete-key', permission: 'keys/delete', scope: key, params: keyName, auditId: 'answer', audit: 'KeyDelete', accessPolicy: 'keys/delete' },
+  { operation: 'BackupKey', plane: 'data', method: 'POST', path: '/keys/{name}/backup', handler: 'keys/backup-key', permission: 'keys/backup/action', scope: key, params: keyName, auditId: 'path', audit: 'KeyBackup', accessPolicy: 'keys/backup' },
+  { operation: 'RestoreKey', plane: 'data', method: 'POST', path: '/keys/restore', handler: 'keys/restore-key', permission: 'keys/restore/action', scope: 'vault', auditId: 'answer', audit: 'KeyRestore', accessPolicy: 'keys/restore' },
+  { operation: 'Encrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'keys/encrypt', permission: 'keys/encrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyEncrypt', accessPolicy: 'keys/encrypt' },
+  { operation: 'Decrypt', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'keys/decrypt', permission: 'keys/decrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyDecrypt', accessPolicy: 'keys/decrypt' },
+  { operation: 'WrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'keys/wrap-key', permission: 'keys/wrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyWrap', accessPolicy: 'keys/wrapKey' },
+  { operation: 'UnwrapKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'keys/unwrap-key', permission: 'keys/unwrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyUnwrap', accessPolicy: 'keys/unwrapKey' },
+  { operation: 'Sign', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'keys/sign', permission: 'keys/sign/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeySign', accessPolicy: 'keys/sign' },
+  { operation: 'Verify', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'keys/verify', permission: 'keys/verify/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyVerify', accessPolicy: 'keys/verify' },
+  { operation: 'RotateKey', plane: 'data', method: 'POST', path: '/keys/{name}/rotate', handler: 'keys/rotate-key', permission: 'keys/rotate/action', scope: key, params: keyName, auditId: 'answer', since: '7.3', audit: 'KeyRotate', accessPolicy: 'keys/rotate' },
+  { operation: 'GetKeyRotationPolicy', plane: 'data', method: 'GET', path: '/keys/{name}/rotationpolicy', handler: 'keys/get-key-rotation-policy', permission: 'keyrotationpolicies/read', scope: key, params: keyName, auditId: 'path', since: '7.3', audit: 'KeyRotationPolicyGet', accessPolicy: 'keys/getrotationpolicy' },
+  {
+    operation: 'UpdateKeyRotationPolicy',
+    plane: 'data',
+    method: 'PUT',
+    path: '/keys/{name}/rotationpolicy',
+    handler: 'keys/update-key-rotation-policy',
+    permission: 'keyrotationpolicies/write',
+    scope: key,
+    params: keyName,
+    auditId: 'path',
+    since: '7.3',
+    audit: 'KeyRotationPolicySet',
+    accessPolicy: 'keys/setrotationpolicy',
+  },
+  { operation: 'GetDeletedKeys', plane: 'data', method: 'GET', path: '/deletedkeys', handler: 'keys/get-deleted-keys', permission: 'keys/read', scope: 'vault', paged: true, audit: 'KeyListDeleted', accessPolicy: 'keys/list' },
+  { operation: 'GetDeletedKey', plane: 'data', method: 'GET', path: '/deletedkeys/{name}', handler: 'keys/get-deleted-key', permission: 'keys/read', scope: key, params: keyName, auditId: 'answer', audit: 'KeyGetDeleted', accessPolicy: 'keys/get' },
+  { operation: 'PurgeDeletedKey', plane: 'data', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'keys/purge-deleted-key', permission: 'keys/purge/action', scope: key, params: keyName, auditId: 'deleted', audit: 'KeyPurge', accessPolicy: 'keys/purge' },
+  { operation: 'RecoverDeletedKey', plane: 'data', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'keys/recover-deleted-key', permission: 'keys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover', accessPolicy: 'keys/recover' },
   // Secure key release and key attestation are not offered: a clear 400 (lib/keys/rules.ts), not a 405
   // or "release" read as a version.
-  { operation: 'ReleaseKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/release', handler: 'keys/release-key', permission: 'keys/release/action', scope: key, params: keyVersion, since: '7.3', auditId: 'path', audit: 'KeyRelease', optionalVersion: true },
-  { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, since: '7.6', auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true },
+  { operation: 'ReleaseKey', plane: 'data', method: 'POST', path: '/keys/{name}/{version}/release', handler: 'keys/release-key', permission: 'keys/release/action', scope: key, params: keyVersion, since: '7.3', auditId: 'path', audit: 'KeyRelease', optionalVersion: true, accessPolicy: 'keys/release' },
+  { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, since: '7.6', auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true, accessPolicy: 'keys/get' },
   // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
   { operation: 'GetRandomBytes', plane: 'data', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
+
+  // The management plane (docs/adr/0013): ARM's shapes for subscriptions, resource groups, vaults,
+  // role assignments and role definitions, and the audit records of a vault.
+  { operation: 'ListSubscriptions', plane: 'management', provider: 'subscriptions', method: 'GET', path: '/subscriptions', handler: 'management/list-subscriptions', permission: 'Microsoft.Resources/subscriptions/read', scope: 'tenant', audit: 'SubscriptionList' },
+  { operation: 'GetSubscription', plane: 'management', provider: 'subscriptions', method: 'GET', path: '/subscriptions/{subscriptionId}', handler: 'management/get-subscription', permission: 'Microsoft.Resources/subscriptions/read', scope: 'subscription', params: management, audit: 'SubscriptionGet' },
+  {
+    operation: 'ListResourceGroups',
+    plane: 'management',
+    provider: 'resources',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/resourcegroups',
+    handler: 'management/list-resource-groups',
+    permission: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'ResourceGroupList',
+  },
+  {
+    operation: 'CreateOrUpdateResourceGroup',
+    plane: 'management',
+    provider: 'resources',
+    method: 'PUT',
+    path: '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}',
+    handler: 'management/create-or-update-resource-group',
+    permission: 'Microsoft.Resources/subscriptions/resourceGroups/write',
+    scope: 'resourceGroup',
+    params: management,
+    audit: 'ResourceGroupPut',
+  },
+  {
+    operation: 'GetResourceGroup',
+    plane: 'management',
+    provider: 'resources',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}',
+    handler: 'management/get-resource-group',
+    permission: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+    scope: 'resourceGroup',
+    params: management,
+    audit: 'ResourceGroupGet',
+  },
+  {
+    operation: 'DeleteResourceGroup',
+    plane: 'management',
+    provider: 'resources',
+    method: 'DELETE',
+    path: '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}',
+    handler: 'management/delete-resource-group',
+    permission: 'Microsoft.Resources/subscriptions/resourceGroups/delete',
+    scope: 'resourceGroup',
+    params: management,
+    audit: 'ResourceGroupDelete',
+  },
+  { operation: 'ListResources', plane: 'management', provider: 'resourcesList', method: 'GET', path: '/subscriptions/{subscriptionId}/resources', handler: 'management/list-resources', permission: 'Microsoft.Resources/subscriptions/resources/read', scope: 'subscription', params: management, audit: 'VaultList' },
+  {
+    operation: 'CheckVaultNameAvailability',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'POST',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability',
+    handler: 'management/check-vault-name-availability',
+    permission: 'Microsoft.KeyVault/checkNameAvailability/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultCheckNameAvailability',
+  },
+  {
+    operation: 'ListVaultsBySubscription',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/vaults',
+    handler: 'management/list-vaults-by-subscription',
+    permission: 'Microsoft.KeyVault/vaults/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultList',
+  },
+  {
+    operation: 'ListVaultsByResourceGroup',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults',
+    handler: 'management/list-vaults-by-resource-group',
+    permission: 'Microsoft.KeyVault/vaults/read',
+    scope: 'resourceGroup',
+    params: management,
+    audit: 'VaultList',
+  },
+  {
+    operation: 'CreateOrUpdateVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'PUT',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}',
+    handler: 'management/create-or-update-vault',
+    permission: 'Microsoft.KeyVault/vaults/write',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultPut',
+  },
+  {
+    operation: 'GetVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}',
+    handler: 'management/get-vault',
+    permission: 'Microsoft.KeyVault/vaults/read',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultGet',
+  },
+  {
+    operation: 'UpdateVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'PATCH',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}',
+    handler: 'management/update-vault',
+    permission: 'Microsoft.KeyVault/vaults/write',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultPatch',
+  },
+  {
+    operation: 'DeleteVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'DELETE',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}',
+    handler: 'management/delete-vault',
+    permission: 'Microsoft.KeyVault/vaults/delete',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultDelete',
+  },
+  {
+    operation: 'UpdateVaultAccessPolicy',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'PUT',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/accessPolicies/{operationKind}',
+    handler: 'management/update-vault-access-policy',
+    permission: 'Microsoft.KeyVault/vaults/accessPolicies/write',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultAccessPolicyUpdate',
+  },
+  {
+    operation: 'ListDeletedVaults',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedVaults',
+    handler: 'management/list-deleted-vaults',
+    permission: 'Microsoft.KeyVault/deletedVaults/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultListDeleted',
+  },
+  {
+    operation: 'GetDeletedVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}',
+    handler: 'management/get-deleted-vault',
+    permission: 'Microsoft.KeyVault/deletedVaults/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultGetDeleted',
+  },
+  {
+    operation: 'PurgeDeletedVault',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'POST',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge',
+    handler: 'management/purge-deleted-vault',
+    permission: 'Microsoft.KeyVault/locations/deletedVaults/purge/action',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultPurge',
+  },
+  {
+    operation: 'GetVaultOperationResult',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/operationResults/{operationId}',
+    handler: 'management/get-vault-operation-result',
+    permission: 'Microsoft.KeyVault/locations/operationResults/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'VaultOperationResultGet',
+  },
+  {
+    operation: 'ListAuditEvents',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/auditEvents',
+    handler: 'management/list-audit-events',
+    permission: 'Microsoft.KeyVault/vaults/auditEvents/read',
+    scope: 'vault',
+    params: management,
+    audit: 'VaultAuditEventsList',
+  },
+  // `{scope*}`: a subscription, resource group, vault, or one vault object (lib/http/scope-path.ts).
+  {
+    operation: 'CreateRoleAssignment',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'PUT',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+    handler: 'management/create-role-assignment',
+    permission: 'Microsoft.Authorization/roleAssignments/write',
+    scope: 'path',
+    params: management,
+    audit: 'RoleAssignmentPut',
+  },
+  {
+    operation: 'GetRoleAssignment',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'GET',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+    handler: 'management/get-role-assignment',
+    permission: 'Microsoft.Authorization/roleAssignments/read',
+    scope: 'path',
+    params: management,
+    audit: 'RoleAssignmentGet',
+  },
+  {
+    operation: 'DeleteRoleAssignment',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'DELETE',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+    handler: 'management/delete-role-assignment',
+    permission: 'Microsoft.Authorization/roleAssignments/delete',
+    scope: 'path',
+    params: management,
+    audit: 'RoleAssignmentDelete',
+  },
+  {
+    operation: 'ListRoleAssignments',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'GET',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleAssignments',
+    handler: 'management/list-role-assignments',
+    permission: 'Microsoft.Authorization/roleAssignments/read',
+    scope: 'path',
+    params: management,
+    audit: 'RoleAssignmentList',
+  },
+  {
+    operation: 'CreateOrUpdateRoleDefinition',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'PUT',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}',
+    handler: 'management/create-or-update-role-definition',
+    permission: 'Microsoft.Authorization/roleDefinitions/write',
+    scope: 'path',
+    params: management,
+    audit: 'RoleDefinitionPut',
+  },
+  {
+    operation: 'GetRoleDefinition',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'GET',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}',
+    handler: 'management/get-role-definition',
+    permission: 'Microsoft.Authorization/roleDefinitions/read',
+    scope: 'path',
+    params: management,
+    audit: 'RoleDefinitionGet',
+  },
+  {
+    operation: 'DeleteRoleDefinition',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'DELETE',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}',
+    handler: 'management/delete-role-definition',
+    permission: 'Microsoft.Authorization/roleDefinitions/delete',
+    scope: 'path',
+    params: management,
+    audit: 'RoleDefinitionDelete',
+  },
+  {
+    operation: 'ListRoleDefinitions',
+    plane: 'management',
+    provider: 'authorization',
+    method: 'GET',
+    path: '/{scope*}/providers/Microsoft.Authorization/roleDefinitions',
+    handler: 'management/list-role-definitions',
+    permission: 'Microsoft.Authorization/roleDefinitions/read',
+    scope: 'path',
+    params: management,
+    audit: 'RoleDefinitionList',
+  },
 ] as const satisfies readonly Route[];
 
 export type OperationName = (typeof routes)[number]['operation'];
@@ -183,6 +518,7 @@ function shapeOf(route: Route): RouteShape {
 
 function matchSegments(route: Route, requestSegments: string[]): Record<string, string> | undefined {
   const routeSegments = shapeOf(route).segments;
+  if (routeSegments[0] === SCOPE_SEGMENT) return matchScoped(route, routeSegments, requestSegments);
   let segments = requestSegments;
   // `/secrets/x/` has a trailing empty segment: for optional-tail routes it is the empty version,
   // otherwise a trailing slash is tolerated like Azure does.
@@ -192,6 +528,10 @@ function matchSegments(route: Route, requestSegments: string[]): Record<string, 
     const at = routeSegments.indexOf('{version}');
     segments = [...segments.slice(0, at), '', ...segments.slice(at)];
   }
+  return matchFixed(route, routeSegments, segments);
+}
+
+function matchFixed(route: Route, routeSegments: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
   if (segments.length !== routeSegments.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < routeSegments.length; i++) {
@@ -213,4 +553,38 @@ function matchSegments(route: Route, requestSegments: string[]): Record<string, 
     }
   }
   return params;
+}
+
+/**
+ * A `{scope*}` route: the leading segments are an ARM scope of one of the shapes role assignments
+ * are made at (`SCOPE_SHAPES`), the rest matches as usual. The scope's own parameters
+ * (subscriptionId, ...) are set too, as API Gateway sets them for the expanded paths (`scopedPaths`).
+ */
+function matchScoped(route: Route, routeSegments: readonly string[], requestSegments: string[]): Record<string, string> | undefined {
+  const segments = requestSegments.length > 1 && requestSegments.at(-1) === '' ? requestSegments.slice(0, -1) : requestSegments;
+  const rest = routeSegments.slice(1);
+  for (const shape of SCOPE_SHAPES) {
+    const shapeSegments = shape.split('/').slice(1);
+    if (segments.length !== shapeSegments.length + rest.length) continue;
+    const params = matchFixed(route, [...shapeSegments, ...rest], segments);
+    if (params) return { ...params, scope: `/${segments.slice(0, shapeSegments.length).join('/')}` };
+  }
+  return undefined;
+}
+
+/** The path segment standing for an ARM scope in role-assignment and role-definition routes. */
+export const SCOPE_SEGMENT = '{scope*}';
+
+/** The ARM scopes Coffer's role assignments and role definitions live at: subscription, resource group, vault, one vault object. */
+const SCOPE_SHAPES = [
+  '/subscriptions/{subscriptionId}',
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}',
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}',
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/{objectCollection}/{objectName}',
+] as const;
+
+/** A route's paths with `{scope*}` written out as each scope shape: what API Gateway routes (it has no inner greedy variables). */
+export function scopedPaths(route: Route): string[] {
+  if (!route.path.startsWith(`/${SCOPE_SEGMENT}/`)) return [route.path];
+  return SCOPE_SHAPES.map((shape) => shape + route.path.slice(SCOPE_SEGMENT.length + 1));
 }

@@ -1,19 +1,35 @@
-import type { RoleAssignment } from '../access/rbac.ts';
+import type { AccessPolicyEntry } from '../access/access-policies.ts';
+import { vaultScope } from '../access/scopes.ts';
 
 /**
- * A vault: the unit of tenancy, encryption and access control. Created by the control plane (the
- * local stack's bootstrap, or an administrator), never through the data-plane API.
+ * A vault: the unit of tenancy, encryption and access control. Created through the management plane
+ * (lib/vaults/manage.ts), never through the data-plane API. It lives in one resource group of one
+ * subscription of its tenant (docs/adr/0013-tenants-vaults-and-access.md).
  */
 export interface Vault {
   name: string;
   tenantId: string;
+  subscriptionId: string;
+  /** As its creator spelled it. */
+  resourceGroup: string;
+  location: string;
+  /** The data-plane URL the management API answers as `vaultUri`: `https://<name>.<vault domain>/`, or a claimed local endpoint. */
+  vaultUri: string;
+  /** RBAC decides data-plane access when true; the access policies when false (never both). */
+  enableRbacAuthorization: boolean;
+  accessPolicies: AccessPolicyEntry[];
+  publicNetworkAccess: 'Enabled' | 'Disabled';
+  tags: Record<string, string>;
+  /** Set while the vault is soft-deleted: its objects are unreachable until it is recovered or purged. */
+  deleted?: { deletionDate: string; scheduledPurgeDate: string };
+  /** Bumped by every change: management updates are conditional on the revision they read. */
+  revision: number;
   /** The vault's own KMS key: every object in it is envelope-encrypted under this key. */
   kmsKeyArn: string;
   sku: 'standard' | 'premium';
   /** Soft-delete retention, 7 to 90 days, fixed at creation. */
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
-  roleAssignments: RoleAssignment[];
   /** KMS-encrypted data key for signing paging tokens, so a token is tied to this vault. */
   pagingKeyCiphertext: Uint8Array;
   created: number;
@@ -35,6 +51,11 @@ export interface VaultAddress {
 
 export const VAULT_NAME = /^(?=.{3,24}$)[a-zA-Z](?:[a-zA-Z0-9]|-(?!-))*[a-zA-Z0-9]$/;
 
+/** The vault's ARM resource id: role assignments, audit records and events name it. */
+export function vaultResourceId(vault: Pick<Vault, 'subscriptionId' | 'resourceGroup' | 'name'>): string {
+  return vaultScope(vault);
+}
+
 /** Azure's recoveryLevel for a vault's soft-delete settings (reference §7). */
 export function recoveryLevel(vault: Pick<Vault, 'softDeleteRetentionDays' | 'purgeProtection'>): string {
   const customized = vault.softDeleteRetentionDays < 90 ? 'CustomizedRecoverable' : 'Recoverable';
@@ -50,10 +71,14 @@ export function pagingKeyContext(vaultName: string): Record<string, string> {
   return { 'coffer:vault': vaultName, 'coffer:purpose': 'paging-token' };
 }
 
-/** The port the vault directory reads through; lib/aws/dynamo-vaults.ts implements it. */
+/** The port the vault directory and the management service use; lib/aws/dynamo-vaults.ts implements it. */
 export interface VaultStore {
+  /** The vault, deleted or not. */
   getVault(name: string): Promise<Vault | undefined>;
-  /** Creates the vault; false if the name is taken. */
+  /** Creates the vault; false if the name is taken (by a live or a deleted vault). */
   createVault(vault: Vault): Promise<boolean>;
-  putVault(vault: Vault): Promise<void>;
+  /** Writes the vault if its stored revision is still `expectedRevision`; false if another change came first. */
+  updateVault(vault: Vault, expectedRevision: number): Promise<boolean>;
+  /** The vault a claimed local endpoint (`host:port`) serves, if any. */
+  vaultAtEndpoint(hostAndPort: string): Promise<string | undefined>;
 }

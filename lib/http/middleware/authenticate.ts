@@ -1,16 +1,40 @@
+import { Unauthorized, VaultError } from '../../core/errors.ts';
 import { header, type Middleware } from '../request.ts';
-import type { PipelineServices } from '../services.ts';
+import type { PipelineServices, TokenAudience } from '../services.ts';
 
 /**
- * The Bearer token, verified against the vault tenant's trusted issuers. It runs before anything looks
- * at the api-version or the body: SDK clients send their first request without a token and need the
- * 401 challenge to start.
+ * The Bearer token, verified against the request tenant's trusted issuers for the plane's audience.
+ * It runs before anything looks at the api-version or the body: SDK clients send their first request
+ * without a token and need the 401 challenge to start.
  */
-export function authenticate(services: () => PipelineServices): Middleware {
+export function authenticate(services: () => PipelineServices, audience: TokenAudience): Middleware {
   return {
     before: async (request) => {
       const state = request.context.coffer;
-      state.principal = await services().authenticator.authenticate(header(request.event, 'authorization'), state.vault!.tenantId);
+      const tenant = state.vault?.tenantId ?? state.tenantId;
+      try {
+        state.principal = await services().authenticator.authenticate(header(request.event, 'authorization'), tenant, audience);
+      } catch (error) {
+        throw audience === 'management' && error instanceof Unauthorized ? armUnauthorized(error) : error;
+      }
+      state.tenantId = state.principal.tenantId;
     },
   };
+}
+
+/** ARM's 401: its own codes, and a challenge naming the authority without a vault resource. */
+function armUnauthorized(error: Unauthorized): VaultError {
+  const missing = error.message.startsWith('AKV10000');
+  const description = error.message.replace(/^AKV\d+: /, '');
+  const challenge = error.headers['WWW-Authenticate'] ?? '';
+  const authority = /authorization="([^"]*)"/.exec(challenge)?.[1] ?? '';
+  return new VaultError(
+    401,
+    missing ? 'AuthenticationFailed' : 'InvalidAuthenticationToken',
+    missing ? "Authentication failed. The 'Authorization' header is missing." : `The access token is invalid: ${description}`,
+    undefined,
+    {
+      'WWW-Authenticate': `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${missing ? 'The authentication failed because of missing Authorization header.' : description}"`,
+    },
+  );
 }

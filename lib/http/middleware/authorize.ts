@@ -1,46 +1,46 @@
-import { authorize as authorizeByRoles } from '../../access/rbac.ts';
-import type { Principal } from '../../auth/principal.ts';
-import type { Vault } from '../../vaults/vault.ts';
-import type { Middleware } from '../request.ts';
+import { parsePolicyRequirement } from '../../access/access-policies.ts';
+import { objectScope, vaultScope } from '../../access/scopes.ts';
+import type { Middleware, RequestState } from '../request.ts';
 import type { Route } from '../routes.ts';
 import type { PipelineServices } from '../services.ts';
 
-export interface AuthorizationCheck {
-  vault: Vault;
-  principal: Principal;
-  /** The route's permission: a DataAction on the data plane. */
-  permission: string;
-  /** `/` for the vault, `/<collection>/<name>` for one object. */
-  scope: string;
-  region: string;
-}
+/** How a plane decides: throws the plane's 403 unless the principal holds the route's permission. */
+export type Authorizer = (state: RequestState, pathParameters: Record<string, string | undefined>, services: PipelineServices) => Promise<void>;
 
-/** Throws the plane's 403 unless the principal holds the permission at the scope. */
-export type Authorizer = (check: AuthorizationCheck) => void;
+/**
+ * The data plane: the vault's permission model decides. RBAC vaults check the route's DataAction at
+ * the addressed object (or the vault) and every scope above it; access-policy vaults the route's
+ * access-policy permission (lib/access/access-control.ts).
+ */
+export const vaultPermissionModel: Authorizer = async (state, pathParameters, services) => {
+  const vault = state.vault!;
+  const { route } = state;
+  await services.access.authorizeData({
+    vault,
+    principal: state.principal!,
+    dataAction: route.permission,
+    policy: route.accessPolicy ? parsePolicyRequirement(route.accessPolicy) : undefined,
+    scope: dataScopeOf(route, vault, pathParameters),
+    region: services.region,
+  });
+};
 
-/** The vault's Azure RBAC role assignments (lib/access/rbac.ts). */
-export const roleAssignments: Authorizer = ({ vault, principal, permission, scope, region }) => {
-  authorizeByRoles(vault.roleAssignments, { principal, dataAction: permission, scope, vaultName: vault.name, region });
+/** The management plane: ARM Actions at the scope the path names (lib/http/management-scope.ts). */
+export const managementActions: Authorizer = async (state, _pathParameters, services) => {
+  await services.access.authorizeControl(state.principal!, state.route.permission, state.managementScope ?? '/');
 };
 
 /** What an RBAC assignment has to cover: the object the path names, or the vault. */
-export function scopeOf(route: Route, pathParameters: Record<string, string | undefined>): string {
-  if (route.scope === 'vault') return '/';
+function dataScopeOf(route: Route, vault: NonNullable<RequestState['vault']>, pathParameters: Record<string, string | undefined>): string {
+  if (typeof route.scope === 'string') return vaultScope(vault);
   const name = pathParameters[route.scope.parameter];
-  return name ? `/${route.scope.collection}/${name}` : '/';
+  return name ? objectScope(vault, route.scope.collection, name) : vaultScope(vault);
 }
 
 export function authorize(services: () => PipelineServices, authorizer: Authorizer): Middleware {
   return {
-    before: (request) => {
-      const state = request.context.coffer;
-      authorizer({
-        vault: state.vault!,
-        principal: state.principal!,
-        permission: state.route.permission,
-        scope: scopeOf(state.route, request.event.pathParameters ?? {}),
-        region: services().region,
-      });
+    before: async (request) => {
+      await authorizer(request.context.coffer, request.event.pathParameters ?? {}, services());
     },
   };
 }
