@@ -7,13 +7,20 @@
  * the log subscription delivers them in AWS (dev/audit-delivery.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { config } from '#lib/runtime/config';
 import { handler as deliverAuditRecords } from '../functions/audit/deliver-audit-records.ts';
 import { startAuditDelivery } from './audit-delivery.ts';
 import { startGateway } from './gateway.ts';
 
 const certPem = await readFile(process.env.COFFER_TLS_CERT_FILE!, 'utf8');
 const keyPem = await readFile(process.env.COFFER_TLS_KEY_FILE!, 'utf8');
-const gateway = await startGateway({ tls: { certPem, keyPem }, port: Number(process.env.COFFER_GATEWAY_PORT ?? 0) });
+const gateway = await startGateway({
+  tls: { certPem, keyPem },
+  port: Number(process.env.COFFER_GATEWAY_PORT ?? 0),
+  managementPort: Number(process.env.COFFER_MANAGEMENT_PORT ?? 0),
+  // The pool the handlers hand out to new vaults is the one listened on: both read the same variable.
+  vaultEndpointPorts: config().vaultEndpoints.map((endpoint) => Number(new URL(endpoint).port || 443)),
+});
 // Off only when the launcher says so (dev/stack.ts `auditDelivery`: the benchmark).
 const delivery =
   process.env.COFFER_AUDIT_DELIVERY === 'off'
@@ -23,7 +30,7 @@ const delivery =
         stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
         deliver: deliverAuditRecords,
       });
-process.send?.({ type: 'ready', port: gateway.port });
+process.send?.({ type: 'ready', port: gateway.port, managementPort: gateway.managementPort });
 
 let stopping = false;
 const stop = () => {

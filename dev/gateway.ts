@@ -18,15 +18,29 @@ const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 export interface GatewayOptions {
   tls: { certPem: string; keyPem: string };
+  /** The data plane: the default vault at `localhost`, every vault at `<name>.<vault domain>`. */
   port: number;
+  /** The management plane (`plane: 'management'` routes), on a port of its own as on a host of its own in AWS. */
+  managementPort: number;
+  /**
+   * The vault endpoint pool (config.ts `vaultEndpoints`): more data-plane listeners, each of which a
+   * vault claims when it is created, so that clients reach it where `*.localhost` does not resolve.
+   */
+  vaultEndpointPorts?: readonly number[];
   host?: string;
 }
 
 export interface Gateway {
-  server: Server;
   port: number;
+  managementPort: number;
+  vaultEndpointPorts: number[];
   close(): Promise<void>;
 }
+
+/** Which routes a listener serves: the management listener the management plane, the others the rest. */
+type Serves = (route: Route) => boolean;
+const managementPlane: Serves = (route) => route.plane === 'management';
+const dataPlanes: Serves = (route) => route.plane !== 'management';
 
 async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
@@ -39,8 +53,28 @@ async function loadHandlers(): Promise<Map<Route, Handler>> {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const handlers = await loadHandlers();
+  const listeners: Server[] = [];
+  const close = () => Promise.all(listeners.map(closeServer)).then(() => undefined);
+  const open = async (port: number, serves: Serves) => {
+    const server = await listen(options, port, handlers, serves);
+    listeners.push(server);
+    return (server.address() as AddressInfo).port;
+  };
+  try {
+    const port = await open(options.port, dataPlanes);
+    const managementPort = await open(options.managementPort, managementPlane);
+    const vaultEndpointPorts: number[] = [];
+    for (const endpointPort of options.vaultEndpointPorts ?? []) vaultEndpointPorts.push(await open(endpointPort, dataPlanes));
+    return { port, managementPort, vaultEndpointPorts, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function listen(options: GatewayOptions, port: number, handlers: Map<Route, Handler>, serves: Serves): Promise<Server> {
   const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, (req, res) => {
-    handle(handlers, req, res).catch((error: unknown) => {
+    handle(handlers, serves, req, res).catch((error: unknown) => {
       // The handlers answer every error themselves; reaching here is a gateway bug.
       console.error('gateway failure', error instanceof Error ? error.message : String(error));
       if (!res.headersSent) send(res, { statusCode: 500, body: JSON.stringify({ error: { code: 'InternalError', message: 'Gateway failure.' } }) });
@@ -49,23 +83,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(port, options.host ?? '127.0.0.1', () => resolve());
   });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return server;
 }
 
-async function handle(handlers: Map<Route, Handler>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function handle(handlers: Map<Route, Handler>, serves: Serves, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
-  const { match, pathExists } = matchRoute(method, url.pathname);
+  const { match, pathExists } = matchRoute(method, url.pathname, serves);
   let body: Buffer;
   try {
     body = await readBody(req);
@@ -79,6 +113,8 @@ async function handle(handlers: Map<Route, Handler>, req: IncomingMessage, res: 
   const event = lambdaEvent({
     method,
     url: `${url.pathname}${url.search}`,
+    // The Host header as the client sent it, port included: the vault directory finds a vault by the
+    // endpoint it claimed (`localhost:<port>`) as well as by its name (lib/vaults/directory.ts).
     headers: { host: 'localhost', ...req.headers },
     body,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',

@@ -10,7 +10,16 @@ import { ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
 import { writePrivateFile } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
 import { startLocalKms } from './kms/server.ts';
-import { DEFAULT_VAULT, type LocalFunctionInputs, localFunctionEnvironment, REGION, TABLES, VAULT_DOMAIN } from './local-environment.ts';
+import {
+  DEFAULT_RESOURCE_GROUP,
+  DEFAULT_VAULT,
+  type LocalFunctionInputs,
+  localFunctionEnvironment,
+  MANAGEMENT_AUDIENCE,
+  REGION,
+  TABLES,
+  VAULT_DOMAIN,
+} from './local-environment.ts';
 import { ensureLocalCa, issueServerCertificate } from './tls.ts';
 
 /**
@@ -20,7 +29,12 @@ import { ensureLocalCa, issueServerCertificate } from './tls.ts';
  */
 export interface StackOptions {
   dataDir: string;
-  ports?: Partial<Record<'gateway' | 'identity' | 'kms' | 'dynamodb', number>>;
+  ports?: Partial<Record<'gateway' | 'management' | 'identity' | 'kms' | 'dynamodb', number>>;
+  /**
+   * Ports of the vault endpoint pool (`LocalStackInfo.vaultEndpoints`), kept the same across starts
+   * because vaults keep the endpoint they claimed; default: `TEST_VAULT_ENDPOINTS` free ports.
+   */
+  vaultEndpointPorts?: readonly number[];
   /** Where progress lines go; the test suite passes a quiet one. */
   progress?: (message: string) => void;
   /** Strict audit for the default vault, when this start creates it (lib/vaults/vault.ts). */
@@ -41,6 +55,21 @@ export interface LocalStackInfo {
   vaultDomain: string;
   /** The local subscription (in `tenantId`), whose Owner the administrator (`clientId`) is. */
   subscriptionId: string;
+  /**
+   * The management plane, the ARM clients' `endpoint` (`@azure/arm-keyvault`, `@azure/arm-authorization`),
+   * and the scope their credential asks for (`credentials: {scopes: [managementScope]}`, or
+   * `credentialScopes` in older clients).
+   */
+  managementUrl: string;
+  managementScope: string;
+  /** The default vault's resource group in `subscriptionId`. */
+  resourceGroup: string;
+  /**
+   * The loopback endpoints new vaults claim one each of (their `vaultUri`), so that several vaults are
+   * reachable at once where `*.localhost` does not resolve. A vault created when all are taken is
+   * reachable at `https://<name>.<vaultDomain>:<gateway port>` only.
+   */
+  vaultEndpoints: string[];
   /** The vault by its own host name (needs *.localhost to resolve to loopback). */
   vaultHostUrl: string;
   caFile: string;
@@ -97,6 +126,9 @@ export interface RunningStack {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The pool's size when the caller names no ports: enough for the tests that create vaults side by side. */
+const TEST_VAULT_ENDPOINTS = 8;
+
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dataDir = resolve(options.dataDir);
   const progress = options.progress ?? (() => undefined);
@@ -107,7 +139,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
   try {
     const ca = await step(progress, 'TLS certificate authority', () => ensureLocalCa(dataDir));
-    const tls = await issueServerCertificate(ca, { dns: ['localhost', `*.${VAULT_DOMAIN}`], ips: ['127.0.0.1', '::1'] });
+    const tls = await issueServerCertificate(ca, {
+      dns: ['localhost', `*.${VAULT_DOMAIN}`, new URL(MANAGEMENT_AUDIENCE).hostname],
+      ips: ['127.0.0.1', '::1'],
+    });
     const tlsDir = join(dataDir, 'tls');
     await writePrivateFile(join(tlsDir, 'server.pem'), tls.certPem);
     await writePrivateFile(join(tlsDir, 'server-key.pem'), tls.keyPem);
@@ -149,6 +184,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
 
     const audience = `https://${VAULT_DOMAIN}`;
+    const vaultEndpoints = (options.vaultEndpointPorts ?? (await freePorts(TEST_VAULT_ENDPOINTS))).map((port) => `https://localhost:${port}`);
     const gatewayLog = join(dataDir, 'logs', 'gateway.log');
     const functionInputs: LocalFunctionInputs = {
       vaultName: DEFAULT_VAULT,
@@ -162,6 +198,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       tables: TABLES,
       subscriptionId: state.subscriptionId,
       administratorObjectId: state.admin.objectId,
+      vaultEndpoints,
     };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -170,6 +207,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_TLS_CERT_FILE: join(tlsDir, 'server.pem'),
       COFFER_TLS_KEY_FILE: join(tlsDir, 'server-key.pem'),
       COFFER_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
+      COFFER_MANAGEMENT_PORT: String(options.ports?.management ?? 0),
       COFFER_GATEWAY_LOG: gatewayLog,
       COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
       COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
@@ -186,6 +224,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       caFile: ca.caFile,
       tenantId: state.tenantId,
       subscriptionId: state.subscriptionId,
+      managementUrl: `https://localhost:${gateway.managementPort}`,
+      managementScope: `${MANAGEMENT_AUDIENCE}/.default`,
+      resourceGroup: DEFAULT_RESOURCE_GROUP,
+      vaultEndpoints,
       authorityHost: idp.authorityHost,
       clientId: state.admin.clientId,
       clientSecret: state.admin.clientSecret,
@@ -219,7 +261,7 @@ async function step<T>(progress: (message: string) => void, name: string, run: (
   return result;
 }
 
-async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number }> {
+async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number; managementPort: number }> {
   // Owner-only: the functions' log stream holds their audit records (callers, addresses, object names).
   const log = await open(logFile, 'a', 0o600);
   await chmod(logFile, 0o600);
@@ -229,11 +271,12 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Pro
     stdio: ['ignore', log.fd, log.fd, 'ipc'],
   });
   child.once('exit', () => void log.close().catch(() => undefined));
-  const port = await new Promise<number>((resolvePort, reject) => {
+  const ports = await new Promise<{ port: number; managementPort: number }>((resolvePorts, reject) => {
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 60 s; see ${logFile}`)), 60_000);
-    child.once('message', (message: { type?: string; port?: number }) => {
+    child.once('message', (message: { type?: string; port?: number; managementPort?: number }) => {
       clearTimeout(timer);
-      if (message.type === 'ready' && message.port) resolvePort(message.port);
+      if (message.type === 'ready' && message.port && message.managementPort)
+        resolvePorts({ port: message.port, managementPort: message.managementPort });
       else reject(new Error('the gateway sent an unexpected start-up message'));
     });
     child.once('exit', (code) => {
@@ -241,16 +284,28 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Pro
       reject(new Error(`the gateway exited during start-up (code ${code}); see ${logFile}`));
     });
   });
-  return { child, port };
+  return { child, ...ports };
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/** `count` distinct free ports: all are held open together, so none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolvePort, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolvePort((server.address() as { port: number }).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((closed) => (server.listening ? server.close(closed) : closed(undefined)))));
+  }
 }

@@ -8,12 +8,41 @@ import { startStack } from './stack.ts';
 
 const dataDir = resolve(process.env.COFFER_DATA_DIR ?? '.coffer');
 const lockFile = join(dataDir, 'coffer.pid');
-const ports = {
+const fixed = {
   gateway: Number(process.env.COFFER_PORT ?? 8443),
   identity: Number(process.env.COFFER_IDENTITY_PORT ?? 8444),
   kms: Number(process.env.COFFER_KMS_PORT ?? 8445),
   dynamodb: Number(process.env.COFFER_DYNAMODB_PORT ?? 8446),
 };
+/** How many vaults get a loopback endpoint of their own (README "Several vaults at once"). */
+const VAULT_ENDPOINTS = 16;
+// Fixed, not free, ports: local.json and the vaults' claimed endpoints (their vaultUri) must mean the
+// same after a restart. By default the management plane takes the first port after the gateway's
+// that no other part uses (8447), and the vault endpoints the 16 after that (8448-8463).
+const management = Number(process.env.COFFER_MANAGEMENT_PORT ?? portsAfter(fixed.gateway, 1, Object.values(fixed))[0]);
+const ports = { ...fixed, management };
+const vaultEndpointPorts = process.env.COFFER_VAULT_PORTS
+  ? parsePortList(process.env.COFFER_VAULT_PORTS)
+  : portsAfter(management, VAULT_ENDPOINTS, Object.values(ports));
+
+function portsAfter(start: number, count: number, taken: number[]): number[] {
+  const chosen: number[] = [];
+  for (let port = start + 1; chosen.length < count && port <= 65_535; port++) if (!taken.includes(port)) chosen.push(port);
+  return chosen;
+}
+
+/** `8448-8463`, `9000,9002,9004`, or both mixed. */
+function parsePortList(value: string): number[] {
+  const list = value.split(',').flatMap((part) => {
+    const [first, last = first] = part.trim().split('-').map(Number);
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first! < 1 || last! > 65_535 || last! < first!) {
+      console.error(`COFFER_VAULT_PORTS: '${part.trim()}' is not a port or a range of ports (e.g. 8448-8463).`);
+      process.exit(1);
+    }
+    return Array.from({ length: last! - first! + 1 }, (_, i) => first! + i);
+  });
+  return [...new Set(list)];
+}
 
 async function acquireLock(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
@@ -52,7 +81,13 @@ console.log(`Starting Coffer (data in ${dataDir})`);
 let stack: Awaited<ReturnType<typeof startStack>>;
 try {
   // COFFER_STRICT_AUDIT=1 on the first start makes the default vault write each audit record before its response.
-  stack = await startStack({ dataDir, ports, progress: (line) => console.log(line), strictAudit: process.env.COFFER_STRICT_AUDIT === '1' });
+  stack = await startStack({
+    dataDir,
+    ports,
+    vaultEndpointPorts,
+    progress: (line) => console.log(line),
+    strictAudit: process.env.COFFER_STRICT_AUDIT === '1',
+  });
 } catch (error) {
   console.error(`\nCoffer could not start: ${(error as Error).message}`);
   await rm(lockFile, { force: true });
@@ -63,6 +98,9 @@ const { info } = stack;
 console.log(`
 Coffer is running.
   vault URL        ${info.vaultUrl}   (also ${info.vaultHostUrl} where *.localhost resolves)
+  management URL   ${info.managementUrl}   (scope ${info.managementScope})
+  subscription     ${info.subscriptionId}   (resource group ${info.resourceGroup})
+  vault endpoints  ${endpointSummary(info.vaultEndpoints)}   (one per vault created; vaultUri)
   tenant           ${info.tenantId}
   authority host   ${info.authorityHost}
   client id        ${info.clientId}   (Key Vault Administrator; secret and certificate in local.json)
@@ -70,6 +108,11 @@ Coffer is running.
   connection info  ${join(dataDir, 'local.json')}
   request log      ${info.gatewayLog}
 Press Ctrl-C to stop.`);
+
+function endpointSummary(endpoints: string[]): string {
+  if (endpoints.length <= 2) return endpoints.join(', ') || 'none';
+  return `${endpoints[0]} ... ${endpoints.at(-1)} (${endpoints.length})`;
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
