@@ -27,6 +27,8 @@ import type { LocalCa } from '../../dev/tls.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const RESOURCE = 'https://vault.localhost';
 const SCOPE = `${RESOURCE}/.default`;
+/** The management plane's audience (dev/local-environment.ts), which ARM clients ask for. */
+const MANAGEMENT = 'https://management.localhost';
 
 let dataDir: string;
 let ca: LocalCa;
@@ -142,6 +144,69 @@ describe('@azure/identity credentials against the development IdP', () => {
   it('refuses a managed identity request with the wrong identity header', () => {
     expect(wrongHeaderResults[0]).toMatchObject({ ok: false, name: 'CredentialUnavailableError' });
     expect(failureOf(wrongHeaderResults[0])).toContain('X-IDENTITY-HEADER');
+  });
+});
+
+describe('tokens for the management plane', () => {
+  let results: ProbeResult[];
+
+  beforeAll(async () => {
+    const scope = `${MANAGEMENT}/.default`;
+    results = await runCredentials(
+      [
+        { kind: 'secret', tenantId, clientId: secretApp.clientId, secret: secretApp.clientSecret!, scope },
+        { kind: 'certificate', tenantId, clientId: certApp.clientId, certificatePath: certApp.certificateFile!, scope },
+        { kind: 'managed', scope },
+        { kind: 'managed', clientId: userIdentity.clientId, scope },
+      ],
+      idp.managedIdentity,
+    );
+  });
+
+  it('are issued to @azure/identity credentials with the management audience, as vault tokens are with theirs', async () => {
+    const expected = [
+      { oid: secretApp.objectId, appid: secretApp.clientId, azpacr: '1' },
+      { oid: certApp.objectId, appid: certApp.clientId, azpacr: '2' },
+      { oid: systemIdentity.objectId, appid: systemIdentity.clientId },
+      { oid: userIdentity.objectId, appid: userIdentity.clientId },
+    ];
+    for (const [index, claims] of expected.entries()) {
+      const token = tokenOf(results[index]);
+      expect(await verifyToken(token, MANAGEMENT)).toMatchObject({ aud: MANAGEMENT, iss: idp.issuer(tenantId), tid: tenantId, ...claims });
+      // Not a vault token: a verifier expecting the vault audience refuses it.
+      await expect(verifyToken(token)).rejects.toThrow(/aud/);
+    }
+  });
+
+  it('come from the token endpoint (scope, v1 resource) and the managed identity endpoint (resource)', async () => {
+    const v2 = await postToken({
+      grant_type: 'client_credentials',
+      client_id: secretApp.clientId,
+      client_secret: secretApp.clientSecret!,
+      scope: `${MANAGEMENT}/.default`,
+    });
+    expect(v2.status, v2.text).toBe(200);
+    expect((await verifyToken(v2.json.access_token, MANAGEMENT)).aud).toBe(MANAGEMENT);
+    const v1 = await send(
+      'POST',
+      `${idp.authorityHost}/${tenantId}/oauth2/token`,
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: secretApp.clientId,
+        client_secret: secretApp.clientSecret!,
+        resource: MANAGEMENT,
+      }).toString(),
+    );
+    expect(v1.status, v1.text).toBe(200);
+    expect(v1.json.resource).toBe(MANAGEMENT);
+    expect((await verifyToken(v1.json.access_token, MANAGEMENT)).aud).toBe(MANAGEMENT);
+    const managed = await get(`${idp.managedIdentity.endpoint}?api-version=2019-08-01&resource=${encodeURIComponent(MANAGEMENT)}`, {
+      'x-identity-header': idp.managedIdentity.header,
+    });
+    expect(managed.status, managed.text).toBe(200);
+    expect(managed.json.resource).toBe(MANAGEMENT);
+    expect(await verifyToken(managed.json.access_token, MANAGEMENT)).toMatchObject({ aud: MANAGEMENT, oid: systemIdentity.objectId });
   });
 });
 
@@ -382,10 +447,12 @@ describe('persistence', () => {
 
 // ---------------------------------------------------------------------------------------
 
-type ProbeStep =
+/** Each step asks for the suite's SCOPE unless it names another. */
+type ProbeStep = { scope?: string } & (
   | { kind: 'secret'; tenantId: string; clientId: string; secret: string }
   | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string }
-  | { kind: 'managed'; clientId?: string };
+  | { kind: 'managed'; clientId?: string }
+);
 type ProbeResult = { ok: true; token: string; expiresOnTimestamp: number } | { ok: false; name: string; message: string };
 
 /**
@@ -414,7 +481,7 @@ for (const step of plan.steps) {
       : step.kind === 'certificate' ? new ClientCertificateCredential(step.tenantId, step.clientId, { certificatePath: step.certificatePath }, options)
       : step.clientId ? new ManagedIdentityCredential({ clientId: step.clientId })
       : new ManagedIdentityCredential();
-    const token = await credential.getToken(plan.scope);
+    const token = await credential.getToken(step.scope ?? plan.scope);
     results.push({ ok: true, token: token.token, expiresOnTimestamp: token.expiresOnTimestamp });
   } catch (error) {
     results.push({ ok: false, name: error.name, message: String(error.message) });
@@ -470,11 +537,11 @@ async function fetchJwks(): Promise<JSONWebKeySet> {
   return (await get(idp.jwksUri(tenantId))).json as JSONWebKeySet;
 }
 
-async function verifyToken(token: string): Promise<JWTPayload> {
+async function verifyToken(token: string, audience = RESOURCE): Promise<JWTPayload> {
   expect(decodeProtectedHeader(token).kid).toEqual(expect.any(String));
   const { payload } = await jwtVerify(token, createLocalJWKSet(await fetchJwks()), {
     issuer: idp.issuer(tenantId),
-    audience: RESOURCE,
+    audience,
     algorithms: ['RS256'],
   });
   return payload;
