@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { AccessControl } from '../access/access-control.ts';
 import type { AuditSink } from '../audit/audit.ts';
 import { AuditTrail, fileAuditLog, streamAuditLog } from '../audit/log-stream.ts';
 import { TokenAuthenticator } from '../auth/authenticate.ts';
@@ -9,6 +10,7 @@ import { ObjectSealer } from '../objects/sealing.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import { VaultDirectory } from '../vaults/directory.ts';
 import { dynamoDocumentClient, kmsClient } from '../aws/clients.ts';
+import { DynamoAccessStore } from '../aws/dynamo-access.ts';
 import { DynamoAuditStore } from '../aws/dynamo-audit.ts';
 import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
 import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
@@ -28,6 +30,12 @@ export interface SharedServices {
   vaults: VaultDirectory;
   authenticator: TokenAuthenticator;
   audit: AuditSink;
+  /** Every access decision, and the role assignments and definitions it reads. */
+  access: AccessControl;
+  accessStore: DynamoAccessStore;
+  vaultStore: DynamoVaultStore;
+  /** The container's one DynamoDB client: the management root builds its stores on it. */
+  dynamo: ReturnType<typeof dynamoDocumentClient>;
   /** The container's one KMS client: the keys root builds its HSM adapter on it. */
   kms: ReturnType<typeof kmsClient>;
   objects: ObjectStore;
@@ -75,7 +83,11 @@ function buildServices(cfg: Config): SharedServices {
   const cipher = new EnvelopeCipher(dataKeys);
   const vaultStore = new DynamoVaultStore(dynamo, cfg.objectsTable);
   const vaults = new VaultDirectory(vaultStore, dataKeys, cfg.vaultDomain, cfg.hostAliases);
-  const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain);
+  const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain, cfg.managementAudience);
+  const accessStore = new DynamoAccessStore(dynamo, cfg.objectsTable);
+  const access = new AccessControl(accessStore, { tenantAdministrators: cfg.tenantAdministrators });
+  const subscriptionTenants = new Map(cfg.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.tenantId]));
+  const subscriptions = { tenantOf: (id: string) => subscriptionTenants.get(id.toLowerCase()) };
   // The log stream is standard output (CloudWatch Logs in Lambda); strict vaults write to the store.
   const audit = new AuditTrail(
     cfg.auditLog ? fileAuditLog(cfg.auditLog) : streamAuditLog(process.stdout),
@@ -87,10 +99,14 @@ function buildServices(cfg: Config): SharedServices {
     vaults,
     authenticator,
     audit,
+    access,
+    accessStore,
+    vaultStore,
+    dynamo,
     kms,
     objects: new DynamoObjectStore(dynamo, cfg.objectsTable),
     sealer: new ObjectSealer(cipher),
     backups: new BackupProtector(cipher, cfg.backupKeyId),
-    pipeline: { vaults, authenticator, audit, logger, region: cfg.region },
+    pipeline: { vaults, authenticator, audit, logger, region: cfg.region, access, subscriptions },
   };
 }

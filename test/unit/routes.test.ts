@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KEY_VAULT_API_VERSIONS } from '../../lib/http/api-version.ts';
+import * as z from 'zod/mini';
+import { managementParameters } from '../../lib/http/path-parameters.ts';
 import { matchRoute, routes } from '../../lib/http/routes.ts';
 
 describe('route table matching', () => {
@@ -57,11 +59,40 @@ describe('route table matching', () => {
 
   it('validates exactly the path parameters its path declares', () => {
     for (const route of routes) {
+      if (route.plane === 'management') continue;
       const declared = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       const schema = 'params' in route ? route.params : undefined;
       expect(schema ? Object.keys(schema.shape).sort() : [], route.operation).toEqual(declared);
-      if (route.scope !== 'vault') expect(declared, route.operation).toContain(route.scope.parameter);
+      if (typeof route.scope !== 'string') expect(declared, route.operation).toContain(route.scope.parameter);
     }
+  });
+
+  it('validates every management path parameter with the management schema, and names a provider', () => {
+    for (const route of routes) {
+      if (route.plane !== 'management') continue;
+      const declared = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const schema = 'params' in route ? route.params : undefined;
+      if (declared.length > 0) expect(schema && Object.keys(schema.shape), route.operation).toEqual(expect.arrayContaining(declared));
+      expect('provider' in route && route.provider, route.operation).toBeTruthy();
+    }
+  });
+
+  it('matches a role-assignment path at each scope shape, with the scope as written', () => {
+    const sub = '00000000-0000-0000-0000-00000000000a';
+    const vaultId = `/subscriptions/${sub}/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/v1`;
+    for (const scope of [`/subscriptions/${sub}`, `/subscriptions/${sub}/resourceGroups/RG`, vaultId, `${vaultId}/secrets/db`]) {
+      const { match } = matchRoute('PUT', `${scope}/providers/Microsoft.Authorization/roleAssignments/11111111-1111-1111-1111-111111111111`);
+      expect(match?.route.operation, scope).toBe('CreateRoleAssignment');
+      expect(match?.pathParameters.scope).toBe(scope);
+      expect(match?.pathParameters.subscriptionId).toBe(sub);
+    }
+    expect(matchRoute('GET', `${vaultId}/secrets/db/providers/Microsoft.Authorization/roleAssignments`).match?.route.operation).toBe(
+      'ListRoleAssignments',
+    );
+    // Any collection matches the shape; the path schema refuses what is not secrets, keys or certificates.
+    const other = matchRoute('GET', `${vaultId}/other/db/providers/Microsoft.Authorization/roleAssignments`).match;
+    expect(other && z.safeParse(managementParameters, other.pathParameters).success).toBe(false);
+    expect(matchRoute('GET', `${vaultId}`).match?.route.operation).toBe('GetVault');
   });
 
   it('names an object for the audit record only where the route addresses one', () => {

@@ -32,7 +32,10 @@ function authenticator(issuers: TrustedIssuer[] = [issuerA]) {
     lookups.count++;
     return jwks(header, token);
   };
-  const auth = new TokenAuthenticator(issuers, 'vault.example.test', { now: () => clock.now, keySet: () => keySet });
+  const auth = new TokenAuthenticator(issuers, 'vault.example.test', 'https://management.example.test', {
+    now: () => clock.now,
+    keySet: () => keySet,
+  });
   return { auth, clock, lookups };
 }
 

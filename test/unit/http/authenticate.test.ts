@@ -5,14 +5,29 @@ import { GOOD_TOKEN, principal, request, runMiddleware, stubServices, vault } fr
 describe('authenticate middleware', () => {
   it("verifies the Authorization header against the vault's tenant and keeps the principal", async () => {
     const services = stubServices();
-    const { state } = await runMiddleware([authenticate(() => services)], request('GET', '/secrets/a'), { vault: vault({ tenantId: 'tenant-1' }) });
+    const { state } = await runMiddleware([authenticate(() => services, 'data')], request('GET', '/secrets/a'), {
+      vault: vault({ tenantId: 'tenant-1' }),
+    });
     expect(state.principal).toEqual(principal);
-    expect(services.calls.authenticate).toEqual([{ header: GOOD_TOKEN, tenantId: 'tenant-1' }]);
+    expect(services.calls.authenticate).toEqual([{ header: GOOD_TOKEN, tenantId: 'tenant-1', audience: 'data' }]);
+  });
+
+  it("verifies a management request against its subscription's tenant and the management audience", async () => {
+    const services = stubServices();
+    await runMiddleware([authenticate(() => services, 'management')], request('GET', '/subscriptions/x'), { tenantId: 'tenant-7' });
+    expect(services.calls.authenticate).toEqual([{ header: GOOD_TOKEN, tenantId: 'tenant-7', audience: 'management' }]);
+  });
+
+  it("answers ARM's 401 codes on the management plane", async () => {
+    const event = request('GET', '/subscriptions', { headers: { authorization: '' } });
+    const error = await runMiddleware([authenticate(() => stubServices(), 'management')], event).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 401, code: 'AuthenticationFailed' });
+    expect((error as { headers: Record<string, string> }).headers['WWW-Authenticate']).toContain('error="invalid_token"');
   });
 
   it("refuses a request without a token with the authenticator's 401 and its challenge", async () => {
     const event = request('GET', '/secrets/a', { headers: { authorization: '' } });
-    await expect(runMiddleware([authenticate(() => stubServices())], event, { vault: vault() })).rejects.toMatchObject({
+    await expect(runMiddleware([authenticate(() => stubServices(), 'data')], event, { vault: vault() })).rejects.toMatchObject({
       status: 401,
       headers: { 'WWW-Authenticate': 'Bearer challenge' },
     });

@@ -1,50 +1,71 @@
 import { describe, expect, it } from 'vitest';
-import { roleIds } from '../../../lib/access/rbac.ts';
-import { type AuthorizationCheck, authorize, roleAssignments, scopeOf } from '../../../lib/http/middleware/authorize.ts';
-import { routeFor } from '../../../lib/http/routes.ts';
-import { principal, request, runMiddleware, stubServices, vault } from './stubs.ts';
+import type { DataAccessRequest } from '../../../lib/access/access-control.ts';
+import { roleIds } from '../../../lib/access/roles.ts';
+import { vaultScope } from '../../../lib/access/scopes.ts';
+import { authorize, managementActions, vaultPermissionModel } from '../../../lib/http/middleware/authorize.ts';
+import type { PipelineServices } from '../../../lib/http/services.ts';
+import { assignment, principal, request, runMiddleware, stubServices, vault } from './stubs.ts';
 
 describe('authorize middleware', () => {
   it("checks the route's permission at the object the path names, or at the vault", async () => {
-    const checks: AuthorizationCheck[] = [];
-    const record = (check: AuthorizationCheck) => void checks.push(check);
+    const checks: DataAccessRequest[] = [];
+    const services: PipelineServices = {
+      ...stubServices(),
+      access: { authorizeData: async (check) => void checks.push(check), authorizeControl: async () => 'tenantAdministrator' },
+    };
     const seed = { vault: vault(), principal };
-    await runMiddleware([authorize(() => stubServices(), record)], request('GET', '/deletedsecrets/db'), { ...seed, operation: 'GetDeletedSecret' });
-    await runMiddleware([authorize(() => stubServices(), record)], request('GET', '/secrets'), { ...seed, operation: 'GetSecrets' });
-    await runMiddleware([authorize(() => stubServices(), record)], request('POST', '/keys/restore'), { ...seed, operation: 'RestoreKey' });
-    expect(checks.map((c) => [c.permission, c.scope])).toEqual([
-      ['secrets/readMetadata/action', '/secrets/db'],
-      ['secrets/readMetadata/action', '/'],
-      ['keys/restore/action', '/'],
+    const run = (method: string, url: string, operation: 'GetDeletedSecret' | 'GetSecrets' | 'RestoreKey' | 'GetSecret', params = {}) =>
+      runMiddleware([authorize(() => services, vaultPermissionModel)], { ...request(method, url), pathParameters: params }, { ...seed, operation });
+    await run('GET', '/deletedsecrets/db', 'GetDeletedSecret', { name: 'db' });
+    await run('GET', '/secrets', 'GetSecrets');
+    await run('POST', '/keys/restore', 'RestoreKey');
+    await run('GET', '/secrets/', 'GetSecret', {});
+    const vaultId = vaultScope(vault());
+    expect(checks.map((c) => [c.dataAction, c.scope, c.policy])).toEqual([
+      ['secrets/readMetadata/action', `${vaultId}/secrets/db`, { kind: 'secrets', permission: 'get' }],
+      ['secrets/readMetadata/action', vaultId, { kind: 'secrets', permission: 'list' }],
+      ['keys/restore/action', vaultId, { kind: 'keys', permission: 'restore' }],
+      ['secrets/getSecret/action', vaultId, { kind: 'secrets', permission: 'get' }],
     ]);
     expect(checks[0]).toMatchObject({ vault: vault(), principal, region: 'test-region' });
   });
 
-  it('scopes an object route without a name to the vault', () => {
-    expect(scopeOf(routeFor('GetSecret'), { name: 'a' })).toBe('/secrets/a');
-    expect(scopeOf(routeFor('GetSecret'), {})).toBe('/');
-    expect(scopeOf(routeFor('GetRandomBytes'), {})).toBe('/');
-  });
-
-  it("refuses with Azure's ForbiddenByRbac when no role assignment grants the DataAction", async () => {
-    const readerOnly = vault({
-      roleAssignments: [{ id: 'r', principalId: principal.objectId, roleDefinitionId: roleIds.secretsUser, scope: '/secrets/other' }],
-    });
-    const run = runMiddleware([authorize(() => stubServices(), roleAssignments)], request('GET', '/secrets/db'), {
-      vault: readerOnly,
+  it("refuses with Azure's ForbiddenByRbac when no role assignment grants the DataAction, and allows what one does", async () => {
+    const otherSecret = assignment(roleIds.secretsUser, `${vaultScope(vault())}/secrets/other`);
+    const event = { ...request('GET', '/secrets/db'), pathParameters: { name: 'db' } };
+    const refused = runMiddleware([authorize(() => stubServices({ assignments: [otherSecret] }), vaultPermissionModel)], event, {
+      vault: vault(),
       principal,
       operation: 'GetSecret',
     });
-    await expect(run).rejects.toMatchObject({ status: 403, innerCode: 'ForbiddenByRbac' });
-    const allowed = vault({
-      roleAssignments: [{ id: 'r', principalId: principal.objectId, roleDefinitionId: roleIds.secretsUser, scope: '/secrets/db' }],
-    });
+    await expect(refused).rejects.toMatchObject({ status: 403, innerCode: 'ForbiddenByRbac' });
+    const thisSecret = assignment(roleIds.secretsUser, `${vaultScope(vault())}/secrets/DB`);
     await expect(
-      runMiddleware([authorize(() => stubServices(), roleAssignments)], request('GET', '/secrets/db'), {
-        vault: allowed,
+      runMiddleware([authorize(() => stubServices({ assignments: [thisSecret] }), vaultPermissionModel)], event, {
+        vault: vault(),
         principal,
         operation: 'GetSecret',
       }),
     ).resolves.toBeDefined();
+  });
+
+  it('decides management routes by ARM Actions at the scope the path names', async () => {
+    const contributor = assignment(roleIds.contributor, '/subscriptions/00000000-0000-0000-0000-00000000000a');
+    const services = () => stubServices({ assignments: [contributor] });
+    const scope = `${vaultScope(vault())}`;
+    await expect(
+      runMiddleware([authorize(services, managementActions)], request('GET', '/secrets'), {
+        principal,
+        operation: 'GetVault',
+        managementScope: scope,
+      }),
+    ).resolves.toBeDefined();
+    await expect(
+      runMiddleware([authorize(services, managementActions)], request('GET', '/secrets'), {
+        principal,
+        operation: 'CreateRoleAssignment',
+        managementScope: scope,
+      }),
+    ).rejects.toMatchObject({ status: 403, code: 'AuthorizationFailed' });
   });
 });

@@ -23,7 +23,9 @@ describe('context middleware', () => {
         context(
           routeFor('GetSecrets'),
           () => stubServices(),
-          async () => other,
+          async (_event, _services, state) => {
+            state.vault = other;
+          },
         ),
       ],
       request('GET', '/secrets'),

@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { Forbidden } from '../../../lib/core/errors.ts';
-import type { AuthorizationCheck } from '../../../lib/http/middleware/authorize.ts';
 import { dataPlane, managementPlane, operations, routeHandler } from '../../../lib/http/pipelines.ts';
 import type { Route } from '../../../lib/http/routes.ts';
 import { routeFor } from '../../../lib/http/routes.ts';
-import { context, HOST, principal, request, stubServices, vault } from './stubs.ts';
+import { roleIds } from '../../../lib/access/roles.ts';
+import { assignment, context, HOST, principal, request, SUBSCRIPTION, stubServices, vault } from './stubs.ts';
 
 const json = (body: string | undefined) => JSON.parse(body ?? '');
 
@@ -85,7 +85,7 @@ describe('data-plane pipeline', () => {
   });
 
   it('authenticates before it looks at the api-version or the body, and checks the api-version before the permission', async () => {
-    const services = stubServices({ vault: vault({ roleAssignments: [] }) });
+    const services = stubServices({ assignments: [] });
     const handler = operations(
       dataPlane,
       () => services,
@@ -128,59 +128,54 @@ describe('data-plane pipeline', () => {
 });
 
 describe('management-plane pipeline', () => {
-  // No management operation exists yet: a stub route and a stub handler stand in for the first one.
-  const route: Route = {
-    operation: 'GetThing',
-    plane: 'management',
-    method: 'GET',
-    path: '/things/{name}',
-    handler: 'management/get-thing',
-    permission: 'Microsoft.KeyVault/vaults/read',
-    scope: 'vault',
-    since: '2024-01-01',
-    audit: 'ThingGet',
-  };
-  const apiVersions = { supported: ['2023-01-01', '2024-01-01'], latest: '2024-01-01' };
-  const event = (query: string, headers: Record<string, string> = {}) =>
-    request('GET', `/things/a${query}`, { match: { route, pathParameters: { name: 'a' } }, headers: { host: 'management.test', ...headers } });
+  const route = routeFor('GetVault');
+  const path = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg1/providers/Microsoft.KeyVault/vaults/vault1`;
+  const event = (query: string, headers: Record<string, string> = {}, subscription = SUBSCRIPTION) =>
+    request('GET', `${path.replace(SUBSCRIPTION, subscription)}${query}`, {
+      match: { route, pathParameters: { subscriptionId: subscription, resourceGroupName: 'rg1', vaultName: 'vault1' } },
+      headers: { host: 'management.test', ...headers },
+    });
 
-  function pipeline(checks: AuthorizationCheck[] = []) {
-    const services = stubServices();
-    const plane = managementPlane({ apiVersions, locateVault: async () => vault(), authorizer: (check) => void checks.push(check) });
+  function pipeline(assignments = [assignment(roleIds.keyVaultContributor, `/subscriptions/${SUBSCRIPTION}`)]) {
+    const services = stubServices({ assignments });
     const handler = routeHandler(
-      plane,
+      managementPlane,
       route,
       () => services,
       () => ({}),
       {},
-      async () => ({ body: { ok: true } }),
+      async (input) => ({ body: { scope: input.management.scope, tenant: input.management.tenantId } }),
     );
     return { services, handler };
   }
 
-  it("runs the same middleware with the plane's versions, vault locator and authorizer, without Key Vault's headers", async () => {
-    const checks: AuthorizationCheck[] = [];
-    const { services, handler } = pipeline(checks);
-    const response = await handler(event('?api-version=2024-01-01'), context());
+  it("takes the tenant from the subscription, authorizes the Action at the path's scope, and audits into the vault's partition", async () => {
+    const { services, handler } = pipeline();
+    const response = await handler(event('?api-version=2026-02-01'), context());
     expect(response.statusCode).toBe(200);
-    expect(json(response.body)).toEqual({ ok: true });
-    expect(checks).toEqual([expect.objectContaining({ permission: 'Microsoft.KeyVault/vaults/read', scope: '/', principal })]);
+    expect(json(response.body)).toEqual({ scope: path, tenant: 'tenant-1' });
+    expect(services.calls.authenticate).toEqual([expect.objectContaining({ tenantId: 'tenant-1', audience: 'management' })]);
     expect(response.headers?.['x-ms-request-id']).toBe(services.records[0]?.requestId);
     expect(Object.keys(response.headers ?? {}).filter((h) => h.startsWith('x-ms-keyvault'))).toEqual([]);
-    expect(services.records[0]).toMatchObject({ operationName: 'ThingGet', vault: 'vault1', resultType: 'Success' });
+    expect(services.records[0]).toMatchObject({ operationName: 'VaultGet', vault: 'vault1', resultType: 'Success' });
   });
 
-  it("answers its own api-versions and the route's first version", async () => {
+  it('refuses without a role that grants the Action, and for a subscription the deployment does not have', async () => {
+    const refused = await pipeline([assignment(roleIds.secretsUser)]).handler(event('?api-version=2026-02-01'), context());
+    expect(refused.statusCode).toBe(403);
+    expect(json(refused.body).error.code).toBe('AuthorizationFailed');
+    const unknown = await pipeline().handler(event('?api-version=2026-02-01', {}, '00000000-0000-0000-0000-0000000000ff'), context());
+    expect(unknown.statusCode).toBe(404);
+    expect(json(unknown.body).error.code).toBe('SubscriptionNotFound');
+  });
+
+  it("answers its provider's api-versions only", async () => {
     const { handler } = pipeline();
-    expect(json((await handler(event('?api-version=7.6'), context())).body).error.message).toBe(
-      'The specified version (7.6) is not recognized. Consider using the latest supported version (2024-01-01).',
-    );
-    expect(json((await handler(event('?api-version=2023-01-01'), context())).body).error.message).toBe(
-      "The operation 'GetThing' is not supported in api-version 2023-01-01: it requires api-version 2024-01-01 or later.",
-    );
+    const response = await handler(event('?api-version=7.6'), context());
+    expect(response.statusCode).toBe(400);
   });
 
-  it('still answers 401 with the challenge first', async () => {
+  it('still answers 401 first', async () => {
     const { handler } = pipeline();
     const response = await handler(event('', { authorization: '' }), context());
     expect(response.statusCode).toBe(401);
