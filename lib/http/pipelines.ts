@@ -86,7 +86,7 @@ export function routeHandler<TBody, TServices>(
     .use(respond(route, services, plane.headers))
     .use(context(route, services, plane.locate))
     .use(authenticate(services, plane.audience))
-    .use(apiVersion(plane.apiVersions(route)))
+    .use(apiVersion(plane.apiVersions(route), plane.plane))
     .use(authorize(services, plane.authorizer))
     .use(body(schemas))
     .use(paging(services))

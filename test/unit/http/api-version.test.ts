@@ -5,9 +5,13 @@ import { type OperationName, routeFor } from '../../../lib/http/routes.ts';
 import { request, runMiddleware } from './stubs.ts';
 
 const check = (operation: OperationName, version: string | undefined) =>
-  runMiddleware([apiVersion(KEY_VAULT_API_VERSIONS)], request('POST', `/keys/k/rotate${version === undefined ? '' : `?api-version=${version}`}`), {
-    operation,
-  });
+  runMiddleware(
+    [apiVersion(KEY_VAULT_API_VERSIONS, 'data')],
+    request('POST', `/keys/k/rotate${version === undefined ? '' : `?api-version=${version}`}`),
+    {
+      operation,
+    },
+  );
 
 describe('api-version middleware', () => {
   it('requires a version it knows', async () => {
@@ -40,9 +44,24 @@ describe('api-version middleware', () => {
     const plane = { supported: ['2023-01-01', '2024-01-01'], latest: '2024-01-01' };
     const match = { route: routeFor('GetSecrets'), pathParameters: {} };
     const event = request('GET', '/x?api-version=7.6', { match });
-    await expect(runMiddleware([apiVersion(plane)], event)).rejects.toMatchObject({
+    await expect(runMiddleware([apiVersion(plane, 'data')], event)).rejects.toMatchObject({
       message: 'The specified version (7.6) is not recognized. Consider using the latest supported version (2024-01-01).',
     });
-    await expect(runMiddleware([apiVersion(plane)], request('GET', '/x?api-version=2023-01-01', { match }))).resolves.toBeDefined();
+    await expect(runMiddleware([apiVersion(plane, 'data')], request('GET', '/x?api-version=2023-01-01', { match }))).resolves.toBeDefined();
+  });
+
+  it("answers ARM's codes on the management plane", async () => {
+    const plane = { supported: ['2023-01-01', '2024-01-01'], latest: '2024-01-01' };
+    const match = { route: routeFor('GetVault'), pathParameters: {} };
+    await expect(runMiddleware([apiVersion(plane, 'management')], request('GET', '/x', { match }))).rejects.toMatchObject({
+      status: 400,
+      code: 'MissingApiVersionParameter',
+    });
+    await expect(runMiddleware([apiVersion(plane, 'management')], request('GET', '/x?api-version=7.6', { match }))).rejects.toMatchObject({
+      status: 400,
+      code: 'InvalidApiVersionParameter',
+      message: "The api-version '7.6' is invalid. The supported versions are '2024-01-01,2023-01-01'.",
+    });
+    await expect(runMiddleware([apiVersion(plane, 'management')], request('GET', '/x?api-version=2024-01-01', { match }))).resolves.toBeDefined();
   });
 });
