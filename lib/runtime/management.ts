@@ -1,4 +1,7 @@
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
+import { ResourceGroupService } from '../vaults/resource-groups.ts';
+import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -6,10 +9,15 @@ import { familyServices, pipelineServices } from './services.ts';
  * (vaults, resource groups, role assignments and definitions, audit queries). Each domain adds its
  * service here.
  */
-// biome-ignore lint/complexity/noBannedTypes: the domains add their services one by one
-export type ManagementServices = {};
+export type ManagementServices = {
+  subscriptions: SubscriptionService;
+  resourceGroups: ResourceGroupService;
+};
 
-const managementServices = familyServices<ManagementServices>(() => ({}));
+const managementServices = familyServices<ManagementServices>((shared) => ({
+  subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
+  resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
+}));
 
 /** `managementOperation('GetVault', schemas, run)`: a management handler on the management-plane pipeline. */
 export const managementOperation = operations(managementPlane, pipelineServices, managementServices);

@@ -56,3 +56,12 @@ export function attachmentKey(vault: string, collection: Collection, name: strin
 export function auditKey(vault: string, time: string, requestId: string): ItemKey {
   return { pk: `${vault}#${time.slice(0, 10)}`, sk: `${time}#${requestId}` };
 }
+
+/** A resource group of a subscription: the subscription's groups are one Query on its partition. */
+export function resourceGroupKey(subscriptionId: string, name: string): ItemKey {
+  return { pk: resourceGroupPartition(subscriptionId), sk: `RG#${lower(name)}` };
+}
+
+export function resourceGroupPartition(subscriptionId: string): string {
+  return `SUB#${lower(subscriptionId)}`;
+}

@@ -27,6 +27,8 @@ export const vaultPermissionModel: Authorizer = async (state, pathParameters, se
 
 /** The management plane: ARM Actions at the scope the path names (lib/http/management-scope.ts). */
 export const managementActions: Authorizer = async (state, _pathParameters, services) => {
+  // ARM refuses nobody `GET /subscriptions`: it lists what the caller can see, so the operation filters.
+  if (state.route.scope === 'tenant') return;
   await services.access.authorizeControl(state.principal!, state.route.permission, state.managementScope ?? '/');
 };
 
