@@ -1,8 +1,25 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from './api/dynamodb.ts';
+import { KINDS, type Collection } from '../core/kinds.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
-import { isConditionFailure } from './dynamo/errors.ts';
-import { vaultKey } from './dynamo/layout.ts';
+import { deleteItems, getItems, keyId } from './dynamo/batch.ts';
+import { CONDITION_FAILED, cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
+import {
+  attachmentPartition,
+  deletedPartition,
+  endpointKey,
+  headPartition,
+  type ItemKey,
+  resourceGroupKey,
+  subscriptionVaultsPartition,
+  vaultKey,
+  versionPartition,
+} from './dynamo/layout.ts';
+import { transactWrite } from './dynamo/transactions.ts';
 
+/**
+ * Vault records in the objects table: the vault item, an index item per vault in its subscription's
+ * partition (written with it in one transaction), and the claims of local endpoints.
+ */
 export class DynamoVaultStore implements VaultStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -11,15 +28,71 @@ export class DynamoVaultStore implements VaultStore {
 
   async getVault(name: string): Promise<Vault | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: vaultKey(name), ConsistentRead: true }));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...vault } = Item;
-    return vault as Vault;
+    return Item ? toVault(Item) : undefined;
   }
 
   async createVault(vault: Vault): Promise<boolean> {
     try {
+      await transactWrite(this.db, [
+        { Put: { TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.table, Item: this.indexItem(vault) } },
+      ]);
+      return true;
+    } catch (error) {
+      if (cancellationReasons(error)?.[0] === CONDITION_FAILED) return false;
+      throw error;
+    }
+  }
+
+  async updateVault(vault: Vault, expectedRevision: number): Promise<boolean> {
+    try {
       await this.db.send(
-        new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...vaultKey(vault.name), ...vault },
+          ConditionExpression: '#revision = :expected',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':expected': expectedRevision },
+        }),
+      );
+      // A vault created before subscriptions existed gains its index item on its first update.
+      await this.db.send(new PutCommand({ TableName: this.table, Item: this.indexItem(vault) }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async vaultAtEndpoint(hostAndPort: string): Promise<string | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: endpointKey(hostAndPort), ConsistentRead: true }));
+    return Item ? String(Item.vault) : undefined;
+  }
+
+  async vaultsIn(subscriptionId: string): Promise<Vault[]> {
+    const names = (await this.queryAll(subscriptionVaultsPartition(subscriptionId))).map((item) => String(item.sk));
+    const vaults: Vault[] = [];
+    for (let i = 0; i < names.length; i += 100) {
+      const keys = names.slice(i, i + 100).map((name) => vaultKey(name));
+      const found = await getItems(this.db, this.table, keys);
+      for (const key of keys) {
+        const item = found.get(keyId(key));
+        if (item) vaults.push(toVault(item));
+      }
+    }
+    return vaults;
+  }
+
+  async claimEndpoint(hostAndPort: string, vaultName: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...endpointKey(hostAndPort), vault: vaultName },
+          ConditionExpression: 'attribute_not_exists(pk) OR #vault = :vault',
+          ExpressionAttributeNames: { '#vault': 'vault' },
+          ExpressionAttributeValues: { ':vault': vaultName },
+        }),
       );
       return true;
     } catch (error) {
@@ -28,7 +101,80 @@ export class DynamoVaultStore implements VaultStore {
     }
   }
 
-  async putVault(vault: Vault): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...vaultKey(vault.name), ...vault } }));
+  async releaseEndpoint(hostAndPort: string, vaultName: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: endpointKey(hostAndPort),
+          ConditionExpression: '#vault = :vault',
+          ExpressionAttributeNames: { '#vault': 'vault' },
+          ExpressionAttributeValues: { ':vault': vaultName },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
+
+  async purgeVault(vault: Vault): Promise<string[]> {
+    const hsmArns: string[] = [];
+    for (const collection of Object.keys(KINDS) as Collection[]) {
+      for (const partition of [headPartition(vault.name, collection), deletedPartition(vault.name, collection)]) {
+        const heads = await this.queryAll(partition);
+        for (const head of heads) {
+          const name = String(head.sk);
+          const versions = await this.queryAll(versionPartition(vault.name, collection, name));
+          for (const version of versions) {
+            const arn = (version.plain as { hsmArn?: string } | undefined)?.hsmArn;
+            if (arn) hsmArns.push(arn);
+          }
+          const attachments = await this.queryAll(attachmentPartition(vault.name, collection, name));
+          await deleteItems(this.db, this.table, [...versions, ...attachments].map(keyOf));
+        }
+        await deleteItems(this.db, this.table, heads.map(keyOf));
+      }
+    }
+    // The vault goes last: a purge that fails half-way is retried by purging the still-deleted vault again.
+    await deleteItems(this.db, this.table, [vaultKey(vault.name), { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name }]);
+    return hsmArns;
+  }
+
+  async resourceGroupExists(subscriptionId: string, name: string): Promise<boolean> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: resourceGroupKey(subscriptionId, name), ConsistentRead: true }));
+    return Item !== undefined;
+  }
+
+  private indexItem(vault: Vault): Record<string, unknown> {
+    return { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name, resourceGroup: vault.resourceGroup };
+  }
+
+  /** Every item of a partition, keys and all (purge and listing read whole partitions). */
+  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...((result.Items ?? []) as Record<string, unknown>[]));
+      start = result.LastEvaluatedKey as Record<string, unknown> | undefined;
+    } while (start);
+    return items;
+  }
+}
+
+function keyOf(item: Record<string, unknown>): ItemKey {
+  return { pk: String(item.pk), sk: String(item.sk) };
+}
+
+function toVault(item: Record<string, unknown>): Vault {
+  const { pk: _pk, sk: _sk, ...vault } = item;
+  return vault as unknown as Vault;
 }

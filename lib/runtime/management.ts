@@ -1,7 +1,6 @@
+import { RoleAssignments } from '../access/role-assignments.ts';
+import { RoleDefinitions } from '../access/role-definitions.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
-import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
-import { ResourceGroupService } from '../vaults/resource-groups.ts';
-import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -10,13 +9,13 @@ import { familyServices, pipelineServices } from './services.ts';
  * service here.
  */
 export type ManagementServices = {
-  subscriptions: SubscriptionService;
-  resourceGroups: ResourceGroupService;
+  roleAssignments: RoleAssignments;
+  roleDefinitions: RoleDefinitions;
 };
 
 const managementServices = familyServices<ManagementServices>((shared) => ({
-  subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
-  resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
+  roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
+  roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
 }));
 
 /** `managementOperation('GetVault', schemas, run)`: a management handler on the management-plane pipeline. */

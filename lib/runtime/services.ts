@@ -82,7 +82,7 @@ function buildServices(cfg: Config): SharedServices {
   const dataKeys = new KmsDataKeys(kms);
   const cipher = new EnvelopeCipher(dataKeys);
   const vaultStore = new DynamoVaultStore(dynamo, cfg.objectsTable);
-  const vaults = new VaultDirectory(vaultStore, dataKeys, cfg.vaultDomain, cfg.hostAliases);
+  const vaults = new VaultDirectory(vaultStore, dataKeys, cfg.vaultDomain, cfg.hostAliases, cfg.vaultEndpoints);
   const authenticator = new TokenAuthenticator(cfg.trustedIssuers, cfg.vaultDomain, cfg.managementAudience);
   const accessStore = new DynamoAccessStore(dynamo, cfg.objectsTable);
   const access = new AccessControl(accessStore, { tenantAdministrators: cfg.tenantAdministrators });

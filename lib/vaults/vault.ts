@@ -33,6 +33,8 @@ export interface Vault {
   /** KMS-encrypted data key for signing paging tokens, so a token is tied to this vault. */
   pagingKeyCiphertext: Uint8Array;
   created: number;
+  /** Unix seconds of the last management change; absent until the first. */
+  updated?: number;
   /**
    * Strict audit, chosen at creation: each request's audit record is written to the audit store
    * before the response leaves, instead of to the function's log stream for delivery a moment later
@@ -81,4 +83,17 @@ export interface VaultStore {
   updateVault(vault: Vault, expectedRevision: number): Promise<boolean>;
   /** The vault a claimed local endpoint (`host:port`) serves, if any. */
   vaultAtEndpoint(hostAndPort: string): Promise<string | undefined>;
+  /** Every vault of the subscription, deleted or not, in name order. */
+  vaultsIn(subscriptionId: string): Promise<Vault[]>;
+  /** Claims a free local endpoint for the vault; false if another vault holds it. */
+  claimEndpoint(hostAndPort: string, vaultName: string): Promise<boolean>;
+  /** Frees the vault's claim on the endpoint (a purged vault's). */
+  releaseEndpoint(hostAndPort: string, vaultName: string): Promise<void>;
+  /**
+   * Removes every object of the vault (heads, versions, deleted heads, attachments) and then the vault
+   * itself; answers the KMS keys of its HSM-backed key versions, for the caller to schedule for deletion.
+   */
+  purgeVault(vault: Vault): Promise<string[]>;
+  /** Whether the resource group exists (ARM clients create it before the vaults in it). */
+  resourceGroupExists(subscriptionId: string, name: string): Promise<boolean>;
 }

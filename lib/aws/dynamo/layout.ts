@@ -65,3 +65,13 @@ export function resourceGroupKey(subscriptionId: string, name: string): ItemKey 
 export function resourceGroupPartition(subscriptionId: string): string {
   return `SUB#${lower(subscriptionId)}`;
 }
+
+/** A subscription's vaults, one index item per vault (its name), so listing is one Query. */
+export function subscriptionVaultsPartition(subscriptionId: string): string {
+  return `VAULTSUB#${lower(subscriptionId)}`;
+}
+
+/** A local vault endpoint's claim: at most one vault holds `host:port`. */
+export function endpointKey(hostAndPort: string): ItemKey {
+  return { pk: `HOST#${lower(hostAndPort)}`, sk: 'HOST' };
+}

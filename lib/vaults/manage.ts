@@ -1,0 +1,377 @@
+import { type AccessPolicyEntry, MAX_ACCESS_POLICIES, sameIdentity } from '../access/access-policies.ts';
+import { VaultError } from '../core/errors.ts';
+import type { DataKeyProvider } from '../crypto/envelope.ts';
+import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
+import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore } from './vault.ts';
+
+/** The KMS operations a vault's life needs: its own key at creation, deletion of its keys at purge. */
+export interface ManagedVaultKeys extends DataKeyProvider {
+  createVaultKey(vaultName: string, tags: Record<string, string>): Promise<string>;
+  scheduleKeyDeletion(arn: string): Promise<boolean>;
+}
+
+export interface VaultManagerSettings {
+  vaultDomain: string;
+  /** Local endpoints a new vault claims one of; empty where vault host names resolve. */
+  vaultEndpoints: readonly string[];
+  /** Tagged on the vault's KMS key: the function roles may use only their own deployment's keys. */
+  deployment?: string | undefined;
+  /** The tenant a subscription belongs to. */
+  tenantOf(subscriptionId: string): string | undefined;
+  /** Told of every change, so a container's cached vault record is dropped at once. */
+  changed?(name: string): void;
+}
+
+const DAY_MS = 86_400_000;
+/** A lost race on a vault's revision is retried this often before the caller gets a 409. */
+const UPDATE_ATTEMPTS = 3;
+
+const badRequest = (message: string) => new VaultError(400, 'BadRequest', message);
+
+/** Azure's `location` spelling: case and spaces do not matter (`West Europe` is `westeurope`). */
+export function normalizeLocation(location: string): string {
+  return location.replace(/\s+/g, '').toLowerCase();
+}
+
+/**
+ * The vault lifecycle behind the management plane (docs/adr/0013): create, recover, update, soft
+ * delete, purge and access policies, with ARM's rules and wording. Every write is conditional on the
+ * revision it read, so concurrent management calls never lose one another's change.
+ */
+export class VaultManager {
+  constructor(
+    private readonly store: VaultStore,
+    private readonly keys: ManagedVaultKeys,
+    private readonly settings: VaultManagerSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async checkName(name: string): Promise<{ nameAvailable: boolean; reason?: string; message?: string }> {
+    if (!VAULT_NAME.test(name)) return { nameAvailable: false, reason: 'AccountNameInvalid', message: invalidNameMessage(name) };
+    const existing = await this.store.getVault(name.toLowerCase());
+    if (!existing) return { nameAvailable: true };
+    return { nameAvailable: false, reason: 'AlreadyExists', message: alreadyExistsMessage(name) };
+  }
+
+  /** PUT: creates the vault, recovers a deleted one (`createMode: recover`), or replaces the given settings of an existing one. */
+  async createOrUpdate(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    body: VaultCreateBody,
+  ): Promise<{ vault: Vault; created: boolean }> {
+    if (!VAULT_NAME.test(name)) throw new VaultError(400, 'VaultNameNotValid', invalidNameMessage(name));
+    const props = body.properties ?? {};
+    const createMode = (props.createMode ?? 'default').toLowerCase();
+    if (createMode !== 'default' && createMode !== 'recover')
+      throw badRequest(`The value '${props.createMode}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
+    const existing = await this.store.getVault(name.toLowerCase());
+    if (existing && existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase())
+      throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
+    if (createMode === 'recover') return { vault: await this.recover(existing, subscriptionId, name), created: false };
+    if (existing?.deleted)
+      throw new VaultError(
+        409,
+        'ConflictError',
+        `Exist soft deleted vault with the same name. The vault '${name}' can only be recovered (createMode 'recover') or purged.`,
+      );
+    if (existing && existing.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase())
+      throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
+    this.checkTenant(subscriptionId, props.tenantId, true);
+    if (existing) return { vault: await this.change(existing, (vault) => applyProperties(vault, body.tags, props, false)), created: false };
+    return { vault: await this.create(subscriptionId, resourceGroup, name, body), created: true };
+  }
+
+  async get(subscriptionId: string, resourceGroup: string, name: string): Promise<Vault> {
+    const vault = await this.store.getVault(name.toLowerCase());
+    if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) throw vaultNotFound(name, resourceGroup);
+    return vault;
+  }
+
+  /** PATCH: only the given fields change. */
+  async update(subscriptionId: string, resourceGroup: string, name: string, body: VaultPatchBody): Promise<Vault> {
+    const props = body.properties ?? {};
+    if (props.createMode !== undefined) throw badRequest("The property 'createMode' is only accepted by a PUT.");
+    this.checkTenant(subscriptionId, props.tenantId, false);
+    const vault = await this.get(subscriptionId, resourceGroup, name);
+    return this.change(vault, (current) => applyProperties(current, body.tags, props, false));
+  }
+
+  /** Soft delete: the vault and its objects stay, unreachable, until recovered or purged. */
+  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
+    const vault = await this.store.getVault(name.toLowerCase());
+    if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) return false;
+    await this.change(vault, (current) => {
+      const deletionDate = new Date(this.now());
+      const scheduledPurgeDate = new Date(deletionDate.getTime() + current.softDeleteRetentionDays * DAY_MS);
+      return { ...current, deleted: { deletionDate: deletionDate.toISOString(), scheduledPurgeDate: scheduledPurgeDate.toISOString() } };
+    });
+    return true;
+  }
+
+  /** The subscription's live vaults (of one resource group, when given), in name order. */
+  async list(subscriptionId: string, resourceGroup?: string): Promise<Vault[]> {
+    const vaults = await this.store.vaultsIn(subscriptionId);
+    return vaults
+      .filter((v) => !v.deleted && (resourceGroup === undefined || v.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+      .sort(byName);
+  }
+
+  async listDeleted(subscriptionId: string): Promise<Vault[]> {
+    return (await this.store.vaultsIn(subscriptionId)).filter((v) => v.deleted).sort(byName);
+  }
+
+  async getDeleted(subscriptionId: string, location: string, name: string): Promise<Vault> {
+    const vault = await this.store.getVault(name.toLowerCase());
+    if (
+      !vault?.deleted ||
+      vault.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase() ||
+      normalizeLocation(vault.location) !== normalizeLocation(location)
+    ) {
+      throw new VaultError(404, 'ResourceNotFound', `The deleted vault '${name}' was not found in location '${location}'.`);
+    }
+    return vault;
+  }
+
+  /** Removes a deleted vault for good: its objects, its item, its endpoint; its KMS keys are scheduled for deletion. */
+  async purge(subscriptionId: string, location: string, name: string): Promise<void> {
+    const vault = await this.getDeleted(subscriptionId, location, name);
+    const deleted = vault.deleted!;
+    if (vault.purgeProtection && this.now() < Date.parse(deleted.scheduledPurgeDate)) {
+      throw new VaultError(
+        409,
+        'Conflict',
+        `Operation 'DeleteVault' is not allowed: the vault '${vault.name}' has purge protection enabled and cannot be purged before its scheduled purge date ${deleted.scheduledPurgeDate}.`,
+      );
+    }
+    const hsmArns = await this.store.purgeVault(vault);
+    for (const arn of [...hsmArns, vault.kmsKeyArn]) await this.keys.scheduleKeyDeletion(arn);
+    const endpoint = this.claimedEndpoint(vault);
+    if (endpoint) await this.store.releaseEndpoint(endpoint, vault.name);
+    this.settings.changed?.(vault.name);
+  }
+
+  /** `add` merges permissions into the entry of the same identity, `replace` sets them, `remove` takes them out (dropping emptied entries). */
+  async updateAccessPolicy(subscriptionId: string, resourceGroup: string, name: string, kind: string, body: AccessPolicyUpdateBody): Promise<Vault> {
+    const operation = kind.toLowerCase();
+    if (operation !== 'add' && operation !== 'replace' && operation !== 'remove') {
+      throw badRequest(`The access policy update kind '${kind}' is not valid: use 'add', 'replace' or 'remove'.`);
+    }
+    const vault = await this.get(subscriptionId, resourceGroup, name);
+    return this.change(vault, (current) => {
+      let entries = current.accessPolicies.map((e) => structuredClone(e));
+      for (const given of body.properties.accessPolicies) {
+        const index = entries.findIndex((e) => sameIdentity(e, given));
+        if (operation === 'replace' || index === -1) {
+          if (operation === 'remove') continue;
+          if (index === -1) entries.push(structuredClone(given));
+          else entries[index] = structuredClone(given);
+        } else entries[index] = operation === 'add' ? mergePermissions(entries[index]!, given) : removePermissions(entries[index]!, given);
+      }
+      entries = entries.filter((e) => operation !== 'remove' || hasPermissions(e));
+      if (entries.length > MAX_ACCESS_POLICIES) throw badRequest(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
+      return { ...current, accessPolicies: entries };
+    });
+  }
+
+  private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody): Promise<Vault> {
+    const props = body.properties ?? {};
+    if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (!props.sku) throw badRequest("The property 'sku' is required.");
+    if (!(await this.store.resourceGroupExists(subscriptionId, resourceGroup))) {
+      throw new VaultError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+    }
+    const lower = name.toLowerCase();
+    const template: Vault = {
+      name: lower,
+      tenantId: this.settings.tenantOf(subscriptionId)!,
+      subscriptionId,
+      resourceGroup,
+      location: normalizeLocation(body.location),
+      vaultUri: `https://${lower}.${this.settings.vaultDomain}/`,
+      enableRbacAuthorization: false,
+      accessPolicies: [],
+      publicNetworkAccess: 'Enabled',
+      tags: {},
+      revision: 1,
+      kmsKeyArn: '',
+      sku: 'standard',
+      softDeleteRetentionDays: 90,
+      purgeProtection: false,
+      pagingKeyCiphertext: new Uint8Array(),
+      created: Math.floor(this.now() / 1000),
+    };
+    // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
+    const shaped = applyProperties(template, body.tags, props, true);
+    const endpoint = await this.claimEndpoint(lower);
+    const kmsKeyArn = await this.keys.createVaultKey(lower, {
+      'coffer:tenant': shaped.tenantId,
+      ...(this.settings.deployment ? { 'coffer:deployment': this.settings.deployment } : {}),
+    });
+    const pagingKey = await this.keys.generateDataKey(kmsKeyArn, pagingKeyContext(lower));
+    const vault: Vault = {
+      ...shaped,
+      kmsKeyArn,
+      pagingKeyCiphertext: pagingKey.ciphertext,
+      ...(endpoint ? { vaultUri: `https://${endpoint}/` } : {}),
+    };
+    if (!(await this.store.createVault(vault))) {
+      if (endpoint) await this.store.releaseEndpoint(endpoint, lower);
+      await this.keys.scheduleKeyDeletion(kmsKeyArn);
+      throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
+    }
+    return vault;
+  }
+
+  private async recover(existing: Vault | undefined, subscriptionId: string, name: string): Promise<Vault> {
+    if (!existing?.deleted || existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) {
+      throw new VaultError(404, 'ResourceNotFound', `No deleted vault named '${name}' was found to recover.`);
+    }
+    return this.change(existing, (current) => {
+      const { deleted: _deleted, ...recovered } = current;
+      return recovered;
+    });
+  }
+
+  /** Applies the change to the latest record, conditional on its revision; a lost race reads again and retries. */
+  private async change(vault: Vault, apply: (current: Vault) => Vault): Promise<Vault> {
+    let current = vault;
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const next = { ...apply(current), revision: current.revision + 1, updated: Math.floor(this.now() / 1000) };
+      if (await this.store.updateVault(next, current.revision)) {
+        this.settings.changed?.(vault.name);
+        return next;
+      }
+      const reread = await this.store.getVault(vault.name);
+      if (!reread) break;
+      current = reread;
+    }
+    throw new VaultError(409, 'Conflict', `The vault '${vault.name}' was changed by another request at the same time; retry the request.`);
+  }
+
+  private checkTenant(subscriptionId: string, tenantId: string | undefined, required: boolean): void {
+    if (tenantId === undefined) {
+      if (required) throw badRequest("The property 'tenantId' is required.");
+      return;
+    }
+    const expected = this.settings.tenantOf(subscriptionId);
+    if (!expected || expected.toLowerCase() !== tenantId.toLowerCase()) {
+      throw badRequest(`The tenant '${tenantId}' given in the request is not the tenant of subscription '${subscriptionId}'.`);
+    }
+  }
+
+  private async claimEndpoint(vaultName: string): Promise<string | undefined> {
+    if (this.settings.vaultEndpoints.length === 0) return undefined;
+    for (const url of this.settings.vaultEndpoints) {
+      const host = new URL(url).host.toLowerCase();
+      if (await this.store.claimEndpoint(host, vaultName)) return host;
+    }
+    throw new VaultError(409, 'QuotaExceeded', 'Every local vault endpoint is taken: purge a deleted vault or configure more endpoints.');
+  }
+
+  private claimedEndpoint(vault: Vault): string | undefined {
+    const host = new URL(vault.vaultUri).host.toLowerCase();
+    return this.settings.vaultEndpoints.some((url) => new URL(url).host.toLowerCase() === host) ? host : undefined;
+  }
+}
+
+/** The PUT/PATCH properties onto a record, with ARM's refusals; nothing is written when one applies. */
+function applyProperties(
+  vault: Vault,
+  tags: Record<string, string> | undefined,
+  props: NonNullable<VaultCreateBody['properties']>,
+  creating: boolean,
+): Vault {
+  const next: Vault = { ...vault };
+  if (tags !== undefined) next.tags = { ...tags };
+  if (props.sku !== undefined) {
+    const sku = props.sku.name?.toLowerCase();
+    if ((props.sku.family ?? 'A') !== 'A' || (sku !== 'standard' && sku !== 'premium')) {
+      throw badRequest(`The sku '${props.sku.family ?? ''}/${props.sku.name ?? ''}' is not valid: use family 'A' and name 'standard' or 'premium'.`);
+    }
+    next.sku = sku;
+  }
+  if (props.enableSoftDelete === false) {
+    throw badRequest('The property "enableSoftDelete" cannot be set to false. Soft delete is always enabled for a vault and cannot be turned off.');
+  }
+  if (props.softDeleteRetentionInDays !== undefined) {
+    const days = props.softDeleteRetentionInDays;
+    if (!Number.isInteger(days) || days < 7 || days > 90) throw badRequest('The property "softDeleteRetentionInDays" must be between 7 and 90.');
+    if (!creating && days !== vault.softDeleteRetentionDays) {
+      throw badRequest('The property "softDeleteRetentionInDays" has been set already and it can\'t be modified.');
+    }
+    next.softDeleteRetentionDays = days;
+  }
+  if (props.enablePurgeProtection !== undefined) {
+    if (!props.enablePurgeProtection && vault.purgeProtection) {
+      throw badRequest(
+        'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.',
+      );
+    }
+    if (!props.enablePurgeProtection && creating)
+      throw badRequest('The property "enablePurgeProtection" cannot be set to false: leave it out instead.');
+    next.purgeProtection = props.enablePurgeProtection;
+  }
+  if (props.enableRbacAuthorization !== undefined) next.enableRbacAuthorization = props.enableRbacAuthorization;
+  if (props.accessPolicies !== undefined) {
+    if (props.accessPolicies.length > MAX_ACCESS_POLICIES) throw badRequest(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
+    next.accessPolicies = props.accessPolicies.map((e) => structuredClone(e));
+  }
+  if (props.publicNetworkAccess !== undefined) {
+    const access = props.publicNetworkAccess.toLowerCase();
+    if (access !== 'enabled' && access !== 'disabled')
+      throw badRequest(`The value '${props.publicNetworkAccess}' of 'publicNetworkAccess' is not valid: use 'Enabled' or 'Disabled'.`);
+    next.publicNetworkAccess = access === 'enabled' ? 'Enabled' : 'Disabled';
+  }
+  return next;
+}
+
+type Permissions = AccessPolicyEntry['permissions'];
+const KINDS = ['keys', 'secrets', 'certificates', 'storage'] as const;
+
+function mergePermissions(entry: AccessPolicyEntry, given: AccessPolicyEntry): AccessPolicyEntry {
+  const permissions: Permissions = { ...entry.permissions };
+  for (const kind of KINDS) {
+    const held = permissions[kind] ?? [];
+    const added = (given.permissions[kind] ?? []).filter((p) => !held.some((h) => h.toLowerCase() === p.toLowerCase()));
+    if (held.length + added.length > 0) permissions[kind] = [...held, ...added];
+  }
+  return { ...entry, permissions };
+}
+
+function removePermissions(entry: AccessPolicyEntry, given: AccessPolicyEntry): AccessPolicyEntry {
+  const permissions: Permissions = { ...entry.permissions };
+  for (const kind of KINDS) {
+    const removed = new Set((given.permissions[kind] ?? []).map((p) => p.toLowerCase()));
+    if (permissions[kind]) permissions[kind] = permissions[kind].filter((p) => !removed.has(p.toLowerCase()));
+  }
+  return { ...entry, permissions };
+}
+
+function hasPermissions(entry: AccessPolicyEntry): boolean {
+  return KINDS.some((kind) => (entry.permissions[kind] ?? []).length > 0);
+}
+
+function sameResourceGroup(vault: Vault, subscriptionId: string, resourceGroup: string): boolean {
+  return vault.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase();
+}
+
+function byName(a: Vault, b: Vault): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function vaultNotFound(name: string, resourceGroup: string): VaultError {
+  return new VaultError(
+    404,
+    'ResourceNotFound',
+    `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`,
+  );
+}
+
+function invalidNameMessage(name: string): string {
+  return `The vault name '${name.slice(0, 64)}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`;
+}
+
+function alreadyExistsMessage(name: string): string {
+  return `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`;
+}

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { VaultError } from '../../lib/core/errors.ts';
+import { VaultManager } from '../../lib/vaults/manage.ts';
+import type { Vault, VaultStore } from '../../lib/vaults/vault.ts';
+
+const SUB = '00000000-0000-0000-0000-000000000001';
+const TENANT = '11111111-1111-1111-1111-111111111111';
+
+class MemoryVaultStore implements VaultStore {
+  vaults = new Map<string, Vault>();
+  endpoints = new Map<string, string>();
+  purged: string[] = [];
+  async getVault(name: string) {
+    const v = this.vaults.get(name);
+    return v && structuredClone(v);
+  }
+  async createVault(vault: Vault) {
+    if (this.vaults.has(vault.name)) return false;
+    this.vaults.set(vault.name, structuredClone(vault));
+    return true;
+  }
+  async updateVault(vault: Vault, expected: number) {
+    if (this.vaults.get(vault.name)?.revision !== expected) return false;
+    this.vaults.set(vault.name, structuredClone(vault));
+    return true;
+  }
+  async vaultAtEndpoint(host: string) {
+    return this.endpoints.get(host);
+  }
+  async vaultsIn(subscriptionId: string) {
+    return [...this.vaults.values()].filter((v) => v.subscriptionId === subscriptionId);
+  }
+  async claimEndpoint(host: string, name: string) {
+    const holder = this.endpoints.get(host);
+    if (holder && holder !== name) return false;
+    this.endpoints.set(host, name);
+    return true;
+  }
+  async releaseEndpoint(host: string, name: string) {
+    if (this.endpoints.get(host) === name) this.endpoints.delete(host);
+  }
+  async purgeVault(vault: Vault) {
+    this.purged.push(vault.name);
+    this.vaults.delete(vault.name);
+    return ['arn:hsm:1'];
+  }
+  async resourceGroupExists(_s: string, name: string) {
+    return name.toLowerCase() === 'rg';
+  }
+}
+
+function setup(endpoints: string[] = []) {
+  const store = new MemoryVaultStore();
+  const scheduled: string[] = [];
+  let now = Date.parse('2026-12-01T00:00:00Z');
+  const keys = {
+    createVaultKey: async (name: string) => `arn:kms:${name}`,
+    generateDataKey: async () => ({ plaintext: new Uint8Array(32), ciphertext: new Uint8Array([1, 2]) }),
+    decryptDataKey: async () => new Uint8Array(32),
+    scheduleKeyDeletion: async (arn: string) => {
+      scheduled.push(arn);
+      return true;
+    },
+  };
+  const manager = new VaultManager(
+    store,
+    keys as never,
+    { vaultDomain: 'vault.localhost', vaultEndpoints: endpoints, tenantOf: (s) => (s === SUB ? TENANT : undefined) },
+    () => now,
+  );
+  return { store, manager, scheduled, advance: (ms: number) => (now += ms) };
+}
+
+const body = (props: Record<string, unknown> = {}) => ({
+  location: 'West Europe',
+  properties: { tenantId: TENANT, sku: { family: 'A', name: 'standard' }, ...props },
+});
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(VaultError);
+  return { status: (error as VaultError).status, code: (error as VaultError).code };
+}
+
+describe('VaultManager', () => {
+  it('creates a vault with the defaults and answers it again', async () => {
+    const { manager } = setup();
+    const { vault, created } = await manager.createOrUpdate(SUB, 'RG', 'My-Vault1', body());
+    expect(created).toBe(true);
+    expect(vault).toMatchObject({
+      name: 'my-vault1',
+      location: 'westeurope',
+      vaultUri: 'https://my-vault1.vault.localhost/',
+      softDeleteRetentionDays: 90,
+      sku: 'standard',
+    });
+    expect((await manager.get(SUB, 'rg', 'my-vault1')).kmsKeyArn).toBe('arn:kms:my-vault1');
+  });
+
+  it('claims a free local endpoint and releases it at purge', async () => {
+    const { manager, store } = setup(['https://127.0.0.1:9001', 'https://127.0.0.1:9002']);
+    store.endpoints.set('127.0.0.1:9001', 'other');
+    const { vault } = await manager.createOrUpdate(SUB, 'rg', 'vault-a', body());
+    expect(vault.vaultUri).toBe('https://127.0.0.1:9002/');
+    await manager.delete(SUB, 'rg', 'vault-a');
+    await manager.purge(SUB, 'westeurope', 'vault-a');
+    expect(store.endpoints.has('127.0.0.1:9002')).toBe(false);
+  });
+
+  it('refuses bad input with ARM codes and changes nothing', async () => {
+    const { manager, store } = setup();
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', '1bad', body()))).toEqual({ status: 400, code: 'VaultNameNotValid' });
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ softDeleteRetentionInDays: 6 })))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ softDeleteRetentionInDays: 91 })))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ enableSoftDelete: false })))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ sku: { family: 'A', name: 'gold' } })))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ tenantId: '22222222-2222-2222-2222-222222222222' })))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.createOrUpdate(SUB, 'nope', 'vault-b', body()))).toEqual({ status: 404, code: 'ResourceGroupNotFound' });
+    expect(store.vaults.size).toBe(0);
+    await manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ enablePurgeProtection: true, softDeleteRetentionInDays: 7 }));
+    const before = await store.getVault('vault-b');
+    expect(await refusal(manager.update(SUB, 'rg', 'vault-b', { properties: { enablePurgeProtection: false } }))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await refusal(manager.update(SUB, 'rg', 'vault-b', { properties: { softDeleteRetentionInDays: 8 } }))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+    expect(await store.getVault('vault-b')).toEqual(before);
+  });
+
+  it('soft-deletes, refuses a default create of the name, recovers, and purges after the retention of a protected vault', async () => {
+    const { manager, scheduled, advance } = setup();
+    await manager.createOrUpdate(SUB, 'rg', 'vault-c', body({ enablePurgeProtection: true, softDeleteRetentionInDays: 7 }));
+    expect(await manager.delete(SUB, 'rg', 'vault-c')).toBe(true);
+    expect(await refusal(manager.get(SUB, 'rg', 'vault-c'))).toEqual({ status: 404, code: 'ResourceNotFound' });
+    expect((await manager.listDeleted(SUB)).map((v) => v.name)).toEqual(['vault-c']);
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-c', body()))).toEqual({ status: 409, code: 'ConflictError' });
+    await manager.createOrUpdate(SUB, 'rg', 'vault-c', body({ createMode: 'recover' }));
+    expect((await manager.get(SUB, 'rg', 'vault-c')).deleted).toBeUndefined();
+    await manager.delete(SUB, 'rg', 'vault-c');
+    expect(await refusal(manager.purge(SUB, 'westeurope', 'vault-c'))).toEqual({ status: 409, code: 'Conflict' });
+    advance(7 * 86_400_000 + 1);
+    await manager.purge(SUB, 'West Europe', 'vault-c');
+    expect(scheduled).toEqual(['arn:hsm:1', 'arn:kms:vault-c']);
+    expect(await manager.checkName('vault-c')).toEqual({ nameAvailable: true });
+  });
+
+  it('another subscription cannot take or see a name', async () => {
+    const { manager } = setup();
+    await manager.createOrUpdate(SUB, 'rg', 'vault-d', body());
+    expect(await refusal(manager.createOrUpdate('00000000-0000-0000-0000-000000000002', 'rg', 'vault-d', body()))).toEqual({
+      status: 409,
+      code: 'VaultAlreadyExists',
+    });
+    expect(await manager.checkName('vault-d')).toMatchObject({ nameAvailable: false, reason: 'AlreadyExists' });
+    expect(await manager.checkName('-x')).toMatchObject({ nameAvailable: false, reason: 'AccountNameInvalid' });
+  });
+
+  it('adds, replaces and removes access policies by identity', async () => {
+    const { manager } = setup();
+    await manager.createOrUpdate(SUB, 'rg', 'vault-e', body());
+    const who = { tenantId: TENANT, objectId: 'alice' };
+    await manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'add', {
+      properties: { accessPolicies: [{ ...who, permissions: { secrets: ['get'] } }] },
+    });
+    let vault = await manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'add', {
+      properties: { accessPolicies: [{ ...who, permissions: { secrets: ['list', 'GET'], keys: ['sign'] } }] },
+    });
+    expect(vault.accessPolicies).toEqual([{ ...who, permissions: { secrets: ['get', 'list'], keys: ['sign'] } }]);
+    vault = await manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'remove', {
+      properties: { accessPolicies: [{ ...who, permissions: { secrets: ['get'] } }] },
+    });
+    expect(vault.accessPolicies[0]?.permissions).toEqual({ secrets: ['list'], keys: ['sign'] });
+    vault = await manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'replace', {
+      properties: { accessPolicies: [{ ...who, permissions: { certificates: ['get'] } }] },
+    });
+    expect(vault.accessPolicies).toEqual([{ ...who, permissions: { certificates: ['get'] } }]);
+    vault = await manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'remove', {
+      properties: { accessPolicies: [{ ...who, permissions: { certificates: ['get'] } }] },
+    });
+    expect(vault.accessPolicies).toEqual([]);
+    expect(await refusal(manager.updateAccessPolicy(SUB, 'rg', 'vault-e', 'merge', { properties: { accessPolicies: [] } }))).toEqual({
+      status: 400,
+      code: 'BadRequest',
+    });
+  });
+
+  it('retries an update that lost a race on the revision', async () => {
+    const { manager, store } = setup();
+    await manager.createOrUpdate(SUB, 'rg', 'vault-f', body());
+    const original = store.updateVault.bind(store);
+    let first = true;
+    store.updateVault = async (vault, expected) => {
+      if (first) {
+        first = false;
+        const current = store.vaults.get('vault-f')!;
+        store.vaults.set('vault-f', { ...current, tags: { other: 'change' }, revision: current.revision + 1 });
+        return false;
+      }
+      return original(vault, expected);
+    };
+    const vault = await manager.update(SUB, 'rg', 'vault-f', { properties: { enableRbacAuthorization: true } });
+    expect(vault).toMatchObject({ enableRbacAuthorization: true, tags: { other: 'change' }, revision: 3 });
+  });
+});
