@@ -1,6 +1,11 @@
 import { RoleAssignments } from '../access/role-assignments.ts';
 import { RoleDefinitions } from '../access/role-definitions.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
+import { KmsKeyProtection } from '../aws/kms.ts';
+import { VaultManager } from '../vaults/manage.ts';
+import { ResourceGroupService } from '../vaults/resource-groups.ts';
+import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -9,11 +14,23 @@ import { familyServices, pipelineServices } from './services.ts';
  * service here.
  */
 export type ManagementServices = {
+  subscriptions: SubscriptionService;
+  resourceGroups: ResourceGroupService;
+  vaults: VaultManager;
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
 };
 
 const managementServices = familyServices<ManagementServices>((shared) => ({
+  subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
+  resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
+  vaults: new VaultManager(shared.vaultStore, new KmsKeyProtection(shared.kms), {
+    vaultDomain: shared.config.vaultDomain,
+    vaultEndpoints: shared.config.vaultEndpoints,
+    deployment: shared.config.deployment,
+    tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
+    changed: (name) => shared.vaults.forget(name),
+  }),
   roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
   roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
 }));
