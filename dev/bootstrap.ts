@@ -3,12 +3,13 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, No
 import { roleIds } from '#lib/access/rbac';
 import { DynamoDBDocumentClient } from '#lib/aws/api/dynamodb';
 import { KMSClient as CofferKmsClient } from '#lib/aws/api/kms';
+import { DynamoResourceGroupStore } from '#lib/aws/dynamo-resource-groups';
 import { DynamoVaultStore } from '#lib/aws/dynamo-vaults';
 import { KmsKeyProtection } from '#lib/aws/kms';
 import { createVault } from '#lib/vaults/create';
 import { readFileIfExists, writePrivateFile } from './files.ts';
 import type { IdentityProvider } from './idp/server.ts';
-import { BACKUP_KEY_ALIAS, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } from './local-environment.ts';
+import { BACKUP_KEY_ALIAS, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } from './local-environment.ts';
 
 /** Who the local stack knows, registered once in the identity provider and kept in `identity/bootstrap.json`. */
 export interface BootstrapState {
@@ -49,6 +50,13 @@ export async function bootstrap(
   const dynamo = new DynamoDBDocumentClient({ endpoint: dynamoEndpoint, region: REGION, credentials: () => LOCAL_CREDENTIALS });
   try {
     await ensureKeyAlias(kms, BACKUP_KEY_ALIAS, 'Coffer backups: protects backup blobs so they restore within their tenant');
+    // The default vault's resource group; a conditional create, so later starts keep it as it is.
+    await new DynamoResourceGroupStore(dynamo, TABLES.objects).createResourceGroup({
+      subscriptionId: state.subscriptionId,
+      name: DEFAULT_RESOURCE_GROUP,
+      location: 'eastus',
+      tags: {},
+    });
     const vaults = new DynamoVaultStore(dynamo, TABLES.objects);
     if (!(await vaults.getVault(DEFAULT_VAULT))) {
       await createVault(vaults, new KmsKeyProtection(vaultKms), {
