@@ -97,7 +97,9 @@ function closeServer(server: Server): Promise<void> {
 }
 
 async function handle(handlers: Map<Route, Handler>, serves: Serves, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'https://placeholder');
+  // ARM clients join their endpoint and a scope that starts with `/` (`.../{scope}/providers/...`),
+  // sending `//subscriptions/...`, which ARM accepts; read as a URL it would name a host.
+  const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
   const { match, pathExists } = matchRoute(method, url.pathname, serves);
   let body: Buffer;

@@ -1,7 +1,7 @@
 import { connect, type PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { MANAGEMENT_AUDIENCE } from '../../dev/local-environment.ts';
-import { localStack, raw, uniqueName } from '../support/local.ts';
+import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
 
 /**
  * The local gateway's listeners, as `.coffer/local.json` describes them: the data plane on the
@@ -56,6 +56,20 @@ describe('the listeners', () => {
         expect(response.json).toEqual({ error: { code: 'NotFound', message: expect.any(String) } });
       }
     }
+  });
+
+  it('serve the management plane on its port, also to the `//subscriptions` ARM clients send for a scope', async () => {
+    const info = localStack();
+    const token = (await adminSecretCredential(info).getToken(info.managementScope))!.token;
+    for (const path of ['/subscriptions?api-version=2022-12-01', '//subscriptions?api-version=2022-12-01']) {
+      const listed = await raw('GET', `${info.managementUrl}${path}`, { token });
+      expect(listed.status, `${path}: ${listed.text}`).toBe(200);
+      expect(listed.json.value.map((s: { subscriptionId: string }) => s.subscriptionId)).toContain(info.subscriptionId);
+    }
+    const scoped = `//subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`;
+    const assignments = await raw('GET', `${info.managementUrl}${scoped}`, { token });
+    expect(assignments.status, assignments.text).toBe(200);
+    expect(assignments.json.value).toEqual(expect.any(Array));
   });
 
   it('serve the data plane on every vault endpoint and pass the Host header on with its port', async () => {
