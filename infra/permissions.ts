@@ -1,19 +1,22 @@
-import type { OperationName } from '../lib/http/routes.ts';
+import { type OperationName, type Route, routes, SCOPE_SEGMENT } from '../lib/http/routes.ts';
 
 /**
  * The AWS permissions of each operation's Lambda function, in one place. The IAM policies in the
  * template are generated from this map (infra/serverless-config.ts), a test checks every route has
- * an entry, and another (test/deploy/iam-coverage.test.ts) runs the operations against the local
- * stack and checks every DynamoDB and KMS call they make is covered here, and that nothing is granted
+ * an entry, and others (test/deploy/iam-coverage*.test.ts) run the operations against the local
+ * stack and check every DynamoDB and KMS call they make is covered here, and that nothing is granted
  * that none of them calls: the local stack has no IAM, so a missing grant would otherwise first show
  * as AccessDenied in AWS. A grant only a path that test cannot drive needs says so where it is given
  * (and is listed in the test's UNREACHED).
  *
- * What every operation does is in `baseline`, not repeated per operation: the request pipeline reads
- * the vault record (GetItem on the objects table) and writes the audit record of a vault with strict
- * audit (PutItem on the audit table; the other vaults' records go to the function's log stream, its
- * own log group, and the delivery function writes them: `eventPermissions`). Everything else follows
- * the operation's code path through lib/aws and lib/crypto:
+ * What every operation of a plane does is in `baseline`, not repeated per operation: a data-plane
+ * pipeline reads the vault record (GetItem on the objects table) and, for an RBAC vault, the caller's
+ * role assignments in its subscription (Query; docs/adr/0013), and writes the audit record of a vault
+ * with strict audit (PutItem on the audit table; the other records go to the function's log
+ * stream, its own log group, and the delivery function writes them: `eventPermissions`). The
+ * management pipeline reads the caller's role assignments (Query), and where the path names a vault,
+ * that vault's record and, for a strict vault, its audit record (`namesVault`). Everything else
+ * follows the operation's code path through lib/aws and lib/crypto:
  *   - a TransactWriteItems needs the item actions inside it (PutItem, UpdateItem, DeleteItem) and
  *     ConditionCheckItem for its ConditionChecks; there is no TransactWriteItems IAM action;
  *   - reading an object's latest version is one GetItem of its head (which carries a copy of it), a
@@ -24,11 +27,22 @@ import type { OperationName } from '../lib/http/routes.ts';
  *   - `hsmKeys` are the asymmetric KMS keys behind HSM key versions (one per version, tagged
  *     `coffer:key`), `createsHsmKeys` the origins of the ones an operation creates, and `randomBytes`
  *     kms:GenerateRandom.
+ *
+ * The plane decides where an operation's writes may land in the objects table. Control-plane records
+ * (`CONTROL_PLANE_PARTITIONS`: vault records, resource groups, role assignments and definitions,
+ * endpoint claims) are written by management operations only: a data-plane role is denied every
+ * write to them, so a compromised data-plane function cannot grant itself a role, and a management
+ * role may write nothing else, except the vault objects a purge removes (`purgesVaultObjects`).
+ * Management operations also create vault keys (`createsVaultKeys`: kms:CreateKey tagged for this
+ * deployment, and the new key's paging data key) and schedule their deletion (`vaultKeyLifecycle`),
+ * and the audit query reads the audit table (`readsAudit`).
  */
 export type ObjectsAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem' | 'BatchWriteItem';
 /** The objects-table actions that only read; everything else is a write the control-plane deny covers. */
 export const OBJECTS_READ_ACTIONS: readonly ObjectsAction[] = ['GetItem', 'BatchGetItem', 'Query'];
 export type DataKeyAction = 'GenerateDataKey' | 'Decrypt';
+/** What the management plane does to a vault's own KMS key after creating it: a purge schedules its deletion. */
+export type VaultKeyAction = 'ScheduleKeyDeletion';
 export type HsmKeyAction =
   | 'GetPublicKey'
   | 'Sign'
@@ -50,29 +64,60 @@ export interface OperationPermissions {
   readonly hsmKeys?: readonly HsmKeyAction[];
   readonly createsHsmKeys?: readonly KeyOrigin[];
   readonly randomBytes?: boolean;
+  /** Creates vault keys (CreateKey and TagResource, tagged for this deployment) and their paging data keys. */
+  readonly createsVaultKeys?: boolean;
+  readonly vaultKeyLifecycle?: readonly VaultKeyAction[];
+  /** Writes to the partitions of a vault's objects too (purging a vault), not only to control-plane records. */
+  readonly purgesVaultObjects?: boolean;
+  /** Queries the audit table (the audit API). */
+  readonly readsAudit?: boolean;
 }
 
 /** Every field present, sorted: what the generator and the tests work with. */
 export interface Grants {
+  /** Which records the objects-table writes may reach: vault objects (data planes) or control-plane records (management). */
+  writes: 'vaultObjects' | 'controlPlane' | 'both';
   objects: ObjectsAction[];
-  audit: 'PutItem'[];
+  audit: ('PutItem' | 'Query')[];
   vaultKey: DataKeyAction[];
   backupKey: DataKeyAction[];
   hsmKeys: HsmKeyAction[];
   createsHsmKeys: KeyOrigin[];
   randomBytes: boolean;
+  createsVaultKeys: boolean;
+  vaultKeyLifecycle: VaultKeyAction[];
 }
 
 const baseline = {
-  objects: ['GetItem'],
-  audit: ['PutItem'],
-} as const satisfies { objects: readonly ObjectsAction[]; audit: readonly 'PutItem'[] };
+  data: { objects: ['GetItem', 'Query'], audit: ['PutItem'] },
+  management: { objects: ['Query'], audit: [] },
+  managementOfVault: { objects: ['Query', 'GetItem'], audit: ['PutItem'] },
+  // A deleted vault is looked up, but its records go to the log stream: a deleted vault is no strict one.
+  managementOfDeletedVault: { objects: ['Query', 'GetItem'], audit: [] },
+} as const satisfies Record<string, { objects: readonly ObjectsAction[]; audit: readonly 'PutItem'[] }>;
+
+/** A management path that can name a vault: `{vaultName}`, or a role scope (which may be a vault or one of its objects). */
+function namesVault(route: Route): boolean {
+  return route.path.includes('{vaultName}') || route.path.startsWith(`/${SCOPE_SEGMENT}/`);
+}
 
 /**
- * Writes the data plane never makes: vault records (`VAULT#<name>`, which hold the role assignments)
- * are written by the control plane only, so a compromised function cannot grant itself a role.
+ * The partition keys of control-plane records in the objects table (lib/aws/dynamo/layout.ts,
+ * lib/aws/dynamo-access.ts), as IAM `dynamodb:LeadingKeys` patterns. Vault object partitions start
+ * with the vault's lowercase name, which none of these upper-case prefixes can match.
  */
-export const controlPlanePartitionPattern = 'VAULT#*';
+export const CONTROL_PLANE_PARTITIONS = [
+  'VAULT#*',
+  'VAULTSUB#*',
+  'SUB#*',
+  'HOST#*',
+  'RA#*',
+  'RASCOPE#*',
+  'RAPRINCIPAL#*',
+  'RAUNIQUE#*',
+  'RD#*',
+  'RDSCOPE#*',
+] as const;
 
 const none = [] as const;
 
@@ -177,20 +222,91 @@ export const permissions = {
   ReleaseKey: { objects: none, vaultKey: none, backupKey: none },
   GetKeyAttestation: { objects: none, vaultKey: none, backupKey: none },
   GetRandomBytes: { objects: none, vaultKey: none, backupKey: none, randomBytes: true },
+
+  // The management plane (lib/vaults, lib/access through lib/aws/dynamo-vaults.ts, dynamo-access.ts,
+  // dynamo-resource-groups.ts). Beyond the baseline: subscriptions are configuration; resource groups
+  // are items under their subscription; listing vaults queries the subscription's index and reads
+  // the vault records (BatchGetItem); a vault's changes are conditional puts of its record and its
+  // index item; role assignments and definitions are transactions of their item and its index items.
+  ListSubscriptions: { objects: none, vaultKey: none, backupKey: none },
+  GetSubscription: { objects: none, vaultKey: none, backupKey: none },
+  ListResourceGroups: { objects: none, vaultKey: none, backupKey: none },
+  CreateOrUpdateResourceGroup: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  GetResourceGroup: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  // A group that still holds a vault is not deleted: the subscription's vaults are read first.
+  DeleteResourceGroup: { objects: ['GetItem', 'BatchGetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
+  ListResources: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  CheckVaultNameAvailability: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  ListVaultsBySubscription: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  ListVaultsByResourceGroup: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  // Creating claims a local endpoint (none in AWS), creates the vault key and its paging key, then
+  // writes the record; when the record turns out to be taken by a concurrent create, the claim is
+  // released (DeleteItem) and the new key scheduled for deletion, which the coverage test cannot drive.
+  CreateOrUpdateVault: {
+    objects: ['GetItem', 'PutItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    createsVaultKeys: true,
+    vaultKeyLifecycle: ['ScheduleKeyDeletion'],
+  },
+  GetVault: { objects: none, vaultKey: none, backupKey: none },
+  UpdateVault: { objects: ['PutItem'], vaultKey: none, backupKey: none },
+  DeleteVault: { objects: ['PutItem'], vaultKey: none, backupKey: none },
+  UpdateVaultAccessPolicy: { objects: ['PutItem'], vaultKey: none, backupKey: none },
+  ListDeletedVaults: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  GetDeletedVault: { objects: none, vaultKey: none, backupKey: none },
+  // Purging removes the vault's objects page by page, then its record and index item, releases its
+  // endpoint and schedules the deletion of its own key and of its HSM key versions' keys.
+  PurgeDeletedVault: {
+    objects: ['BatchWriteItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    purgesVaultObjects: true,
+    hsmKeys: ['ScheduleKeyDeletion'],
+    vaultKeyLifecycle: ['ScheduleKeyDeletion'],
+  },
+  GetVaultOperationResult: { objects: none, vaultKey: none, backupKey: none },
+  // The audit query reads the vault's audit partitions; its nextLink is signed with the vault's paging key.
+  ListAuditEvents: { objects: none, vaultKey: ['Decrypt'], backupKey: none, readsAudit: true },
+  // An assignment's role must exist (a custom one is an item) and be assignable at the scope.
+  CreateRoleAssignment: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  GetRoleAssignment: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  DeleteRoleAssignment: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
+  ListRoleAssignments: { objects: none, vaultKey: none, backupKey: none },
+  // Role names are unique in the subscription (Query of its definitions); a definition still assigned is not deleted.
+  CreateOrUpdateRoleDefinition: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  GetRoleDefinition: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  DeleteRoleDefinition: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
+  ListRoleDefinitions: { objects: none, vaultKey: none, backupKey: none },
 } as const satisfies Record<OperationName, OperationPermissions>;
 
 /** The permissions of an operation, baseline included. Throws for an operation without an entry. */
 export function permissionsFor(operation: string): Grants {
   const own = (permissions as Record<string, OperationPermissions | undefined>)[operation];
   if (!own) throw new Error(`infra/permissions.ts has no entry for operation ${operation}: add what its code path calls`);
+  const route = routes.find((r) => r.operation === operation);
+  const management = route?.plane === 'management';
+  const base =
+    baseline[
+      !management
+        ? 'data'
+        : !namesVault(route)
+          ? 'management'
+          : route.path.includes('/deletedVaults/')
+            ? 'managementOfDeletedVault'
+            : 'managementOfVault'
+    ];
   return {
-    objects: sortedUnique([...baseline.objects, ...own.objects]),
-    audit: [...baseline.audit],
+    writes: !management ? 'vaultObjects' : own.purgesVaultObjects ? 'both' : 'controlPlane',
+    objects: sortedUnique([...base.objects, ...own.objects]),
+    audit: sortedUnique([...base.audit, ...(own.readsAudit ? (['Query'] as const) : [])]),
     vaultKey: sortedUnique(own.vaultKey),
     backupKey: sortedUnique(own.backupKey),
     hsmKeys: sortedUnique(own.hsmKeys ?? []),
     createsHsmKeys: sortedUnique(own.createsHsmKeys ?? []),
     randomBytes: own.randomBytes ?? false,
+    createsVaultKeys: own.createsVaultKeys ?? false,
+    vaultKeyLifecycle: sortedUnique(own.vaultKeyLifecycle ?? []),
   };
 }
 

@@ -1,7 +1,7 @@
-import { type Route, routeKey } from '../lib/http/routes.ts';
+import { type Route, routeKey, scopedPaths } from '../lib/http/routes.ts';
 import { environmentVariables } from '../lib/runtime/environment.ts';
 import { auditDelivery, auditDeliveryFunction, auditDeliveryResources } from './event-functions.ts';
-import { controlPlanePartitionPattern, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
 
 /**
  * Turns the route table and the permissions map into the part of serverless.yml that must never be
@@ -51,8 +51,12 @@ export function functionKey(route: Route): string {
  *   - `/secrets/{name}/{version+}`: the greedy variable takes the version, and the empty remainder
  *     after a trailing slash. Literal routes (`/secrets/{name}/versions`) still win over it, and a
  *     deeper path (`/a/b`) arrives as a version no secret has, so it answers 404 like Key Vault.
+ * A role-assignment or role-definition route (`/{scope*}/providers/Microsoft.Authorization/...`) gets a
+ * key per scope shape: API Gateway has no greedy variable inside a path.
  */
 export function apiPaths(route: Route): string[] {
+  const scoped = scopedPaths(route);
+  if (scoped.length > 1 || scoped[0] !== route.path) return scoped.flatMap((path) => apiPaths({ ...route, path }));
   // An `optionalVersion` route also answers without its `{version}` segment (`/keys/{name}/release`).
   if (route.optionalVersion) {
     if (!route.path.includes('/{version}/')) throw new Error(`${routeKey(route)}: optionalVersion needs a {version} segment inside the path`);
@@ -153,6 +157,8 @@ const stackArn = (service: string, resource: string) => ({
 const thisDeployment = { 'Fn::Sub': '${AWS::StackName}' };
 
 function roleResource(operations: string[], grants: Grants) {
+  const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
+  const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
   const statements: Record<string, unknown>[] = [
     {
       Sid: 'OwnLogs',
@@ -163,18 +169,29 @@ function roleResource(operations: string[], grants: Grants) {
     {
       Sid: 'VaultObjects',
       Effect: 'Allow',
-      Action: grants.objects.map((a) => `dynamodb:${a}`),
-      Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+      // A management role writes only control-plane records (below); a purge removes vault objects too.
+      Action: (grants.writes === 'controlPlane' ? grants.objects.filter((a) => OBJECTS_READ_ACTIONS.includes(a)) : grants.objects).map(
+        (a) => `dynamodb:${a}`,
+      ),
+      Resource: objectsTable,
     },
   ];
-  const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
-  if (writes.length > 0) {
+  if (writes.length > 0 && grants.writes === 'vaultObjects') {
     statements.push({
       Sid: 'NoControlPlaneWrites',
       Effect: 'Deny',
       Action: writes.map((a) => `dynamodb:${a}`),
-      Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
-      Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [controlPlanePartitionPattern] } },
+      Resource: objectsTable,
+      Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } },
+    });
+  }
+  if (writes.length > 0 && grants.writes === 'controlPlane') {
+    statements.push({
+      Sid: 'ControlPlaneRecords',
+      Effect: 'Allow',
+      Action: writes.map((a) => `dynamodb:${a}`),
+      Resource: objectsTable,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } },
     });
   }
   statements.push({
@@ -184,7 +201,9 @@ function roleResource(operations: string[], grants: Grants) {
     Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
   });
   for (const action of grants.vaultKey) statements.push(vaultKeyStatement(action));
+  statements.push(...vaultKeyLifecycleStatements(grants));
   statements.push(...hsmKeyStatements(grants));
+  if (grants.createsVaultKeys || grants.createsHsmKeys.length > 0) statements.push(noRetagging);
   if (grants.backupKey.length > 0) {
     statements.push({
       Sid: 'BackupKey',
@@ -231,6 +250,82 @@ function vaultKeyStatement(action: DataKeyAction) {
   };
 }
 
+/** The tags a vault key carries (lib/aws/kms-data-keys.ts createVaultKey), this deployment's among them. */
+const VAULT_KEY_TAGS = ['coffer:vault', 'coffer:tenant', 'coffer:deployment'];
+/** This deployment's vault keys: tagged `coffer:vault`, and not HSM key versions (`coffer:key`). */
+const vaultKeyCondition = {
+  StringEquals: { 'aws:ResourceTag/coffer:deployment': thisDeployment },
+  Null: { 'aws:ResourceTag/coffer:vault': 'false', 'aws:ResourceTag/coffer:key': 'true' },
+};
+
+/**
+ * The management plane's part in a vault key's life: creating it with the vault (bound, as for HSM
+ * keys, by the request: tagged for this deployment and a vault, a symmetric encryption key made in
+ * KMS) and the vault's paging data key under it; scheduling its deletion when the vault is purged.
+ */
+function vaultKeyLifecycleStatements(grants: Grants): Record<string, unknown>[] {
+  const statements: Record<string, unknown>[] = [];
+  if (grants.createsVaultKeys) {
+    statements.push(
+      {
+        Sid: 'CreateVaultKeys',
+        Effect: 'Allow',
+        Action: 'kms:CreateKey',
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/coffer:deployment': thisDeployment,
+            'kms:KeyOrigin': 'AWS_KMS',
+            'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+            'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+          },
+          Null: { 'aws:RequestTag/coffer:vault': 'false', 'aws:RequestTag/coffer:key': 'true' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': VAULT_KEY_TAGS },
+        },
+      },
+      {
+        Sid: 'TagNewVaultKeys',
+        Effect: 'Allow',
+        Action: 'kms:TagResource',
+        Resource: stackArn('kms', 'key/*'),
+        Condition: {
+          StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': VAULT_KEY_TAGS },
+        },
+      },
+      {
+        Sid: 'NewVaultPagingKeys',
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: stackArn('kms', 'key/*'),
+        Condition: {
+          ...vaultKeyCondition,
+          StringEquals: { ...vaultKeyCondition.StringEquals, 'kms:EncryptionContext:coffer:purpose': ['paging-token'] },
+        },
+      },
+    );
+  }
+  if (grants.vaultKeyLifecycle.length > 0) {
+    statements.push({
+      Sid: 'PurgedVaultKeys',
+      Effect: 'Allow',
+      Action: grants.vaultKeyLifecycle.map((a) => `kms:${a}`),
+      Resource: stackArn('kms', 'key/*'),
+      Condition: vaultKeyCondition,
+    });
+  }
+  return statements;
+}
+
+/** A function that may tag new keys may not move a key that belongs to a deployment, or untag it. */
+const noRetagging = {
+  Sid: 'NoRetagging',
+  Effect: 'Deny',
+  Action: ['kms:TagResource', 'kms:UntagResource'],
+  Resource: stackArn('kms', 'key/*'),
+  Condition: { Null: { 'aws:ResourceTag/coffer:deployment': 'false' } },
+};
+
 /** The tags lib/keys puts on the KMS key of an HSM key version, and this deployment's. */
 const HSM_KEY_TAGS = ['coffer:vault', 'coffer:tenant', 'coffer:key', 'coffer:deployment'];
 const HSM_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1'];
@@ -240,7 +335,7 @@ const HSM_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC
  * granted by tag: this deployment's keys that carry `coffer:key`. Creating one cannot be scoped to a
  * resource (IAM defines none for kms:CreateKey), so the request is: it must tag the new key for this
  * deployment and a key version, with no other tags, and ask for a key spec and usage Key Vault has.
- * Tagging may not move a key that already belongs to a deployment, or untag it.
+ * Tagging may not move a key that already belongs to a deployment, or untag it (`noRetagging`).
  */
 function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
   const statements: Record<string, unknown>[] = [];
@@ -283,13 +378,6 @@ function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
           StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
           'ForAllValues:StringEquals': { 'aws:TagKeys': HSM_KEY_TAGS },
         },
-      },
-      {
-        Sid: 'NoRetagging',
-        Effect: 'Deny',
-        Action: ['kms:TagResource', 'kms:UntagResource'],
-        Resource: stackArn('kms', 'key/*'),
-        Condition: { Null: { 'aws:ResourceTag/coffer:deployment': 'false' } },
       },
     );
   }

@@ -7,11 +7,22 @@ import { describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
 import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
-import { eventPermissions, permissions, permissionsFor } from '../../infra/permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissions, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, assertNoConflicts, generateConfig } from '../../infra/serverless-config.ts';
 import { bundleFunctions, projectRoot } from '../../scripts/bundle.ts';
+import {
+  deletedPartition,
+  endpointKey,
+  headPartition,
+  resourceGroupKey,
+  subscriptionVaultsPartition,
+  vaultKey,
+  versionPartition,
+} from '../../lib/aws/dynamo/layout.ts';
 
 /** The generation step on its own, without packaging: fast checks of the rules it applies. */
+/** The management operations that remove a vault's objects as well as control-plane records. */
+const PURGES = ['PurgeDeletedVault'];
 const route = (overrides: Partial<Route>): Route => ({
   operation: 'Example',
   method: 'GET',
@@ -36,11 +47,95 @@ describe('permissions map', () => {
     );
   });
 
-  it('gives every operation the baseline: its vault record and its audit record', () => {
+  it("gives every operation its plane's baseline: the vault record, the caller's role assignments, a strict vault's audit record", () => {
     for (const r of routes) {
       const grants = permissionsFor(r.operation);
-      expect(grants.objects).toContain('GetItem');
-      expect(grants.audit).toEqual(['PutItem']);
+      if (r.plane !== 'management') {
+        expect(grants.objects, r.operation).toEqual(expect.arrayContaining(['GetItem', 'Query']));
+        expect(grants.audit, r.operation).toContain('PutItem');
+      } else {
+        expect(grants.objects, r.operation).toContain('Query');
+      }
+    }
+    // A management path that names a live vault reads its record and may write its strict audit record.
+    for (const operation of ['GetVault', 'UpdateVault', 'CreateRoleAssignment']) {
+      expect(permissionsFor(operation).objects).toContain('GetItem');
+      expect(permissionsFor(operation).audit).toContain('PutItem');
+    }
+    expect(permissionsFor('ListSubscriptions')).toMatchObject({ objects: ['Query'], audit: [] });
+  });
+
+  it('lets management operations write control-plane records (a purge vault objects too), and data-plane operations anything else', () => {
+    for (const r of routes) {
+      const expected = r.plane !== 'management' ? 'vaultObjects' : PURGES.includes(r.operation) ? 'both' : 'controlPlane';
+      expect(permissionsFor(r.operation).writes, r.operation).toBe(expected);
+    }
+    expect(routes.some((r) => r.plane === 'management')).toBe(true);
+  });
+});
+
+describe('roles', () => {
+  type Statement = { Sid?: string; Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+  let generated: ReturnType<typeof generateConfig> | undefined;
+  const statementsOf = (operation: string) => {
+    generated ??= generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
+    const { functions, resources } = generated;
+    const role = resources.Resources[functions[operation]!.role] as { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } };
+    return role.Properties.Policies[0]!.PolicyDocument.Statement;
+  };
+  const actions = (statement: Statement | undefined) => [statement?.Action ?? []].flat().sort();
+  const writesOf = (operation: string) =>
+    permissionsFor(operation)
+      .objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a))
+      .map((a) => `dynamodb:${a}`)
+      .sort();
+
+  it('deny data-plane functions every write to control-plane records', () => {
+    for (const r of routes.filter((o) => o.plane !== 'management' && writesOf(o.operation).length > 0)) {
+      const deny = statementsOf(r.operation).find((s) => s.Sid === 'NoControlPlaneWrites');
+      expect(deny?.Effect, r.operation).toBe('Deny');
+      expect(actions(deny), r.operation).toEqual(writesOf(r.operation));
+      expect(deny?.Condition).toEqual({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } });
+    }
+  });
+
+  it('let management functions write to control-plane records and nowhere else', () => {
+    const writers = routes.filter((o) => o.plane === 'management' && !PURGES.includes(o.operation) && writesOf(o.operation).length > 0);
+    expect(writers.length).toBeGreaterThan(0);
+    for (const r of writers) {
+      const statements = statementsOf(r.operation);
+      const control = statements.find((s) => s.Sid === 'ControlPlaneRecords');
+      expect(control?.Effect, r.operation).toBe('Allow');
+      expect(actions(control), r.operation).toEqual(writesOf(r.operation));
+      expect(control?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } });
+      // Their unconditional grant on the table only reads.
+      const objects = statements.find((s) => s.Sid === 'VaultObjects');
+      expect(
+        actions(objects).every((a) => OBJECTS_READ_ACTIONS.includes(a.replace('dynamodb:', '') as never)),
+        r.operation,
+      ).toBe(true);
+      expect(statements.some((s) => s.Sid === 'NoControlPlaneWrites')).toBe(false);
+    }
+  });
+
+  it('cover the control-plane partitions of the layout, and no partition of a vault object', () => {
+    const covered = (partition: string) => CONTROL_PLANE_PARTITIONS.some((p) => partition.startsWith(p.slice(0, -1)));
+    const subscription = '8f0c2d6e-3b6f-4f57-9a52-3c1d2b8d1e11';
+    for (const partition of [
+      vaultKey('payments').pk,
+      resourceGroupKey(subscription, 'Payments-RG').pk,
+      subscriptionVaultsPartition(subscription),
+      endpointKey('localhost:8448').pk,
+    ]) {
+      expect(covered(partition), partition).toBe(true);
+    }
+    // Vault names are stored lowercase, and the prefixes are upper case: even a vault called "vault" is not covered.
+    for (const vault of ['payments', 'vault', 'sub', 'host', 'rascope']) {
+      for (const collection of ['secrets', 'keys'] as const) {
+        for (const partition of [headPartition(vault, collection), deletedPartition(vault, collection), versionPartition(vault, collection, 'x')]) {
+          expect(covered(partition), partition).toBe(false);
+        }
+      }
     }
   });
 });
@@ -52,6 +147,17 @@ describe('route keys', () => {
 
   it('adds the tail-less key and makes the tail greedy for an optional-tail route', () => {
     expect(apiPaths(route({ path: '/things/{name}/{version}', optionalTail: true }))).toEqual(['/things/{name}', '/things/{name}/{version+}']);
+  });
+
+  it('writes a {scope*} route out for each scope a role assignment is made at', () => {
+    expect(apiPaths(route({ path: '/{scope*}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}' }))).toEqual([
+      '/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+      '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+      '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+      '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/{objectCollection}/{objectName}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}',
+    ]);
+    // No route key API Gateway would refuse: a greedy variable only at the end.
+    for (const r of routes) for (const path of apiPaths(r)) expect(path, r.operation).not.toMatch(/\{[^}]*\*\}|\+\}./);
   });
 
   it('adds the version-less key for an optional-version route', () => {

@@ -10,7 +10,7 @@ import { type Route, routes } from '../../lib/http/routes.ts';
 import { tables } from '../../lib/aws/tables.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
 import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
-import { eventPermissions, permissionsFor } from '../../infra/permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
@@ -102,15 +102,22 @@ describe('functions and routes follow the route table', () => {
   });
 
   it('takes the deployment-specific values from SSM parameters named after the stage', () => {
-    for (const name of ['VaultDomain', 'CertificateArn', 'HostedZoneId', 'TrustedIssuers']) {
+    for (const name of ['VaultDomain', 'CertificateArn', 'HostedZoneId', 'TrustedIssuers', 'Subscriptions', 'TenantAdministrators']) {
       expect(template.Parameters?.[name]).toMatchObject({ Type: 'AWS::SSM::Parameter::Value<String>' });
       expect(template.Parameters?.[name]?.Default).toMatch(new RegExp(`^/coffer/${STAGE}/`));
     }
   });
 
-  it('serves vaults on a wildcard custom domain and disables the execute-api endpoint', () => {
+  it('serves vaults on a wildcard custom domain, the management plane on its own, and disables the execute-api endpoint', () => {
     const domains = resourcesOfType(template, 'AWS::ApiGatewayV2::DomainName');
-    expect(domains.map(([, d]) => d.Properties?.DomainName)).toEqual([{ 'Fn::Sub': '*.${VaultDomain}' }]);
+    expect(domains.map(([, d]) => d.Properties?.DomainName)).toEqual([{ 'Fn::Sub': '*.${VaultDomain}' }, { 'Fn::Sub': 'management.${VaultDomain}' }]);
+    // Both with the one certificate (the wildcard covers management.<domain>), both mapped to the one API.
+    for (const [, domain] of domains) expect(referenced(domain.Properties!.DomainNameConfigurations[0].CertificateArn)).toBe('CertificateArn');
+    const mappings = resourcesOfType(template, 'AWS::ApiGatewayV2::ApiMapping').map(([, m]) => m.Properties!);
+    expect(mappings.map((m) => referenced(m.DomainName)).sort()).toEqual(domains.map(([id]) => id).sort());
+    for (const mapping of mappings) expect(referenced(mapping.ApiId)).toBe('HttpApi');
+    // The management audience is the management host's URL.
+    expect(deployedEnvironment().COFFER_MANAGEMENT_AUDIENCE).toEqual({ 'Fn::Sub': 'https://management.${VaultDomain}' });
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
     expect(apis.map(([, a]) => a.Properties?.DisableExecuteApiEndpoint)).toEqual([true]);
   });
@@ -270,7 +277,25 @@ describe('least privilege', () => {
       expect(statements.some(bySid('TagNewHsmKeys')), where).toBe(expected.createsHsmKeys.length > 0);
       expect(statements.some(bySid('RandomBytes')), where).toBe(expected.randomBytes);
       // Nothing else: every Allow statement is one of the above, or its own log group.
-      const known = ['VaultObjects', 'AuditRecords', 'BackupKey', 'HsmKeys', 'CreateHsmKeys', 'TagNewHsmKeys', 'RandomBytes', 'OwnLogs'];
+      expect(statements.some(bySid('CreateVaultKeys')), where).toBe(expected.createsVaultKeys);
+      expect(statements.some(bySid('TagNewVaultKeys')), where).toBe(expected.createsVaultKeys);
+      expect(statements.some(bySid('NewVaultPagingKeys')), where).toBe(expected.createsVaultKeys);
+      expect(on(bySid('PurgedVaultKeys'), 'kms:'), where).toEqual([...expected.vaultKeyLifecycle].sort());
+      const known = [
+        'VaultObjects',
+        'ControlPlaneRecords',
+        'AuditRecords',
+        'BackupKey',
+        'HsmKeys',
+        'CreateHsmKeys',
+        'TagNewHsmKeys',
+        'CreateVaultKeys',
+        'TagNewVaultKeys',
+        'NewVaultPagingKeys',
+        'PurgedVaultKeys',
+        'RandomBytes',
+        'OwnLogs',
+      ];
       for (const statement of statements) {
         expect(known.includes(statement.Sid ?? '') || statement.Sid?.startsWith('VaultKey'), `${where}: ${JSON.stringify(statement)}`).toBe(true);
       }
@@ -284,7 +309,9 @@ describe('least privilege', () => {
 
   it('scopes vault-key and HSM-key use to keys tagged for this deployment', () => {
     const keyStatements = identityStatements(template).filter(
-      (s) => s.statement.Effect === 'Allow' && (s.statement.Sid?.startsWith('VaultKey') || s.statement.Sid === 'HsmKeys'),
+      (s) =>
+        s.statement.Effect === 'Allow' &&
+        (s.statement.Sid?.startsWith('VaultKey') || ['HsmKeys', 'NewVaultPagingKeys', 'PurgedVaultKeys'].includes(s.statement.Sid ?? '')),
     );
     expect(keyStatements.length).toBeGreaterThan(0);
     for (const { owner, statement } of keyStatements) {
@@ -293,6 +320,8 @@ describe('least privilege', () => {
       expect(statement.Condition?.StringEquals?.['aws:ResourceTag/coffer:deployment'], where).toEqual({ 'Fn::Sub': '${AWS::StackName}' });
       if (statement.Sid === 'HsmKeys') {
         expect(statement.Condition?.Null?.['aws:ResourceTag/coffer:key'], where).toBe('false');
+      } else if (statement.Sid === 'PurgedVaultKeys') {
+        expect(statement.Condition?.Null, where).toEqual({ 'aws:ResourceTag/coffer:vault': 'false', 'aws:ResourceTag/coffer:key': 'true' });
       } else {
         // Vault keys: only Coffer's encryption contexts, and never an HSM key version.
         expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:coffer:purpose'], where).toBeDefined();
@@ -301,16 +330,30 @@ describe('least privilege', () => {
     }
   });
 
-  it('denies every data-plane write to vault records, which hold the role assignments', () => {
-    for (const { owner, statement } of identityStatements(template)) {
-      const writes = list(statement.Action).filter((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem)$/.test(a));
-      if (statement.Effect !== 'Allow' || referenced(statement.Resource) !== 'ObjectsTable' || writes.length === 0) continue;
-      const deny = identityStatements(template).find(
-        (s) => s.owner === owner && s.statement.Effect === 'Deny' && referenced(s.statement.Resource) === 'ObjectsTable',
-      );
-      expect(list(deny?.statement.Action).sort(), owner).toEqual(writes.sort());
-      expect(deny?.statement.Condition?.['ForAnyValue:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['VAULT#*']);
+  it('denies data-plane functions every write to control-plane records, and lets management functions write only those', () => {
+    const writes = (actions: string[]) => actions.filter((a) => !OBJECTS_READ_ACTIONS.includes(a.replace('dynamodb:', '') as never));
+    for (const route of routes) {
+      const roleId = referenced(lambda(route)!.Properties!.Role)!;
+      const onObjects = identityStatements(template)
+        .filter((s) => s.owner === roleId && referenced(s.statement.Resource) === 'ObjectsTable')
+        .map((s) => s.statement);
+      const granted = permissionsFor(route.operation);
+      const expectedWrites = writes(granted.objects.map((a) => `dynamodb:${a}`)).sort();
+      if (expectedWrites.length === 0) continue;
+      const bySid = (sid: string) => onObjects.find((s) => s.Sid === sid);
+      if (route.plane !== 'management') {
+        const deny = bySid('NoControlPlaneWrites');
+        expect(deny?.Effect, route.operation).toBe('Deny');
+        expect(list(deny?.Action).sort(), route.operation).toEqual(expectedWrites);
+        expect(deny?.Condition?.['ForAnyValue:StringLike']?.['dynamodb:LeadingKeys'], route.operation).toEqual([...CONTROL_PLANE_PARTITIONS]);
+      } else if (granted.writes === 'controlPlane') {
+        expect(writes(list(bySid('VaultObjects')?.Action)), route.operation).toEqual([]);
+        const control = bySid('ControlPlaneRecords');
+        expect(list(control?.Action).sort(), route.operation).toEqual(expectedWrites);
+        expect(control?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], route.operation).toEqual([...CONTROL_PLANE_PARTITIONS]);
+      }
     }
+    expect(CONTROL_PLANE_PARTITIONS).toContain('VAULT#*');
   });
 
   it('writes key policies without kms:* and without anonymous principals', () => {

@@ -1,0 +1,308 @@
+import { ListResourceTagsCommand, KMSClient as SdkKmsClient } from '@aws-sdk/client-kms';
+import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
+import { BACKUP_KEY_ALIAS } from '../../dev/local-environment.ts';
+import { functionEnvironment } from '../../dev/stack.ts';
+import { CONTROL_PLANE_PARTITIONS, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, KMSClient } from '../../lib/aws/api/kms.ts';
+import { matchRoute, type Route } from '../../lib/http/routes.ts';
+import { resetConfig } from '../../lib/runtime/config.ts';
+import { resetServices } from '../../lib/runtime/services.ts';
+import { localStack } from '../support/local.ts';
+
+/**
+ * What the IAM coverage tests share (iam-coverage.test.ts for the data planes,
+ * iam-coverage-management.test.ts for the management plane): the production handlers run in-process
+ * against the local stack's DynamoDB and KMS, every AWS call an operation makes is recorded, and each
+ * is checked against what infra/permissions.ts grants the operation's role, with the conditions the
+ * generated policies put on it (infra/serverless-config.ts). Services are rebuilt before every
+ * request, so every operation runs as on a cold container: no cache hides a call it makes.
+ */
+type Target = 'objects' | 'audit' | 'vaultKey' | 'backupKey' | 'hsmKeys' | 'createKey' | 'createVaultKey' | 'random' | 'other';
+
+export interface Call {
+  target: Target;
+  action: string;
+  detail: string;
+}
+
+/** The deployment the functions run as: it tags the KMS keys they create, and IAM grants them only those. */
+const DEPLOYMENT = 'coffer-iam-coverage';
+
+/** What a CreateKey request must tag for the IAM conditions in infra/serverless-config.ts to allow it. */
+const REQUIRED_HSM_TAGS = ['coffer:deployment', 'coffer:key', 'coffer:vault'];
+const ALLOWED_HSM_TAGS = [...REQUIRED_HSM_TAGS, 'coffer:tenant'];
+const REQUIRED_VAULT_KEY_TAGS = ['coffer:deployment', 'coffer:vault'];
+const ALLOWED_VAULT_KEY_TAGS = [...REQUIRED_VAULT_KEY_TAGS, 'coffer:tenant'];
+
+/** A write to a control-plane record (infra/permissions.ts): only management roles may make one. */
+const isControlPlane = (partition: string) => CONTROL_PLANE_PARTITIONS.some((pattern) => partition.startsWith(pattern.slice(0, -1)));
+
+/** Who calls, and at which host. */
+export interface Caller {
+  token: () => Promise<string>;
+  host: () => string;
+}
+
+export interface Answer {
+  status: number;
+  json: any;
+}
+
+export class CallRecording {
+  /** Every call, by the operation that made it. */
+  readonly calls = new Map<string, Call[]>();
+  /** The tags of every KMS key a call named, read by `readKeyTags` (IAM grants those calls by tag). */
+  private readonly keyTags = new Map<string, Record<string, string>>();
+  private current: string | undefined;
+  private readonly restore: (() => void)[] = [];
+  private readonly savedEnv = { ...process.env };
+
+  /** Points the handlers at the local stack as the deployment `DEPLOYMENT`, and starts recording. */
+  start(): void {
+    Object.assign(process.env, functionEnvironment(localStack()), { COFFER_BACKUP_KEY_ID: BACKUP_KEY_ALIAS, COFFER_DEPLOYMENT: DEPLOYMENT });
+    resetConfig();
+    for (const [client, recorder] of [
+      [DynamoDBDocumentClient, (command: any) => this.recordDynamo(command)],
+      [KMSClient, (command: any) => this.recordKms(command)],
+    ] as const) {
+      const send = client.prototype.send;
+      client.prototype.send = function recordingSend(this: unknown, command: any, ...rest: unknown[]) {
+        recorder(command);
+        return (send as (...args: unknown[]) => unknown).call(this, command, ...rest);
+      } as typeof send;
+      this.restore.push(() => {
+        client.prototype.send = send;
+      });
+    }
+  }
+
+  stop(): void {
+    for (const undo of this.restore) undo();
+    for (const name of Object.keys(process.env)) if (!(name in this.savedEnv)) delete process.env[name];
+    Object.assign(process.env, this.savedEnv);
+    resetConfig();
+    resetServices();
+  }
+
+  /** One request through the operation's production handler, its AWS calls recorded under its name. */
+  async call(method: string, path: string, body: unknown, caller: Caller): Promise<Answer> {
+    const url = new URL(path, 'https://localhost');
+    const { match } = matchRoute(method, url.pathname);
+    if (!match) throw new Error(`no route for ${method} ${url.pathname}`);
+    const route: Route = match.route;
+    const module = new URL(`../../functions/${route.handler}.ts`, import.meta.url).pathname;
+    const { handler } = (await import(/* @vite-ignore */ module)) as { handler: LambdaHandler };
+    const event = lambdaEvent({
+      method,
+      url: path,
+      headers: {
+        authorization: `Bearer ${await caller.token()}`,
+        'content-type': 'application/json',
+        'user-agent': 'iam-coverage',
+        host: caller.host(),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      match,
+    });
+    const context = lambdaContext(route.operation);
+    resetServices();
+    this.current = route.operation;
+    try {
+      const result = await handler(event, context);
+      return { status: result.statusCode ?? 200, json: result.body ? JSON.parse(result.body) : undefined };
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** Reads the tags of every KMS key a recorded call named: the IAM conditions on those calls are on tags. */
+  async readKeyTags(): Promise<void> {
+    const kms = new SdkKmsClient({});
+    try {
+      const keyIds = new Set(
+        [...this.calls.values()]
+          .flat()
+          .filter((c) => c.target === 'hsmKeys')
+          .map((c) => c.detail),
+      );
+      for (const keyId of keyIds) {
+        const { Tags = [] } = await kms.send(new ListResourceTagsCommand({ KeyId: keyId }));
+        this.keyTags.set(keyId, Object.fromEntries(Tags.map((t) => [t.TagKey ?? '', t.TagValue ?? ''])));
+      }
+    } finally {
+      kms.destroy();
+    }
+  }
+
+  /** The calls the operation made that its role would not allow, described; empty when all are covered. */
+  refused(operation: string): string[] {
+    const granted = permissionsFor(operation);
+    return (this.calls.get(operation) ?? []).filter((c) => !this.allowed(granted, c)).map((c) => `${c.action} on ${c.target} (${c.detail})`);
+  }
+
+  /** The grants of the operation no recorded call used. */
+  unused(operation: string): string[] {
+    const granted = permissionsFor(operation);
+    const grants = [
+      ...(['objects', 'audit', 'vaultKey', 'backupKey', 'hsmKeys', 'createsHsmKeys', 'vaultKeyLifecycle'] as const).flatMap((field) =>
+        (granted[field] as readonly string[]).map((action) => `${field}:${action}`),
+      ),
+      ...(granted.randomBytes ? ['randomBytes'] : []),
+      ...(granted.createsVaultKeys ? ['createsVaultKeys'] : []),
+    ];
+    const used = new Set((this.calls.get(operation) ?? []).map((c) => this.grantOf(c)));
+    return grants.filter((grant) => !used.has(grant));
+  }
+
+  private record(call: Call) {
+    if (!this.current) return;
+    this.calls.set(this.current, [...(this.calls.get(this.current) ?? []), call]);
+  }
+
+  private isVaultKey(keyId: string): boolean {
+    const tags = this.keyTags.get(keyId) ?? {};
+    return tags['coffer:key'] === undefined && tags['coffer:vault'] !== undefined;
+  }
+
+  private allowed(granted: Grants, c: Call): boolean {
+    switch (c.target) {
+      case 'objects': {
+        if (!(granted.objects as readonly string[]).includes(c.action)) return false;
+        if ((OBJECTS_READ_ACTIONS as readonly string[]).includes(c.action) || granted.writes === 'both') return true;
+        // The IAM conditions: data-plane writes are denied on control-plane records, management writes reach only those.
+        return isControlPlane(c.detail) === (granted.writes === 'controlPlane');
+      }
+      case 'audit':
+        return (granted.audit as readonly string[]).includes(c.action);
+      case 'vaultKey':
+        // The IAM conditions: new data keys only for objects, or a new vault's paging key; decryption also of the paging key.
+        if (c.action === 'GenerateDataKey' && c.detail === 'paging-token') return granted.createsVaultKeys;
+        return (
+          (granted.vaultKey as readonly string[]).includes(c.action) &&
+          (c.action === 'Decrypt' ? ['objects', 'paging-token'] : ['objects']).includes(c.detail)
+        );
+      case 'backupKey':
+        return (granted.backupKey as readonly string[]).includes(c.action) && c.detail === 'backup';
+      case 'hsmKeys': {
+        // The IAM conditions: only this deployment's KMS keys that are HSM key versions, or (purging a vault) its own key.
+        const tags = this.keyTags.get(c.detail) ?? {};
+        if (tags['coffer:deployment'] !== DEPLOYMENT) return false;
+        if (this.isVaultKey(c.detail)) return (granted.vaultKeyLifecycle as readonly string[]).includes(c.action);
+        return tags['coffer:key'] !== undefined && (granted.hsmKeys as readonly string[]).includes(c.action);
+      }
+      case 'createKey': {
+        const tags = c.detail.split(',');
+        return (
+          (granted.createsHsmKeys as readonly string[]).includes(c.action) &&
+          REQUIRED_HSM_TAGS.every((t) => tags.includes(t)) &&
+          tags.every((t) => ALLOWED_HSM_TAGS.includes(t))
+        );
+      }
+      case 'createVaultKey': {
+        const [tagList = '', spec] = c.detail.split(';');
+        const tags = tagList.split(',');
+        return (
+          granted.createsVaultKeys &&
+          c.action === 'AWS_KMS' &&
+          spec === 'SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT' &&
+          REQUIRED_VAULT_KEY_TAGS.every((t) => tags.includes(t)) &&
+          tags.every((t) => ALLOWED_VAULT_KEY_TAGS.includes(t))
+        );
+      }
+      case 'random':
+        return granted.randomBytes;
+      default:
+        return false;
+    }
+  }
+
+  private grantOf(c: Call): string {
+    if (c.target === 'random') return 'randomBytes';
+    if (c.target === 'createVaultKey' || (c.target === 'vaultKey' && c.action === 'GenerateDataKey' && c.detail === 'paging-token')) {
+      return 'createsVaultKeys';
+    }
+    if (c.target === 'hsmKeys' && this.isVaultKey(c.detail)) return `vaultKeyLifecycle:${c.action}`;
+    if (c.target === 'createKey') return `createsHsmKeys:${c.action}`;
+    return `${c.target}:${c.action}`;
+  }
+
+  private table(name: unknown): Target {
+    const info = localStack();
+    if (name === info.tables.objects) return 'objects';
+    if (name === info.tables.audit) return 'audit';
+    return 'other';
+  }
+
+  private recordDynamo(command: { constructor: { name: string }; input: any }) {
+    const input = command.input;
+    const simple: Record<string, string> = {
+      GetCommand: 'GetItem',
+      PutCommand: 'PutItem',
+      UpdateCommand: 'UpdateItem',
+      DeleteCommand: 'DeleteItem',
+      QueryCommand: 'Query',
+    };
+    const partitionOf = (item: any) => String(item?.Key?.pk ?? item?.Item?.pk ?? '');
+    const action = simple[command.constructor.name];
+    if (action) {
+      this.record({
+        target: this.table(input.TableName),
+        action,
+        detail: partitionOf(input) || String(input.ExpressionAttributeValues?.[':pk'] ?? ''),
+      });
+    } else if (command.constructor.name === 'TransactWriteCommand') {
+      for (const item of input.TransactItems ?? []) {
+        const [kind, request] = Object.entries(item)[0] as [string, any];
+        const actions: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+        this.record({ target: this.table(request.TableName), action: actions[kind] ?? `Transact${kind}`, detail: partitionOf(request) });
+      }
+    } else if (command.constructor.name === 'BatchGetCommand') {
+      for (const [name, request] of Object.entries(input.RequestItems ?? {})) {
+        for (const key of (request as any).Keys ?? [])
+          this.record({ target: this.table(name), action: 'BatchGetItem', detail: String(key.pk ?? '') });
+      }
+    } else if (command.constructor.name === 'BatchWriteCommand') {
+      for (const [name, requests] of Object.entries(input.RequestItems ?? {})) {
+        for (const request of requests as any[]) {
+          this.record({ target: this.table(name), action: 'BatchWriteItem', detail: partitionOf(request.DeleteRequest ?? request.PutRequest) });
+        }
+      }
+    } else {
+      this.record({ target: 'other', action: command.constructor.name, detail: '' });
+    }
+  }
+
+  private recordKms(command: unknown) {
+    const name = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
+    const input = (command as { input: Record<string, any> }).input;
+    if (command instanceof GenerateDataKeyCommand) {
+      const backup = command.input.KeyId === BACKUP_KEY_ALIAS;
+      this.record({
+        target: backup ? 'backupKey' : 'vaultKey',
+        action: 'GenerateDataKey',
+        detail: command.input.EncryptionContext?.['coffer:purpose'] ?? '',
+      });
+    } else if (command instanceof DecryptCommand && !command.input.EncryptionAlgorithm) {
+      // A data key's Decrypt names no key: the ciphertext does. The encryption context says which made it.
+      const purpose = command.input.EncryptionContext?.['coffer:purpose'] ?? '';
+      this.record({ target: purpose === 'backup' ? 'backupKey' : 'vaultKey', action: 'Decrypt', detail: purpose });
+    } else if (command instanceof CreateKeyCommand) {
+      const tags = (command.input.Tags ?? []).map((t) => t.TagKey ?? '').sort();
+      // An HSM key version's key is tagged coffer:key; a vault's own key is not.
+      if (tags.includes('coffer:key')) {
+        this.record({ target: 'createKey', action: command.input.Origin ?? 'AWS_KMS', detail: tags.join(',') });
+      } else {
+        const spec = `${command.input.KeySpec ?? 'SYMMETRIC_DEFAULT'}/${command.input.KeyUsage ?? 'ENCRYPT_DECRYPT'}`;
+        this.record({ target: 'createVaultKey', action: command.input.Origin ?? 'AWS_KMS', detail: `${tags.join(',')};${spec}` });
+      }
+    } else if (command instanceof GenerateRandomCommand) {
+      this.record({ target: 'random', action: 'GenerateRandom', detail: '' });
+    } else if (typeof input?.KeyId === 'string') {
+      // Everything else names a key: an HSM key version's, or (purging a vault) the vault's own; its tags tell.
+      this.record({ target: 'hsmKeys', action: name, detail: input.KeyId });
+    } else {
+      this.record({ target: 'other', action: name, detail: '' });
+    }
+  }
+}
