@@ -11,7 +11,15 @@ import * as z from 'zod/mini';
  */
 export const auditRecordSchema = z.object({
   time: z.iso.datetime(),
+  /**
+   * The partition the record is stored and queried under (`auditPartition`): the vault's name, or for
+   * a management request about no vault, its subscription's.
+   */
   vault: z.string().check(z.minLength(1)),
+  /** The tenant the addressed vault or subscription belongs to (the caller's is `identity.tid`). Absent on records written before it existed. */
+  tenantId: z.optional(z.string()),
+  /** The ARM resource id of what the request addressed: the vault's, or a management request's subscription, resource group or resource. */
+  resourceId: z.optional(z.string()),
   /** Unique per request: with `vault` and `time` it keys the record in the store, so a record delivered twice is stored once. */
   requestId: z.string().check(z.minLength(1)),
   operationName: z.string(),
@@ -23,6 +31,7 @@ export const auditRecordSchema = z.object({
   httpStatusCode: z.number().check(z.int()),
   durationMs: z.number(),
   callerIpAddress: z.optional(z.string()),
+  /** The caller's `x-ms-client-request-id`. */
   correlationId: z.optional(z.string()),
   identity: z.optional(
     z.object({ oid: z.optional(z.string()), appid: z.optional(z.string()), upn: z.optional(z.string()), tid: z.optional(z.string()) }),
@@ -49,7 +58,25 @@ export interface AuditSink {
   write(record: AuditRecord, handling: AuditHandling): Promise<void>;
 }
 
-/** The queryable audit store; lib/aws/dynamo-audit.ts implements it. Writes are idempotent by record. */
+/**
+ * The partition a record belongs to: the vault the request resolved to; otherwise the subscription a
+ * management request's resource id names (docs/adr/0013), so a subscription's management records are
+ * read together; otherwise `_unresolved` (a data-plane request for a host that names no vault).
+ * A management request names a vault only through `vaultName` once the pipeline resolved that vault
+ * in the path's subscription and resource group: a request about someone else's vault name never
+ * lands in that vault's records.
+ */
+export function auditPartition(vaultName: string | undefined, resourceId: string | undefined): string {
+  if (vaultName) return vaultName;
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(resourceId ?? '')?.[1];
+  // Vault names are letters, digits and hyphens: a partition with a slash is never a vault's.
+  return subscription ? `subscriptions/${subscription.toLowerCase()}` : '_unresolved';
+}
+
+/**
+ * The audit store's writes; lib/aws/dynamo-audit.ts implements it (and the reads of lib/audit/query.ts).
+ * Writes are idempotent by record.
+ */
 export interface AuditStore {
   put(record: AuditRecord): Promise<void>;
   /**

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditRecord } from '../../audit/audit.ts';
+import { type AuditRecord, auditPartition } from '../../audit/audit.ts';
 import { describeError, InternalError, ServiceUnavailable, VaultError } from '../../core/errors.ts';
 import { type Event, header, hostOf, type Middleware, type RequestState, type Result } from '../request.ts';
 import type { Route } from '../routes.ts';
 import type { PipelineServices } from '../services.ts';
+import { vaultResourceId } from '../../vaults/vault.ts';
 
 /** Headers a plane adds to every answer (Key Vault's `x-ms-keyvault-*` on the data plane). */
 export type PlaneHeaders = (event: Event, services: PipelineServices) => Record<string, string>;
@@ -83,10 +84,19 @@ async function answer(
 }
 
 function auditRecord(event: Event, state: RequestState, status: number, failure: VaultError | undefined): AuditRecord {
-  const { principal } = state;
+  const { principal, vault } = state;
+  // A vault record from before vaults had a resource group names none, rather than a wrong one.
+  const resourceId = state.resourceId ?? (vault?.subscriptionId && vault.resourceGroup ? vaultResourceId(vault) : undefined);
+  // A management request about a vault that is not live in its path's subscription joins that vault's
+  // records only if it succeeded (it created or recovered the vault): a refused attempt on another
+  // subscription's vault name stays in the caller's subscription, out of that vault's records.
+  const partitionVault = vault?.name ?? (status < 400 ? state.auditVault : undefined);
   return {
     time: new Date().toISOString(),
-    vault: state.vault?.name ?? '_unresolved',
+    vault: auditPartition(partitionVault, resourceId),
+    // The addressed vault's tenant; a management request's is its subscription's (the caller's, once authenticated for it).
+    tenantId: vault?.tenantId ?? state.tenantId,
+    resourceId,
     requestId: state.requestId,
     operationName: state.route.audit,
     operationVersion: event.queryStringParameters?.['api-version'],
@@ -114,4 +124,9 @@ export const keyVaultHeaders: PlaneHeaders = (event, services) => ({
   'x-ms-keyvault-region': services.region,
   'x-ms-keyvault-service-version': '1.9.0.0',
   'x-ms-keyvault-network-info': `conn_type=Ipv4;addr=${event.requestContext?.http?.sourceIp ?? ''};act_addr_fam=InterNetwork;`,
+});
+
+/** ARM's headers: the correlation id its clients log, the same as the request id. */
+export const managementHeaders: PlaneHeaders = (event) => ({
+  'x-ms-correlation-request-id': header(event, 'x-ms-correlation-request-id') ?? header(event, 'x-ms-client-request-id') ?? '',
 });
