@@ -54,7 +54,12 @@ export function attachmentKey(vault: string, collection: Collection, name: strin
 
 /** Audit records by vault and UTC day, in time order within the day. */
 export function auditKey(vault: string, time: string, requestId: string): ItemKey {
-  return { pk: `${vault}#${time.slice(0, 10)}`, sk: `${time}#${requestId}` };
+  return { pk: auditPartitionKey(vault, time.slice(0, 10)), sk: `${time}#${requestId}` };
+}
+
+/** One vault's audit records of one UTC day (`YYYY-MM-DD`). */
+export function auditPartitionKey(vault: string, day: string): string {
+  return `${vault}#${day}`;
 }
 
 /** A resource group of a subscription: the subscription's groups are one Query on its partition. */

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
+import type { AuditRecord } from '../../lib/audit/audit.ts';
+import type { AuditFilter, AuditPage } from '../../lib/audit/query.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { DynamoAuditStore } from '../../lib/aws/dynamo-audit.ts';
+import { localStack, uniqueName } from '../support/local.ts';
+
+/**
+ * DynamoAuditStore.query against DynamoDB Local: the day partitions walked newest first, the window's
+ * bounds, the filters, pages of `top` with continuations, and a bounded number of requests per call.
+ */
+const DAY = 86_400_000;
+let db: DynamoDBDocumentClient;
+let store: DynamoAuditStore;
+/** Query requests sent, counted at the client. */
+let queries = 0;
+
+beforeAll(() => {
+  const info = localStack();
+  db = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  const counting = {
+    send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      if ((command as { operation?: string }).operation === 'Query') queries++;
+      return db.send(command);
+    },
+  } as DynamoDBDocumentClient;
+  // Long enough that no record here expires: DynamoDB Local removes expired items as AWS does.
+  store = new DynamoAuditStore(counting, info.tables.audit, 365);
+});
+
+afterAll(() => db.destroy());
+
+function record(vault: string, time: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    time: new Date(time).toISOString(),
+    vault,
+    requestId: randomUUID(),
+    operationName: 'SecretGet',
+    category: 'AuditEvent',
+    resultType: 'Success',
+    resultSignature: 'OK',
+    httpStatusCode: 200,
+    durationMs: 1,
+    requestUri: `https://${vault}.vault.localhost/secrets/db`,
+    identity: { oid: 'oid-reader', tid: 'tenant-1' },
+    ...overrides,
+  };
+}
+
+async function put(records: AuditRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 25) expect(await store.putBatch(records.slice(i, i + 25))).toEqual([]);
+}
+
+/** Every page of a query, following its continuations. */
+async function allPages(vault: string, filter: Omit<AuditFilter, 'continuation'>): Promise<AuditPage[]> {
+  const pages: AuditPage[] = [];
+  let continuation: string | undefined;
+  do {
+    const page = await store.query(vault, { ...filter, continuation });
+    pages.push(page);
+    continuation = page.continuation;
+  } while (continuation && pages.length < 100);
+  return pages;
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+const newestFirst = (records: AuditRecord[]) => [...records].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+
+describe('DynamoAuditStore.query', () => {
+  // Yesterday at noon (UTC): every record is recent, and the windows cross day boundaries the same way every day.
+  const today = new Date().toISOString().slice(0, 10);
+  const end = Date.parse(`${today}T12:00:00.000Z`) - DAY;
+  const dayOf = (time: number) => new Date(time).toISOString().slice(0, 10);
+
+  it("answers the partition's records in the window, newest first across days, its bounds included", async () => {
+    const vault = uniqueName('auditq');
+    const start = end - 3 * DAY;
+    const inside = [
+      record(vault, start),
+      record(vault, start + 1),
+      record(vault, end - 2 * DAY),
+      // The last instant of a day and the first of the next.
+      record(vault, Date.parse(`${dayOf(end - DAY)}T23:59:59.999Z`)),
+      record(vault, Date.parse(`${dayOf(end)}T00:00:00.000Z`)),
+      record(vault, end),
+    ];
+    const outside = [record(vault, start - 1), record(vault, end + 1), record(vault, end - 10 * DAY), record(uniqueName('other'), end - DAY)];
+    await put([...inside, ...outside]);
+    const page = await store.query(vault, { startTime: iso(start), endTime: iso(end), top: 100 });
+    expect(page.records).toEqual(newestFirst(inside));
+    expect(page.continuation).toBeUndefined();
+  });
+
+  it('pages `top` at a time through continuations, each record once, in order', async () => {
+    const vault = uniqueName('auditq');
+    const records = Array.from({ length: 23 }, (_, i) => record(vault, end - i * 5 * 3_600_000));
+    await put(records);
+    const pages = await allPages(vault, { startTime: iso(end - 10 * DAY), endTime: iso(end), top: 4 });
+    for (const page of pages) expect(page.records.length).toBeLessThanOrEqual(4);
+    expect(pages.flatMap((p) => p.records)).toEqual(newestFirst(records));
+    // Full pages until the records run out: 23 records are 6 pages of 4, 4, 4, 4, 4, 3.
+    expect(pages.map((p) => p.records.length)).toEqual([4, 4, 4, 4, 4, 3]);
+  });
+
+  it('filters by principal, operation and object (the object itself and what is under it, not a sibling)', async () => {
+    const vault = uniqueName('auditq');
+    const base = `https://${vault}.vault.localhost/secrets`;
+    const records = [
+      record(vault, end - 1000, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/db/0123456789abcdef0123456789abcdef` }),
+      record(vault, end - 2000, { identity: { oid: 'oid-app' }, operationName: 'SecretSet', id: `${base}/db` }),
+      record(vault, end - 3000, { identity: { oid: 'oid-other' }, operationName: 'SecretGet', id: `${base}/dbx/0123456789abcdef0123456789abcdef` }),
+      record(vault, end - DAY, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/other` }),
+      record(vault, end - DAY - 1, { identity: undefined, operationName: 'SecretGet', httpStatusCode: 401 }),
+    ];
+    await put(records);
+    const window = { startTime: iso(end - 2 * DAY), endTime: iso(end), top: 100 };
+    const ids = async (filter: Partial<AuditFilter>) =>
+      (await allPages(vault, { ...window, ...filter }))
+        .flatMap((p) => p.records)
+        .map((r) => records.indexOf(records.find((x) => x.requestId === r.requestId)!));
+    expect(await ids({ principalId: 'oid-app' })).toEqual([0, 1, 3]);
+    expect(await ids({ operationName: 'SecretGet' })).toEqual([0, 2, 3, 4]);
+    expect(await ids({ objectId: `${base}/db` })).toEqual([0, 1]);
+    expect(await ids({ objectId: `${base}/db/0123456789abcdef0123456789abcdef` })).toEqual([0]);
+    expect(await ids({ principalId: 'oid-app', operationName: 'SecretGet', objectId: `${base}/db` })).toEqual([0]);
+    expect(await ids({ principalId: 'nobody' })).toEqual([]);
+  });
+
+  it('bounds the requests one call makes: a sparse window is read over several short pages, and nothing is lost', async () => {
+    const vault = uniqueName('auditq');
+    const start = end - 99 * DAY;
+    const oldest = record(vault, start + 60_000);
+    const newest = record(vault, end);
+    await put([oldest, newest]);
+    const before = queries;
+    const first = await store.query(vault, { startTime: iso(start), endTime: iso(end), top: 10 });
+    expect(queries - before).toBeLessThanOrEqual(32);
+    expect(first.records).toEqual([newest]);
+    expect(first.continuation).toBeDefined();
+    const counts: number[] = [];
+    let continuation = first.continuation;
+    const found: AuditRecord[] = [];
+    while (continuation) {
+      const sent = queries;
+      const page = await store.query(vault, { startTime: iso(start), endTime: iso(end), top: 10, continuation });
+      counts.push(queries - sent);
+      found.push(...page.records);
+      continuation = page.continuation;
+    }
+    expect(found).toEqual([oldest]);
+    for (const count of counts) expect(count).toBeLessThanOrEqual(32);
+    // 100 day partitions, at most 32 a call: four calls in all.
+    expect(counts.length + 1).toBe(4);
+  });
+
+  it('ends, without an error, when a later start has passed the position a continuation holds', async () => {
+    const vault = uniqueName('auditq');
+    const records = Array.from({ length: 6 }, (_, i) => record(vault, end - i * 3_600_000));
+    await put(records);
+    const first = await store.query(vault, { startTime: iso(end - DAY), endTime: iso(end), top: 3 });
+    expect(first.continuation).toBeDefined();
+    // The retention window moved on between the pages: the next page's start is after its position.
+    const next = await store.query(vault, { startTime: iso(end - 2 * 3_600_000 + 1), endTime: iso(end), top: 3, continuation: first.continuation });
+    expect(next).toEqual({ records: [] });
+  });
+});
