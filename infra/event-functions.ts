@@ -6,7 +6,7 @@ import { eventPermissions } from './permissions.ts';
  * role from `eventPermissions` (infra/permissions.ts) and its triggers, generated here beside the
  * operations' functions (infra/serverless-config.ts) and bundled with them (scripts/bundle.ts).
  *
- * The audit delivery (docs/adr/0009-audit-through-the-log-stream.md): every operation's log group has
+ * The audit delivery (docs/adr/0009-audit-through-the-log-stream.md): the operations' log group has
  * a subscription filter that passes the audit lines to DeliverAuditRecords, which CloudWatch Logs
  * invokes asynchronously. A failed invocation is retried by Lambda twice, and a batch that still
  * fails, or waited longer than `MAX_EVENT_AGE_SECONDS`, goes to the AuditDeliveryFailures queue
@@ -51,8 +51,8 @@ export function auditDeliveryFunction() {
   };
 }
 
-/** The delivery's role, the permission CloudWatch Logs invokes it with, and a subscription filter per operation's log group. */
-export function auditDeliveryResources(operationFunctionKeys: readonly string[]): Record<string, unknown> {
+/** The delivery's role, the permission CloudWatch Logs invokes it with, and the subscription filter on the operations' log group. */
+export function auditDeliveryResources(operationsLogGroup: string): Record<string, unknown> {
   const key = auditDelivery.key;
   const resources: Record<string, unknown> = {
     [`${key}Role`]: {
@@ -90,8 +90,8 @@ export function auditDeliveryResources(operationFunctionKeys: readonly string[])
         Tags: [{ Key: 'coffer:operations', Value: key }],
       },
     },
-    // One permission for every operation's log group: they are the stack's functions' groups, and
-    // only a subscription filter (which the deployment creates) can use it.
+    // For the stack's functions' log groups only, and only a subscription filter (which the deployment
+    // creates) can use it.
     AuditDeliveryInvokedByLogs: {
       Type: 'AWS::Lambda::Permission',
       Properties: {
@@ -103,17 +103,15 @@ export function auditDeliveryResources(operationFunctionKeys: readonly string[])
       },
     },
   };
-  for (const operation of operationFunctionKeys) {
-    resources[`${operation}AuditSubscription`] = {
-      Type: 'AWS::Logs::SubscriptionFilter',
-      DependsOn: ['AuditDeliveryInvokedByLogs'],
-      Properties: {
-        FilterName: 'coffer-audit',
-        LogGroupName: { Ref: `${operation}LogGroup` },
-        FilterPattern: AUDIT_LOG_FILTER_PATTERN,
-        DestinationArn: { 'Fn::GetAtt': [`${key}LambdaFunction`, 'Arn'] },
-      },
-    };
-  }
+  resources.OperationsAuditSubscription = {
+    Type: 'AWS::Logs::SubscriptionFilter',
+    DependsOn: ['AuditDeliveryInvokedByLogs'],
+    Properties: {
+      FilterName: 'coffer-audit',
+      LogGroupName: { Ref: operationsLogGroup },
+      FilterPattern: AUDIT_LOG_FILTER_PATTERN,
+      DestinationArn: { 'Fn::GetAtt': [`${key}LambdaFunction`, 'Arn'] },
+    },
+  };
   return resources;
 }

@@ -25,6 +25,8 @@ interface FunctionConfig {
   package: { artifact: string };
   role: string;
   events: { httpApi: { method: string; path: string } }[];
+  /** The operations log to the one shared group (`OPERATIONS_LOG_GROUP`), not to a group each. */
+  disableLogs?: boolean;
   /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries. */
   timeout?: number;
   maximumRetryAttempts?: number;
@@ -107,18 +109,41 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
       package: { artifact: options.artifactFor(key) },
       role: role.logicalId,
       events: apiPaths(route).map((path) => ({ httpApi: { method: route.method, path } })),
+      disableLogs: true,
     };
-    // Lambda's own logs are encrypted under the deployment's storage key like everything else.
-    resources.extensions[`${key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
+    resources.extensions[`${key}LambdaFunction`] = { Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } } };
   }
+  resources.Resources[OPERATIONS_LOG_GROUP] = operationsLogGroup();
 
   for (const role of roles.values()) resources.Resources[role.logicalId] = roleResource(role.operations, role.grants);
 
-  // The audit delivery, subscribed to every operation's log group.
+  // The audit delivery, subscribed to the operations' log group; its own log group is its own.
   functions[auditDelivery.key] = { ...auditDeliveryFunction(), package: { artifact: options.artifactFor(auditDelivery.key) } };
   resources.extensions[`${auditDelivery.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
-  Object.assign(resources.Resources, auditDeliveryResources(routes.map(functionKey)));
+  Object.assign(resources.Resources, auditDeliveryResources(OPERATIONS_LOG_GROUP));
   return { environment: deployedEnvironment(), functions, resources };
+}
+
+/**
+ * Every operation logs to one log group (Lambda's LoggingConfig), named like the functions
+ * (`/aws/lambda/<stack>-operations`, inside the storage key's `/aws/lambda/<stack>-*` grant to
+ * CloudWatch Logs), with one audit subscription: a group and a subscription filter per operation were
+ * two of the seven resources each operation cost, against CloudFormation's 500 per stack. Each stream
+ * is still one function instance's (`<date>/[$LATEST]<id>`), and an audit record names its operation.
+ */
+export const OPERATIONS_LOG_GROUP = 'OperationsLogGroup';
+const OPERATIONS_LOG_GROUP_NAME = '/aws/lambda/${AWS::StackName}-operations';
+
+function operationsLogGroup() {
+  return {
+    Type: 'AWS::Logs::LogGroup',
+    Properties: {
+      LogGroupName: { 'Fn::Sub': OPERATIONS_LOG_GROUP_NAME },
+      RetentionInDays: '${param:logRetentionDays}',
+      // Encrypted under the deployment's storage key like everything else.
+      KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] },
+    },
+  };
 }
 
 /**
@@ -164,7 +189,7 @@ function roleResource(operations: string[], grants: Grants) {
       Sid: 'OwnLogs',
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: operations.map((op) => stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${op}:*`)),
+      Resource: [stackArn('logs', `log-group:${OPERATIONS_LOG_GROUP_NAME}:*`)],
     },
     {
       Sid: 'VaultObjects',

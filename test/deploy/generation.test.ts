@@ -8,7 +8,7 @@ import { type Route, routes } from '../../lib/http/routes.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
 import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissions, permissionsFor } from '../../infra/permissions.ts';
-import { apiPaths, assertNoConflicts, generateConfig } from '../../infra/serverless-config.ts';
+import { apiPaths, assertNoConflicts, generateConfig, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { bundleFunctions, projectRoot } from '../../scripts/bundle.ts';
 import {
   deletedPartition,
@@ -207,12 +207,19 @@ describe('functions no route reaches', () => {
     }
   });
 
-  it("subscribes the audit delivery to every operation's log group, and to no other", () => {
+  it("subscribes the audit delivery to the operations' log group, the one every operation logs to, and to no other", () => {
     const { resources } = generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
     const filters = Object.values(resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
       (r) => r.Type === 'AWS::Logs::SubscriptionFilter',
     );
-    expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref).sort()).toEqual(routes.map((r) => `${r.operation}LogGroup`).sort());
+    expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref)).toEqual([OPERATIONS_LOG_GROUP]);
+    const { functions } = generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
+    for (const r of routes) {
+      expect(functions[r.operation]!.disableLogs, r.operation).toBe(true);
+      expect(resources.extensions[`${r.operation}LambdaFunction`], r.operation).toEqual({
+        Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+      });
+    }
     for (const filter of filters) {
       expect(filter.Properties.FilterPattern).toBe(AUDIT_LOG_FILTER_PATTERN);
       expect(filter.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': [`${auditDelivery.key}LambdaFunction`, 'Arn'] });

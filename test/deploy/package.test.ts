@@ -11,7 +11,7 @@ import { tables } from '../../lib/aws/tables.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
 import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
-import { apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
+import { apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
 
@@ -141,9 +141,14 @@ describe('the audit delivery', () => {
     expect(stdout).toBe('function');
   });
 
-  it("is subscribed to every operation's log group with the audit filter, and CloudWatch Logs of this stack may invoke it", () => {
+  it("is subscribed to the operations' log group with the audit filter, and CloudWatch Logs of this stack may invoke it", () => {
     const filters = resourcesOfType(template, 'AWS::Logs::SubscriptionFilter').map(([, f]) => f.Properties!);
-    expect(filters.map((f) => referenced(f.LogGroupName)).sort()).toEqual(routes.map((r) => `${functionKey(r)}LogGroup`).sort());
+    expect(filters.map((f) => referenced(f.LogGroupName))).toEqual([OPERATIONS_LOG_GROUP]);
+    // Every operation logs there, and has no log group of its own.
+    for (const route of routes) {
+      expect(referenced(lambda(route)!.Properties!.LoggingConfig?.LogGroup), route.operation).toBe(OPERATIONS_LOG_GROUP);
+      expect(template.Resources[`${functionKey(route)}LogGroup`], route.operation).toBeUndefined();
+    }
     for (const filter of filters) {
       expect(filter.FilterPattern).toBe(AUDIT_LOG_FILTER_PATTERN);
       expect(referenced(filter.DestinationArn)).toBe(`${auditDelivery.key}LambdaFunction`);
@@ -300,6 +305,9 @@ describe('least privilege', () => {
         expect(known.includes(statement.Sid ?? '') || statement.Sid?.startsWith('VaultKey'), `${where}: ${JSON.stringify(statement)}`).toBe(true);
       }
       const logs = statements.find(bySid('OwnLogs'));
+      expect(logs?.Resource, where).toEqual([
+        { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-operations:*' },
+      ]);
       expect(
         list(logs?.Action).every((a) => a.startsWith('logs:')),
         where,
@@ -416,7 +424,8 @@ describe('storage', () => {
 
   it('sets a retention on every log group', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(groups.length).toBeGreaterThan(routes.length);
+    // The operations', the audit delivery's and the HTTP API's access log.
+    expect(groups.map(([id]) => id).sort()).toEqual([OPERATIONS_LOG_GROUP, `${auditDelivery.key}LogGroup`, 'HttpApiLogGroup'].sort());
     for (const [id, group] of groups) expect(group.Properties!.RetentionInDays, id).toBeGreaterThan(0);
   });
 });
