@@ -57,6 +57,18 @@ export interface PagingKeys {
   pagingKey(vault: Vault): Promise<Uint8Array>;
 }
 
+/** The live vault a resource id names, or ARM's 404; lib/vaults/manage.ts implements it. */
+export interface VaultLookup {
+  get(subscriptionId: string, resourceGroup: string, name: string): Promise<Vault>;
+}
+
+/** Where a vault is, as its resource id says. */
+export interface VaultPath {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
 /** One page of the answer: its records and, when more may follow, the query parameters of the next page's link. */
 export interface AuditEventsPage {
   /** The vault's resource id, for records written before they carried their own. */
@@ -74,6 +86,7 @@ const MAX_FILTER_LENGTH = 2048;
 export class AuditQueries {
   constructor(
     private readonly store: AuditReader,
+    private readonly vaults: VaultLookup,
     private readonly keys: PagingKeys,
     private readonly tokens: SkipTokens,
     private readonly retentionDays: number,
@@ -82,12 +95,13 @@ export class AuditQueries {
 
   /**
    * One page of the vault's records for the query parameters (`startTime`, `endTime`, `principalId`,
-   * `operationName`, `objectId`, `$top`, `$skiptoken`). Every parameter is checked before the paging
-   * key is fetched, so a bad one costs no KMS call.
+   * `operationName`, `objectId`, `$top`, `$skiptoken`). Every parameter is checked before the vault
+   * is read and its paging key fetched, so a bad one costs no read and no KMS call.
    */
-  async list(vault: Vault, query: Record<string, string | undefined>): Promise<AuditEventsPage> {
+  async list(path: VaultPath, query: Record<string, string | undefined>): Promise<AuditEventsPage> {
     const now = this.now();
     const asked = parseQuery(query, now, this.retentionDays);
+    const vault = await this.vaults.get(path.subscriptionId, path.resourceGroup, path.name);
     const listing = listingOf(vault.name, asked);
     let key: Uint8Array | undefined;
     const pagingKey = async () => {

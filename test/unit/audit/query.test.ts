@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../lib/audit/audit.ts';
 import { type AuditFilter, type AuditPage, AuditQueries, type AuditReader } from '../../../lib/audit/query.ts';
-import { BadParameter } from '../../../lib/core/errors.ts';
+import { BadParameter, VaultError } from '../../../lib/core/errors.ts';
 import { openSkipToken, sealSkipToken } from '../../../lib/http/paging.ts';
 import type { Vault } from '../../../lib/vaults/vault.ts';
 import { auditRecord } from './records.ts';
@@ -38,10 +38,24 @@ class MemoryReader implements AuditReader {
   }
 }
 
+const young = vaultNamed('young', { created: Math.floor((NOW - 3 * DAY) / 1000) });
+
+/** The service over `reader`, with vault1, vault2 and young (created three days before NOW) in their resource group. */
 function service(reader: AuditReader, keys: Record<string, Uint8Array> = { vault1: new Uint8Array(32).fill(1) }) {
   const fetched: string[] = [];
+  const lookups: string[] = [];
+  const vaults = new Map([vault, vaultNamed('vault2'), young].map((v) => [v.name, v]));
   const queries = new AuditQueries(
     reader,
+    {
+      get: async (subscriptionId, resourceGroup, name) => {
+        lookups.push(name);
+        const found = vaults.get(name);
+        if (!found || subscriptionId !== found.subscriptionId || resourceGroup !== found.resourceGroup)
+          throw new VaultError(404, 'ResourceNotFound', `The Resource 'Microsoft.KeyVault/vaults/${name}' was not found.`);
+        return found;
+      },
+    },
     {
       pagingKey: async (v) => {
         fetched.push(v.name);
@@ -52,7 +66,7 @@ function service(reader: AuditReader, keys: Record<string, Uint8Array> = { vault
     RETENTION,
     () => NOW,
   );
-  return { queries, fetched };
+  return { queries, fetched, lookups };
 }
 
 /** Records of vault1, one an hour back from NOW, alternating between two operations. */
@@ -107,7 +121,7 @@ describe('audit queries', () => {
 
   it('refuses a bad time, a start after the end, a page size out of range or an empty filter with a 400 naming the parameter, before any read', async () => {
     const reader = new MemoryReader();
-    const { queries, fetched } = service(reader);
+    const { queries, fetched, lookups } = service(reader);
     const bad: [Record<string, string>, string][] = [
       [{ startTime: 'yesterday' }, "'startTime'"],
       [{ startTime: '2026-02-30T00:00:00Z' }, "'startTime'"],
@@ -132,6 +146,22 @@ describe('audit queries', () => {
       expect(error.message).toContain(named);
     }
     expect(reader.calls).toEqual([]);
+    expect(lookups).toEqual([]);
+    expect(fetched).toEqual([]);
+  });
+
+  it("answers ARM's 404 for a vault that is not in the resource group the path names, reading nothing", async () => {
+    const reader = new MemoryReader(hourly(2));
+    const { queries, fetched } = service(reader);
+    for (const path of [
+      { ...vault, resourceGroup: 'rg-2' },
+      { ...vault, subscriptionId: 'sub-2' },
+      { ...vault, name: 'missing' },
+    ]) {
+      const error = await queries.list(path, {}).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 404, code: 'ResourceNotFound' });
+    }
+    expect(reader.calls).toEqual([]);
     expect(fetched).toEqual([]);
   });
 
@@ -151,17 +181,17 @@ describe('audit queries', () => {
   });
 
   it('reads nothing older than the retention, from before the vault was created, or after now', async () => {
-    const created = NOW - 3 * DAY;
+    const created = young.created * 1000;
     const reader = new MemoryReader();
     const { queries } = service(reader);
     await queries.list(vault, { startTime: '2020-01-01T00:00:00Z', endTime: '2030-01-01T00:00:00Z' });
-    await queries.list(vaultNamed('vault1', { created: Math.floor(created / 1000) }), { startTime: '2020-01-01T00:00:00Z' });
+    await queries.list(young, { startTime: '2020-01-01T00:00:00Z' });
     expect(reader.calls.map((c) => [c.filter.startTime, c.filter.endTime])).toEqual([
       [new Date(NOW - RETENTION * DAY).toISOString(), new Date(NOW).toISOString()],
       [new Date(created).toISOString(), new Date(NOW).toISOString()],
     ]);
     // A window that ends before the vault was created reads nothing at all.
-    const before = await queries.list(vaultNamed('vault1', { created: Math.floor(created / 1000) }), {
+    const before = await queries.list(young, {
       endTime: new Date(created - DAY).toISOString(),
     });
     expect(before.records).toEqual([]);
