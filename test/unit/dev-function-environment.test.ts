@@ -37,6 +37,10 @@ const stackValues: Record<string, string> = {
       authority: 'https://login.microsoftonline.com/0b3a2f9e-1c4d-4e5f-8a6b-7c8d9e0f1a2b',
     },
   ]),
+  Subscriptions: JSON.stringify([
+    { subscriptionId: '3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a9f', tenantId: '0b3a2f9e-1c4d-4e5f-8a6b-7c8d9e0f1a2b', displayName: 'Payments' },
+  ]),
+  TenantAdministrators: JSON.stringify([{ tenantId: '0b3a2f9e-1c4d-4e5f-8a6b-7c8d9e0f1a2b', objectId: '6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910' }]),
   BackupKey: 'arn:aws:kms:eu-west-1:111122223333:key/5f1e6c1a-8d2b-4c3e-9f4a-0b1c2d3e4f5a',
   'AWS::Region': 'eu-west-1',
   'AWS::StackName': 'coffer-test',
@@ -45,6 +49,13 @@ const stackValues: Record<string, string> = {
 
 function resolveDeployed(value: unknown): string {
   if (typeof value === 'string') return stackValues[value] ?? value;
+  const substitution = (value as { 'Fn::Sub'?: string })['Fn::Sub'];
+  if (typeof substitution === 'string') {
+    return substitution.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      if (!(name in stackValues)) throw new Error(`unexpected reference in the deployed environment: ${name}`);
+      return stackValues[name]!;
+    });
+  }
   const reference = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
   const name = reference.Ref ?? reference['Fn::GetAtt']?.[0];
   if (!name || !(name in stackValues)) throw new Error(`unexpected value in the deployed environment: ${JSON.stringify(value)}`);
@@ -105,6 +116,10 @@ describe('the function environment', () => {
           authority: `https://localhost:8444/${stack.tenantId}`,
         },
       ],
+      managementAudience: 'https://management.localhost',
+      subscriptions: [],
+      tenantAdministrators: [],
+      vaultEndpoints: [],
       backupKeyId: 'alias/coffer-backup',
       region: 'local',
       auditRetentionDays: 365,
@@ -114,6 +129,19 @@ describe('the function environment', () => {
     );
   });
 
+  it("names the local subscription, its administrator (the stack's admin principal) and the vault endpoints", () => {
+    const local = {
+      ...info,
+      subscriptionId: '3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a9f',
+      objectId: '6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910',
+      vaultEndpoints: ['https://localhost:8448', 'https://localhost:8449'],
+    } as LocalStackInfo;
+    const { config } = readByLoadConfig(functionEnvironment(local));
+    expect(config.subscriptions).toEqual([{ subscriptionId: local.subscriptionId, tenantId: stack.tenantId, displayName: 'Coffer local' }]);
+    expect(config.tenantAdministrators).toEqual([{ tenantId: stack.tenantId, objectId: local.objectId }]);
+    expect(config.vaultEndpoints).toEqual(local.vaultEndpoints);
+  });
+
   it('is accepted by loadConfig as serverless.yml gives it, every value from the stack', () => {
     const { config } = readByLoadConfig(deployed);
     expect(config).toMatchObject({
@@ -121,11 +149,15 @@ describe('the function environment', () => {
       auditTable: stackValues.AuditTable,
       vaultDomain: 'vault.example.com',
       hostAliases: {},
+      managementAudience: 'https://management.vault.example.com',
+      vaultEndpoints: [],
       backupKeyId: stackValues.BackupKey,
       region: 'eu-west-1',
       auditRetentionDays: 365,
       deployment: 'coffer-test',
     });
     expect(config.trustedIssuers).toEqual(JSON.parse(stackValues.TrustedIssuers!));
+    expect(config.subscriptions).toEqual(JSON.parse(stackValues.Subscriptions!));
+    expect(config.tenantAdministrators).toEqual(JSON.parse(stackValues.TenantAdministrators!));
   });
 });
