@@ -32,10 +32,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function refusedByRbac(name: string): Promise<void> {
   const error = await appSecrets.getSecret(name).then(
     () => undefined,
-    (e: unknown) => e as { statusCode?: number; details?: { error?: { innererror?: { code?: string } } } },
+    (e: unknown) => e as { statusCode?: number; code?: string; details?: { error?: { innerError?: { code?: string } } } },
   );
-  expect(error?.statusCode).toBe(403);
-  expect(error?.details?.error?.innererror?.code).toBe('ForbiddenByRbac');
+  expect(error).toMatchObject({ statusCode: 403, code: 'Forbidden' });
+  // SecretClient deserializes Key Vault's `innererror` as `innerError`.
+  expect(error?.details?.error?.innerError?.code).toBe('ForbiddenByRbac');
 }
 
 async function managementToken(): Promise<string> {
