@@ -11,12 +11,8 @@ import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { REGION } from '../dev/local-environment.ts';
 import type { LocalStackInfo } from '../dev/stack.ts';
-import { roleIds } from '../lib/access/rbac.ts';
 import { DynamoDBDocumentClient, GetCommand } from '../lib/aws/api/dynamodb.ts';
-import { KMSClient } from '../lib/aws/api/kms.ts';
-import { DynamoVaultStore } from '../lib/aws/dynamo-vaults.ts';
-import { KmsKeyProtection } from '../lib/aws/kms.ts';
-import { createVault } from '../lib/vaults/create.ts';
+import { createLocalVault } from '../test/support/vaults.ts';
 import { DynamoRequestCounter, instrumentDocumentClients, KmsLogCounter } from './aws-requests.ts';
 import { configureHandlers, createKey, handlers, invoke, lambdaRequest } from './handlers.ts';
 import { challengeOf, startHttpsBaseline } from './https-baseline.ts';
@@ -104,24 +100,10 @@ export async function prepare(info: LocalStackInfo, dataDir: string) {
 }
 
 /**
- * A vault whose every record is written to the audit table before the response, made as the control
- * plane makes one (scripts/create-vault.ts) and granting the administrator Key Vault Administrator.
+ * A vault whose every record is written to the audit table before the response, created through the
+ * management API and granting the administrator Key Vault Administrator (test/support/vaults.ts).
  * Requests reach it by its host name.
  */
 async function createStrictVault(info: LocalStackInfo): Promise<{ name: string; host: string }> {
-  const name = `benchstrict${randomUUID().slice(0, 8)}`;
-  const kms = new KMSClient({ region: REGION, endpoint: info.endpoints.kms });
-  const dynamo = new DynamoDBDocumentClient({ region: REGION, endpoint: info.endpoints.dynamodb });
-  try {
-    await createVault(new DynamoVaultStore(dynamo, info.tables.objects), new KmsKeyProtection(kms), {
-      name,
-      tenantId: info.tenantId,
-      strictAudit: true,
-      grants: [{ principalId: info.objectId, roleDefinitionId: roleIds.administrator }],
-    });
-  } finally {
-    kms.destroy();
-    dynamo.destroy();
-  }
-  return { name, host: `${name}.${info.vaultDomain}` };
+  return createLocalVault('benchstrict', { strictAudit: true }, info);
 }

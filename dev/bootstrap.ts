@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
-import { roleIds } from '#lib/access/rbac';
+import { roleIds } from '#lib/access/roles';
 import { DynamoDBDocumentClient } from '#lib/aws/api/dynamodb';
 import { KMSClient as CofferKmsClient } from '#lib/aws/api/kms';
+import { subscriptionScope } from '#lib/access/scopes';
+import { DynamoAccessStore } from '#lib/aws/dynamo-access';
 import { DynamoResourceGroupStore } from '#lib/aws/dynamo-resource-groups';
 import { DynamoVaultStore } from '#lib/aws/dynamo-vaults';
 import { KmsKeyProtection } from '#lib/aws/kms';
-import { createVault } from '#lib/vaults/create';
+import { grantRole } from '#lib/vaults/grants';
+import { VaultManager } from '#lib/vaults/manage';
+import { type Vault, type VaultStore, vaultResourceId } from '#lib/vaults/vault';
 import { readFileIfExists, writePrivateFile } from './files.ts';
 import type { IdentityProvider } from './idp/server.ts';
-import { BACKUP_KEY_ALIAS, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES } from './local-environment.ts';
+import { BACKUP_KEY_ALIAS, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES, VAULT_DOMAIN } from './local-environment.ts';
 
 /** Who the local stack knows, registered once in the identity provider and kept in `identity/bootstrap.json`. */
 export interface BootstrapState {
@@ -58,24 +62,75 @@ export async function bootstrap(
       tags: {},
     });
     const vaults = new DynamoVaultStore(dynamo, TABLES.objects);
-    if (!(await vaults.getVault(DEFAULT_VAULT))) {
-      await createVault(vaults, new KmsKeyProtection(vaultKms), {
-        name: DEFAULT_VAULT,
-        tenantId: state.tenantId,
-        sku: 'premium',
-        strictAudit: defaultVault.strictAudit ?? false,
-        grants: [
-          { principalId: state.admin.objectId, roleDefinitionId: roleIds.administrator },
-          { principalId: state.managedIdentity.objectId, roleDefinitionId: roleIds.administrator },
-        ],
-      });
-    }
+    const access = new DynamoAccessStore(dynamo, TABLES.objects);
+    await ensureDefaultVault(vaults, new KmsKeyProtection(vaultKms), access, state, defaultVault);
+    // The administrator owns the subscription (a grant it already holds changes nothing).
+    await grantRole(access, {
+      scope: subscriptionScope(state.subscriptionId),
+      subscriptionId: state.subscriptionId,
+      role: roleIds.owner,
+      principalId: state.admin.objectId,
+      tenantId: state.tenantId,
+    });
   } finally {
     kms.destroy();
     vaultKms.destroy();
     dynamo.destroy();
   }
   return state;
+}
+
+/**
+ * The default vault, made by the vault service as the management API makes one (an RBAC vault in the
+ * default resource group), granting the administrator and the managed identity Key Vault
+ * Administrator. It has no endpoint of the pool: it is the vault the gateway's own port serves (the
+ * `localhost` host alias), so its `vaultUri` is its host name. A vault from before subscriptions is
+ * upgraded in place, keeping its keys and objects.
+ */
+async function ensureDefaultVault(
+  vaults: VaultStore,
+  keys: KmsKeyProtection,
+  access: DynamoAccessStore,
+  state: BootstrapState,
+  options: DefaultVaultOptions,
+): Promise<void> {
+  const existing = await vaults.getVault(DEFAULT_VAULT);
+  if (existing?.subscriptionId) return;
+  let vault: Vault;
+  if (existing) {
+    const { roleAssignments: _legacy, ...kept } = existing as Vault & { roleAssignments?: unknown };
+    vault = {
+      ...kept,
+      subscriptionId: state.subscriptionId,
+      resourceGroup: DEFAULT_RESOURCE_GROUP,
+      location: 'eastus',
+      vaultUri: `https://${DEFAULT_VAULT}.${VAULT_DOMAIN}/`,
+      enableRbacAuthorization: true,
+      accessPolicies: [],
+      publicNetworkAccess: 'Enabled',
+      tags: {},
+      revision: 1,
+    };
+    if (!(await vaults.updateVault(vault, existing.revision ?? 0))) throw new Error('the default vault changed while it was being upgraded');
+  } else {
+    const manager = new VaultManager(vaults, keys, { vaultDomain: VAULT_DOMAIN, vaultEndpoints: [], tenantOf: () => state.tenantId });
+    const body = {
+      location: 'eastus',
+      properties: { tenantId: state.tenantId, sku: { family: 'A', name: 'premium' }, enableRbacAuthorization: true },
+    };
+    vault = (
+      await manager.createOrUpdate(state.subscriptionId, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, body, { strictAudit: options.strictAudit ?? false })
+    ).vault;
+  }
+  for (const principalId of [state.admin.objectId, state.managedIdentity.objectId]) {
+    await grantRole(access, {
+      scope: vaultResourceId(vault),
+      subscriptionId: state.subscriptionId,
+      role: roleIds.administrator,
+      principalId,
+      tenantId: state.tenantId,
+    });
+  }
 }
 
 /** The state file, written on the first start and completed in place when it predates a field. */

@@ -1,120 +1,129 @@
 /**
- * Creates a vault in a deployed Coffer stack (control plane; the data-plane API cannot create vaults):
+ * Creates a vault through Coffer's management API, as any ARM client does (`@azure/arm-keyvault`), and
+ * grants Key Vault Administrator on it through the role-assignment API (`@azure/arm-authorization`):
  *
- *   npx tsx scripts/create-vault.ts --stage prod --region eu-west-1 --name payments --tenant <tenant id>
- *       [--admin <object id> ...] [--sku premium|standard] [--retention-days 90] [--purge-protection] [--strict-audit]
+ *   npx tsx scripts/create-vault.ts --name payments [--admin <object id> ...] [--sku premium|standard]
+ *       [--retention-days 90] [--purge-protection] [--access-policies] [--location eastus]
+ *       [--local .coffer/local.json]
+ *       [--endpoint <management URL> --scope <management scope> --subscription <id> --resource-group <name> --tenant <id>]
  *
- * The vault gets its own KMS key, tagged so that only this deployment's functions may use it, and
- * grants Key Vault Administrator to the tenant's administrators: those listed for the tenant in the
- * SSM parameter /coffer/<stage>/tenant-administrators plus any --admin. With --strict-audit, every
- * request's audit record is written to the audit table before its response, instead of delivered from
- * the functions' log streams a moment later (docs/adr/0009-audit-through-the-log-stream.md); it is
- * fixed at creation. Runs with the AWS SDK's default credential chain (AWS_PROFILE, SSO,
- * environment...), which the SDK's SSM client resolves and the functions' own KMS and DynamoDB
- * clients sign with; docs/deploy.md lists the permissions it needs.
+ * With `--local` (the default when no --endpoint is given) everything comes from the local stack's
+ * `local.json`: the management URL and scope, the subscription, the resource group, and the
+ * administrator's credential. Against a deployed stack, the caller signs in with the Azure identity
+ * library's default credential chain and needs Owner, Contributor or Key Vault Contributor in the
+ * subscription (or be a tenant administrator); granting roles also needs Owner or User Access
+ * Administrator. The script writes no database item and no KMS key itself: the vault service does.
  */
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { z } from 'zod';
-import { roleIds } from '../lib/access/rbac.ts';
-import { DynamoDBDocumentClient } from '../lib/aws/api/dynamodb.ts';
-import { KMSClient } from '../lib/aws/api/kms.ts';
-import { KmsKeyProtection } from '../lib/aws/kms.ts';
-import { DynamoVaultStore } from '../lib/aws/dynamo-vaults.ts';
-import { createVault, type VaultKeys } from '../lib/vaults/create.ts';
+import { roleIds } from '../lib/access/roles.ts';
 
-/** serverless.yml's `service`: the stack is `<service>-<stage>`, the tables `<service>-<stage>-*`. */
-const SERVICE = 'coffer';
+const localSchema = z.object({
+  managementUrl: z.string(),
+  managementScope: z.string(),
+  subscriptionId: z.string(),
+  resourceGroup: z.string(),
+  tenantId: z.string(),
+  authorityHost: z.string(),
+  clientId: z.string(),
+  clientSecret: z.string(),
+  objectId: z.string(),
+});
 
-const tenantAdministratorsSchema = z.record(z.string(), z.array(z.string().min(1)));
-const trustedIssuersSchema = z.array(z.object({ tenantId: z.string() }));
+interface Target {
+  endpoint: string;
+  scope: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  tenantId: string;
+  credential: TokenCredential;
+  /** Granted Key Vault Administrator besides any --admin. */
+  administrators: string[];
+}
 
-async function parameter(ssm: SSMClient, name: string): Promise<string | undefined> {
-  try {
-    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
-    return Parameter?.Value;
-  } catch (error) {
-    if (error instanceof ParameterNotFound) return undefined;
-    throw error;
+function target(values: Record<string, string | boolean | string[] | undefined>): Target {
+  if (typeof values.endpoint === 'string') {
+    const { scope, subscription, 'resource-group': resourceGroup, tenant } = values;
+    if (typeof scope !== 'string' || typeof subscription !== 'string' || typeof resourceGroup !== 'string' || typeof tenant !== 'string') {
+      throw new Error('--endpoint needs --scope, --subscription, --resource-group and --tenant');
+    }
+    return {
+      endpoint: values.endpoint,
+      scope,
+      subscriptionId: subscription,
+      resourceGroup,
+      tenantId: tenant,
+      credential: new DefaultAzureCredential(),
+      administrators: [],
+    };
   }
+  const local = localSchema.parse(JSON.parse(readFileSync(typeof values.local === 'string' ? values.local : '.coffer/local.json', 'utf8')));
+  return {
+    endpoint: local.managementUrl,
+    scope: local.managementScope,
+    subscriptionId: local.subscriptionId,
+    resourceGroup: typeof values['resource-group'] === 'string' ? values['resource-group'] : local.resourceGroup,
+    tenantId: local.tenantId,
+    credential: new ClientSecretCredential(local.tenantId, local.clientId, local.clientSecret, {
+      authorityHost: local.authorityHost,
+      disableInstanceDiscovery: true,
+    }),
+    administrators: [local.objectId],
+  };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      stage: { type: 'string' },
-      region: { type: 'string' },
       name: { type: 'string' },
-      tenant: { type: 'string' },
       admin: { type: 'string', multiple: true, default: [] },
       sku: { type: 'string', default: 'premium' },
+      location: { type: 'string', default: 'eastus' },
       'retention-days': { type: 'string', default: '90' },
       'purge-protection': { type: 'boolean', default: false },
-      'strict-audit': { type: 'boolean', default: false },
+      'access-policies': { type: 'boolean', default: false },
+      local: { type: 'string' },
+      endpoint: { type: 'string' },
+      scope: { type: 'string' },
+      subscription: { type: 'string' },
+      'resource-group': { type: 'string' },
+      tenant: { type: 'string' },
     },
   });
-  const { stage, region, name, tenant } = values;
-  if (!stage || !region || !name || !tenant)
-    throw new Error('usage: create-vault --stage <stage> --region <region> --name <vault> --tenant <tenant id> [--admin <object id>]...');
-  if (values.sku !== 'premium' && values.sku !== 'standard') throw new Error('--sku is premium or standard');
-  const deployment = `${SERVICE}-${stage}`;
-  const prefix = `/${SERVICE}/${stage}`;
-
-  const ssm = new SSMClient({ region });
-  const credentials = () => ssm.config.credentials();
-  const kms = new KMSClient({ region, credentials });
-  const dynamo = new DynamoDBDocumentClient({ region, credentials });
-  try {
-    // A vault for a tenant the deployment does not trust could never be used: no token would verify.
-    const issuers = trustedIssuersSchema.parse(JSON.parse((await parameter(ssm, `${prefix}/trusted-issuers`)) ?? '[]'));
-    if (!issuers.some((issuer) => issuer.tenantId === tenant)) {
-      throw new Error(`tenant ${tenant} is not in ${prefix}/trusted-issuers: add its issuer there and deploy first`);
-    }
-    const listed = tenantAdministratorsSchema.parse(JSON.parse((await parameter(ssm, `${prefix}/tenant-administrators`)) ?? '{}'));
-    const administrators = [...new Set([...(listed[tenant] ?? []), ...values.admin])];
-    if (administrators.length === 0) {
-      throw new Error(`nobody would administer the vault: list the tenant's administrators in ${prefix}/tenant-administrators or pass --admin`);
-    }
-    const domain = await parameter(ssm, `${prefix}/vault-domain`);
-
-    const protection = new KmsKeyProtection(kms);
-    // The function roles may only use keys tagged for their own deployment (infra/serverless-config.ts).
-    const keys: VaultKeys = {
-      generateDataKey: (keyId, context) => protection.generateDataKey(keyId, context),
-      decryptDataKey: (ciphertext, context) => protection.decryptDataKey(ciphertext, context),
-      createVaultKey: (vaultName, tags) => protection.createVaultKey(vaultName, { ...tags, 'coffer:deployment': deployment }),
-    };
-    const store = new DynamoVaultStore(dynamo, `${deployment}-objects`);
-    // Checked before the KMS key exists, so a taken name leaves no orphaned key behind.
-    if (await store.getVault(name.toLowerCase())) throw new Error(`vault ${name} already exists in ${deployment}`);
-    const vault = await createVault(store, keys, {
-      name,
-      tenantId: tenant,
-      sku: values.sku,
-      softDeleteRetentionDays: Number(values['retention-days']),
-      purgeProtection: values['purge-protection'],
-      strictAudit: values['strict-audit'],
-      grants: administrators.map((principalId) => ({ principalId, roleDefinitionId: roleIds.administrator })),
+  if (!values.name)
+    throw new Error('usage: create-vault --name <vault> [--admin <object id>]... (see the comment at the top of scripts/create-vault.ts)');
+  const to = target(values);
+  const options = { endpoint: to.endpoint, credentials: { scopes: [to.scope] } };
+  const vaults = new KeyVaultManagementClient(to.credential, to.subscriptionId, options);
+  const vault = await vaults.vaults.createOrUpdate(to.resourceGroup, values.name, {
+    location: values.location,
+    properties: {
+      tenantId: to.tenantId,
+      sku: { family: 'A', name: values.sku as 'premium' | 'standard' },
+      enableRbacAuthorization: !values['access-policies'],
+      softDeleteRetentionInDays: Number(values['retention-days']),
+      ...(values['purge-protection'] ? { enablePurgeProtection: true } : {}),
+    },
+  });
+  const administrators = [...new Set([...to.administrators, ...values.admin])];
+  if (!values['access-policies']) {
+    const authorization = new AuthorizationManagementClient(to.credential, to.subscriptionId, {
+      endpoint: to.endpoint,
+      credentialScopes: [to.scope],
     });
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          vault: vault.name,
-          url: domain ? `https://${vault.name}.${domain}` : undefined,
-          tenantId: vault.tenantId,
-          kmsKeyArn: vault.kmsKeyArn,
-          strictAudit: vault.strictAudit,
-          administrators,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } finally {
-    ssm.destroy();
-    kms.destroy();
-    dynamo.destroy();
+    for (const principalId of administrators) {
+      await authorization.roleAssignments.create(vault.id!, randomUUID(), {
+        roleDefinitionId: `/subscriptions/${to.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.administrator}`,
+        principalId,
+      });
+    }
   }
+  process.stdout.write(`${JSON.stringify({ vault: vault.name, id: vault.id, vaultUri: vault.properties.vaultUri, administrators }, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -50,9 +50,17 @@ export class DynamoVaultStore implements VaultStore {
         new PutCommand({
           TableName: this.table,
           Item: { ...vaultKey(vault.name), ...vault },
-          ConditionExpression: '#revision = :expected',
-          ExpressionAttributeNames: { '#revision': 'revision' },
-          ExpressionAttributeValues: { ':expected': expectedRevision },
+          // Records from before revisions have none: revision 0 means "still without one".
+          ...(expectedRevision === 0
+            ? {
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revision)',
+                ExpressionAttributeNames: { '#revision': 'revision' },
+              }
+            : {
+                ConditionExpression: '#revision = :expected',
+                ExpressionAttributeNames: { '#revision': 'revision' },
+                ExpressionAttributeValues: { ':expected': expectedRevision },
+              }),
         }),
       );
       // A vault created before subscriptions existed gains its index item on its first update.

@@ -59,6 +59,8 @@ export class VaultManager {
     resourceGroup: string,
     name: string,
     body: VaultCreateBody,
+    /** Coffer's own choices at creation, not on ARM's wire: the local bootstrap's default vault takes them. */
+    options: { strictAudit?: boolean } = {},
   ): Promise<{ vault: Vault; created: boolean }> {
     if (!VAULT_NAME.test(name)) throw new VaultError(400, 'VaultNameNotValid', invalidNameMessage(name));
     const props = body.properties ?? {};
@@ -79,7 +81,7 @@ export class VaultManager {
       throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
     this.checkTenant(subscriptionId, props.tenantId, true);
     if (existing) return { vault: await this.change(existing, (vault) => applyProperties(vault, body.tags, props, false)), created: false };
-    return { vault: await this.create(subscriptionId, resourceGroup, name, body), created: true };
+    return { vault: await this.create(subscriptionId, resourceGroup, name, body, options.strictAudit ?? false), created: true };
   }
 
   async get(subscriptionId: string, resourceGroup: string, name: string): Promise<Vault> {
@@ -174,7 +176,15 @@ export class VaultManager {
     });
   }
 
-  private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody): Promise<Vault> {
+  /**
+   * Every vault operation finishes before its answer and none hands out an operation to poll (a purge
+   * answers 200, so arm-keyvault's poller completes at once): no operation id is ever known.
+   */
+  operationResult(operationId: string): never {
+    throw new VaultError(404, 'OperationNotFound', `The operation '${operationId.slice(0, 128)}' was not found.`);
+  }
+
+  private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody, strictAudit: boolean): Promise<Vault> {
     const props = body.properties ?? {};
     if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
     if (!props.sku) throw badRequest("The property 'sku' is required.");
@@ -200,6 +210,7 @@ export class VaultManager {
       purgeProtection: false,
       pagingKeyCiphertext: new Uint8Array(),
       created: Math.floor(this.now() / 1000),
+      strictAudit,
     };
     // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
     const shaped = applyProperties(template, body.tags, props, true);

@@ -2,12 +2,8 @@ import { KeyClient } from '@azure/keyvault-keys';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../dev/stack.ts';
-import { roleIds } from '../../lib/access/rbac.ts';
-import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { KMSClient } from '../../lib/aws/api/kms.ts';
-import { KmsKeyProtection } from '../../lib/aws/kms.ts';
-import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
-import { createVault } from '../../lib/vaults/create.ts';
+import { createLocalVault } from '../support/vaults.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 
 /**
@@ -17,7 +13,7 @@ import { adminSecretCredential, localStack, uniqueName } from '../support/local.
  * move between the two: software keys may, HSM keys may not (their material stays with their vault).
  */
 const info = localStack();
-const vaultName = uniqueName('std').replace(/-/g, '');
+let vaultName: string;
 let kms: KMSClient;
 let keys: KeyClient;
 
@@ -28,18 +24,7 @@ beforeAll(async () => {
     region: env.AWS_REGION!,
     credentials: () => ({ accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }),
   });
-  const dynamo = new DynamoDBDocumentClient({
-    endpoint: info.endpoints.dynamodb,
-    region: env.AWS_REGION!,
-    credentials: () => ({ accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }),
-  });
-  await createVault(new DynamoVaultStore(dynamo, info.tables.objects), new KmsKeyProtection(kms), {
-    name: vaultName,
-    tenantId: info.tenantId,
-    sku: 'standard',
-    grants: [{ principalId: info.objectId, roleDefinitionId: roleIds.administrator }],
-  });
-  dynamo.destroy();
+  vaultName = (await createLocalVault('std', { sku: 'standard' })).name;
   const vaultHost: PipelinePolicy = {
     name: 'vault-host',
     sendRequest: (request, next) => {

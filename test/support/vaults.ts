@@ -1,34 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
-import { roleIds } from '../../lib/access/rbac.ts';
+import type { LocalStackInfo } from '../../dev/stack.ts';
+import { roleIds } from '../../lib/access/roles.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
-import { KMSClient } from '../../lib/aws/api/kms.ts';
-import { KmsKeyProtection } from '../../lib/aws/kms.ts';
 import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
-import { type CreateVaultInput, createVault } from '../../lib/vaults/create.ts';
-import { localStack, uniqueName } from './local.ts';
+import { adminSecretCredential, localStack, uniqueName } from './local.ts';
+
+/** The management API's clients as the administrator (Owner of the local subscription) uses them. */
+export function managementClients(info = localStack()) {
+  const credential = adminSecretCredential(info);
+  return {
+    vaults: new KeyVaultManagementClient(credential, info.subscriptionId, {
+      endpoint: info.managementUrl,
+      credentials: { scopes: [info.managementScope] },
+    }),
+    authorization: new AuthorizationManagementClient(credential, info.subscriptionId, {
+      endpoint: info.managementUrl,
+      credentialScopes: [info.managementScope],
+    }),
+  };
+}
 
 /**
- * Another vault in the local stack, made as the control plane makes one (scripts/create-vault.ts),
- * granting the administrator Key Vault Administrator. Requests reach it by its host name.
+ * Another vault in the local stack, created through the management API as a vault owner creates one
+ * (an RBAC vault in the default resource group), granting the administrator Key Vault Administrator
+ * on it. Requests reach it by its host name (`host`) or at its `vaultUri`, a local endpoint of its own.
  */
 export async function createLocalVault(
   prefix: string,
-  options: Pick<CreateVaultInput, 'sku' | 'strictAudit'> = {},
-): Promise<{ name: string; host: string }> {
-  const info = localStack();
-  const name = uniqueName(prefix).replace(/-/g, '');
-  const kms = new KMSClient({ endpoint: info.endpoints.kms, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  options: { sku?: 'standard' | 'premium'; strictAudit?: boolean } = {},
+  info = localStack(),
+): Promise<{ name: string; host: string; vaultUri: string }> {
+  const name = uniqueName(prefix).replace(/-/g, '').slice(0, 24);
+  const clients = managementClients(info);
+  const vault = await clients.vaults.vaults.createOrUpdate(info.resourceGroup, name, {
+    location: 'eastus',
+    properties: { tenantId: info.tenantId, sku: { family: 'A', name: options.sku ?? 'premium' }, enableRbacAuthorization: true },
+  });
+  // Strict audit is the deployment's choice, not an ARM property: set on the record before any request reads (and caches) the vault.
+  if (options.strictAudit) await makeStrict(info, name);
+  await clients.authorization.roleAssignments.create(vault.id!, randomUUID(), {
+    roleDefinitionId: `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.administrator}`,
+    principalId: info.objectId,
+    principalType: 'ServicePrincipal',
+  });
+  return { name, host: `${name}.${info.vaultDomain}`, vaultUri: vault.properties.vaultUri! };
+}
+
+async function makeStrict(info: LocalStackInfo, name: string): Promise<void> {
   const dynamo = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
   try {
-    await createVault(new DynamoVaultStore(dynamo, info.tables.objects), new KmsKeyProtection(kms), {
-      name,
-      tenantId: info.tenantId,
-      ...options,
-      grants: [{ principalId: info.objectId, roleDefinitionId: roleIds.administrator }],
-    });
+    const store = new DynamoVaultStore(dynamo, info.tables.objects);
+    const vault = await store.getVault(name);
+    if (!vault || !(await store.updateVault({ ...vault, strictAudit: true, revision: vault.revision + 1 }, vault.revision))) {
+      throw new Error(`vault ${name} could not be made strict`);
+    }
   } finally {
-    kms.destroy();
     dynamo.destroy();
   }
-  return { name, host: `${name}.${info.vaultDomain}` };
 }
