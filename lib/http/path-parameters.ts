@@ -55,14 +55,12 @@ export const managementParameters = z.object({
       ),
   ),
   resourceGroupName: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(/^[-\w._()]{1,90}$/, {
-          error: 'Resource group names only allow alphanumeric characters, periods, underscores, hyphens and parenthesis.',
-        }),
-        z.regex(/[^.]$/, { error: 'Resource group names cannot end in a period.' }),
-      ),
+    z.string().check(
+      z.regex(/^[-\w._()]{1,90}$/, {
+        error: 'Resource group names only allow alphanumeric characters, periods, underscores, hyphens and parenthesis.',
+      }),
+      z.regex(/[^.]$/, { error: 'Resource group names cannot end in a period.' }),
+    ),
   ),
   vaultName: segment(128),
   location: segment(64),
