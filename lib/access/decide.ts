@@ -40,7 +40,7 @@ function blockGrants(block: RolePermissions, action: string, kind: ActionKind): 
 const patterns = new Map<string, RegExp>();
 
 /** Azure's wildcard: `*` matches any run of characters, `/` included; actions are case-insensitive. */
-export function actionMatches(pattern: string, action: string): boolean {
+function actionMatches(pattern: string, action: string): boolean {
   let regex = patterns.get(pattern);
   if (!regex) {
     regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 'i');

@@ -52,7 +52,7 @@ export function roleDefinitionBody(scope: string, d: RoleDefinition) {
 }
 
 /** `<scope>/providers/Microsoft.Authorization/roleDefinitions/<guid>`, for `/` too. */
-export function roleDefinitionIdAt(scope: string, name: string): string {
+function roleDefinitionIdAt(scope: string, name: string): string {
   return `${trimScope(scope)}/providers/Microsoft.Authorization/roleDefinitions/${name}`;
 }
 

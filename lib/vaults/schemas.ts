@@ -30,4 +30,3 @@ export const accessPolicyUpdateBody = z.object({ properties: z.object({ accessPo
 export type AccessPolicyUpdateBody = z.infer<typeof accessPolicyUpdateBody>;
 
 export const checkNameBody = z.object({ name: z.string(), type: z.optional(z.string()) });
-export type CheckNameBody = z.infer<typeof checkNameBody>;
