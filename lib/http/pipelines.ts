@@ -88,7 +88,7 @@ export function routeHandler<TBody, TServices>(
     .use(authenticate(services, plane.audience))
     .use(apiVersion(plane.apiVersions(route), plane.plane))
     .use(authorize(services, plane.authorizer))
-    .use(body(schemas))
+    .use(body(schemas, plane.plane))
     .use(paging(services))
     .use(pathParameters())
     .handler(operationBody(route, domain, run));

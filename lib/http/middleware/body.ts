@@ -1,6 +1,7 @@
 import type * as z from 'zod/mini';
-import { BadParameter, PayloadTooLarge } from '../../core/errors.ts';
+import { BadParameter, PayloadTooLarge, VaultError } from '../../core/errors.ts';
 import type { Event, Middleware } from '../request.ts';
+import type { Plane } from '../routes.ts';
 import { validate } from '../validation.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -11,11 +12,19 @@ export interface BodySchema<TBody> {
   bodyRequired?: boolean;
 }
 
-/** The request body: within the size limit, JSON, and valid for the operation's schema, else a 400. */
-export function body<TBody>(schema: BodySchema<TBody>): Middleware {
+/**
+ * The request body: within the size limit, JSON, and valid for the operation's schema, else a 400.
+ * The management plane's 400 carries ARM's code for a body it cannot use, `InvalidRequestContent`.
+ */
+export function body<TBody>(schema: BodySchema<TBody>, plane: Plane = 'data'): Middleware {
   return {
     before: (request) => {
-      request.context.coffer.body = parseBody(request.event, schema);
+      try {
+        request.context.coffer.body = parseBody(request.event, schema);
+      } catch (error) {
+        if (plane === 'management' && error instanceof BadParameter) throw new VaultError(400, 'InvalidRequestContent', error.message);
+        throw error;
+      }
     },
   };
 }

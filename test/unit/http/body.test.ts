@@ -28,6 +28,18 @@ describe('body middleware', () => {
     });
   });
 
+  it("answers ARM's InvalidRequestContent on the management plane", async () => {
+    await expect(runMiddleware([body({ body: schema, bodyRequired: true }, 'management')], put('{'))).rejects.toMatchObject({
+      status: 400,
+      code: 'InvalidRequestContent',
+      message: 'The request body is not valid JSON.',
+    });
+    await expect(runMiddleware([body({ body: schema }, 'management')], put('{"value":42}'))).rejects.toMatchObject({
+      status: 400,
+      code: 'InvalidRequestContent',
+    });
+  });
+
   it('validates an empty optional body as {}', async () => {
     const optional = z.object({ tags: z.record(z.string(), z.string()).optional() });
     const { state } = await runMiddleware([body({ body: optional })], put(undefined));
