@@ -30,6 +30,8 @@ const managementServices = familyServices<ManagementServices>((shared) => ({
     deployment: shared.config.deployment,
     tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
     changed: (name) => shared.vaults.forget(name),
+    assignments: shared.accessStore,
+    revoked: (principal) => shared.access.forget(principal),
   }),
   roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
   roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),

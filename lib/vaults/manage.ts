@@ -1,8 +1,9 @@
 import { type AccessPolicyEntry, MAX_ACCESS_POLICIES, sameIdentity } from '../access/access-policies.ts';
+import type { AccessStore } from '../access/assignments.ts';
 import { VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
-import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore } from './vault.ts';
+import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore, vaultResourceId } from './vault.ts';
 
 /** The KMS operations a vault's life needs: its own key at creation, deletion of its keys at purge. */
 export interface ManagedVaultKeys extends DataKeyProvider {
@@ -20,6 +21,13 @@ export interface VaultManagerSettings {
   tenantOf(subscriptionId: string): string | undefined;
   /** Told of every change, so a container's cached vault record is dropped at once. */
   changed?(name: string): void;
+  /**
+   * The role assignments at the vault's scope and below, removed when it is purged: a later vault of
+   * the same name starts with none of the purged one's grants. Soft delete keeps them for a recovery.
+   */
+  assignments?: Pick<AccessStore, 'assignmentsUnder' | 'deleteAssignment'>;
+  /** Told of every principal a purge took an assignment from, so its cached access is dropped at once. */
+  revoked?(principal: { tenantId: string; objectId: string }): void;
 }
 
 const DAY_MS = 86_400_000;
@@ -146,6 +154,8 @@ export class VaultManager {
         `Operation 'DeleteVault' is not allowed: the vault '${vault.name}' has purge protection enabled and cannot be purged before its scheduled purge date ${deleted.scheduledPurgeDate}.`,
       );
     }
+    // Before the vault item goes: a purge that fails half-way is retried on the still-deleted vault.
+    await this.removeAssignments(vault);
     const hsmArns = await this.store.purgeVault(vault);
     for (const arn of [...hsmArns, vault.kmsKeyArn]) await this.keys.scheduleKeyDeletion(arn);
     const endpoint = this.claimedEndpoint(vault);
@@ -268,6 +278,15 @@ export class VaultManager {
     const expected = this.settings.tenantOf(subscriptionId);
     if (!expected || expected.toLowerCase() !== tenantId.toLowerCase()) {
       throw badRequest(`The tenant '${tenantId}' given in the request is not the tenant of subscription '${subscriptionId}'.`);
+    }
+  }
+
+  private async removeAssignments(vault: Vault): Promise<void> {
+    const store = this.settings.assignments;
+    if (!store) return;
+    for (const assignment of await store.assignmentsUnder(vaultResourceId(vault))) {
+      await store.deleteAssignment(assignment);
+      this.settings.revoked?.({ tenantId: assignment.tenantId, objectId: assignment.principalId });
     }
   }
 

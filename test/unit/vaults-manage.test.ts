@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../lib/core/errors.ts';
+import { MemoryAccessStore } from '../../lib/access/memory-store.ts';
 import { VaultManager } from '../../lib/vaults/manage.ts';
 import type { Vault, VaultStore } from '../../lib/vaults/vault.ts';
 
@@ -221,5 +222,53 @@ describe('VaultManager', () => {
     };
     const vault = await manager.update(SUB, 'rg', 'vault-f', { properties: { enableRbacAuthorization: true } });
     expect(vault).toMatchObject({ enableRbacAuthorization: true, tags: { other: 'change' }, revision: 3 });
+  });
+
+  it("removes the vault's role assignments at purge, keeps them through soft delete, and leaves other vaults' alone", async () => {
+    const store = new MemoryVaultStore();
+    const assignments = new MemoryAccessStore();
+    const revoked: string[] = [];
+    const manager = new VaultManager(
+      store,
+      {
+        scheduleKeyDeletion: async () => true,
+        createVaultKey: async () => 'arn:kms:k',
+        generateDataKey: async () => ({ plaintext: new Uint8Array(32), ciphertext: new Uint8Array([1]) }),
+      } as never,
+      {
+        vaultDomain: 'vault.localhost',
+        vaultEndpoints: [],
+        tenantOf: () => TENANT,
+        assignments,
+        revoked: (p) => revoked.push(p.objectId),
+      },
+    );
+    await manager.createOrUpdate(SUB, 'rg', 'vault-g', body());
+    await manager.createOrUpdate(SUB, 'rg', 'vault-gh', body());
+    const base = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults`;
+    const grant = (name: string, scope: string, principalId: string) =>
+      assignments.createAssignment({
+        name,
+        scope,
+        roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/00482a5a-887f-4fb3-b363-3b7fe8e74483`,
+        principalId,
+        principalType: 'ServicePrincipal',
+        tenantId: TENANT,
+        createdOn: '',
+        updatedOn: '',
+        createdBy: principalId,
+        updatedBy: principalId,
+      });
+    await grant('a1', `${base}/vault-g`, 'p-vault');
+    await grant('a2', `${base}/vault-g/secrets/one`, 'p-secret');
+    await grant('a3', `${base}/vault-gh`, 'p-other');
+    await grant('a4', `/subscriptions/${SUB}`, 'p-sub');
+
+    await manager.delete(SUB, 'rg', 'vault-g');
+    expect(await assignments.assignmentsUnder(`${base}/vault-g`)).toHaveLength(2);
+    await manager.purge(SUB, 'westeurope', 'vault-g');
+    expect(await assignments.assignmentsUnder(`${base}/vault-g`)).toEqual([]);
+    expect((await assignments.assignmentsUnder(`/subscriptions/${SUB}`)).map((a) => a.name).sort()).toEqual(['a3', 'a4']);
+    expect(revoked.sort()).toEqual(['p-secret', 'p-vault']);
   });
 });
