@@ -78,7 +78,7 @@ export class VaultManager {
     const existing = await this.store.getVault(name.toLowerCase());
     if (existing && existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase())
       throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
-    if (createMode === 'recover') return { vault: await this.recover(existing, subscriptionId, name), created: false };
+    if (createMode === 'recover') return { vault: await this.recover(existing, subscriptionId, resourceGroup, name), created: false };
     if (existing?.deleted)
       throw new VaultError(
         409,
@@ -244,9 +244,13 @@ export class VaultManager {
     return vault;
   }
 
-  private async recover(existing: Vault | undefined, subscriptionId: string, name: string): Promise<Vault> {
-    if (!existing?.deleted || existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) {
-      throw new VaultError(404, 'ResourceNotFound', `No deleted vault named '${name}' was found to recover.`);
+  /**
+   * A vault is recovered into its own resource group only: the caller's write permission was checked on
+   * the group the path names, so recovering through another group's path would pass another's check.
+   */
+  private async recover(existing: Vault | undefined, subscriptionId: string, resourceGroup: string, name: string): Promise<Vault> {
+    if (!existing?.deleted || !sameResourceGroup(existing, subscriptionId, resourceGroup)) {
+      throw new VaultError(404, 'ResourceNotFound', `No deleted vault named '${name}' was found in resource group '${resourceGroup}' to recover.`);
     }
     return this.change(existing, (current) => {
       const { deleted: _deleted, ...recovered } = current;

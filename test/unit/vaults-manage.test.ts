@@ -271,4 +271,18 @@ describe('VaultManager', () => {
     expect((await assignments.assignmentsUnder(`/subscriptions/${SUB}`)).map((a) => a.name).sort()).toEqual(['a3', 'a4']);
     expect(revoked.sort()).toEqual(['p-secret', 'p-vault']);
   });
+
+  it('recovers a deleted vault only through its own resource group', async () => {
+    const { manager, store } = setup();
+    await manager.createOrUpdate(SUB, 'rg', 'vault-r', body());
+    await manager.delete(SUB, 'rg', 'vault-r');
+    expect(await refusal(manager.createOrUpdate(SUB, 'other', 'vault-r', body({ createMode: 'recover' })))).toEqual({
+      status: 404,
+      code: 'ResourceNotFound',
+    });
+    expect((await store.getVault('vault-r'))?.deleted).toBeDefined();
+    const { vault } = await manager.createOrUpdate(SUB, 'RG', 'vault-r', body({ createMode: 'recover' }));
+    expect(vault).toMatchObject({ resourceGroup: 'rg' });
+    expect(vault.deleted).toBeUndefined();
+  });
 });
