@@ -381,6 +381,59 @@ describe('access policies', () => {
 });
 
 describe('tokens and roles on the management plane', () => {
+  it('lets a Key Vault Contributor on a resource group manage vaults there only, and read no secrets in them', async () => {
+    const group = uniqueName('vm-contrib');
+    const resources = new ResourceManagementClient(owner, info.subscriptionId, {
+      endpoint: info.managementUrl,
+      credentials: { scopes: [info.managementScope] },
+    });
+    const created = await resources.resourceGroups.createOrUpdate(group, { location: LOCATION });
+    const assignment = randomUUID();
+    await authorization.roleAssignments.create(created.id!, assignment, {
+      roleDefinitionId: `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.keyVaultContributor}`,
+      principalId: info.unprivileged.objectId,
+      principalType: 'ServicePrincipal',
+    });
+    try {
+      const contributor = new KeyVaultManagementClient(unprivilegedCredential(info), info.subscriptionId, {
+        endpoint: info.managementUrl,
+        credentials: { scopes: [info.managementScope] },
+      });
+      const name = vaultName('contrib');
+      made.add(name);
+      const vault = await contributor.vaults.createOrUpdate(group, name, {
+        location: LOCATION,
+        properties: { tenantId: info.tenantId, sku: { family: 'A', name: 'standard' }, enableRbacAuthorization: true },
+      });
+      expect(vault.id).toBe(`${created.id}/providers/Microsoft.KeyVault/vaults/${name}`);
+      expect((await contributor.vaults.update(group, name, { tags: { by: 'contributor' } })).tags).toEqual({ by: 'contributor' });
+      expect((await collect(contributor.vaults.listByResourceGroup(group))).map((v) => v.name)).toEqual([name]);
+      // Managing a vault is not reading its secrets.
+      await expect(secrets(vault.properties.vaultUri!, unprivilegedCredential(info)).setSecret('mine', 'no')).rejects.toMatchObject({
+        statusCode: 403,
+      });
+      // Outside the group it holds nothing.
+      expect(await refusal(contributor.vaults.get(info.resourceGroup, info.vaultName))).toMatchObject({
+        statusCode: 403,
+        code: 'AuthorizationFailed',
+      });
+      expect(
+        await refusal(
+          contributor.vaults.createOrUpdate(info.resourceGroup, vaultName('outside'), {
+            location: LOCATION,
+            properties: { tenantId: info.tenantId, sku: { family: 'A', name: 'standard' } },
+          }),
+        ),
+      ).toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
+      // A recovery through the default group's path does not reach the deleted vault in its own group.
+      await contributor.vaults.delete(group, name);
+      expect(await refusal(create(name, { createMode: 'recover' }))).toMatchObject({ statusCode: 404 });
+      expect(await vaults.getDeleted(name, LOCATION)).toMatchObject({ properties: { vaultId: vault.id } });
+    } finally {
+      await authorization.roleAssignments.delete(created.id!, assignment);
+    }
+  });
+
   it('refuses a data-plane token on the management plane and a management token on the data plane with 401', async () => {
     const dataToken = await adminToken(info);
     const onManagement = await armRequest('GET', vaultPath(info.vaultName), undefined, dataToken);
