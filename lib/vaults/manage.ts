@@ -1,7 +1,8 @@
-import { type AccessPolicyEntry, MAX_ACCESS_POLICIES, sameIdentity } from '../access/access-policies.ts';
+import { MAX_ACCESS_POLICIES } from '../access/access-policies.ts';
 import type { AccessStore } from '../access/assignments.ts';
 import { VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
+import { editAccessPolicies } from './access-policy-edits.ts';
 import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
 import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore, vaultResourceId } from './vault.ts';
 
@@ -171,16 +172,7 @@ export class VaultManager {
     }
     const vault = await this.get(subscriptionId, resourceGroup, name);
     return this.change(vault, (current) => {
-      let entries = current.accessPolicies.map((e) => structuredClone(e));
-      for (const given of body.properties.accessPolicies) {
-        const index = entries.findIndex((e) => sameIdentity(e, given));
-        if (operation === 'replace' || index === -1) {
-          if (operation === 'remove') continue;
-          if (index === -1) entries.push(structuredClone(given));
-          else entries[index] = structuredClone(given);
-        } else entries[index] = operation === 'add' ? mergePermissions(entries[index]!, given) : removePermissions(entries[index]!, given);
-      }
-      entries = entries.filter((e) => operation !== 'remove' || hasPermissions(e));
+      const entries = editAccessPolicies(current.accessPolicies, body.properties.accessPolicies, operation);
       if (entries.length > MAX_ACCESS_POLICIES) throw badRequest(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
       return { ...current, accessPolicies: entries };
     });
@@ -358,32 +350,6 @@ function applyProperties(
     next.publicNetworkAccess = access === 'enabled' ? 'Enabled' : 'Disabled';
   }
   return next;
-}
-
-type Permissions = AccessPolicyEntry['permissions'];
-const KINDS = ['keys', 'secrets', 'certificates', 'storage'] as const;
-
-function mergePermissions(entry: AccessPolicyEntry, given: AccessPolicyEntry): AccessPolicyEntry {
-  const permissions: Permissions = { ...entry.permissions };
-  for (const kind of KINDS) {
-    const held = permissions[kind] ?? [];
-    const added = (given.permissions[kind] ?? []).filter((p) => !held.some((h) => h.toLowerCase() === p.toLowerCase()));
-    if (held.length + added.length > 0) permissions[kind] = [...held, ...added];
-  }
-  return { ...entry, permissions };
-}
-
-function removePermissions(entry: AccessPolicyEntry, given: AccessPolicyEntry): AccessPolicyEntry {
-  const permissions: Permissions = { ...entry.permissions };
-  for (const kind of KINDS) {
-    const removed = new Set((given.permissions[kind] ?? []).map((p) => p.toLowerCase()));
-    if (permissions[kind]) permissions[kind] = permissions[kind].filter((p) => !removed.has(p.toLowerCase()));
-  }
-  return { ...entry, permissions };
-}
-
-function hasPermissions(entry: AccessPolicyEntry): boolean {
-  return KINDS.some((kind) => (entry.permissions[kind] ?? []).length > 0);
 }
 
 function sameResourceGroup(vault: Vault, subscriptionId: string, resourceGroup: string): boolean {
