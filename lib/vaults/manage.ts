@@ -217,23 +217,39 @@ export class VaultManager {
     // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
     const shaped = applyProperties(template, body.tags, props, true);
     const endpoint = await this.claimEndpoint(lower);
-    const kmsKeyArn = await this.keys.createVaultKey(lower, {
-      'coffer:tenant': shaped.tenantId,
-      ...(this.settings.deployment ? { 'coffer:deployment': this.settings.deployment } : {}),
-    });
-    const pagingKey = await this.keys.generateDataKey(kmsKeyArn, pagingKeyContext(lower));
-    const vault: Vault = {
-      ...shaped,
-      kmsKeyArn,
-      pagingKeyCiphertext: pagingKey.ciphertext,
-      ...(endpoint ? { vaultUri: `https://${endpoint}/` } : {}),
-    };
-    if (!(await this.store.createVault(vault))) {
-      if (endpoint) await this.store.releaseEndpoint(endpoint, lower);
-      await this.keys.scheduleKeyDeletion(kmsKeyArn);
-      throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
+    let kmsKeyArn: string | undefined;
+    try {
+      kmsKeyArn = await this.keys.createVaultKey(lower, {
+        'coffer:tenant': shaped.tenantId,
+        ...(this.settings.deployment ? { 'coffer:deployment': this.settings.deployment } : {}),
+      });
+      const pagingKey = await this.keys.generateDataKey(kmsKeyArn, pagingKeyContext(lower));
+      const vault: Vault = {
+        ...shaped,
+        kmsKeyArn,
+        pagingKeyCiphertext: pagingKey.ciphertext,
+        ...(endpoint ? { vaultUri: `https://${endpoint}/` } : {}),
+      };
+      if (await this.store.createVault(vault)) return vault;
+    } catch (error) {
+      // The caller gets the failure that stopped the create, not one of the clean-up's.
+      await this.abandonCreate(lower, endpoint, kmsKeyArn).catch(() => undefined);
+      throw error;
     }
-    return vault;
+    await this.abandonCreate(lower, endpoint, kmsKeyArn);
+    throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
+  }
+
+  /**
+   * Undoes a create that did not write its record. A claim is by name, so a concurrent create of the
+   * same name claimed the same endpoint: it is released only when no vault of that name holds it.
+   */
+  private async abandonCreate(name: string, endpoint: string | undefined, kmsKeyArn: string | undefined): Promise<void> {
+    if (endpoint) {
+      const holder = await this.store.getVault(name);
+      if (!holder || this.claimedEndpoint(holder) !== endpoint) await this.store.releaseEndpoint(endpoint, name);
+    }
+    if (kmsKeyArn) await this.keys.scheduleKeyDeletion(kmsKeyArn);
   }
 
   /**

@@ -69,7 +69,7 @@ function setup(endpoints: string[] = []) {
     { vaultDomain: 'vault.localhost', vaultEndpoints: endpoints, tenantOf: (s) => (s === SUB ? TENANT : undefined) },
     () => now,
   );
-  return { store, manager, scheduled, advance: (ms: number) => (now += ms) };
+  return { store, manager, scheduled, keys, advance: (ms: number) => (now += ms) };
 }
 
 const body = (props: Record<string, unknown> = {}) => ({
@@ -284,5 +284,32 @@ describe('VaultManager', () => {
     const { vault } = await manager.createOrUpdate(SUB, 'RG', 'vault-r', body({ createMode: 'recover' }));
     expect(vault).toMatchObject({ resourceGroup: 'rg' });
     expect(vault.deleted).toBeUndefined();
+  });
+
+  it('keeps the endpoint of the vault that won a race to create the name', async () => {
+    const { manager, store, scheduled } = setup(['https://127.0.0.1:9001', 'https://127.0.0.1:9002']);
+    const outcomes = await Promise.allSettled([
+      manager.createOrUpdate(SUB, 'rg', 'vault-race', body()),
+      manager.createOrUpdate(SUB, 'rg', 'vault-race', body()),
+    ]);
+    const won = outcomes.find((o) => o.status === 'fulfilled');
+    const lost = outcomes.find((o) => o.status === 'rejected');
+    expect(lost?.reason).toMatchObject({ status: 409, code: 'VaultAlreadyExists' });
+    const uri = (won as PromiseFulfilledResult<{ vault: Vault }>).value.vault.vaultUri;
+    expect(uri).toBe('https://127.0.0.1:9001/');
+    // The winner's endpoint is still claimed: the next vault takes another.
+    expect(store.endpoints.get('127.0.0.1:9001')).toBe('vault-race');
+    expect((await manager.createOrUpdate(SUB, 'rg', 'vault-next', body())).vault.vaultUri).toBe('https://127.0.0.1:9002/');
+    expect(scheduled).toHaveLength(1);
+  });
+
+  it('releases the endpoint it claimed when the vault key cannot be made', async () => {
+    const { manager, store, keys } = setup(['https://127.0.0.1:9001']);
+    keys.createVaultKey = async () => {
+      throw new VaultError(503, 'ServiceUnavailable', 'KMS is unavailable');
+    };
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-nokey', body()))).toEqual({ status: 503, code: 'ServiceUnavailable' });
+    expect(store.endpoints.size).toBe(0);
+    expect(await store.getVault('vault-nokey')).toBeUndefined();
   });
 });
