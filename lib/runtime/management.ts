@@ -1,5 +1,7 @@
 import { RoleAssignments } from '../access/role-assignments.ts';
 import { RoleDefinitions } from '../access/role-definitions.ts';
+import { AuditQueries } from '../audit/query.ts';
+import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
@@ -19,12 +21,11 @@ export type ManagementServices = {
   vaults: VaultManager;
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
+  auditEvents: AuditQueries;
 };
 
-const managementServices = familyServices<ManagementServices>((shared) => ({
-  subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
-  resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
-  vaults: new VaultManager(shared.vaultStore, new KmsKeyProtection(shared.kms), {
+const managementServices = familyServices<ManagementServices>((shared) => {
+  const vaults = new VaultManager(shared.vaultStore, new KmsKeyProtection(shared.kms), {
     vaultDomain: shared.config.vaultDomain,
     vaultEndpoints: shared.config.vaultEndpoints,
     deployment: shared.config.deployment,
@@ -32,10 +33,23 @@ const managementServices = familyServices<ManagementServices>((shared) => ({
     changed: (name) => shared.vaults.forget(name),
     assignments: shared.accessStore,
     revoked: (principal) => shared.access.forget(principal),
-  }),
-  roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
-  roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
-}));
+  });
+  return {
+    subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
+    resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
+    vaults,
+    roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
+    roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
+    // Audit pages are signed like the data plane's lists: with the vault's paging key.
+    auditEvents: new AuditQueries(
+      shared.auditStore,
+      vaults,
+      shared.vaults,
+      { seal: sealSkipToken, open: openSkipToken },
+      shared.config.auditRetentionDays,
+    ),
+  };
+});
 
 /** `managementOperation('GetVault', schemas, run)`: a management handler on the management-plane pipeline. */
 export const managementOperation = operations(managementPlane, pipelineServices, managementServices);

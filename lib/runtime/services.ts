@@ -33,6 +33,8 @@ export interface SharedServices {
   /** Every access decision, and the role assignments and definitions it reads. */
   access: AccessControl;
   accessStore: DynamoAccessStore;
+  /** The audit records, read back by the management plane's audit query. */
+  auditStore: DynamoAuditStore;
   vaultStore: DynamoVaultStore;
   /** The container's one DynamoDB client: the management root builds its stores on it. */
   dynamo: ReturnType<typeof dynamoDocumentClient>;
@@ -89,10 +91,8 @@ function buildServices(cfg: Config): SharedServices {
   const subscriptionTenants = new Map(cfg.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.tenantId]));
   const subscriptions = { tenantOf: (id: string) => subscriptionTenants.get(id.toLowerCase()) };
   // The log stream is standard output (CloudWatch Logs in Lambda); strict vaults write to the store.
-  const audit = new AuditTrail(
-    cfg.auditLog ? fileAuditLog(cfg.auditLog) : streamAuditLog(process.stdout),
-    new DynamoAuditStore(dynamo, cfg.auditTable, cfg.auditRetentionDays),
-  );
+  const auditStore = new DynamoAuditStore(dynamo, cfg.auditTable, cfg.auditRetentionDays);
+  const audit = new AuditTrail(cfg.auditLog ? fileAuditLog(cfg.auditLog) : streamAuditLog(process.stdout), auditStore);
   return {
     config: cfg,
     logger,
@@ -101,6 +101,7 @@ function buildServices(cfg: Config): SharedServices {
     audit,
     access,
     accessStore,
+    auditStore,
     vaultStore,
     dynamo,
     kms,
