@@ -82,7 +82,10 @@ module.exports = {
         'A handler is one call: its composition root (lib/runtime/<family>.ts) and, for its request type and its response shape, ' +
         "a domain's schema and wire modules (`schemas.ts`, `wire.ts`, or `<topic>-schemas.ts`, `<topic>-wire.ts` for a domain with several).",
       from: { path: '^functions/' },
-      to: { path: '^lib/', pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/(schemas|wire)\\.ts$`, `^lib/${DOMAINS}/[a-z-]+-(schemas|wire)\\.ts$`, '^lib/aws/'] },
+      to: {
+        path: '^lib/',
+        pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/(schemas|wire)\\.ts$`, `^lib/${DOMAINS}/[a-z-]+-(schemas|wire)\\.ts$`, '^lib/aws/'],
+      },
     },
     {
       name: 'shipped-code-never-imports-tooling',
