@@ -375,9 +375,7 @@ describe('access policies', () => {
       },
     });
     const badKind = await armRequest('PUT', path('merge'), entry(['get']));
-    expect(badKind.status).toBeGreaterThanOrEqual(400);
-    expect(badKind.status).toBeLessThan(500);
-    expect(badKind.json?.error?.code).toEqual(expect.any(String));
+    expect(badKind).toMatchObject({ status: 400, json: { error: { code: 'BadRequest', message: expect.stringContaining('merge') } } });
     const badPermission = await armRequest('PUT', path('add'), entry(['fly']));
     expect(badPermission.status).toBe(400);
     expect(badPermission.json?.error?.code).toEqual(expect.any(String));
@@ -442,14 +440,13 @@ describe('tokens and roles on the management plane', () => {
   it('refuses a data-plane token on the management plane and a management token on the data plane with 401', async () => {
     const dataToken = await adminToken(info);
     const onManagement = await armRequest('GET', vaultPath(info.vaultName), undefined, dataToken);
-    expect(onManagement.status).toBe(401);
-    expect(onManagement.json?.error?.code).toEqual(expect.any(String));
+    expect(onManagement).toMatchObject({ status: 401, json: { error: { code: 'InvalidAuthenticationToken' } } });
 
     const onData = await fetch(`${info.vaultUrl.replace(/\/$/, '')}/secrets?api-version=7.5`, {
       headers: { authorization: `Bearer ${await managementToken()}` },
     });
     expect(onData.status).toBe(401);
-    expect(((await onData.json()) as { error?: { code?: string } }).error?.code).toEqual(expect.any(String));
+    expect(((await onData.json()) as { error?: { code?: string } }).error?.code).toBe('Unauthorized');
     // The same tokens where they belong are accepted.
     expect((await armRequest('GET', vaultPath(info.vaultName))).status).toBe(200);
   });
