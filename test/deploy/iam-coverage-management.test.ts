@@ -113,6 +113,7 @@ const SCENARIO = [
   'GetRoleDefinition',
   'DeleteRoleDefinition',
   'ListRoleDefinitions',
+  'ListAuditEvents',
 ];
 const management = routes.filter((r) => r.plane === 'management');
 const covered = management.filter((r) => SCENARIO.includes(r.operation));
@@ -215,6 +216,12 @@ describe('every AWS call a management operation makes is granted to its function
     const data: Caller = { token: () => signedToken(owner, info.audience), host: () => new URL(String(created.properties.vaultUri)).host };
     await expectStatus(200, recording.call('PUT', `/secrets/${uniqueName('iam')}?api-version=7.6`, { value: 'purged' }, data));
     await expectStatus(200, recording.call('POST', `/keys/${uniqueName('iam-hsm')}/create?api-version=7.6`, { kty: 'EC-HSM', crv: 'P-256' }, data));
+
+    // The vault's audit records (strict: written by the requests above), a page and the next, whose $skiptoken the paging key signs.
+    const page = await expectStatus(200, manage('GET', `${vaultId}/auditEvents?${KEYVAULT}&$top=1`));
+    expect(page.nextLink, JSON.stringify(page)).toEqual(expect.any(String));
+    const next = new URL(page.nextLink);
+    await expectStatus(200, manage('GET', `${next.pathname}${next.search}`));
 
     // Soft delete, recover, delete again, purge; then the group can go.
     await expectStatus(200, manage('DELETE', `${vaultId}?${KEYVAULT}`));
