@@ -3,7 +3,10 @@ import { type AccessPolicyEntry, KeyVaultManagementClient, type Vault } from '@a
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { roleIds } from '../../lib/access/roles.ts';
+import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
 import { adminSecretCredential, adminToken, localStack, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
 
@@ -25,7 +28,7 @@ const secrets = (vaultUri: string, credential = owner) =>
 /**
  * The vaults a test made, deleted and purged after it: each holds one of the stack's few local
  * endpoints (8, shared by every test file) until it is purged. So each test keeps at most one vault at
- * a time, and the one purge-protected vault, which cannot be purged, keeps its endpoint.
+ * a time; the one purge-protected vault, which cannot be purged, hands its endpoint back.
  */
 const made = new Set<string>();
 afterEach(async () => {
@@ -51,6 +54,23 @@ async function grantAdministrator(vault: Vault): Promise<void> {
     principalId: info.objectId,
     principalType: 'ServicePrincipal',
   });
+}
+
+/**
+ * A purge-protected vault stays deleted for its retention, holding its local endpoint, and the stack
+ * has eight for the whole suite: the endpoint goes back to the pool as only an operator could hand it
+ * back (no request reached this vault's endpoint, so no gateway cache still names it).
+ */
+async function handBackEndpoint(name: string, vaultUri: string): Promise<void> {
+  const dynamo = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  try {
+    const store = new DynamoVaultStore(dynamo, info.tables.objects);
+    const host = new URL(vaultUri).host;
+    await store.releaseEndpoint(host, name);
+    expect(await store.vaultAtEndpoint(host)).toBeUndefined();
+  } finally {
+    dynamo.destroy();
+  }
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -304,6 +324,7 @@ describe("bad input gets ARM's error shape and changes nothing", () => {
     expect(refusedPurge).toMatchObject({ statusCode: 409 });
     expect(refusedPurge.message).toContain('purge protection');
     expect(await vaults.getDeleted(name, LOCATION)).toMatchObject({ name, properties: { purgeProtectionEnabled: true } });
+    await handBackEndpoint(name, before.properties.vaultUri!);
     expect(await refusal(vaults.get(info.resourceGroup, '1-bad--name'))).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
     expect(await vaults.checkNameAvailability({ name: '1-bad--name', type: 'Microsoft.KeyVault/vaults' })).toMatchObject({
       nameAvailable: false,
