@@ -26,6 +26,11 @@ export interface BootstrapState {
   admin: { clientId: string; clientSecret: string; objectId: string; certificateFile: string };
   managedIdentity: { clientId: string; objectId: string };
   unprivileged: { clientId: string; clientSecret: string; objectId: string };
+  /**
+   * A principal nobody grants anything, ever: what "no role at all" looks like (the unprivileged one
+   * is handed roles by tests and walk-throughs to show a grant).
+   */
+  roleless: { clientId: string; clientSecret: string; objectId: string };
 }
 
 /** Choices for the default vault, taken when the first start creates it. */
@@ -137,10 +142,14 @@ async function ensureDefaultVault(
 export async function ensureBootstrapState(statePath: string, idp: IdentityProvider): Promise<BootstrapState> {
   const saved = await readFileIfExists(statePath);
   if (saved !== undefined) {
-    const state = JSON.parse(saved) as Omit<BootstrapState, 'subscriptionId'> & { subscriptionId?: string };
-    if (state.subscriptionId) return state as BootstrapState;
-    // A data directory from before subscriptions keeps its tenant and principals and gains one.
-    const upgraded: BootstrapState = { ...state, subscriptionId: randomUUID() };
+    const state = JSON.parse(saved) as Partial<BootstrapState> & Omit<BootstrapState, 'subscriptionId' | 'roleless'>;
+    if (state.subscriptionId && state.roleless) return state as BootstrapState;
+    // A data directory from before subscriptions (or the role-less principal) keeps its tenant and principals and gains them.
+    const upgraded: BootstrapState = {
+      ...state,
+      subscriptionId: state.subscriptionId ?? randomUUID(),
+      roleless: state.roleless ?? (await registerRoleless(idp, state.tenantId)),
+    };
     await writePrivateFile(statePath, JSON.stringify(upgraded, null, 2));
     return upgraded;
   }
@@ -154,9 +163,15 @@ export async function ensureBootstrapState(statePath: string, idp: IdentityProvi
     admin: { clientId: admin.clientId, clientSecret: admin.clientSecret!, objectId: admin.objectId, certificateFile: admin.certificateFile! },
     managedIdentity: { clientId: managed.clientId, objectId: managed.objectId },
     unprivileged: { clientId: other.clientId, clientSecret: other.clientSecret!, objectId: other.objectId },
+    roleless: await registerRoleless(idp, tenantId),
   };
   await writePrivateFile(statePath, JSON.stringify(state, null, 2));
   return state;
+}
+
+async function registerRoleless(idp: IdentityProvider, tenantId: string): Promise<BootstrapState['roleless']> {
+  const principal = await idp.registerServicePrincipal(tenantId, { displayName: 'coffer-roleless', secret: true });
+  return { clientId: principal.clientId, clientSecret: principal.clientSecret!, objectId: principal.objectId };
 }
 
 async function ensureKeyAlias(kms: KMSClient, alias: string, description: string): Promise<void> {

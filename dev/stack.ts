@@ -82,6 +82,8 @@ export interface LocalStackInfo {
   managedIdentity: { endpoint: string; header: string; clientId: string; objectId: string };
   /** A service principal with no role on the vault, for trying out access control. */
   unprivileged: { clientId: string; clientSecret: string; objectId: string };
+  /** A service principal no one grants anything: tests of "no role at all" use it. */
+  roleless: { clientId: string; clientSecret: string; objectId: string };
   issuer: string;
   jwksUri: string;
   audience: string;
@@ -235,6 +237,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       clientCertificateFile: state.admin.certificateFile,
       managedIdentity: { ...idp.managedIdentity, ...state.managedIdentity },
       unprivileged: state.unprivileged,
+      roleless: state.roleless,
       issuer: idp.issuer(state.tenantId),
       jwksUri: idp.jwksUri(state.tenantId),
       audience,

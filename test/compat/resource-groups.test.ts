@@ -2,7 +2,7 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import type { TokenCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
-import { adminSecretCredential, localStack, uniqueName, unprivilegedCredential } from '../support/local.ts';
+import { adminSecretCredential, localStack, rolelessCredential, uniqueName } from '../support/local.ts';
 
 /**
  * Subscriptions and resource groups through the unmodified ARM clients, as a user points them at the
@@ -53,7 +53,7 @@ describe('subscriptions', () => {
   });
 
   it('lists no subscription for a principal that holds no role, rather than refusing it', async () => {
-    expect(await all(subscriptionClient(unprivilegedCredential(info)).subscriptions.list())).toEqual([]);
+    expect(await all(subscriptionClient(rolelessCredential(info)).subscriptions.list())).toEqual([]);
   });
 
   it('answers 404 SubscriptionNotFound for a subscription the deployment does not have', async () => {
@@ -114,7 +114,7 @@ describe('resource groups', () => {
 
   it('refuses a principal without a role in the subscription', async () => {
     const error = await failure(
-      resourceClient(info.subscriptionId, unprivilegedCredential(info)).resourceGroups.createOrUpdate(uniqueName('x'), { location: 'eastus' }),
+      resourceClient(info.subscriptionId, rolelessCredential(info)).resourceGroups.createOrUpdate(uniqueName('x'), { location: 'eastus' }),
     );
     expect([error.statusCode, error.code]).toEqual([403, 'AuthorizationFailed']);
   });

@@ -37,6 +37,14 @@ export function unprivilegedCredential(info = localStack()): ClientSecretCredent
   });
 }
 
+/** A principal that holds no role anywhere (dev/bootstrap.ts `roleless`). */
+export function rolelessCredential(info = localStack()): ClientSecretCredential {
+  return new ClientSecretCredential(info.tenantId, info.roleless.clientId, info.roleless.clientSecret, {
+    authorityHost: info.authorityHost,
+    disableInstanceDiscovery: true,
+  });
+}
+
 /** A SecretClient exactly as a user configures one against the local vault. */
 export function secretClient(credential: TokenCredential = adminSecretCredential(), info = localStack()): SecretClient {
   return new SecretClient(info.vaultUrl, credential, {
