@@ -4,7 +4,7 @@ import { VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 import { editAccessPolicies } from './access-policy-edits.ts';
 import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
-import { pagingKeyContext, VAULT_NAME, type Vault, type VaultStore, vaultResourceId } from './vault.ts';
+import { isReservedName, pagingKeyContext, VAULT_NAME, type Vault, type VaultStore, vaultResourceId } from './vault.ts';
 
 /** The KMS operations a vault's life needs: its own key at creation, deletion of its keys at purge. */
 export interface ManagedVaultKeys extends DataKeyProvider {
@@ -57,6 +57,7 @@ export class VaultManager {
 
   async checkName(name: string): Promise<{ nameAvailable: boolean; reason?: string; message?: string }> {
     if (!VAULT_NAME.test(name)) return { nameAvailable: false, reason: 'AccountNameInvalid', message: invalidNameMessage(name) };
+    if (isReservedName(name)) return { nameAvailable: false, reason: 'AlreadyExists', message: alreadyExistsMessage(name) };
     const existing = await this.store.getVault(name.toLowerCase());
     if (!existing) return { nameAvailable: true };
     return { nameAvailable: false, reason: 'AlreadyExists', message: alreadyExistsMessage(name) };
@@ -72,6 +73,7 @@ export class VaultManager {
     options: { strictAudit?: boolean } = {},
   ): Promise<{ vault: Vault; created: boolean }> {
     if (!VAULT_NAME.test(name)) throw new VaultError(400, 'VaultNameNotValid', invalidNameMessage(name));
+    if (isReservedName(name)) throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
     const props = body.properties ?? {};
     const createMode = (props.createMode ?? 'default').toLowerCase();
     if (createMode !== 'default' && createMode !== 'recover')
@@ -391,3 +393,4 @@ function invalidNameMessage(name: string): string {
 function alreadyExistsMessage(name: string): string {
   return `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`;
 }
+

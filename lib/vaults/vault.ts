@@ -51,6 +51,16 @@ export interface VaultAddress {
   baseUrl: string;
 }
 
+/**
+ * Host labels of the vault domain that are not vaults: `management.<vault domain>` is the management
+ * plane's host in AWS, so no vault may take the name (docs/deploy.md).
+ */
+const RESERVED_NAMES = new Set(['management']);
+
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name.toLowerCase());
+}
+
 export const VAULT_NAME = /^(?=.{3,24}$)[a-zA-Z](?:[a-zA-Z0-9]|-(?!-))*[a-zA-Z0-9]$/;
 
 /** The vault's ARM resource id: role assignments, audit records and events name it. */

@@ -114,6 +114,9 @@ describe('VaultManager', () => {
   it('refuses bad input with ARM codes and changes nothing', async () => {
     const { manager, store } = setup();
     expect(await refusal(manager.createOrUpdate(SUB, 'rg', '1bad', body()))).toEqual({ status: 400, code: 'VaultNameNotValid' });
+    // The management plane's host label in AWS is never a vault's.
+    expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'Management', body()))).toEqual({ status: 409, code: 'VaultAlreadyExists' });
+    expect(await manager.checkName('management')).toMatchObject({ nameAvailable: false, reason: 'AlreadyExists' });
     expect(await refusal(manager.createOrUpdate(SUB, 'rg', 'vault-b', body({ softDeleteRetentionInDays: 6 })))).toEqual({
       status: 400,
       code: 'BadRequest',
