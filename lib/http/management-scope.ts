@@ -19,8 +19,10 @@ export function managementScopeOf(route: Route, rawPath: string, params: Record<
     case 'vault':
       return `${resourceGroup}/providers/Microsoft.KeyVault/vaults/${params.vaultName ?? ''}`;
     case 'path': {
-      const at = rawPath.toLowerCase().indexOf('/providers/microsoft.authorization/');
-      return decodeURIComponent(at === -1 ? rawPath : rawPath.slice(0, at));
+      // ARM clients join their endpoint and a scope that starts with `/`: API Gateway may hand on `//subscriptions/...`.
+      const path = rawPath.replace(/^\/+/, '/');
+      const at = path.toLowerCase().indexOf('/providers/microsoft.authorization/');
+      return decodeURIComponent(at === -1 ? path : path.slice(0, at));
     }
     default:
       throw new Error(`${route.operation}: not a management scope`);

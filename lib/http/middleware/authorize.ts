@@ -1,5 +1,6 @@
 import { parsePolicyRequirement } from '../../access/access-policies.ts';
 import { objectScope, vaultScope } from '../../access/scopes.ts';
+import { Forbidden } from '../../core/errors.ts';
 import type { Middleware, RequestState } from '../request.ts';
 import type { Route } from '../routes.ts';
 import type { PipelineServices } from '../services.ts';
@@ -15,6 +16,13 @@ export type Authorizer = (state: RequestState, pathParameters: Record<string, st
 export const vaultPermissionModel: Authorizer = async (state, pathParameters, services) => {
   const vault = state.vault!;
   const { route } = state;
+  // Coffer has no private endpoints: a vault closed to public networks answers no data-plane request, as Key Vault does.
+  if (vault.publicNetworkAccess === 'Disabled') {
+    throw new Forbidden(
+      `Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nVault: ${vault.name};location=${services.region}`,
+      'ForbiddenByConnection',
+    );
+  }
   await services.access.authorizeData({
     vault,
     principal: state.principal!,

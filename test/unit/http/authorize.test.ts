@@ -3,6 +3,8 @@ import type { DataAccessRequest } from '../../../lib/access/access-control.ts';
 import { roleIds } from '../../../lib/access/roles.ts';
 import { vaultScope } from '../../../lib/access/scopes.ts';
 import { authorize, managementActions, vaultPermissionModel } from '../../../lib/http/middleware/authorize.ts';
+import { managementScopeOf } from '../../../lib/http/management-scope.ts';
+import { routeFor } from '../../../lib/http/routes.ts';
 import type { PipelineServices } from '../../../lib/http/services.ts';
 import { assignment, principal, request, runMiddleware, stubServices, vault } from './stubs.ts';
 
@@ -47,6 +49,25 @@ describe('authorize middleware', () => {
         operation: 'GetSecret',
       }),
     ).resolves.toBeDefined();
+  });
+
+  it('refuses every data-plane request to a vault closed to public networks, whatever the roles', async () => {
+    const closed = vault({ publicNetworkAccess: 'Disabled' });
+    const event = { ...request('GET', '/secrets/db'), pathParameters: { name: 'db' } };
+    await expect(
+      runMiddleware([authorize(() => stubServices({ vault: closed }), vaultPermissionModel)], event, {
+        vault: closed,
+        principal,
+        operation: 'GetSecret',
+      }),
+    ).rejects.toMatchObject({ status: 403, innerCode: 'ForbiddenByConnection' });
+  });
+
+  it('takes the scope of a role-assignment path before its provider, with a doubled leading slash read as one', () => {
+    const scope = `/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/rg1`;
+    const path = `/${scope}/providers/Microsoft.Authorization/roleAssignments/11111111-1111-1111-1111-111111111111`;
+    expect(managementScopeOf(routeFor('CreateRoleAssignment'), path, {})).toBe(scope);
+    expect(managementScopeOf(routeFor('CreateRoleAssignment'), path.slice(1), {})).toBe(scope);
   });
 
   it('decides management routes by ARM Actions at the scope the path names', async () => {
