@@ -7,7 +7,7 @@ import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { roleIds } from '../../lib/access/roles.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoVaultStore } from '../../lib/aws/dynamo-vaults.ts';
-import { adminSecretCredential, adminToken, localStack, uniqueName, unprivilegedCredential } from '../support/local.ts';
+import { adminSecretCredential, adminToken, localStack, rolelessCredential, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
 
 /**
@@ -474,7 +474,8 @@ describe('tokens and roles on the management plane', () => {
 
   it('refuses a principal without roles creating a vault with 403 AuthorizationFailed, and creates nothing', async () => {
     const name = vaultName('norole');
-    const client = new KeyVaultManagementClient(unprivilegedCredential(info), info.subscriptionId, {
+    // The principal nobody grants anything: other tests grant the unprivileged one roles here and there.
+    const client = new KeyVaultManagementClient(rolelessCredential(info), info.subscriptionId, {
       endpoint: info.managementUrl,
       credentials: { scopes: [info.managementScope] },
     });
