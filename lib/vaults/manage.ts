@@ -393,4 +393,3 @@ function invalidNameMessage(name: string): string {
 function alreadyExistsMessage(name: string): string {
   return `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`;
 }
-
