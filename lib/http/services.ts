@@ -49,6 +49,6 @@ export interface Authenticator {
 
 /** Structured log lines; fields never carry values, key material or tokens. */
 export interface PipelineLogger {
-  info(message: string, fields: Record<string, unknown>): void;
+  debug(message: string, fields: Record<string, unknown>): void;
   error(message: string, fields: Record<string, unknown>): void;
 }

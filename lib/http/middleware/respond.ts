@@ -57,7 +57,9 @@ async function answer(
     const unavailable = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');
     final = { statusCode: unavailable.status, headers: unavailable.headers, body: JSON.stringify(unavailable.toBody()) };
   }
-  services.logger.info('request', {
+  // The audit record in the same log stream already says all of this; the line is for debugging only
+  // (POWERTOOLS_LOG_LEVEL=DEBUG), as each one costs CloudWatch Logs ingestion per request.
+  services.logger.debug('request', {
     requestId: state.requestId,
     operation: state.route.operation,
     vault: record.vault,

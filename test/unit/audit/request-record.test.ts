@@ -29,7 +29,7 @@ async function recordOf(
   const services = {
     region: 'test-region',
     audit: { write: async (record: AuditRecord) => void records.push(record) },
-    logger: { info: () => undefined, error: () => undefined },
+    logger: { debug: () => undefined, error: () => undefined },
   } as unknown as PipelineServices;
   const seed: Middleware = {
     before: (request) => {

@@ -64,7 +64,7 @@ describe('respond middleware', () => {
       clientInfo: 'sdk/1',
     });
     expect(services.logs).toEqual([
-      expect.objectContaining({ level: 'info', message: 'request', fields: expect.objectContaining({ status: 200, operation: 'GetSecret' }) }),
+      expect.objectContaining({ level: 'debug', message: 'request', fields: expect.objectContaining({ status: 200, operation: 'GetSecret' }) }),
     ]);
   });
 

@@ -50,7 +50,7 @@ export interface StubServices extends PipelineServices {
   records: AuditRecord[];
   /** How each record was to be made durable, in the order of `records`. */
   handlings: AuditHandling[];
-  logs: { level: 'info' | 'error'; message: string; fields: Record<string, unknown> }[];
+  logs: { level: 'debug' | 'error'; message: string; fields: Record<string, unknown> }[];
   calls: {
     resolve: (string | undefined)[];
     authenticate: { header: string | undefined; tenantId: string | undefined; audience: string }[];
@@ -144,7 +144,7 @@ export function stubServices(
       },
     },
     logger: {
-      info: (message, fields) => logs.push({ level: 'info', message, fields }),
+      debug: (message, fields) => logs.push({ level: 'debug', message, fields }),
       error: (message, fields) => logs.push({ level: 'error', message, fields }),
     },
   };
