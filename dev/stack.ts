@@ -66,8 +66,8 @@ export interface LocalStackInfo {
   resourceGroup: string;
   /**
    * The loopback endpoints new vaults claim one each of (their `vaultUri`), so that several vaults are
-   * reachable at once where `*.localhost` does not resolve. A vault created when all are taken is
-   * reachable at `https://<name>.<vaultDomain>:<gateway port>` only.
+   * reachable at once where `*.localhost` does not resolve. Creating a vault when all are taken
+   * answers 409 QuotaExceeded; purging a vault frees its endpoint.
    */
   vaultEndpoints: string[];
   /** The vault by its own host name (needs *.localhost to resolve to loopback). */
@@ -129,7 +129,8 @@ export interface RunningStack {
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** The pool's size when the caller names no ports: enough for the tests that create vaults side by side. */
-const TEST_VAULT_ENDPOINTS = 8;
+// Test files keep a vault or two each for their whole run, and run two at a time.
+const TEST_VAULT_ENDPOINTS = 16;
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dataDir = resolve(options.dataDir);

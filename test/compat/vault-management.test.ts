@@ -58,7 +58,7 @@ async function grantAdministrator(vault: Vault): Promise<void> {
 
 /**
  * A purge-protected vault stays deleted for its retention, holding its local endpoint, and the stack
- * has eight for the whole suite: the endpoint goes back to the pool as only an operator could hand it
+ * has sixteen for the whole suite: the endpoint goes back to the pool as only an operator could hand it
  * back (no request reached this vault's endpoint, so no gateway cache still names it).
  */
 async function handBackEndpoint(name: string, vaultUri: string): Promise<void> {
@@ -461,7 +461,7 @@ describe('tokens and roles on the management plane', () => {
   it('refuses a data-plane token on the management plane and a management token on the data plane with 401', async () => {
     const dataToken = await adminToken(info);
     const onManagement = await armRequest('GET', vaultPath(info.vaultName), undefined, dataToken);
-    expect(onManagement).toMatchObject({ status: 401, json: { error: { code: 'InvalidAuthenticationToken' } } });
+    expect(onManagement).toMatchObject({ status: 401, json: { error: { code: 'InvalidAuthenticationTokenAudience' } } });
 
     const onData = await fetch(`${info.vaultUrl.replace(/\/$/, '')}/secrets?api-version=7.5`, {
       headers: { authorization: `Bearer ${await managementToken()}` },

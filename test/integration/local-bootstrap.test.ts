@@ -41,9 +41,9 @@ describe('the bootstrap state', () => {
     expect(again).toEqual(first);
     // The second start registered nobody new.
     expect(idp.listServicePrincipals(first.tenantId).map((sp) => sp.clientId)).toEqual(
-      expect.arrayContaining([first.admin.clientId, first.unprivileged.clientId]),
+      expect.arrayContaining([first.admin.clientId, first.unprivileged.clientId, first.roleless.clientId]),
     );
-    expect(idp.listServicePrincipals(first.tenantId)).toHaveLength(2);
+    expect(idp.listServicePrincipals(first.tenantId)).toHaveLength(3);
   });
 
   it('adds a subscription to a state file from before subscriptions, keeping everything else', async () => {
@@ -56,6 +56,17 @@ describe('the bootstrap state', () => {
     expect(upgraded.subscriptionId).toMatch(UUID);
     expect(upgraded).toEqual({ ...older, subscriptionId: upgraded.subscriptionId });
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(upgraded);
+    expect(await ensureBootstrapState(path, idp)).toEqual(upgraded);
+  });
+
+  it('adds the role-less principal to a state file from before it, registering it once', async () => {
+    const path = join(dataDir, 'before-roleless.json');
+    const current = await ensureBootstrapState(path, idp);
+    const { roleless: _dropped, ...older } = current;
+    await writeFile(path, JSON.stringify(older), { mode: 0o600 });
+    const upgraded = await ensureBootstrapState(path, idp);
+    expect(upgraded).toEqual({ ...older, roleless: upgraded.roleless });
+    expect(upgraded.roleless.objectId).not.toBe(current.roleless.objectId);
     expect(await ensureBootstrapState(path, idp)).toEqual(upgraded);
   });
 });

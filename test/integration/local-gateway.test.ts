@@ -21,7 +21,7 @@ describe('local.json', () => {
     expect(info.managementScope).toBe('https://management.localhost/.default');
     expect(info.subscriptionId).toMatch(UUID);
     expect(info.resourceGroup).toBe('coffer-local');
-    expect(info.vaultEndpoints).toHaveLength(8);
+    expect(info.vaultEndpoints).toHaveLength(16);
     for (const endpoint of info.vaultEndpoints) expect(endpoint).toMatch(LOOPBACK_URL);
     const ports = [info.vaultUrl, info.managementUrl, ...info.vaultEndpoints].map(portOf);
     expect(new Set(ports).size).toBe(ports.length);

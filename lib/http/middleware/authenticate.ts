@@ -26,12 +26,18 @@ export function authenticate(services: () => PipelineServices, audience: TokenAu
 function armUnauthorized(error: Unauthorized): VaultError {
   const missing = error.message.startsWith('AKV10000');
   const description = error.message.replace(/^AKV\d+: /, '');
+  // A token for another audience (a vault's, say) has a code of its own in ARM.
+  const wrongAudience = error.message.startsWith('AKV10022');
   const challenge = error.headers['WWW-Authenticate'] ?? '';
   const authority = /authorization="([^"]*)"/.exec(challenge)?.[1] ?? '';
   return new VaultError(
     401,
-    missing ? 'AuthenticationFailed' : 'InvalidAuthenticationToken',
-    missing ? "Authentication failed. The 'Authorization' header is missing." : `The access token is invalid: ${description}`,
+    missing ? 'AuthenticationFailed' : wrongAudience ? 'InvalidAuthenticationTokenAudience' : 'InvalidAuthenticationToken',
+    missing
+      ? "Authentication failed. The 'Authorization' header is missing."
+      : wrongAudience
+        ? 'The access token has been obtained for wrong audience or resource. It should exactly match the management audience.'
+        : `The access token is invalid: ${description}`,
     undefined,
     {
       'WWW-Authenticate': `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${missing ? 'The authentication failed because of missing Authorization header.' : description}"`,

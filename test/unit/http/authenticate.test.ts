@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Unauthorized } from '../../../lib/core/errors.ts';
 import { authenticate } from '../../../lib/http/middleware/authenticate.ts';
 import { GOOD_TOKEN, principal, request, runMiddleware, stubServices, vault } from './stubs.ts';
 
@@ -23,6 +24,17 @@ describe('authenticate middleware', () => {
     const error = await runMiddleware([authenticate(() => stubServices(), 'management')], event).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 401, code: 'AuthenticationFailed' });
     expect((error as { headers: Record<string, string> }).headers['WWW-Authenticate']).toContain('error="invalid_token"');
+  });
+
+  it("names a token for another audience with ARM's own code", async () => {
+    const services = stubServices();
+    services.authenticator = {
+      authenticate: async () => {
+        throw new Unauthorized('AKV10022: Invalid audience.', { 'WWW-Authenticate': 'Bearer authorization="https://login.test/t"' });
+      },
+    };
+    const error = await runMiddleware([authenticate(() => services, 'management')], request('GET', '/subscriptions')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 401, code: 'InvalidAuthenticationTokenAudience' });
   });
 
   it("refuses a request without a token with the authenticator's 401 and its challenge", async () => {
