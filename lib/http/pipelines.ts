@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Event, RequestContext, Result } from './request.ts';
 import { type ApiVersions, KEY_VAULT_API_VERSIONS, MANAGEMENT_API_VERSIONS } from './api-version.ts';
 import { apiVersion } from './middleware/api-version.ts';
+import { auditIntent } from './middleware/audit-intent.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { type Authorizer, authorize, managementActions, vaultPermissionModel } from './middleware/authorize.ts';
 import { body } from './middleware/body.ts';
@@ -31,8 +32,9 @@ import type { PipelineServices, TokenAudience } from './services.ts';
  *   5. body          size, JSON, schema
  *   6. paging        `maxresults`, `$skiptoken`
  *   7. path          the route's path-parameter schema
- *   8. the domain operation
- *   9. respond       Azure's error body; the audit record; the log line; standard headers
+ *   8. audit intent  a strict vault's change is recorded before it is made (middleware/audit-intent.ts)
+ *   9. the domain operation
+ *  10. respond       Azure's error body; the audit record; the log line; standard headers
  *
  * Body, paging and path are checked in that order because the domain used to check names after the
  * body and the paging query: a request with several faults keeps getting the same 400.
@@ -91,6 +93,7 @@ export function routeHandler<TBody, TServices>(
     .use(body(schemas, plane.plane))
     .use(paging(services))
     .use(pathParameters())
+    .use(auditIntent(services))
     .handler(operationBody(route, domain, run));
   // The context middleware adds `coffer` to the context; callers pass a plain Lambda context.
   return handler as unknown as OperationHandler;

@@ -94,6 +94,28 @@ describe('dependency outages', () => {
     expect(result.body).not.toContain('must-not-leak-unaudited');
   });
 
+  it('makes no change to a strict vault when the audit record cannot be written first', async () => {
+    const strict = await createLocalVault('strictw', { strictAudit: true });
+    const name = uniqueName('unaudited-write');
+    await configure({ auditTable: 'no-such-audit-table' });
+    const { handler: setSecret } = await import('../../functions/secrets/set-secret.ts');
+    const result = await setSecret(
+      lambdaEvent({
+        method: 'PUT',
+        url: `/secrets/${name}?api-version=7.6`,
+        headers: { authorization: `Bearer ${await adminToken()}`, host: strict.host, 'content-type': 'application/json' },
+        body: JSON.stringify({ value: 'never-stored' }),
+      }),
+      lambdaContext('SetSecret'),
+    );
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBeDefined();
+    // Through the running stack, whose audit table is there: the secret was never written.
+    const after = await raw('GET', `/secrets/${name}?api-version=7.6`, { host: strict.host });
+    expect(after.status).toBe(404);
+    expect(after.json.error.code).toBe('SecretNotFound');
+  });
+
   it('withholds the value and answers 503 when the log stream cannot take the audit record', async () => {
     const name = uniqueName('nolog');
     await raw('PUT', `/secrets/${name}?api-version=7.6`, { body: { value: 'must-not-leak-unlogged' } });

@@ -85,7 +85,12 @@ async function answer(
   };
 }
 
-function auditRecord(event: Event, state: RequestState, status: number, failure: VaultError | undefined): AuditRecord {
+/**
+ * The request's audit record. Its time is the request's start, so the record written before a strict
+ * vault's change (lib/http/middleware/audit-intent.ts) and the final one share their key: the final
+ * record replaces it.
+ */
+export function auditRecord(event: Event, state: RequestState, status: number, failure: VaultError | undefined): AuditRecord {
   const { principal, vault } = state;
   // A vault record from before vaults had a resource group names none, rather than a wrong one.
   const resourceId = state.resourceId ?? (vault?.subscriptionId && vault.resourceGroup ? vaultResourceId(vault) : undefined);
@@ -94,7 +99,7 @@ function auditRecord(event: Event, state: RequestState, status: number, failure:
   // subscription's vault name stays in the caller's subscription, out of that vault's records.
   const partitionVault = vault?.name ?? (status < 400 ? state.auditVault : undefined);
   return {
-    time: new Date().toISOString(),
+    time: new Date(state.startedAt).toISOString(),
     vault: auditPartition(partitionVault, resourceId),
     // The addressed vault's tenant; a management request's is its subscription's (the caller's, once authenticated for it).
     tenantId: vault?.tenantId ?? state.tenantId,
