@@ -1,9 +1,9 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { routes } from '../../lib/http/routes.ts';
 import { adminToken, uniqueName } from '../support/local.ts';
 import { createLocalVault } from '../support/vaults.ts';
-import { type Answer, type Caller, CallRecording } from './iam-recording.ts';
+import { type Answer, type Caller, CallRecording, coverageChecks } from './iam-recording.ts';
 
 /**
  * The local stack has no IAM, so a grant missing from infra/permissions.ts would pass every other
@@ -19,7 +19,6 @@ import { type Answer, type Caller, CallRecording } from './iam-recording.ts';
  * iam-coverage-events.test.ts).
  */
 const recording = new CallRecording();
-const { calls } = recording;
 /** The vault the scenario runs in: one with strict audit. */
 let vaultHost: string;
 const admin: Caller = { token: () => adminToken(), host: () => vaultHost };
@@ -240,18 +239,5 @@ describe('every AWS call an operation makes is granted to its function', () => {
     await recording.readKeyTags();
   }, 180_000);
 
-  it('exercises every operation it names', () => {
-    expect(SCENARIO.filter((operation) => !calls.has(operation))).toEqual([]);
-  });
-
-  for (const route of uncovered) it.todo(`${route.operation}: add scenario steps to check its grants`);
-
-  it.each(covered.map((r) => [r.operation]))('%s calls only what infra/permissions.ts grants it', (operation) => {
-    expect(calls.get(operation)?.length).toBeGreaterThan(0);
-    expect(recording.refused(operation)).toEqual([]);
-  });
-
-  it.each(covered.map((r) => [r.operation]))('%s is granted nothing it does not call', (operation) => {
-    expect(recording.unused(operation)).toEqual(UNREACHED[operation] ?? []);
-  });
+  coverageChecks({ recording, scenario: SCENARIO, covered, uncovered, unreached: UNREACHED });
 });

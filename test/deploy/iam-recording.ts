@@ -1,3 +1,4 @@
+import { expect, it } from 'vitest';
 import { ListResourceTagsCommand, KMSClient as SdkKmsClient } from '@aws-sdk/client-kms';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { BACKUP_KEY_ALIAS } from '../../dev/local-environment.ts';
@@ -305,4 +306,32 @@ export class CallRecording {
       this.record({ target: 'other', action: name, detail: '' });
     }
   }
+}
+
+/**
+ * The checks every coverage file ends with, once its scenario ran: each named operation was driven,
+ * called only what it is granted, and is granted nothing it never calls (beyond its UNREACHED list).
+ */
+export function coverageChecks(options: {
+  recording: CallRecording;
+  scenario: readonly string[];
+  covered: readonly Route[];
+  uncovered: readonly Route[];
+  unreached: Record<string, string[]>;
+}): void {
+  const { recording, scenario, covered, uncovered, unreached } = options;
+  it('exercises every operation it names', () => {
+    expect(scenario.filter((operation) => !recording.calls.has(operation))).toEqual([]);
+  });
+
+  for (const route of uncovered) it.todo(`${route.operation}: add scenario steps to check its grants`);
+
+  it.each(covered.map((r) => [r.operation]))('%s calls only what infra/permissions.ts grants it', (operation) => {
+    expect(recording.calls.get(operation)?.length).toBeGreaterThan(0);
+    expect(recording.refused(operation)).toEqual([]);
+  });
+
+  it.each(covered.map((r) => [r.operation]))('%s is granted nothing it does not call', (operation) => {
+    expect(recording.unused(operation)).toEqual(unreached[operation] ?? []);
+  });
 }
