@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describe, expect, it } from 'vitest';
 import { adminSecretCredential, localStack, uniqueName, unprivilegedCredential } from '../support/local.ts';
@@ -20,6 +21,23 @@ interface AuditEvent {
   properties: { id?: string; httpStatusCode: number; requestUri: string };
 }
 
+/** Every request's x-ms-client-request-id, as the clients send it: each must have its audit record. */
+const sentRequests: { id: string; url: string }[] = [];
+const recordRequests = {
+  additionalPolicies: [
+    {
+      position: 'perRetry' as const,
+      policy: {
+        name: 'recordClientRequestIds',
+        sendRequest: async (request: PipelineRequest, next: SendRequest) => {
+          sentRequests.push({ id: request.headers.get('x-ms-client-request-id') ?? '', url: request.url });
+          return next(request);
+        },
+      },
+    },
+  ],
+};
+
 describe('walk-through: a vault owner with official Azure clients', () => {
   const info = localStack();
   const owner = adminSecretCredential(info);
@@ -27,13 +45,15 @@ describe('walk-through: a vault owner with official Azure clients', () => {
   const management = new KeyVaultManagementClient(owner, info.subscriptionId, {
     endpoint: info.managementUrl,
     credentials: { scopes: [info.managementScope] },
+    ...recordRequests,
   });
   const authorization = new AuthorizationManagementClient(owner, info.subscriptionId, {
     endpoint: info.managementUrl,
     credentialScopes: [info.managementScope],
+    ...recordRequests,
   });
   const secrets = (vaultUri: string, credential = owner) =>
-    new SecretClient(vaultUri, credential, { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+    new SecretClient(vaultUri, credential, { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 }, ...recordRequests });
   const roleDefinition = (guid: string) => `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 
   it('creates a vault, grants an application one secret, and sees its read and its refusal in the audit records', async () => {
@@ -85,5 +105,18 @@ describe('walk-through: a vault owner with official Azure clients', () => {
     expect(byStatus.get(403)!.properties.requestUri).toContain('/secrets/other');
     // No record carries a value.
     expect(JSON.stringify(events)).not.toContain('connection-string');
+
+    // Every request the clients sent about this vault, 401 challenges included, has its record.
+    const mine = sentRequests.filter((r) => r.url.startsWith(vaultUri) || r.url.includes(`/vaults/${name}`));
+    expect(mine.length).toBeGreaterThanOrEqual(8);
+    const all = new URLSearchParams({ 'api-version': '2026-02-01', $top: '1000' });
+    let missing: typeof mine = mine;
+    for (let attempt = 0; attempt < 60 && missing.length > 0; attempt++) {
+      const response = await fetch(`${info.managementUrl}${vault.id}/auditEvents?${all}`, { headers: { authorization: `Bearer ${token}` } });
+      const recorded = new Set(((await response.json()) as { value: { correlationId?: string }[] }).value.map((e) => e.correlationId));
+      missing = mine.filter((r) => !recorded.has(r.id));
+      if (missing.length > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(missing).toEqual([]);
   });
 });
