@@ -256,16 +256,18 @@ export const permissions = {
   ListDeletedVaults: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
   GetDeletedVault: { objects: none, vaultKey: none, backupKey: none },
   // Purging removes the vault's objects page by page, then its record and index item, releases its
-  // endpoint and schedules the deletion of its own key and of its HSM key versions' keys.
+  // endpoint and schedules the deletion of its own key and of its HSM key versions' keys; then it
+  // records its finished operation for ARM clients to poll.
   PurgeDeletedVault: {
-    objects: ['BatchWriteItem', 'DeleteItem'],
+    objects: ['BatchWriteItem', 'DeleteItem', 'PutItem'],
     vaultKey: none,
     backupKey: none,
     purgesVaultObjects: true,
     hsmKeys: ['ScheduleKeyDeletion'],
     vaultKeyLifecycle: ['ScheduleKeyDeletion'],
   },
-  GetVaultOperationResult: { objects: none, vaultKey: none, backupKey: none },
+  // The operation a purge recorded.
+  GetVaultOperationResult: { objects: ['GetItem'], vaultKey: none, backupKey: none },
   // The audit query reads the vault's audit partitions; its nextLink is signed with the vault's paging key.
   ListAuditEvents: { objects: none, vaultKey: ['Decrypt'], backupKey: none, readsAudit: true },
   // An assignment's role must exist (a custom one is an item) and be assignable at the scope.

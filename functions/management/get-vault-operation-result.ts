@@ -1,6 +1,6 @@
 import { managementOperation } from '#lib/runtime/management';
+import { operationStatusBody } from '#lib/vaults/operations-wire';
 
-export const handler = managementOperation('GetVaultOperationResult', {}, async ({ operationId, services }) => {
-  services.vaults.operationResult(operationId ?? '');
-  return {};
+export const handler = managementOperation('GetVaultOperationResult', {}, async ({ subscriptionId, location, operationId, services }) => {
+  return { body: operationStatusBody(await services.vaultOperations.result(subscriptionId ?? '', location ?? '', operationId ?? '')) };
 });

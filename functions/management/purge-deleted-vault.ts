@@ -1,10 +1,12 @@
 import { managementOperation } from '#lib/runtime/management';
+import { operationHeaders } from '#lib/vaults/operations-wire';
 
 /**
- * The purge finishes before the answer, so it is a 200 without operation headers: arm-keyvault's
- * poller then completes at once instead of polling an operation result.
+ * Vaults_PurgeDeleted is a long-running operation: the purge finishes within the request, then the
+ * 202 hands out its operation, which already answers Succeeded when arm-keyvault's poller first asks.
  */
-export const handler = managementOperation('PurgeDeletedVault', {}, async ({ subscriptionId, location, vaultName, services }) => {
-  await services.vaults.purge(subscriptionId ?? '', location ?? '', vaultName ?? '');
-  return { status: 200 };
+export const handler = managementOperation('PurgeDeletedVault', {}, async ({ subscriptionId, location, vaultName, query, management, services }) => {
+  const [subscription, at, name] = [subscriptionId ?? '', location ?? '', vaultName ?? ''];
+  const operation = await services.vaultOperations.run(subscription, at, 'purge', name, () => services.vaults.purge(subscription, at, name));
+  return { status: 202, headers: operationHeaders(operation, management.baseUrl, query['api-version'] ?? '') };
 });

@@ -8,6 +8,7 @@
  *   deleted head     pk `<vault>#deleted<collection>`            sk `<lowercased name>`
  *   object version   pk `<vault>#<collection>#<lowercased name>` sk `<version>`
  *   attachment       pk `<vault>#<collection>-attachments#<lowercased name>` sk `<attachment>` (e.g. a key's rotation policy)
+ *   operation        pk `OPERATION#<lowercased subscription>`    sk `<operation id>` (a finished purge, for ARM clients polling its operationResults)
  * so every list is one Query on a partition and reading the latest version is one GetItem on the
  * head (which carries the latest version's metadata and, up to 4 KiB, its sealed secret: see
  * docs/adr/0008-one-request-reads.md); a named version is one BatchGetItem of head and version.

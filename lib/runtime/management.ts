@@ -3,22 +3,25 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
 import { VaultManager } from '../vaults/manage.ts';
+import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
 import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
  * The management functions' composition root: the shared services and the management domains
- * (vaults, resource groups, role assignments and definitions, audit queries). Each domain adds its
+ * (vaults and their operations, resource groups, role assignments and definitions, audit queries). Each domain adds its
  * service here.
  */
 export type ManagementServices = {
   subscriptions: SubscriptionService;
   resourceGroups: ResourceGroupService;
   vaults: VaultManager;
+  vaultOperations: VaultOperations;
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
   auditEvents: AuditQueries;
@@ -38,6 +41,7 @@ const managementServices = familyServices<ManagementServices>((shared) => {
     subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
     resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
     vaults,
+    vaultOperations: new VaultOperations(new DynamoOperationStore(shared.dynamo, shared.config.objectsTable)),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
     roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
     // Audit pages are signed like the data plane's lists: with the vault's paging key.

@@ -180,14 +180,6 @@ export class VaultManager {
     });
   }
 
-  /**
-   * Every vault operation finishes before its answer and none hands out an operation to poll (a purge
-   * answers 200, so arm-keyvault's poller completes at once): no operation id is ever known.
-   */
-  operationResult(operationId: string): never {
-    throw new VaultError(404, 'OperationNotFound', `The operation '${operationId.slice(0, 128)}' was not found.`);
-  }
-
   private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody, strictAudit: boolean): Promise<Vault> {
     const props = body.properties ?? {};
     if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');

@@ -212,6 +212,46 @@ describe('the vault lifecycle', () => {
     await expect(fresh.getSecret('kept')).rejects.toMatchObject({ statusCode: 404, code: 'SecretNotFound' });
     expect(await collect(fresh.listDeletedSecrets())).toEqual([]);
   });
+
+  it('answers a purge as a finished long-running operation: 202, Location and Azure-AsyncOperation, and its status Succeeded', async () => {
+    const name = vaultName('lro');
+    await create(name);
+    await vaults.delete(info.resourceGroup, name);
+    const purgePath = `/subscriptions/${info.subscriptionId}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedVaults/${name}/purge?api-version=2026-02-01`;
+    const response = await fetch(`${info.managementUrl}${purgePath}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await managementToken()}` },
+    });
+    expect(response.status).toBe(202);
+    const location = response.headers.get('location')!;
+    expect(response.headers.get('azure-asyncoperation')).toBe(location);
+    expect(response.headers.get('retry-after')).toBe('0');
+    const url = new URL(location);
+    expect(url.origin).toBe(new URL(info.managementUrl).origin);
+    const operationsPath = `/subscriptions/${info.subscriptionId}/providers/Microsoft.KeyVault/locations/${LOCATION}/operationResults/`;
+    expect(url.pathname.startsWith(operationsPath)).toBe(true);
+    expect(url.searchParams.get('api-version')).toBe('2026-02-01');
+    const operationId = url.pathname.slice(operationsPath.length);
+
+    // The purge was done before the 202: the deleted vault is gone already.
+    expect(await refusal(vaults.getDeleted(name, LOCATION))).toMatchObject({ statusCode: 404 });
+    const status = await armRequest('GET', `${url.pathname}${url.search}`);
+    expect(status).toMatchObject({
+      status: 200,
+      json: { id: `${operationsPath}${operationId}`, name: operationId, status: 'Succeeded' },
+    });
+    const times = status.json as unknown as { startTime: string; endTime: string };
+    expect(new Date(times.startTime).toISOString()).toBe(times.startTime);
+    expect(Date.parse(times.endTime)).toBeGreaterThanOrEqual(Date.parse(times.startTime));
+
+    // Only where it was started: another location, or an id never handed out, is OperationNotFound.
+    const elsewhere = `/subscriptions/${info.subscriptionId}/providers/Microsoft.KeyVault/locations/westus/operationResults/${operationId}?api-version=2026-02-01`;
+    expect(await armRequest('GET', elsewhere)).toMatchObject({ status: 404, json: { error: { code: 'OperationNotFound' } } });
+    expect(await armRequest('GET', `${operationsPath}${randomUUID()}?api-version=2026-02-01`)).toMatchObject({
+      status: 404,
+      json: { error: { code: 'OperationNotFound' } },
+    });
+  });
 });
 
 describe('names, places and pages', () => {

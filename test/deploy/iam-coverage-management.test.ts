@@ -229,7 +229,11 @@ describe('every AWS call a management operation makes is granted to its function
     await expectStatus(200, manage('GET', `${deleted}?${KEYVAULT}`));
     await expectStatus(200, manage('PUT', `${vaultId}?${KEYVAULT}`, { location: LOCATION, properties: { ...properties, createMode: 'recover' } }));
     await expectStatus(200, manage('DELETE', `${vaultId}?${KEYVAULT}`));
-    await expectStatus(200, manage('POST', `${deleted}/purge?${KEYVAULT}`));
+    // The purge is a long-running operation, finished when it answers: its Location says it succeeded.
+    const purge = await manage('POST', `${deleted}/purge?${KEYVAULT}`);
+    expect(purge.status, JSON.stringify(purge.json)).toBe(202);
+    const operation = new URL(purge.headers.location!);
+    expect(await expectStatus(200, manage('GET', `${operation.pathname}${operation.search}`))).toMatchObject({ status: 'Succeeded' });
     await expectStatus(404, manage('GET', `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/operationResults/${randomUUID()}?${KEYVAULT}`));
     await expectStatus([200, 202], manage('DELETE', `${groupPath}?${RESOURCES}`));
 

@@ -48,6 +48,7 @@ export interface Caller {
 export interface Answer {
   status: number;
   json: any;
+  headers: Record<string, string>;
 }
 
 export class CallRecording {
@@ -111,7 +112,8 @@ export class CallRecording {
     this.current = route.operation;
     try {
       const result = await handler(event, context);
-      return { status: result.statusCode ?? 200, json: result.body ? JSON.parse(result.body) : undefined };
+      const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+      return { status: result.statusCode ?? 200, json: result.body ? JSON.parse(result.body) : undefined, headers };
     } finally {
       this.current = undefined;
     }

@@ -80,3 +80,8 @@ export function subscriptionVaultsPartition(subscriptionId: string): string {
 export function endpointKey(hostAndPort: string): ItemKey {
   return { pk: `HOST#${lower(hostAndPort)}`, sk: 'HOST' };
 }
+
+/** A management operation clients poll (a purge's), in its subscription's partition: reading it is one GetItem. */
+export function operationKey(subscriptionId: string, operationId: string): ItemKey {
+  return { pk: `OPERATION#${lower(subscriptionId)}`, sk: lower(operationId) };
+}
