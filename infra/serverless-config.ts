@@ -284,6 +284,45 @@ const vaultKeyCondition = {
 };
 
 /**
+ * Creating KMS keys and tagging them, bound by the request: tagged for this deployment and a vault
+ * (and, for an HSM key version's key, the key it belongs to), with only the given tag keys and of the
+ * given origin, spec and usage.
+ */
+function createAndTagKeys(
+  kind: 'Vault' | 'Hsm',
+  key: { origins: unknown; specs: unknown; usages: unknown; perKey: boolean; tags: readonly string[] },
+): Record<string, unknown>[] {
+  return [
+    {
+      Sid: `Create${kind}Keys`,
+      Effect: 'Allow',
+      Action: 'kms:CreateKey',
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'aws:RequestTag/coffer:deployment': thisDeployment,
+          'kms:KeyOrigin': key.origins,
+          'kms:KeySpec': key.specs,
+          'kms:KeyUsage': key.usages,
+        },
+        Null: { 'aws:RequestTag/coffer:vault': 'false', 'aws:RequestTag/coffer:key': key.perKey ? 'false' : 'true' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': key.tags },
+      },
+    },
+    {
+      Sid: `TagNew${kind}Keys`,
+      Effect: 'Allow',
+      Action: 'kms:TagResource',
+      Resource: stackArn('kms', 'key/*'),
+      Condition: {
+        StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': key.tags },
+      },
+    },
+  ];
+}
+
+/**
  * The management plane's part in a vault key's life: creating it with the vault (bound, as for HSM
  * keys, by the request: tagged for this deployment and a vault, a symmetric encryption key made in
  * KMS) and the vault's paging data key under it; scheduling its deletion when the vault is purged.
@@ -292,32 +331,13 @@ function vaultKeyLifecycleStatements(grants: Grants): Record<string, unknown>[] 
   const statements: Record<string, unknown>[] = [];
   if (grants.createsVaultKeys) {
     statements.push(
-      {
-        Sid: 'CreateVaultKeys',
-        Effect: 'Allow',
-        Action: 'kms:CreateKey',
-        Resource: '*',
-        Condition: {
-          StringEquals: {
-            'aws:RequestTag/coffer:deployment': thisDeployment,
-            'kms:KeyOrigin': 'AWS_KMS',
-            'kms:KeySpec': 'SYMMETRIC_DEFAULT',
-            'kms:KeyUsage': 'ENCRYPT_DECRYPT',
-          },
-          Null: { 'aws:RequestTag/coffer:vault': 'false', 'aws:RequestTag/coffer:key': 'true' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': VAULT_KEY_TAGS },
-        },
-      },
-      {
-        Sid: 'TagNewVaultKeys',
-        Effect: 'Allow',
-        Action: 'kms:TagResource',
-        Resource: stackArn('kms', 'key/*'),
-        Condition: {
-          StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': VAULT_KEY_TAGS },
-        },
-      },
+      ...createAndTagKeys('Vault', {
+        origins: 'AWS_KMS',
+        specs: 'SYMMETRIC_DEFAULT',
+        usages: 'ENCRYPT_DECRYPT',
+        perKey: false,
+        tags: VAULT_KEY_TAGS,
+      }),
       {
         Sid: 'NewVaultPagingKeys',
         Effect: 'Allow',
@@ -378,32 +398,13 @@ function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
   }
   if (grants.createsHsmKeys.length > 0) {
     statements.push(
-      {
-        Sid: 'CreateHsmKeys',
-        Effect: 'Allow',
-        Action: 'kms:CreateKey',
-        Resource: '*',
-        Condition: {
-          StringEquals: {
-            'aws:RequestTag/coffer:deployment': thisDeployment,
-            'kms:KeyOrigin': grants.createsHsmKeys,
-            'kms:KeySpec': HSM_KEY_SPECS,
-            'kms:KeyUsage': ['SIGN_VERIFY', 'ENCRYPT_DECRYPT'],
-          },
-          Null: { 'aws:RequestTag/coffer:vault': 'false', 'aws:RequestTag/coffer:key': 'false' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': HSM_KEY_TAGS },
-        },
-      },
-      {
-        Sid: 'TagNewHsmKeys',
-        Effect: 'Allow',
-        Action: 'kms:TagResource',
-        Resource: stackArn('kms', 'key/*'),
-        Condition: {
-          StringEquals: { 'aws:RequestTag/coffer:deployment': thisDeployment },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': HSM_KEY_TAGS },
-        },
-      },
+      ...createAndTagKeys('Hsm', {
+        origins: grants.createsHsmKeys,
+        specs: HSM_KEY_SPECS,
+        usages: ['SIGN_VERIFY', 'ENCRYPT_DECRYPT'],
+        perKey: true,
+        tags: HSM_KEY_TAGS,
+      }),
     );
   }
   // IAM defines no resource for kms:GenerateRandom: it can only be granted on "*".
