@@ -12,6 +12,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { REGION } from '../dev/local-environment.ts';
 import type { LocalStackInfo } from '../dev/stack.ts';
 import { DynamoDBDocumentClient, GetCommand } from '../lib/aws/api/dynamodb.ts';
+import { resetServices } from '../lib/runtime/services.ts';
 import { createLocalVault } from '../test/support/vaults.ts';
 import { DynamoRequestCounter, instrumentDocumentClients, KmsLogCounter } from './aws-requests.ts';
 import { configureHandlers, createKey, handlers, invoke, lambdaRequest } from './handlers.ts';
@@ -63,6 +64,9 @@ export async function prepare(info: LocalStackInfo, dataDir: string) {
 
   log('setting up: a vault with strict audit...');
   const strict = await createStrictVault(info);
+  // The grant on the new vault was made through the gateway: this process's warm access cache would
+  // see it only after the propagation bound (docs/adr/0013), a fresh container sees it at once.
+  resetServices();
   const strictEvent = (method: string, body?: unknown) => lambdaRequest(method, `/secrets/${secretName}`, token, body, strict.host);
   await invoke(handlers.setSecret, strictEvent('PUT', { value: secretValue }));
   const getStrictSecretEvent = () => strictEvent('GET');
