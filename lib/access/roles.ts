@@ -161,9 +161,11 @@ export const builtInRoles: readonly RoleDefinition[] = [
   ]),
 ];
 
+const builtInByName = new Map(builtInRoles.map((role) => [role.name, role]));
+
+/** A built-in role by its GUID, any case: asked on every access decision. */
 export function builtInRole(name: string): RoleDefinition | undefined {
-  const id = name.toLowerCase();
-  return builtInRoles.find((role) => role.name === id);
+  return builtInByName.get(name.toLowerCase());
 }
 
 function builtIn(name: string, roleName: string, description: string, permissions: Partial<RolePermissions>): RoleDefinition {
