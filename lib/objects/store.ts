@@ -77,6 +77,30 @@ export class NameIsDeleted extends Error {}
 export class NameInUse extends Error {}
 /** Too many concurrent writers on one object for the retry budget. */
 export class ConcurrentUpdate extends Error {}
+/**
+ * The object is managed (`plain.managed`: a certificate's key or secret): its life follows its
+ * certificate, so only the linked writes below change it, never a write of its own collection.
+ */
+export class ManagedObject extends Error {}
+
+/** One object's part of a linked write: a certificate, its managed key or its managed secret. */
+export interface LinkedVersion {
+  collection: Collection;
+  version: StoredVersion;
+}
+
+/** One object's part of a linked metadata change (the same version id in each collection). */
+export interface LinkedUpdate {
+  collection: Collection;
+  update: (current: StoredVersion) => Promise<MetadataUpdate>;
+}
+
+/** One object's part of a linked restore. */
+export interface LinkedRestore {
+  collection: Collection;
+  versions: StoredVersion[];
+  latest: string;
+}
 
 export interface ObjectStore {
   getHead(vault: string, collection: Collection, name: string): Promise<StoredHead | undefined>;
@@ -121,4 +145,37 @@ export interface ObjectStore {
    */
   getAttachment(vault: string, collection: Collection, name: string, attachment: string): Promise<Record<string, unknown> | undefined>;
   putAttachment(vault: string, collection: Collection, name: string, attachment: string, document: Record<string, unknown>): Promise<void>;
+
+  /*
+   * Linked writes: a certificate and its managed key and secret are three objects of one name that
+   * change together (reference §1.3). Each is one transaction over all of them: all land or none.
+   * The single-object writes above refuse a managed object (ManagedObject): addVersion onto a managed
+   * head with a version that is not managed, softDelete, recover and purge of a managed object, and
+   * restore onto a managed name.
+   */
+  /**
+   * Adds one version to each object (same name; any may be new) and makes each the latest;
+   * concurrent adds on those names all land (re-read and retry, as addVersion). NameIsDeleted when
+   * any of the names is held by a deleted object. Answers the heads in the order given.
+   */
+  addLinkedVersions(vault: string, versions: LinkedVersion[]): Promise<StoredHead[]>;
+  /** Changes one version of each object, the heads' copies too; undefined when the first has no such version. */
+  updateLinkedVersions(vault: string, name: string, version: string, updates: LinkedUpdate[]): Promise<StoredVersion[] | undefined>;
+  /**
+   * Soft-deletes the objects of that name in these collections together, each given the same dates;
+   * undefined when the first collection has no live object of that name (the others may be absent:
+   * they are skipped). Answers the deleted heads of the objects there were, first collection first.
+   */
+  softDeleteLinked(
+    vault: string,
+    collections: Collection[],
+    name: string,
+    dates: { deletedDate: number; scheduledPurgeDate: number },
+  ): Promise<DeletedHead[] | undefined>;
+  /** Recovers them together; undefined when the first collection has no deleted object of that name. */
+  recoverLinked(vault: string, collections: Collection[], name: string): Promise<StoredHead[] | undefined>;
+  /** Purges them (each as purge does); false when the first collection had no deleted object of that name. */
+  purgeLinked(vault: string, collections: Collection[], name: string): Promise<boolean>;
+  /** Restores several objects of one name if every name is free (NameInUse / NameIsDeleted otherwise). */
+  restoreLinked(vault: string, objects: LinkedRestore[]): Promise<StoredHead[]>;
 }
