@@ -53,18 +53,25 @@ export class KeyLifeCycle {
     const attributes = createAttributes(input.attributes ?? undefined, this.clock());
     const meta = metaOf(input.tags);
     if (hsm) {
-      // A KMS key costs money and lives on: refuse a name held by a deleted key before making one.
-      await this.objects.assertNotDeleted(at, name);
+      // A KMS key costs money and lives on: refuse a name held by a deleted or managed key before making one.
+      await this.objects.assertVersionAddable(at, name, 'create');
       const plain = await this.versions.createHsm(at, name, version, kind, keySize, curve, keyOps, publicExponent);
-      return this.versions.storeHsm(at, name, version, { plain, attributes, meta });
+      return this.versions.storeHsm(at, name, version, { plain, attributes, meta }, 'create');
     }
     const generated = await this.versions.generateSoftware(kind, keySize, curve, publicExponent);
-    return this.versions.store(at, name, version, {
-      plain: softwarePlain(kind, generated, keyOps ?? defaultKeyOps(kind), publicExponent),
-      privatePkcs8: generated.privatePkcs8,
-      attributes,
-      meta,
-    });
+    // A software key has no side effect before its write: the store refuses a managed name.
+    return this.versions.store(
+      at,
+      name,
+      version,
+      {
+        plain: softwarePlain(kind, generated, keyOps ?? defaultKeyOps(kind), publicExponent),
+        privatePkcs8: generated.privatePkcs8,
+        attributes,
+        meta,
+      },
+      'create',
+    );
   }
 
   async import(at: VaultAddress, name: string, input: ImportKeyInput): Promise<KeyRecord> {
@@ -81,14 +88,20 @@ export class KeyLifeCycle {
     const meta = metaOf(input.tags);
     if (hsm) {
       const plain = await this.versions.importHsm(at, name, version, imported, requestedOps);
-      return this.versions.storeHsm(at, name, version, { plain, attributes, meta });
+      return this.versions.storeHsm(at, name, version, { plain, attributes, meta }, 'import');
     }
-    return this.versions.store(at, name, version, {
-      plain: softwarePlain(imported.kind, imported, requestedOps ?? defaultKeyOps(imported.kind), undefined),
-      privatePkcs8: imported.privatePkcs8,
-      attributes,
-      meta,
-    });
+    return this.versions.store(
+      at,
+      name,
+      version,
+      {
+        plain: softwarePlain(imported.kind, imported, requestedOps ?? defaultKeyOps(imported.kind), undefined),
+        privatePkcs8: imported.privatePkcs8,
+        attributes,
+        meta,
+      },
+      'import',
+    );
   }
 
   async get(at: VaultAddress, name: string, versionParam: string | undefined): Promise<KeyRecord> {
@@ -127,7 +140,8 @@ export class KeyLifeCycle {
   }
 
   async delete(at: VaultAddress, name: string): Promise<DeletedKeyRecord> {
-    await this.objects.head(at, name);
+    // A certificate's key goes with its certificate: refused before its KMS keys are disabled.
+    this.objects.assertNotManaged(await this.objects.head(at, name), 'delete');
     // A deleted HSM key must not be usable even through KMS directly.
     const deleted = await this.changes.changeHsmThenStore({
       what: 're-enable the KMS key of a key whose deletion failed',
@@ -149,7 +163,7 @@ export class KeyLifeCycle {
   }
 
   async recover(at: VaultAddress, name: string): Promise<KeyRecord> {
-    await this.objects.deleted(at, name);
+    this.objects.assertNotManaged(await this.objects.deleted(at, name), 'recover');
     const version = await this.changes.changeHsmThenStore({
       what: 'disable again the KMS key of a key whose recovery failed',
       arns: await this.versions.hsmArns(at, name),

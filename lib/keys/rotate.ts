@@ -20,6 +20,8 @@ export class KeyRotation {
   /** A new version with the same type, size or curve, operations and tags; exp from the rotation policy. */
   async rotate(at: VaultAddress, name: string): Promise<KeyRecord> {
     const current = await this.objects.version(at, name, undefined);
+    // A certificate's key gets new versions only from its certificate; refused before a KMS key is made.
+    this.objects.assertNotManaged(current, 'rotate');
     const plain = plainOf(current);
     const meta = await this.content.openMeta(at.vault, current);
     const policy = await this.policyDocument(at, current.name);
@@ -29,15 +31,16 @@ export class KeyRotation {
     const version = newVersionId();
     if (plain.hsmArn) {
       const next = await this.versions.createHsm(at, current.name, version, kind, plain.keySize, plain.crv, plain.keyOps, plain.publicExponent);
-      return this.versions.storeHsm(at, current.name, version, { plain: next, attributes, meta });
+      return this.versions.storeHsm(at, current.name, version, { plain: next, attributes, meta }, 'rotate');
     }
     const generated = await this.versions.generateSoftware(kind, plain.keySize, plain.crv, plain.publicExponent);
-    return this.versions.store(at, current.name, version, {
-      plain: softwarePlain(kind, generated, plain.keyOps, plain.publicExponent),
-      privatePkcs8: generated.privatePkcs8,
-      attributes,
-      meta,
-    });
+    return this.versions.store(
+      at,
+      current.name,
+      version,
+      { plain: softwarePlain(kind, generated, plain.keyOps, plain.publicExponent), privatePkcs8: generated.privatePkcs8, attributes, meta },
+      'rotate',
+    );
   }
 
   async getPolicy(at: VaultAddress, name: string): Promise<RotationPolicyRecord> {
@@ -47,6 +50,8 @@ export class KeyRotation {
 
   async setPolicy(at: VaultAddress, name: string, input: RotationPolicyInput): Promise<RotationPolicyRecord> {
     const head = await this.objects.head(at, name);
+    // The store does not guard attachments, so this check is the only one.
+    this.objects.assertNotManaged(head, 'setrotationpolicy');
     const existing = await this.policyDocument(at, head.name);
     const now = this.clock();
     // The policy keeps the date it was first set; only `updated` moves with each PUT.

@@ -10,6 +10,9 @@ import { hsmArnsOf, type KeyMeta, type KeyPlain, kmsTags, publicPlain, sizeOf, s
 import { type KeyRecord, keyRecord } from './records.ts';
 import { assertHsmExponent } from './rules.ts';
 
+/** The request a new version serves, named in a refusal of a managed key. */
+export type KeyVersionOperation = 'create' | 'import' | 'rotate';
+
 /** A version about to be stored: its plain facts, attributes, tags and, for software keys, the private key. */
 export interface NewKeyVersion {
   plain: KeyPlain;
@@ -70,7 +73,10 @@ export class KeyVersions {
     };
   }
 
-  /** Imports material into a new KMS key, refusing a deleted key's name first; the material is wiped either way. */
+  /**
+   * Imports material into a new KMS key, refusing first a deleted or managed key's name; the material
+   * is wiped either way.
+   */
   async importHsm(
     at: VaultAddress,
     name: string,
@@ -82,7 +88,7 @@ export class KeyVersions {
     const spec = hsmKeySpec(imported.kind, imported.keySize, imported.curve);
     let arn: string;
     try {
-      await this.objects.assertNotDeleted(at, name);
+      await this.objects.assertVersionAddable(at, name, 'import');
       arn = await this.hsm.importHsmKey(spec, usage, imported.privatePkcs8, this.tagsFor(at, name, version));
     } finally {
       imported.privatePkcs8.fill(0);
@@ -98,7 +104,7 @@ export class KeyVersions {
   }
 
   /** Seals and stores a version as the latest; the private key is wiped once sealed. */
-  async store(at: VaultAddress, name: string, version: string, parts: NewKeyVersion): Promise<KeyRecord> {
+  async store(at: VaultAddress, name: string, version: string, parts: NewKeyVersion, operation: KeyVersionOperation): Promise<KeyRecord> {
     const place = { name, version };
     const stored: StoredVersion = {
       name,
@@ -109,18 +115,18 @@ export class KeyVersions {
       plain: storedPlain(parts.plain),
     };
     parts.privatePkcs8?.fill(0);
-    const head = await this.objects.add(at, stored);
+    const head = await this.objects.add(at, stored, operation);
     return keyRecord({ ...stored, name: head.name }, parts.meta);
   }
 
   /** Stores a version whose KMS key was just made; if the store refuses it, the KMS key goes too. */
-  async storeHsm(at: VaultAddress, name: string, version: string, parts: NewKeyVersion): Promise<KeyRecord> {
+  async storeHsm(at: VaultAddress, name: string, version: string, parts: NewKeyVersion, operation: KeyVersionOperation): Promise<KeyRecord> {
     const arn = parts.plain.hsmArn!;
     return this.changes.changeHsmThenStore({
       what: 'schedule the deletion of the KMS key of a key version that was not stored',
       arns: [arn],
       apply: async () => undefined,
-      write: () => this.store(at, name, version, parts),
+      write: () => this.store(at, name, version, parts, operation),
       toUndo: (changed) => this.hsmArnsNotInUse(at, name, changed),
       undo: (a) => this.hsm.scheduleKeyDeletion(a),
     });

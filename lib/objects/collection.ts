@@ -10,11 +10,12 @@ import {
   NameIsDeleted,
   type ObjectStore,
   type Page,
+  type PlainMetadata,
   type StoredHead,
   type StoredVersion,
 } from './store.ts';
 import type { ObjectKind } from '../core/kinds.ts';
-import { deletedObjectNotFound, objectNotFound, translateStoreError } from './errors.ts';
+import { deletedObjectNotFound, objectManaged, objectNotFound, translateStoreError } from './errors.ts';
 
 /**
  * The life cycle every versioned object kind shares (secrets, keys, later certificates): name rules,
@@ -57,11 +58,21 @@ export class VersionedObjects {
     return { ...current.version, name: current.head.name };
   }
 
-  async add(at: VaultAddress, version: StoredVersion): Promise<StoredHead> {
+  /**
+   * Refuses a direct change of a managed object (a certificate's key or secret) with Azure's 403.
+   * Checked on a head or version the operation read anyway, before any side effect; the store refuses
+   * too (ManagedObject) for a change that races a certificate taking the name.
+   */
+  assertNotManaged(object: { plain: PlainMetadata }, operation: string): void {
+    if (object.plain.managed === true) throw objectManaged(this.kind, operation);
+  }
+
+  /** `operation` names the request in a refusal of a managed object: set, create, import, rotate. */
+  async add(at: VaultAddress, version: StoredVersion, operation = 'set'): Promise<StoredHead> {
     try {
       return await this.store.addVersion(at.vault.name, this.collection, version);
     } catch (error) {
-      throw translateStoreError(this.kind, error, version.name);
+      throw translateStoreError(this.kind, error, version.name, operation);
     }
   }
 
@@ -73,8 +84,14 @@ export class VersionedObjects {
   ): Promise<StoredVersion> {
     const version = parseVersion(this.label, versionParam);
     const head = await this.head(at, name);
-    const updated = await this.store.updateVersion(at.vault.name, this.collection, name, version ?? head.latest, change).catch((error: unknown) => {
-      throw translateStoreError(this.kind, error, name);
+    this.assertNotManaged(head, 'update');
+    // The version is checked again as the store hands it over, inside its read-modify-write.
+    const guarded = async (current: StoredVersion): Promise<MetadataUpdate> => {
+      this.assertNotManaged(current, 'update');
+      return change(current);
+    };
+    const updated = await this.store.updateVersion(at.vault.name, this.collection, name, version ?? head.latest, guarded).catch((error: unknown) => {
+      throw translateStoreError(this.kind, error, name, 'update');
     });
     if (!updated) throw objectNotFound(this.kind, name, versionParam);
     return updated;
@@ -101,7 +118,7 @@ export class VersionedObjects {
         scheduledPurgeDate: deletedDate + at.vault.softDeleteRetentionDays * 86_400,
       })
       .catch((error: unknown) => {
-        throw translateStoreError(this.kind, error, name);
+        throw translateStoreError(this.kind, error, name, 'delete');
       });
     if (!deleted) throw objectNotFound(this.kind, name);
     return deleted;
@@ -120,7 +137,9 @@ export class VersionedObjects {
 
   async recover(at: VaultAddress, name: string): Promise<StoredVersion> {
     this.assertName(name);
-    const head = await this.store.recover(at.vault.name, this.collection, name);
+    const head = await this.store.recover(at.vault.name, this.collection, name).catch((error: unknown) => {
+      throw translateStoreError(this.kind, error, name, 'recover');
+    });
     if (!head) throw deletedObjectNotFound(this.kind, name);
     const version = await this.store.getVersion(at.vault.name, this.collection, name, head.latest);
     if (!version) throw deletedObjectNotFound(this.kind, name);
@@ -129,12 +148,18 @@ export class VersionedObjects {
 
   async purge(at: VaultAddress, name: string): Promise<void> {
     await this.assertPurgeable(at, name);
-    if (!(await this.store.purge(at.vault.name, this.collection, name))) throw deletedObjectNotFound(this.kind, name);
+    const purged = await this.store.purge(at.vault.name, this.collection, name).catch((error: unknown) => {
+      throw translateStoreError(this.kind, error, name, 'purge');
+    });
+    if (!purged) throw deletedObjectNotFound(this.kind, name);
   }
 
-  /** Refuses a purge before anything changes: the object must be deleted and the vault allow purging. */
+  /**
+   * Refuses a purge before anything changes: the object must be deleted, not managed (a certificate's
+   * key or secret goes with its certificate), and the vault must allow purging.
+   */
   async assertPurgeable(at: VaultAddress, name: string): Promise<void> {
-    await this.deleted(at, name);
+    this.assertNotManaged(await this.deleted(at, name), 'purge');
     if (at.vault.purgeProtection) {
       throw new Forbidden(
         'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
@@ -145,11 +170,36 @@ export class VersionedObjects {
 
   /**
    * Refuses early a name that a live or soft-deleted object holds, so a kind can check before side
-   * effects outside the store (KMS keys). The store checks again when it writes.
+   * effects outside the store (KMS keys); a managed object's name is refused as managed, naming the
+   * operation. The store checks again when it writes.
    */
-  async assertNameFree(at: VaultAddress, name: string): Promise<void> {
-    await this.assertNotDeleted(at, name);
-    if (await this.store.getHead(at.vault.name, this.collection, name)) throw this.nameInUse(name);
+  async assertNameFree(at: VaultAddress, name: string, operation = 'restore'): Promise<void> {
+    this.assertName(name);
+    const deleted = await this.store.getDeleted(at.vault.name, this.collection, name);
+    if (deleted) {
+      this.assertNotManaged(deleted, operation);
+      throw translateStoreError(this.kind, new NameIsDeleted(name), name);
+    }
+    const head = await this.store.getHead(at.vault.name, this.collection, name);
+    if (head) {
+      this.assertNotManaged(head, operation);
+      throw this.nameInUse(name);
+    }
+  }
+
+  /**
+   * Refuses early, before side effects outside the store (a new KMS key), a new version the store
+   * would refuse: a name a soft-deleted object holds, or a managed live object. One more read than
+   * assertNotDeleted, which is why only a kind with such side effects asks.
+   */
+  async assertVersionAddable(at: VaultAddress, name: string, operation: string): Promise<void> {
+    this.assertName(name);
+    const [deleted, head] = await Promise.all([
+      this.store.getDeleted(at.vault.name, this.collection, name),
+      this.store.getHead(at.vault.name, this.collection, name),
+    ]);
+    if (deleted) throw translateStoreError(this.kind, new NameIsDeleted(name), name);
+    if (head) this.assertNotManaged(head, operation);
   }
 
   /** Refuses early a name a soft-deleted object holds; a live one is fine (a new version). */
@@ -176,9 +226,10 @@ export class VersionedObjects {
     return this.store.putAttachment(at.vault.name, this.collection, name, attachment, document);
   }
 
-  /** Every version of a live object, refused past Azure's backup limit. */
+  /** Every version of a live object for its backup, refused past Azure's backup limit or when managed. */
   async allVersions(at: VaultAddress, name: string): Promise<{ head: StoredHead; versions: StoredVersion[] }> {
     const head = await this.head(at, name);
+    this.assertNotManaged(head, 'backup');
     const versions = await this.store.allVersions(at.vault.name, this.collection, name, MAX_VERSIONS_PER_BACKUP);
     if (versions.length > MAX_VERSIONS_PER_BACKUP) {
       throw new BadParameter(`Backup is not allowed for objects with more than ${MAX_VERSIONS_PER_BACKUP} versions.`);
@@ -198,7 +249,7 @@ export class VersionedObjects {
       await this.store.restore(at.vault.name, this.collection, versions, latest);
     } catch (error) {
       if (error instanceof NameInUse) throw this.nameInUse(latestVersion.name);
-      throw translateStoreError(this.kind, error, latestVersion.name);
+      throw translateStoreError(this.kind, error, latestVersion.name, 'restore');
     }
     return latestVersion;
   }

@@ -58,7 +58,9 @@ export class SecretService {
       secret: await this.content.sealSecret(at.vault, version, Buffer.from(input.value, 'utf8')),
       plain: {},
     };
-    const head = await this.objects.add(at, stored);
+    // A certificate's secret is refused by the store's write itself (403 SecretManagedByKeyVault):
+    // nothing happens before it, so no head is read first and a set stays one write.
+    const head = await this.objects.add(at, stored, 'set');
     return secretRecord({ ...stored, name: head.name }, meta, input.value);
   }
 
@@ -101,6 +103,10 @@ export class SecretService {
     return recordPage(await this.objects.listVersions(at, name, limit, cursor), (version) => this.headRecord(at, version));
   }
 
+  /**
+   * Delete, recover and restore of a certificate's secret are refused by the store, as set is; update,
+   * purge and backup on the head they read first (lib/objects/collection.ts).
+   */
   async delete(at: VaultAddress, name: string): Promise<DeletedSecretRecord> {
     return this.deletedRecord(at, await this.objects.softDelete(at, name));
   }

@@ -3,12 +3,16 @@
  * envelope encryption: no DynamoDB, no KMS, no HTTP. The HSM port is a stand-in that fails the test
  * if anything reaches it, since nothing here may need KMS.
  */
-import { constants, createHash, createPublicKey, publicEncrypt, verify as verifyWithNode } from 'node:crypto';
+import { constants, createHash, createPublicKey, generateKeyPairSync, publicEncrypt, verify as verifyWithNode } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BadParameter, Forbidden } from '../../lib/core/errors.ts';
 import type { HsmKeys } from '../../lib/keys/hsm.ts';
+import { generateSoftwareKey } from '../../lib/keys/jwk.ts';
 import { KeyService } from '../../lib/keys/keys.ts';
+import { type KeyMeta, softwarePlain, storedPlain } from '../../lib/keys/layout.ts';
 import type { KeyOperationRecord, VerifyRecord } from '../../lib/keys/records.ts';
+import { newVersionId } from '../../lib/objects/rules.ts';
+import { SealedContent } from '../../lib/objects/sealing.ts';
 import type { VaultAddress } from '../../lib/vaults/vault.ts';
 import { addressOf, answerOf, domainParts, testClock, testVault, vaultErrorOf } from '../support/domain.ts';
 
@@ -25,6 +29,7 @@ const unreachableHsm = new Proxy({} as HsmKeys, {
 const warnings: string[] = [];
 
 let clock: ReturnType<typeof testClock>;
+let parts: ReturnType<typeof domainParts>;
 let keys: KeyService;
 let at: VaultAddress;
 
@@ -32,8 +37,8 @@ beforeEach(() => {
   hsmCalls.length = 0;
   warnings.length = 0;
   clock = testClock();
-  const { store, sealer, backups } = domainParts();
-  keys = new KeyService(store, sealer, backups, unreachableHsm, (message) => warnings.push(message), {}, clock.now);
+  parts = domainParts();
+  keys = new KeyService(parts.store, parts.sealer, parts.backups, unreachableHsm, (message) => warnings.push(message), {}, clock.now);
   at = addressOf(testVault());
 });
 
@@ -350,5 +355,133 @@ describe('KeyService: rotation policy', () => {
     expect(second.policy.attributes.created).toBe(created);
     expect(second.policy.attributes.updated).toBe((created ?? 0) + 3_600);
     expect((await keys.getRotationPolicy(at, 'policied')).policy.attributes.created).toBe(created);
+  });
+});
+
+/**
+ * A certificate's key, written as the certificates domain writes it (plain.managed) and sealed as the
+ * service seals a software key: straight into the store, since no keys operation makes one.
+ */
+async function addManagedKey(address: VaultAddress, name: string, hsmArn?: string): Promise<string> {
+  const content = new SealedContent<KeyMeta>(parts.sealer, 'keys');
+  const place = { name, version: newVersionId() };
+  const generated = await generateSoftwareKey({ kind: 'EC', curve: 'P-256' });
+  const plain = softwarePlain('EC', generated, ['sign', 'verify'], undefined);
+  await parts.store.addVersion(address.vault.name, 'keys', {
+    ...place,
+    attributes: { enabled: true, created: clock.now(), updated: clock.now() },
+    meta: await content.sealMeta(address.vault, place, { tags: { owner: 'certificate' } }),
+    // An HSM version names its KMS key and keeps no private key; a software one keeps it sealed.
+    ...(hsmArn ? {} : { secret: await content.sealSecret(address.vault, place, generated.privatePkcs8) }),
+    plain: storedPlain({ ...plain, ...(hsmArn ? { kty: 'EC-HSM', hsmArn, hsmUsage: 'SIGN_VERIFY' } : {}), managed: true }),
+  });
+  return place.version;
+}
+
+/** Azure's refusal of a direct change of a certificate's key. */
+async function expectManagedRefusal(call: Promise<unknown>, operation: string): Promise<void> {
+  const error = await vaultErrorOf(call);
+  expect(error).toBeInstanceOf(Forbidden);
+  expect(answerOf(error)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'KeyManagedByKeyVault' });
+  expect(error.message).toBe(`Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`);
+}
+
+function privateEcJwk(): Record<string, unknown> {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
+}
+
+const deletionDates = () => ({ deletedDate: clock.now(), scheduledPurgeDate: clock.now() + 7 * 86_400 });
+
+describe("KeyService: a certificate's managed key", () => {
+  it('reads, signs and verifies like any key, and answers managed', async () => {
+    const version = await addManagedKey(at, 'cert');
+    const read = await keys.get(at, 'cert', undefined);
+    expect(read).toMatchObject({ name: 'cert', version, kty: 'EC', managed: true, keyOps: ['sign', 'verify'], tags: { owner: 'certificate' } });
+    expect((await keys.list(at, 25)).items).toEqual([read]);
+    const signed = await sign('cert', 'ES256', digestOf('m'));
+    expect(signed.version).toBe(version);
+    expect(await verify('cert', 'ES256', digestOf('m'), signed.result)).toBe(true);
+    expect((await keys.getRotationPolicy(at, 'cert')).name).toBe('cert');
+  });
+
+  it('refuses create, import, update, delete, backup, rotate and a rotation policy with 403 KeyManagedByKeyVault, and nothing changes', async () => {
+    const version = await addManagedKey(at, 'cert');
+    const before = await keys.get(at, 'cert', undefined);
+    const policyBefore = await keys.getRotationPolicy(at, 'cert');
+    const policy = { lifetimeActions: [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'Rotate' } }], attributes: { expiryTime: 'P90D' } };
+
+    await expectManagedRefusal(keys.create(at, 'cert', { kty: 'EC' }), 'create');
+    await expectManagedRefusal(keys.create(at, 'CERT', { kty: 'RSA' }), 'create');
+    await expectManagedRefusal(keys.import(at, 'cert', { key: privateEcJwk() }), 'import');
+    await expectManagedRefusal(keys.update(at, 'cert', undefined, { tags: { changed: 'yes' } }), 'update');
+    await expectManagedRefusal(keys.update(at, 'cert', version, { key_ops: ['verify'] }), 'update');
+    await expectManagedRefusal(keys.delete(at, 'cert'), 'delete');
+    await expectManagedRefusal(keys.backup(at, 'cert'), 'backup');
+    await expectManagedRefusal(keys.rotate(at, 'cert'), 'rotate');
+    await expectManagedRefusal(keys.setRotationPolicy(at, 'cert', policy), 'setrotationpolicy');
+
+    expect(await keys.get(at, 'cert', undefined)).toEqual(before);
+    expect((await keys.listVersions(at, 'cert', 25)).items.map((v) => v.version)).toEqual([version]);
+    expect((await keys.listDeleted(at, 25)).items).toEqual([]);
+    expect(await keys.getRotationPolicy(at, 'cert')).toEqual(policyBefore);
+    expect(await verify('cert', 'ES256', digestOf('m'), (await sign('cert', 'ES256', digestOf('m'))).result)).toBe(true);
+    expect(hsmCalls).toEqual([]);
+  });
+
+  it('refuses an HSM create or import onto a managed name before any KMS call', async () => {
+    const premium = addressOf(testVault({ name: 'premiumvault', sku: 'premium' }));
+    await addManagedKey(premium, 'cert');
+    await expectManagedRefusal(keys.create(premium, 'cert', { kty: 'EC-HSM' }), 'create');
+    await expectManagedRefusal(keys.import(premium, 'cert', { key: privateEcJwk(), Hsm: true }), 'import');
+    expect(hsmCalls).toEqual([]);
+    expect((await keys.listVersions(premium, 'cert', 25)).items).toHaveLength(1);
+  });
+
+  it('refuses delete, rotate, recover and purge of a managed HSM key before touching its KMS key', async () => {
+    const premium = addressOf(testVault({ name: 'premiumvault', sku: 'premium' }));
+    const version = await addManagedKey(premium, 'cert', 'arn:aws:kms:eu-west-1:000000000000:key/managed');
+    await expectManagedRefusal(keys.delete(premium, 'cert'), 'delete');
+    await expectManagedRefusal(keys.rotate(premium, 'cert'), 'rotate');
+    await expectManagedRefusal(keys.backup(premium, 'cert'), 'backup');
+    expect(await keys.get(premium, 'cert', undefined)).toMatchObject({ version, hsmBacked: true, managed: true });
+
+    await parts.store.softDeleteLinked(premium.vault.name, ['keys'], 'cert', deletionDates());
+    await expectManagedRefusal(keys.recover(premium, 'cert'), 'recover');
+    await expectManagedRefusal(keys.purge(premium, 'cert'), 'purge');
+    expect((await keys.getDeleted(premium, 'cert')).version).toBe(version);
+    expect(hsmCalls).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('refuses recover and purge of a deleted managed key, which stays deleted and readable as deleted', async () => {
+    const version = await addManagedKey(at, 'cert');
+    // Only the certificate's own delete removes its key: the linked write the certificates domain uses.
+    await parts.store.softDeleteLinked(at.vault.name, ['keys'], 'cert', deletionDates());
+
+    await expectManagedRefusal(keys.recover(at, 'cert'), 'recover');
+    await expectManagedRefusal(keys.purge(at, 'cert'), 'purge');
+
+    expect(await keys.getDeleted(at, 'cert')).toMatchObject({ name: 'cert', version, managed: true, deletedDate: clock.now() });
+    expect(answerOf(await vaultErrorOf(keys.get(at, 'cert', undefined)))).toEqual({ status: 404, code: 'KeyNotFound', innerCode: undefined });
+    expect(hsmCalls).toEqual([]);
+  });
+
+  it('refuses to restore a backup onto a managed name, live or deleted, leaving the managed key as it was', async () => {
+    const elsewhere = addressOf(testVault({ name: 'siblingvault' }));
+    await keys.create(elsewhere, 'cert', { kty: 'EC' });
+    const blob = await keys.backup(elsewhere, 'cert');
+
+    const version = await addManagedKey(at, 'cert');
+    const before = await keys.get(at, 'cert', undefined);
+    await expectManagedRefusal(keys.restore(at, blob), 'restore');
+    expect(await keys.get(at, 'cert', undefined)).toEqual(before);
+    expect((await keys.listVersions(at, 'cert', 25)).items.map((v) => v.version)).toEqual([version]);
+
+    const deletedAt = addressOf(testVault({ name: 'deletedvault' }));
+    await addManagedKey(deletedAt, 'cert');
+    await parts.store.softDeleteLinked(deletedAt.vault.name, ['keys'], 'cert', deletionDates());
+    await expectManagedRefusal(keys.restore(deletedAt, blob), 'restore');
+    expect((await keys.getDeleted(deletedAt, 'cert')).managed).toBe(true);
+    expect((await keys.list(deletedAt, 25)).items).toEqual([]);
   });
 });

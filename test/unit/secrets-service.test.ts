@@ -5,6 +5,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BadParameter, Conflict, Forbidden, NotFound } from '../../lib/core/errors.ts';
 import { MemoryObjectStore } from '../../lib/objects/memory-store.ts';
+import { newVersionId } from '../../lib/objects/rules.ts';
+import { SealedContent } from '../../lib/objects/sealing.ts';
+import type { SecretMeta } from '../../lib/secrets/records.ts';
 import { SecretService } from '../../lib/secrets/secrets.ts';
 import type { VaultAddress } from '../../lib/vaults/vault.ts';
 import { addressOf, answerOf, domainParts, testClock, testVault, vaultErrorOf } from '../support/domain.ts';
@@ -320,5 +323,93 @@ describe('SecretService: backup and restore', () => {
     }
     const keyBackup = await parts.backups.seal(at.vault.tenantId, 'keys', { collection: 'keys', name: 'blob', latest: 'x', versions: [] });
     expect(answerOf(await vaultErrorOf(secrets.restore(at, keyBackup)))).toEqual({ status: 400, code: 'BadParameter', innerCode: undefined });
+  });
+});
+
+/** The managed secret's key, as a certificate names it. */
+const KID = 'https://unitvault.vault.localhost/keys/cert/0123456789abcdef0123456789abcdef';
+
+/**
+ * A certificate's secret, written as the certificates domain writes it (plain.managed, plain.kid) and
+ * sealed as the service seals values: straight into the store, since no secrets operation makes one.
+ */
+async function addManagedSecret(address: VaultAddress, name: string, value: string): Promise<string> {
+  const content = new SealedContent<SecretMeta>(parts.sealer, 'secrets');
+  const place = { name, version: newVersionId() };
+  await parts.store.addVersion(address.vault.name, 'secrets', {
+    ...place,
+    attributes: { enabled: true, created: clock.now(), updated: clock.now() },
+    meta: await content.sealMeta(address.vault, place, { contentType: 'application/x-pkcs12' }),
+    secret: await content.sealSecret(address.vault, place, Buffer.from(value, 'utf8')),
+    plain: { managed: true, kid: KID },
+  });
+  return place.version;
+}
+
+/** Azure's refusal of a direct change of a certificate's secret. */
+async function expectManagedRefusal(call: Promise<unknown>, operation: string): Promise<void> {
+  const error = await vaultErrorOf(call);
+  expect(error).toBeInstanceOf(Forbidden);
+  expect(answerOf(error)).toEqual({ status: 403, code: 'Forbidden', innerCode: 'SecretManagedByKeyVault' });
+  expect(error.message).toBe(`Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`);
+}
+
+describe("SecretService: a certificate's managed secret", () => {
+  it('reads like any secret, with managed and kid', async () => {
+    const version = await addManagedSecret(at, 'cert', 'pfx-bytes');
+    const read = await secrets.get(at, 'cert', undefined);
+    expect(read).toMatchObject({ name: 'cert', version, value: 'pfx-bytes', contentType: 'application/x-pkcs12', managed: true, kid: KID });
+    expect(await secrets.get(at, 'cert', version)).toEqual(read);
+    expect((await secrets.list(at, 25)).items).toEqual([expect.objectContaining({ name: 'cert', version, managed: true, kid: KID })]);
+    expect((await secrets.listVersions(at, 'cert', 25)).items).toEqual([expect.objectContaining({ version, managed: true })]);
+  });
+
+  it('refuses set, update, delete and backup with 403 SecretManagedByKeyVault, and nothing changes', async () => {
+    const version = await addManagedSecret(at, 'cert', 'pfx-bytes');
+    const before = await secrets.get(at, 'cert', undefined);
+
+    await expectManagedRefusal(secrets.set(at, 'cert', { value: 'replaced' }), 'set');
+    await expectManagedRefusal(secrets.set(at, 'CERT', { value: 'replaced' }), 'set');
+    await expectManagedRefusal(secrets.update(at, 'cert', undefined, { tags: { changed: 'yes' } }), 'update');
+    await expectManagedRefusal(secrets.update(at, 'cert', version, { attributes: { enabled: false } }), 'update');
+    await expectManagedRefusal(secrets.delete(at, 'cert'), 'delete');
+    await expectManagedRefusal(secrets.backup(at, 'cert'), 'backup');
+
+    expect(await secrets.get(at, 'cert', undefined)).toEqual(before);
+    expect((await secrets.listVersions(at, 'cert', 25)).items.map((v) => v.version)).toEqual([version]);
+    expect((await secrets.listDeleted(at, 25)).items).toEqual([]);
+  });
+
+  it('refuses recover and purge of a deleted managed secret, which stays deleted and readable as deleted', async () => {
+    const version = await addManagedSecret(at, 'cert', 'pfx-bytes');
+    // Only the certificate's own delete removes its secret: the linked write the certificates domain uses.
+    await parts.store.softDeleteLinked(at.vault.name, ['secrets'], 'cert', { deletedDate: clock.now(), scheduledPurgeDate: clock.now() + 7 * DAY });
+
+    await expectManagedRefusal(secrets.recover(at, 'cert'), 'recover');
+    await expectManagedRefusal(secrets.purge(at, 'cert'), 'purge');
+
+    expect(await secrets.getDeleted(at, 'cert')).toMatchObject({ name: 'cert', version, managed: true, kid: KID, deletedDate: clock.now() });
+    expect(answerOf(await vaultErrorOf(secrets.get(at, 'cert', undefined)))).toEqual({ status: 404, code: 'SecretNotFound', innerCode: undefined });
+  });
+
+  it('refuses to restore a backup onto a managed name, live or deleted, leaving the managed secret as it was', async () => {
+    const elsewhere = addressOf(testVault({ name: 'siblingvault' }));
+    await secrets.set(elsewhere, 'cert', { value: 'backed up' });
+    const blob = await secrets.backup(elsewhere, 'cert');
+
+    const version = await addManagedSecret(at, 'cert', 'pfx-bytes');
+    await expectManagedRefusal(secrets.restore(at, blob), 'restore');
+    expect((await secrets.get(at, 'cert', undefined)).value).toBe('pfx-bytes');
+    expect((await secrets.listVersions(at, 'cert', 25)).items.map((v) => v.version)).toEqual([version]);
+
+    const deletedAt = addressOf(testVault({ name: 'deletedvault' }));
+    await addManagedSecret(deletedAt, 'cert', 'pfx-bytes');
+    await parts.store.softDeleteLinked(deletedAt.vault.name, ['secrets'], 'cert', {
+      deletedDate: clock.now(),
+      scheduledPurgeDate: clock.now() + 7 * DAY,
+    });
+    await expectManagedRefusal(secrets.restore(deletedAt, blob), 'restore');
+    expect((await secrets.getDeleted(deletedAt, 'cert')).managed).toBe(true);
+    expect((await secrets.list(deletedAt, 25)).items).toEqual([]);
   });
 });
