@@ -1,3 +1,4 @@
+import { objectId } from '../core/ids.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import type { Page } from '../objects/store.ts';
 import { type AttributesWire, attributesWire, type DeletedFields, deletedFields, mapPage, recordId } from '../objects/wire.ts';
@@ -32,9 +33,15 @@ export function secretBundle(at: VaultAddress, record: SecretRecord): SecretBund
     ...(record.contentType !== undefined ? { contentType: record.contentType } : {}),
     attributes: attributesWire(at.vault, record.attributes),
     ...(record.tags ? { tags: record.tags } : {}),
-    ...(record.kid !== undefined ? { kid: record.kid } : {}),
+    ...kidOf(at, record),
     ...(record.managed ? { managed: true } : {}),
   };
+}
+
+/** A certificate's secret names its key, the same name and version (reference §1.3). */
+function kidOf(at: VaultAddress, record: SecretRecord): Pick<SecretBundle, 'kid'> {
+  if (record.kid !== undefined) return { kid: record.kid };
+  return record.managed ? { kid: objectId(at.baseUrl, 'keys', record.name, record.version) } : {};
 }
 
 export function deletedSecretBundle(at: VaultAddress, record: DeletedSecretRecord): DeletedSecretBundle {
