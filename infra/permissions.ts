@@ -1,7 +1,8 @@
 import { type OperationName, type Route, routes, SCOPE_SEGMENT } from '../lib/http/routes.ts';
 
 /**
- * The AWS permissions of each operation's Lambda function, in one place. The IAM policies in the
+ * The AWS permissions of each operation's Lambda function, in one place (so longer than 400 lines: one
+ * entry per operation, each with why it needs what it has). The IAM policies in the
  * template are generated from this map (infra/serverless-config.ts), a test checks every route has
  * an entry, and others (test/deploy/iam-coverage*.test.ts) run the operations against the local
  * stack and check every DynamoDB and KMS call they make is covered here, and that nothing is granted
@@ -222,6 +223,90 @@ export const permissions = {
   ReleaseKey: { objects: none, vaultKey: none, backupKey: none },
   GetKeyAttestation: { objects: none, vaultKey: none, backupKey: none },
   GetRandomBytes: { objects: none, vaultKey: none, backupKey: none, randomBytes: true },
+
+  // Certificates, following lib/certificates/ (reference §1.3): a certificate is three objects of one
+  // name, the certificate, its managed key and its managed secret, and each change is one linked write
+  // over the three (lib/objects/store.ts): the heads read together (BatchGetItem), then one
+  // TransactWriteItems of the same item actions as the keys' and secrets' writes. Beside them are the
+  // certificate's policy (an attachment of the certificate) and the vault's documents (contacts,
+  // issuers, each certificate's operation: lib/aws/dynamo-certificate-documents.ts), plain items in
+  // the objects table written with UpdateItem (which keeps the first casing of a name). A new version seals its metadata, key and secret (GenerateDataKey); an
+  // answer with tags opens them (Decrypt). An HSM-backed certificate's key is a KMS key like an HSM
+  // key version's, created, disabled, enabled and scheduled for deletion as keys do, with the same undo
+  // of the KMS change when the store write fails (unreached by the coverage test); its certificate and
+  // CSR are signed in KMS.
+  CreateCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    backupKey: none,
+    createsHsmKeys: ['AWS_KMS'],
+    hsmKeys: ['GetPublicKey', 'Sign', 'ScheduleKeyDeletion'],
+  },
+  ImportCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    backupKey: none,
+    createsHsmKeys: ['EXTERNAL'],
+    hsmKeys: ['GetParametersForImport', 'ImportKeyMaterial', 'ScheduleKeyDeletion'],
+  },
+  GetCertificates: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
+  GetCertificateVersions: { objects: ['Query', 'GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  GetCertificate: { objects: ['GetItem', 'BatchGetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  UpdateCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: ['Decrypt', 'GenerateDataKey'],
+    backupKey: none,
+  },
+  GetCertificatePolicy: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  UpdateCertificatePolicy: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  DeleteCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'DeleteItem', 'PutItem', 'ConditionCheckItem', 'Query'],
+    vaultKey: ['Decrypt'],
+    backupKey: none,
+    hsmKeys: ['DisableKey', 'EnableKey'],
+  },
+  BackupCertificate: { objects: ['GetItem', 'Query'], vaultKey: ['Decrypt'], backupKey: ['GenerateDataKey'] },
+  // BatchWriteItem as for RestoreKey: only when a name is taken after the check.
+  RestoreCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'],
+    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    backupKey: ['Decrypt'],
+    hsmKeys: ['CancelKeyDeletion', 'EnableKey', 'ScheduleKeyDeletion'],
+  },
+  GetDeletedCertificates: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
+  GetDeletedCertificate: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  PurgeDeletedCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'UpdateItem', 'Query', 'BatchWriteItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    hsmKeys: ['ScheduleKeyDeletion', 'CancelKeyDeletion'],
+  },
+  RecoverDeletedCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'DeleteItem', 'PutItem', 'ConditionCheckItem', 'Query'],
+    vaultKey: ['Decrypt'],
+    backupKey: none,
+    hsmKeys: ['EnableKey', 'DisableKey'],
+  },
+  // The operation document: read, cancelled (written back; a key made for it goes), removed.
+  GetCertificateOperation: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  UpdateCertificateOperation: { objects: ['GetItem', 'UpdateItem'], vaultKey: none, backupKey: none, hsmKeys: ['ScheduleKeyDeletion'] },
+  DeleteCertificateOperation: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none, hsmKeys: ['ScheduleKeyDeletion'] },
+  // Merge opens the pending key and the create's sealed request, and writes the version as create does.
+  MergeCertificate: {
+    objects: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    backupKey: none,
+    hsmKeys: ['GetPublicKey'],
+  },
+  // Contacts and issuers are documents; an issuer's password is sealed, and never opened to answer.
+  SetCertificateContacts: { objects: ['UpdateItem'], vaultKey: none, backupKey: none },
+  GetCertificateContacts: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  DeleteCertificateContacts: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
+  GetCertificateIssuers: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
+  SetCertificateIssuer: { objects: ['GetItem', 'UpdateItem'], vaultKey: ['GenerateDataKey'], backupKey: none },
+  UpdateCertificateIssuer: { objects: ['GetItem', 'UpdateItem'], vaultKey: ['GenerateDataKey'], backupKey: none },
+  GetCertificateIssuer: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  DeleteCertificateIssuer: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
 
   // The management plane (lib/vaults, lib/access through lib/aws/dynamo-vaults.ts, dynamo-access.ts,
   // dynamo-resource-groups.ts). Beyond the baseline: subscriptions are configuration; resource groups

@@ -38,6 +38,15 @@ export function objectVersion(collection: Collection) {
 }
 
 /**
+ * `{issuerName}`: a vault's certificate issuer. Its names follow the object-name rule (reference §1.3
+ * names issuers like objects), with a message that says issuer.
+ */
+export function namedIssuer() {
+  const message = (issue: { input: unknown }) => invalidObjectNameMessage('issuer', typeof issue.input === 'string' ? issue.input : '');
+  return z.object({ issuerName: z.string({ error: message }).check(z.regex(OBJECT_NAME, { error: message })) });
+}
+
+/**
  * The management plane's path parameters. Names are checked loosely here (no slashes, ARM's length
  * bounds); the services word the precise ARM errors (VaultNameNotValid, ...) themselves.
  */
@@ -79,6 +88,7 @@ export type ManagementParameters = z.infer<typeof managementParameters>;
 export interface PathParameters extends ManagementParameters {
   name?: string;
   version?: string | undefined;
+  issuerName?: string;
 }
 
 export type PathSchema = z.core.$ZodType<PathParameters, unknown>;

@@ -1,6 +1,6 @@
 import type { Collection } from '../core/kinds.ts';
 import type { ManagementProvider } from './api-version.ts';
-import { managementParameters, namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
+import { managementParameters, namedIssuer, namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
 
 /**
  * The one route table. Every API operation is listed here once, with everything about it: serverless.yml's
@@ -77,6 +77,10 @@ const secretVersion = objectVersion('secrets');
 const key = { collection: 'keys', parameter: 'name' } as const;
 const keyName = namedObject('keys');
 const keyVersion = objectVersion('keys');
+const certificate = { collection: 'certificates', parameter: 'name' } as const;
+const certificateName = namedObject('certificates');
+const certificateVersion = objectVersion('certificates');
+const issuerName = namedIssuer();
 const management = managementParameters;
 
 export const routes = [
@@ -136,6 +140,213 @@ export const routes = [
   { operation: 'GetKeyAttestation', plane: 'data', method: 'GET', path: '/keys/{name}/{version}/attestation', handler: 'keys/get-key-attestation', permission: 'keys/read', scope: key, params: keyVersion, since: '7.6', auditId: 'path', audit: 'KeyGetAttestation', optionalVersion: true, accessPolicy: 'keys/get' },
   // Managed HSM's random bytes, offered by every vault; Administrator ('*') grants it.
   { operation: 'GetRandomBytes', plane: 'data', method: 'POST', path: '/rng', handler: 'keys/get-random-bytes', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
+
+  // Certificates (reference §1.3). Contacts and issuers are the vault's, not a certificate's (scope
+  // vault). Their rows come before the `{name}/...` rows: `/certificates/issuers/policy` has two
+  // literals for an issuer row and for a certificate row alike, and of equal rows the earlier wins, so
+  // it is the issuer named `policy`, read from its leftmost literal.
+  { operation: 'GetCertificates', plane: 'data', method: 'GET', path: '/certificates', handler: 'certificates/get-certificates', permission: 'certificates/read', scope: 'vault', paged: true, audit: 'CertificateList', accessPolicy: 'certificates/list' },
+  { operation: 'SetCertificateContacts', plane: 'data', method: 'PUT', path: '/certificates/contacts', handler: 'certificates/set-certificate-contacts', permission: 'certificatecontacts/write', scope: 'vault', audit: 'CertificateContactsSet', accessPolicy: 'certificates/managecontacts' },
+  // The DataAction catalogue has no contacts read (reference §6: certificatecas/read|write|delete,
+  // certificatecontacts/write). certificatecas/read is granted by Key Vault Certificates Officer
+  // (certificatecas/*), Administrator (*) and Reader (*/read), so all three read the contacts, and the
+  // two that write them can read what they wrote; a `certificatecontacts/read` would leave the Officer out.
+  { operation: 'GetCertificateContacts', plane: 'data', method: 'GET', path: '/certificates/contacts', handler: 'certificates/get-certificate-contacts', permission: 'certificatecas/read', scope: 'vault', audit: 'CertificateContactsGet', accessPolicy: 'certificates/managecontacts' },
+  { operation: 'DeleteCertificateContacts', plane: 'data', method: 'DELETE', path: '/certificates/contacts', handler: 'certificates/delete-certificate-contacts', permission: 'certificatecontacts/write', scope: 'vault', audit: 'CertificateContactsDelete', accessPolicy: 'certificates/managecontacts' },
+  { operation: 'GetCertificateIssuers', plane: 'data', method: 'GET', path: '/certificates/issuers', handler: 'certificates/get-certificate-issuers', permission: 'certificatecas/read', scope: 'vault', paged: true, audit: 'CertificateIssuersList', accessPolicy: 'certificates/listissuers' },
+  {
+    operation: 'SetCertificateIssuer',
+    plane: 'data',
+    method: 'PUT',
+    path: '/certificates/issuers/{issuerName}',
+    handler: 'certificates/set-certificate-issuer',
+    permission: 'certificatecas/write',
+    scope: 'vault',
+    params: issuerName,
+    auditId: 'answer',
+    audit: 'CertificateIssuerSet',
+    accessPolicy: 'certificates/setissuers',
+  },
+  {
+    operation: 'UpdateCertificateIssuer',
+    plane: 'data',
+    method: 'PATCH',
+    path: '/certificates/issuers/{issuerName}',
+    handler: 'certificates/update-certificate-issuer',
+    permission: 'certificatecas/write',
+    scope: 'vault',
+    params: issuerName,
+    auditId: 'answer',
+    audit: 'CertificateIssuerUpdate',
+    accessPolicy: 'certificates/setissuers',
+  },
+  {
+    operation: 'GetCertificateIssuer',
+    plane: 'data',
+    method: 'GET',
+    path: '/certificates/issuers/{issuerName}',
+    handler: 'certificates/get-certificate-issuer',
+    permission: 'certificatecas/read',
+    scope: 'vault',
+    params: issuerName,
+    auditId: 'answer',
+    audit: 'CertificateIssuerGet',
+    accessPolicy: 'certificates/getissuers',
+  },
+  {
+    operation: 'DeleteCertificateIssuer',
+    plane: 'data',
+    method: 'DELETE',
+    path: '/certificates/issuers/{issuerName}',
+    handler: 'certificates/delete-certificate-issuer',
+    permission: 'certificatecas/delete',
+    scope: 'vault',
+    params: issuerName,
+    auditId: 'answer',
+    audit: 'CertificateIssuerDelete',
+    accessPolicy: 'certificates/deleteissuers',
+  },
+  { operation: 'RestoreCertificate', plane: 'data', method: 'POST', path: '/certificates/restore', handler: 'certificates/restore-certificate', permission: 'certificates/restore/action', scope: 'vault', auditId: 'answer', audit: 'CertificateRestore', accessPolicy: 'certificates/restore' },
+  { operation: 'DeleteCertificate', plane: 'data', method: 'DELETE', path: '/certificates/{name}', handler: 'certificates/delete-certificate', permission: 'certificates/delete', scope: certificate, params: certificateName, auditId: 'answer', audit: 'CertificateDelete', accessPolicy: 'certificates/delete' },
+  // Create answers the pending operation (202), whose id is not the certificate's: the record names the certificate.
+  { operation: 'CreateCertificate', plane: 'data', method: 'POST', path: '/certificates/{name}/create', handler: 'certificates/create-certificate', permission: 'certificates/create/action', scope: certificate, params: certificateName, auditId: 'path', audit: 'CertificateCreate', accessPolicy: 'certificates/create' },
+  { operation: 'ImportCertificate', plane: 'data', method: 'POST', path: '/certificates/{name}/import', handler: 'certificates/import-certificate', permission: 'certificates/import/action', scope: certificate, params: certificateName, auditId: 'answer', audit: 'CertificateImport', accessPolicy: 'certificates/import' },
+  {
+    operation: 'GetCertificateVersions',
+    plane: 'data',
+    method: 'GET',
+    path: '/certificates/{name}/versions',
+    handler: 'certificates/get-certificate-versions',
+    permission: 'certificates/read',
+    scope: certificate,
+    params: certificateName,
+    paged: true,
+    audit: 'CertificateListVersions',
+    accessPolicy: 'certificates/list',
+  },
+  { operation: 'GetCertificatePolicy', plane: 'data', method: 'GET', path: '/certificates/{name}/policy', handler: 'certificates/get-certificate-policy', permission: 'certificates/read', scope: certificate, params: certificateName, auditId: 'path', audit: 'CertificatePolicyGet', accessPolicy: 'certificates/get' },
+  {
+    operation: 'UpdateCertificatePolicy',
+    plane: 'data',
+    method: 'PATCH',
+    path: '/certificates/{name}/policy',
+    handler: 'certificates/update-certificate-policy',
+    permission: 'certificates/update/action',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'path',
+    audit: 'CertificatePolicyUpdate',
+    accessPolicy: 'certificates/update',
+  },
+  {
+    operation: 'GetCertificateOperation',
+    plane: 'data',
+    method: 'GET',
+    path: '/certificates/{name}/pending',
+    handler: 'certificates/get-certificate-operation',
+    permission: 'certificates/read',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'path',
+    audit: 'CertificatePendingGet',
+    accessPolicy: 'certificates/get',
+  },
+  {
+    operation: 'UpdateCertificateOperation',
+    plane: 'data',
+    method: 'PATCH',
+    path: '/certificates/{name}/pending',
+    handler: 'certificates/update-certificate-operation',
+    permission: 'certificates/update/action',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'path',
+    audit: 'CertificatePendingUpdate',
+    accessPolicy: 'certificates/update',
+  },
+  {
+    operation: 'DeleteCertificateOperation',
+    plane: 'data',
+    method: 'DELETE',
+    path: '/certificates/{name}/pending',
+    handler: 'certificates/delete-certificate-operation',
+    permission: 'certificates/delete',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'path',
+    audit: 'CertificatePendingDelete',
+    accessPolicy: 'certificates/delete',
+  },
+  {
+    operation: 'MergeCertificate',
+    plane: 'data',
+    method: 'POST',
+    path: '/certificates/{name}/pending/merge',
+    handler: 'certificates/merge-certificate',
+    permission: 'certificates/create/action',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'answer',
+    audit: 'CertificatePendingMerge',
+    accessPolicy: 'certificates/create',
+  },
+  { operation: 'BackupCertificate', plane: 'data', method: 'POST', path: '/certificates/{name}/backup', handler: 'certificates/backup-certificate', permission: 'certificates/backup/action', scope: certificate, params: certificateName, auditId: 'path', audit: 'CertificateBackup', accessPolicy: 'certificates/backup' },
+  {
+    operation: 'GetCertificate',
+    plane: 'data',
+    method: 'GET',
+    path: '/certificates/{name}/{version}',
+    handler: 'certificates/get-certificate',
+    permission: 'certificates/read',
+    scope: certificate,
+    params: certificateVersion,
+    auditId: 'answer',
+    audit: 'CertificateGet',
+    optionalTail: true,
+    accessPolicy: 'certificates/get',
+  },
+  {
+    operation: 'UpdateCertificate',
+    plane: 'data',
+    method: 'PATCH',
+    path: '/certificates/{name}/{version}',
+    handler: 'certificates/update-certificate',
+    permission: 'certificates/update/action',
+    scope: certificate,
+    params: certificateVersion,
+    auditId: 'answer',
+    audit: 'CertificateUpdate',
+    optionalTail: true,
+    accessPolicy: 'certificates/update',
+  },
+  { operation: 'GetDeletedCertificates', plane: 'data', method: 'GET', path: '/deletedcertificates', handler: 'certificates/get-deleted-certificates', permission: 'certificates/read', scope: 'vault', paged: true, audit: 'CertificateListDeleted', accessPolicy: 'certificates/list' },
+  { operation: 'GetDeletedCertificate', plane: 'data', method: 'GET', path: '/deletedcertificates/{name}', handler: 'certificates/get-deleted-certificate', permission: 'certificates/read', scope: certificate, params: certificateName, auditId: 'answer', audit: 'CertificateGetDeleted', accessPolicy: 'certificates/get' },
+  {
+    operation: 'PurgeDeletedCertificate',
+    plane: 'data',
+    method: 'DELETE',
+    path: '/deletedcertificates/{name}',
+    handler: 'certificates/purge-deleted-certificate',
+    permission: 'certificates/purge/action',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'deleted',
+    audit: 'CertificatePurge',
+    accessPolicy: 'certificates/purge',
+  },
+  {
+    operation: 'RecoverDeletedCertificate',
+    plane: 'data',
+    method: 'POST',
+    path: '/deletedcertificates/{name}/recover',
+    handler: 'certificates/recover-deleted-certificate',
+    permission: 'certificates/recover/action',
+    scope: certificate,
+    params: certificateName,
+    auditId: 'answer',
+    audit: 'CertificateRecover',
+    accessPolicy: 'certificates/recover',
+  },
 
   // The management plane (docs/adr/0013): ARM's shapes for subscriptions, resource groups, vaults,
   // role assignments and role definitions, and the audit records of a vault.

@@ -11,6 +11,7 @@ import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permi
 import { apiPaths, assertNoConflicts, generateConfig, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { bundleFunctions, projectRoot } from '../../scripts/bundle.ts';
 import {
+  certificateDocumentPartition,
   deletedPartition,
   endpointKey,
   headPartition,
@@ -131,10 +132,14 @@ describe('roles', () => {
     }
     // Vault names are stored lowercase, and the prefixes are upper case: even a vault called "vault" is not covered.
     for (const vault of ['payments', 'vault', 'sub', 'host', 'rascope']) {
-      for (const collection of ['secrets', 'keys'] as const) {
+      for (const collection of ['secrets', 'keys', 'certificates'] as const) {
         for (const partition of [headPartition(vault, collection), deletedPartition(vault, collection), versionPartition(vault, collection, 'x')]) {
           expect(covered(partition), partition).toBe(false);
         }
+      }
+      // The certificate documents (contacts, issuers, operations) are a vault's objects too: data-plane writes.
+      for (const kind of ['contacts', 'issuers', 'operations'] as const) {
+        expect(covered(certificateDocumentPartition(vault, kind)), kind).toBe(false);
       }
     }
   });

@@ -12,6 +12,63 @@ describe('route table matching', () => {
     expect(matchRoute('POST', '/secrets/restore').match?.route.operation).toBe('RestoreSecret');
   });
 
+  it('routes the certificate literals (contacts, issuers, restore, pending, policy, versions) before {name}/{version}', () => {
+    const V = '0123456789abcdef0123456789abcdef';
+    const cases: [string, string, string, Record<string, string>][] = [
+      ['GET', '/certificates/contacts', 'GetCertificateContacts', {}],
+      ['PUT', '/certificates/contacts', 'SetCertificateContacts', {}],
+      ['DELETE', '/certificates/contacts', 'DeleteCertificateContacts', {}],
+      ['GET', '/certificates/issuers', 'GetCertificateIssuers', {}],
+      ['GET', '/certificates/issuers/', 'GetCertificateIssuers', {}],
+      ['GET', '/certificates/issuers/my-ca', 'GetCertificateIssuer', { issuerName: 'my-ca' }],
+      ['PUT', '/certificates/issuers/my-ca', 'SetCertificateIssuer', { issuerName: 'my-ca' }],
+      ['PATCH', '/certificates/issuers/my-ca', 'UpdateCertificateIssuer', { issuerName: 'my-ca' }],
+      ['DELETE', '/certificates/issuers/my-ca', 'DeleteCertificateIssuer', { issuerName: 'my-ca' }],
+      // Of an issuer row and a certificate row with two literals each, the issuer's wins.
+      ['GET', '/certificates/issuers/policy', 'GetCertificateIssuer', { issuerName: 'policy' }],
+      ['PATCH', '/certificates/issuers/pending', 'UpdateCertificateIssuer', { issuerName: 'pending' }],
+      ['POST', '/certificates/restore', 'RestoreCertificate', {}],
+      ['GET', '/certificates/web/pending', 'GetCertificateOperation', { name: 'web' }],
+      ['PATCH', '/certificates/web/pending', 'UpdateCertificateOperation', { name: 'web' }],
+      ['DELETE', '/certificates/web/pending', 'DeleteCertificateOperation', { name: 'web' }],
+      ['POST', '/certificates/web/pending/merge', 'MergeCertificate', { name: 'web' }],
+      ['GET', '/certificates/web/policy', 'GetCertificatePolicy', { name: 'web' }],
+      ['PATCH', '/certificates/web/policy', 'UpdateCertificatePolicy', { name: 'web' }],
+      ['GET', '/certificates/web/versions', 'GetCertificateVersions', { name: 'web' }],
+      ['POST', '/certificates/web/create', 'CreateCertificate', { name: 'web' }],
+      ['POST', '/certificates/web/import', 'ImportCertificate', { name: 'web' }],
+      ['POST', '/certificates/web/backup', 'BackupCertificate', { name: 'web' }],
+      ['DELETE', '/certificates/web', 'DeleteCertificate', { name: 'web' }],
+      ['GET', '/certificates/web', 'GetCertificate', { name: 'web', version: '' }],
+      ['GET', '/certificates/web/', 'GetCertificate', { name: 'web', version: '' }],
+      ['GET', `/certificates/web/${V}`, 'GetCertificate', { name: 'web', version: V }],
+      ['PATCH', `/certificates/web/${V}`, 'UpdateCertificate', { name: 'web', version: V }],
+      ['PATCH', '/certificates/web/', 'UpdateCertificate', { name: 'web', version: '' }],
+      ['GET', '/Certificates/Contacts', 'GetCertificateContacts', {}],
+      ['GET', '/certificates', 'GetCertificates', {}],
+      ['GET', '/deletedcertificates', 'GetDeletedCertificates', {}],
+      ['GET', '/deletedcertificates/web', 'GetDeletedCertificate', { name: 'web' }],
+      ['DELETE', '/deletedcertificates/web', 'PurgeDeletedCertificate', { name: 'web' }],
+      ['POST', '/DeletedCertificates/web/Recover', 'RecoverDeletedCertificate', { name: 'web' }],
+    ];
+    for (const [method, path, operation, parameters] of cases) {
+      const { match } = matchRoute(method, path);
+      expect(match?.route.operation, `${method} ${path}`).toBe(operation);
+      expect(match?.pathParameters, `${method} ${path}`).toEqual(parameters);
+    }
+    // A certificate named like a literal is still reached where no literal row has that method.
+    expect(matchRoute('POST', '/certificates/contacts/create').match?.route.operation).toBe('CreateCertificate');
+    expect(matchRoute('POST', '/certificates/issuers').pathExists).toBe(true);
+    expect(matchRoute('POST', '/certificates/issuers').match).toBeUndefined();
+  });
+
+  it('gives a bad issuer name the object-name message, saying issuer', () => {
+    const getIssuer = routes.find((r) => r.operation === 'GetCertificateIssuer')!;
+    expect(getIssuer.params.safeParse({ issuerName: 'Digi-Cert1' }).data).toEqual({ issuerName: 'Digi-Cert1' });
+    const bad = getIssuer.params.safeParse({ issuerName: 'my_ca' });
+    expect(bad.error?.issues[0]?.message).toBe("The issuer name 'my_ca' is invalid: names are 1 to 127 characters of 0-9, a-z, A-Z and '-'.");
+  });
+
   it('treats an empty or missing version as the latest, with or without a trailing slash', () => {
     for (const path of ['/secrets/a', '/secrets/a/']) {
       const { match } = matchRoute('GET', path);

@@ -49,18 +49,52 @@ const ALL_KEYS = [
   'RecoverDeletedKey',
   'ReleaseKey',
 ];
+// certificates/read: the certificate, its versions, policy and pending operation, and the deleted ones.
+const CERTIFICATE_READS = [
+  'GetCertificates',
+  'GetCertificate',
+  'GetCertificateVersions',
+  'GetCertificatePolicy',
+  'GetCertificateOperation',
+  'GetDeletedCertificates',
+  'GetDeletedCertificate',
+];
+// certificatecas/read: the vault's issuers and its certificate contacts (lib/http/routes.ts says why contacts).
+const CERTIFICATE_AUTHORITY_READS = ['GetCertificateIssuers', 'GetCertificateIssuer', 'GetCertificateContacts'];
+const ALL_CERTIFICATES = [
+  ...CERTIFICATE_READS,
+  ...CERTIFICATE_AUTHORITY_READS,
+  'CreateCertificate',
+  'ImportCertificate',
+  'UpdateCertificate',
+  'UpdateCertificatePolicy',
+  'UpdateCertificateOperation',
+  'DeleteCertificateOperation',
+  'MergeCertificate',
+  'DeleteCertificate',
+  'BackupCertificate',
+  'RestoreCertificate',
+  'PurgeDeletedCertificate',
+  'RecoverDeletedCertificate',
+  'SetCertificateContacts',
+  'DeleteCertificateContacts',
+  'SetCertificateIssuer',
+  'UpdateCertificateIssuer',
+  'DeleteCertificateIssuer',
+];
 
 const expected: Record<string, Set<string>> = {
-  [roleIds.administrator]: ops(...ALL_SECRETS, ...ALL_KEYS, 'GetRandomBytes'),
-  [roleIds.keyVaultReader]: ops(...SECRET_METADATA, ...KEY_READS, 'GetKeyRotationPolicy'),
+  [roleIds.administrator]: ops(...ALL_SECRETS, ...ALL_KEYS, ...ALL_CERTIFICATES, 'GetRandomBytes'),
+  [roleIds.keyVaultReader]: ops(...SECRET_METADATA, ...KEY_READS, 'GetKeyRotationPolicy', ...CERTIFICATE_READS, ...CERTIFICATE_AUTHORITY_READS),
   [roleIds.secretsOfficer]: ops(...ALL_SECRETS),
   [roleIds.secretsUser]: ops(...SECRET_METADATA, 'GetSecret'),
   [roleIds.cryptoOfficer]: ops(...ALL_KEYS),
   [roleIds.cryptoUser]: ops(...KEY_READS, 'UpdateKey', 'BackupKey', 'Encrypt', 'Decrypt', 'WrapKey', 'UnwrapKey', 'Sign', 'Verify'),
   [roleIds.cryptoServiceEncryptionUser]: ops(...KEY_READS, 'WrapKey', 'UnwrapKey'),
   [roleIds.cryptoServiceReleaseUser]: ops('ReleaseKey'),
-  [roleIds.certificatesOfficer]: ops(),
-  [roleIds.certificateUser]: ops(...SECRET_METADATA, 'GetSecret', ...KEY_READS),
+  [roleIds.certificatesOfficer]: ops(...ALL_CERTIFICATES),
+  // The certificates, and the managed secret (the certificate with its private key) and key behind each.
+  [roleIds.certificateUser]: ops(...SECRET_METADATA, 'GetSecret', ...KEY_READS, ...CERTIFICATE_READS),
   [roleIds.keyVaultDataAccessAdministrator]: ops(),
   [roleIds.keyVaultContributor]: ops(),
   [roleIds.keyVaultPurgeOperator]: ops(),
@@ -72,10 +106,11 @@ const expected: Record<string, Set<string>> = {
 };
 
 function eventFor(route: Route) {
-  const path = route.path.replace('{name}', 'obj1').replace('{version}', '');
+  const path = route.path.replace('{name}', 'obj1').replace('{version}', '').replace('{issuerName}', 'issuer1');
   const params: Record<string, string> = {};
   if (route.path.includes('{name}')) params.name = 'obj1';
   if (route.path.includes('{version}')) params.version = '';
+  if (route.path.includes('{issuerName}')) params.issuerName = 'issuer1';
   return request(route.method, `${path}?api-version=7.6`, { match: { route, pathParameters: params } });
 }
 
@@ -150,11 +185,26 @@ describe('access-policy permissions against every data-plane operation', () => {
     'keys/getrotationpolicy': ['GetKeyRotationPolicy'],
     'keys/setrotationpolicy': ['UpdateKeyRotationPolicy'],
     'keys/release': ['ReleaseKey'],
+    'certificates/get': ['GetCertificate', 'GetCertificatePolicy', 'GetCertificateOperation', 'GetDeletedCertificate'],
+    'certificates/list': ['GetCertificates', 'GetCertificateVersions', 'GetDeletedCertificates'],
+    'certificates/create': ['CreateCertificate', 'MergeCertificate'],
+    'certificates/import': ['ImportCertificate'],
+    'certificates/update': ['UpdateCertificate', 'UpdateCertificatePolicy', 'UpdateCertificateOperation'],
+    'certificates/delete': ['DeleteCertificate', 'DeleteCertificateOperation'],
+    'certificates/backup': ['BackupCertificate'],
+    'certificates/restore': ['RestoreCertificate'],
+    'certificates/recover': ['RecoverDeletedCertificate'],
+    'certificates/purge': ['PurgeDeletedCertificate'],
+    'certificates/managecontacts': ['SetCertificateContacts', 'GetCertificateContacts', 'DeleteCertificateContacts'],
+    'certificates/getissuers': ['GetCertificateIssuer'],
+    'certificates/listissuers': ['GetCertificateIssuers'],
+    'certificates/setissuers': ['SetCertificateIssuer', 'UpdateCertificateIssuer'],
+    'certificates/deleteissuers': ['DeleteCertificateIssuer'],
   };
 
   for (const [permission, allowedOps] of Object.entries(policyOps)) {
     it(`${permission} allows exactly ${allowedOps.join(', ')}`, async () => {
-      const [kind, name] = permission.split('/') as ['secrets' | 'keys', string];
+      const [kind, name] = permission.split('/') as ['secrets' | 'keys' | 'certificates', string];
       const entry: AccessPolicyEntry = { tenantId: 'tenant-1', objectId: 'oid-1', permissions: { [kind]: [name] } };
       // Role assignments do not count in an access-policy vault: the administrator's is ignored.
       const services = stubServices({ vault: vault({ enableRbacAuthorization: false, accessPolicies: [entry] }) });
@@ -167,7 +217,11 @@ describe('access-policy permissions against every data-plane operation', () => {
   it('grants nothing to a principal without an entry, and every operation of its kinds to `all`', async () => {
     const none = stubServices({ vault: vault({ enableRbacAuthorization: false, accessPolicies: [] }) });
     for (const route of dataRoutes) expect(await status(route, none), route.operation).toBe(403);
-    const entry: AccessPolicyEntry = { tenantId: 'tenant-1', objectId: 'oid-1', permissions: { secrets: ['all'], keys: ['all'] } };
+    const entry: AccessPolicyEntry = {
+      tenantId: 'tenant-1',
+      objectId: 'oid-1',
+      permissions: { secrets: ['all'], keys: ['all'], certificates: ['all'] },
+    };
     const all = stubServices({ vault: vault({ enableRbacAuthorization: false, accessPolicies: [entry] }) });
     const refused: string[] = [];
     for (const route of dataRoutes) if ((await status(route, all)) !== 200) refused.push(route.operation);

@@ -1,0 +1,6 @@
+import { certificatesOperation } from '#lib/runtime/certificates';
+import { issuerBundle } from '#lib/certificates/wire';
+
+export const handler = certificatesOperation('DeleteCertificateIssuer', {}, async ({ at, issuerName, services }) => ({
+  body: issuerBundle(at, await services.certificates.deleteIssuer(at, issuerName)),
+}));
