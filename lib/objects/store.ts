@@ -112,9 +112,15 @@ export interface ObjectStore {
    * (disabled, deleted) at once. Undefined when there is no live object of that name.
    */
   getCurrent(vault: string, collection: Collection, name: string, version?: string): Promise<CurrentObject | undefined>;
-  /** Adds a version and makes it the latest. Concurrent adds on one name all land. */
+  /**
+   * Adds a version and makes it the latest. Concurrent adds on one name all land. ManagedObject when
+   * the head is managed and the version is not.
+   */
   addVersion(vault: string, collection: Collection, version: StoredVersion): Promise<StoredHead>;
-  /** Changes a version's metadata (and the head's copy when it is the latest); undefined if absent. */
+  /**
+   * Changes a version's metadata (and the head's copy when it is the latest); undefined if absent.
+   * ManagedObject, before `update` is called, when the object is managed (updateLinkedVersions changes it).
+   */
   updateVersion(
     vault: string,
     collection: Collection,
@@ -149,17 +155,26 @@ export interface ObjectStore {
   /*
    * Linked writes: a certificate and its managed key and secret are three objects of one name that
    * change together (reference §1.3). Each is one transaction over all of them: all land or none.
-   * The single-object writes above refuse a managed object (ManagedObject): addVersion onto a managed
-   * head with a version that is not managed, softDelete, recover and purge of a managed object, and
-   * restore onto a managed name.
+   * Each names one name and each collection at most once; anything else is a programming error (Error).
+   * The single-object writes above refuse a managed object, one whose head (or deleted head) has
+   * `plain.managed === true`, with ManagedObject: addVersion onto a managed head with a version that
+   * is not managed, updateVersion, softDelete, recover and purge of a managed object, and restore
+   * onto a name whose head or deleted head is managed. The linked writes refuse nothing for being
+   * managed: they are the managed objects' way of changing.
    */
   /**
    * Adds one version to each object (same name; any may be new) and makes each the latest;
    * concurrent adds on those names all land (re-read and retry, as addVersion). NameIsDeleted when
-   * any of the names is held by a deleted object. Answers the heads in the order given.
+   * any of the names is held by a deleted object. Answers the heads in the order given, each keeping
+   * the casing its object was created with.
    */
   addLinkedVersions(vault: string, versions: LinkedVersion[]): Promise<StoredHead[]>;
-  /** Changes one version of each object, the heads' copies too; undefined when the first has no such version. */
+  /**
+   * Changes one version of each object, the heads' copies too; undefined when the first has no such
+   * version (or no live object). Another collection without that live object or version is skipped
+   * (its `update` is not called). Answers the updated versions, first collection first; a
+   * concurrent change of any of them runs every `update` again on what it changed.
+   */
   updateLinkedVersions(vault: string, name: string, version: string, updates: LinkedUpdate[]): Promise<StoredVersion[] | undefined>;
   /**
    * Soft-deletes the objects of that name in these collections together, each given the same dates;
@@ -172,10 +187,21 @@ export interface ObjectStore {
     name: string,
     dates: { deletedDate: number; scheduledPurgeDate: number },
   ): Promise<DeletedHead[] | undefined>;
-  /** Recovers them together; undefined when the first collection has no deleted object of that name. */
+  /**
+   * Recovers them together; undefined when the first collection has no deleted object of that name.
+   * Another collection without a deleted object of the name is skipped. Answers the recovered heads,
+   * first collection first.
+   */
   recoverLinked(vault: string, collections: Collection[], name: string): Promise<StoredHead[] | undefined>;
-  /** Purges them (each as purge does); false when the first collection had no deleted object of that name. */
+  /**
+   * Purges them (each as purge does; the others may be absent); false when the first collection had
+   * no deleted object of that name, NameInUse (purging nothing) when any of them is live. The first
+   * collection's object goes last, so a purge interrupted half-way is finished by the next one.
+   */
   purgeLinked(vault: string, collections: Collection[], name: string): Promise<boolean>;
-  /** Restores several objects of one name if every name is free (NameInUse / NameIsDeleted otherwise). */
+  /**
+   * Restores several objects of one name if every name is free (NameInUse / NameIsDeleted otherwise,
+   * writing nothing). Answers the heads in the order given.
+   */
   restoreLinked(vault: string, objects: LinkedRestore[]): Promise<StoredHead[]>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newVersionId } from '../../lib/objects/rules.ts';
-import { NameInUse, NameIsDeleted, type ObjectStore, type StoredVersion } from '../../lib/objects/store.ts';
+import { type Collection, ManagedObject, NameInUse, NameIsDeleted, type ObjectStore, type StoredVersion } from '../../lib/objects/store.ts';
 import { allPages, bytes, text, version } from './versions.ts';
 
 /**
@@ -435,5 +435,353 @@ export function describeObjectStoreContract(label: string, store: () => ObjectSt
       await store.recover(vault, 'keys', 'Attached');
       expect(await store.getAttachment(vault, 'keys', 'Attached', 'rotationpolicy')).toEqual({ lifetimeActions: [] });
     });
+
+    describe('linked writes: a certificate, its managed key and its managed secret', () => {
+      const all: Collection[] = ['certificates', 'keys', 'secrets'];
+      /** One version per collection under one version id, as a certificate writes them. */
+      const linked = (name: string, n: number, collections: Collection[] = all) => {
+        const id = newVersionId();
+        return collections.map((collection) => ({ collection, version: { ...managed(version(name, n)), version: id } }));
+      };
+      const disabling = (updated: number) => async (current: StoredVersion) => ({
+        attributes: { ...current.attributes, enabled: false, updated },
+        meta: bytes(`${text(current.meta)}-updated`),
+        plain: current.plain,
+      });
+      const dates = { deletedDate: 7000, scheduledPurgeDate: 8000 };
+
+      it('adds one version to each object and makes each the latest, answering the heads in order', async () => {
+        const { store, vault } = subject();
+        const first = linked('Linked', 1);
+        const heads = await store.addLinkedVersions(vault, first);
+        expect(heads.map((h) => [h.name, h.latest, h.revision])).toEqual(all.map(() => ['Linked', first[0]!.version.version, 1]));
+        for (const collection of all) {
+          const current = (await store.getCurrent(vault, collection, 'linked'))!;
+          expect(current.head).toMatchObject({ name: 'Linked', latest: first[0]!.version.version, revision: 1, plain: { managed: true } });
+          expect(text(current.version!.secret!)).toBe('secret-1');
+        }
+
+        const second = linked('LINKED', 2);
+        const next = await store.addLinkedVersions(vault, second);
+        expect(next.map((h) => [h.name, h.latest, h.revision])).toEqual(all.map(() => ['Linked', second[0]!.version.version, 2]));
+        for (const collection of all) {
+          expect(text((await store.getCurrent(vault, collection, 'Linked'))!.version!.secret!)).toBe('secret-2');
+          expect((await store.listVersions(vault, collection, 'linked', 10)).items).toHaveLength(2);
+        }
+      });
+
+      it('adds onto objects of which only some exist, each keeping its own casing', async () => {
+        const { store, vault } = subject();
+        await store.addVersion(vault, 'keys', managed(version('partKey', 1)));
+        const heads = await store.addLinkedVersions(vault, linked('PartKey', 2));
+        expect(heads.map((h) => [h.name, h.revision])).toEqual([
+          ['PartKey', 1],
+          ['partKey', 2],
+          ['PartKey', 1],
+        ]);
+      });
+
+      it('lands every one of 5 concurrent linked adds, every head ending on the same one', async () => {
+        const { store, vault } = subject();
+        const adds = Array.from({ length: 5 }, (_, i) => linked('racing', i));
+        await Promise.all(adds.map((add) => store.addLinkedVersions(vault, add)));
+        const heads = await Promise.all(all.map(async (collection) => (await store.getHead(vault, collection, 'racing'))!));
+        expect(heads.map((h) => h.revision)).toEqual([5, 5, 5]);
+        // Each add is all or nothing, so the last to land set all three heads.
+        expect(new Set(heads.map((h) => h.latest)).size).toBe(1);
+        for (const collection of all) {
+          const listed = (await store.listVersions(vault, collection, 'racing', 10)).items.map((v) => v.version);
+          expect(listed.sort()).toEqual(adds.map((add) => add[0]!.version.version).sort());
+        }
+      });
+
+      it('refuses a linked add when any of the names is deleted (NameIsDeleted), writing none of them', async () => {
+        const { store, vault } = subject();
+        await store.addVersion(vault, 'secrets', version('held', 1));
+        await store.softDelete(vault, 'secrets', 'held', dates);
+        await expect(store.addLinkedVersions(vault, linked('Held', 2))).rejects.toBeInstanceOf(NameIsDeleted);
+        expect(await store.getHead(vault, 'certificates', 'held')).toBeUndefined();
+        expect(await store.getHead(vault, 'keys', 'held')).toBeUndefined();
+        expect(await store.allVersions(vault, 'certificates', 'held', 10)).toEqual([]);
+        expect(await store.allVersions(vault, 'keys', 'held', 10)).toEqual([]);
+      });
+
+      it('refuses a linked add of a version that exists, writing none of them', async () => {
+        const { store, vault } = subject();
+        const first = linked('repeated', 1);
+        await store.addLinkedVersions(vault, first);
+        const again = [
+          { collection: 'certificates' as const, version: { ...managed(version('repeated', 2)), version: newVersionId() } },
+          { collection: 'keys' as const, version: { ...managed(version('repeated', 2)), version: first[1]!.version.version } },
+        ];
+        await expect(store.addLinkedVersions(vault, again)).rejects.toThrow();
+        expect(await store.getHead(vault, 'certificates', 'repeated')).toMatchObject({ revision: 1, latest: first[0]!.version.version });
+        expect(await store.allVersions(vault, 'certificates', 'repeated', 10)).toHaveLength(1);
+      });
+
+      it('updates one version of each object with the heads, and skips an object without it', async () => {
+        const { store, vault } = subject();
+        const first = linked('Updated', 1, ['certificates', 'keys']);
+        await store.addLinkedVersions(vault, first);
+        const id = first[0]!.version.version;
+        const seen: string[] = [];
+        const updates = all.map((collection) => ({
+          collection,
+          update: async (current: StoredVersion) => {
+            seen.push(`${collection}:${text(current.secret!)}`);
+            return disabling(4000)(current);
+          },
+        }));
+        const updated = await store.updateLinkedVersions(vault, 'UPDATED', id, updates);
+        expect(seen).toEqual(['certificates:secret-1', 'keys:secret-1']);
+        expect(updated!.map((v) => [v.name, v.version, v.attributes.enabled, text(v.meta), text(v.secret!)])).toEqual([
+          ['Updated', id, false, 'meta-1-updated', 'secret-1'],
+          ['Updated', id, false, 'meta-1-updated', 'secret-1'],
+        ]);
+        for (const collection of ['certificates', 'keys'] as const) {
+          const current = (await store.getCurrent(vault, collection, 'updated'))!;
+          expect(current.head).toMatchObject({ revision: 2, attributes: { enabled: false, updated: 4000 } });
+          expect(text(current.head.meta)).toBe('meta-1-updated');
+          expect(current.version).toMatchObject({ attributes: { enabled: false, updated: 4000 } });
+          expect(text(current.version!.secret!)).toBe('secret-1');
+        }
+        expect(await store.getHead(vault, 'secrets', 'updated')).toBeUndefined();
+      });
+
+      it('updates an older linked version without moving the heads', async () => {
+        const { store, vault } = subject();
+        const older = linked('aging', 1);
+        const latest = linked('aging', 2);
+        await store.addLinkedVersions(vault, older);
+        await store.addLinkedVersions(vault, latest);
+        const id = older[0]!.version.version;
+        await store.updateLinkedVersions(
+          vault,
+          'aging',
+          id,
+          all.map((collection) => ({ collection, update: disabling(4500) })),
+        );
+        for (const collection of all) {
+          expect((await store.getVersion(vault, collection, 'aging', id))!.attributes).toMatchObject({ enabled: false, updated: 4500 });
+          const current = (await store.getCurrent(vault, collection, 'aging'))!;
+          expect(current.head).toMatchObject({ latest: latest[0]!.version.version, revision: 2, attributes: { enabled: true } });
+          expect(text(current.version!.meta)).toBe('meta-2');
+        }
+      });
+
+      it('updates nothing and calls nobody when the first object has no such version', async () => {
+        const { store, vault } = subject();
+        await store.addLinkedVersions(vault, linked('firstless', 1, ['keys', 'secrets']));
+        const id = (await store.getHead(vault, 'keys', 'firstless'))!.latest;
+        let calls = 0;
+        const counting = async (current: StoredVersion) => {
+          calls += 1;
+          return disabling(1)(current);
+        };
+        const updates = all.map((collection) => ({ collection, update: counting }));
+        expect(await store.updateLinkedVersions(vault, 'firstless', id, updates)).toBeUndefined();
+        expect(await store.updateLinkedVersions(vault, 'absent', id, updates)).toBeUndefined();
+        expect(calls).toBe(0);
+        expect((await store.getHead(vault, 'keys', 'firstless'))!.attributes.enabled).toBe(true);
+      });
+
+      it('applies concurrent linked updates one after the other, none lost', async () => {
+        const { store, vault } = subject();
+        const added = linked('counted', 0);
+        await store.addLinkedVersions(vault, added);
+        const id = added[0]!.version.version;
+        const increment = async (current: StoredVersion) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return { attributes: current.attributes, meta: current.meta, plain: { ...current.plain, n: Number(current.plain.n) + 1 } };
+        };
+        await Promise.all(
+          Array.from({ length: 4 }, () =>
+            store.updateLinkedVersions(
+              vault,
+              'counted',
+              id,
+              all.map((collection) => ({ collection, update: increment })),
+            ),
+          ),
+        );
+        for (const collection of all) {
+          expect((await store.getVersion(vault, collection, 'counted', id))!.plain.n).toBe(4);
+          expect(await store.getHead(vault, collection, 'counted')).toMatchObject({ revision: 5, plain: { n: 4 } });
+        }
+      });
+
+      it('soft-deletes them together with the same dates, skipping an absent one, and recovers them together', async () => {
+        const { store, vault } = subject();
+        const added = linked('Gone', 1, ['certificates', 'keys']);
+        await store.addLinkedVersions(vault, added);
+        const deleted = await store.softDeleteLinked(vault, all, 'gone', dates);
+        expect(deleted!.map((d) => [d.name, d.revision, d.deletedDate, d.scheduledPurgeDate])).toEqual([
+          ['Gone', 2, 7000, 8000],
+          ['Gone', 2, 7000, 8000],
+        ]);
+        for (const collection of ['certificates', 'keys'] as const) {
+          expect(await store.getHead(vault, collection, 'Gone')).toBeUndefined();
+          expect(await store.getDeleted(vault, collection, 'Gone')).toMatchObject({ revision: 2, ...dates });
+        }
+        expect(await store.getDeleted(vault, 'secrets', 'Gone')).toBeUndefined();
+
+        const recovered = await store.recoverLinked(vault, all, 'GONE');
+        expect(recovered!.map((h) => [h.name, h.revision, h.latest])).toEqual([
+          ['Gone', 3, added[0]!.version.version],
+          ['Gone', 3, added[0]!.version.version],
+        ]);
+        for (const collection of ['certificates', 'keys'] as const) {
+          expect(await store.getDeleted(vault, collection, 'Gone')).toBeUndefined();
+          const current = (await store.getCurrent(vault, collection, 'gone'))!;
+          expect(current.head.revision).toBe(3);
+          expect(text(current.version!.secret!)).toBe('secret-1');
+        }
+        expect(await store.recoverLinked(vault, all, 'Gone')).toBeUndefined();
+      });
+
+      it('soft-deletes nothing when the first collection has no live object of the name', async () => {
+        const { store, vault } = subject();
+        await store.addLinkedVersions(vault, linked('keyonly', 1, ['keys', 'secrets']));
+        expect(await store.softDeleteLinked(vault, all, 'keyonly', dates)).toBeUndefined();
+        expect(await store.getHead(vault, 'keys', 'keyonly')).toBeDefined();
+        expect(await store.getHead(vault, 'secrets', 'keyonly')).toBeDefined();
+        expect(await store.recoverLinked(vault, all, 'keyonly')).toBeUndefined();
+        expect(await store.purgeLinked(vault, all, 'keyonly')).toBe(false);
+      });
+
+      it('purges them together with their versions and attachments; a second purge finds nothing', async () => {
+        const { store, vault } = subject();
+        const added = linked('Purged', 1);
+        await store.addLinkedVersions(vault, added);
+        await store.addLinkedVersions(vault, linked('Purged', 2));
+        await store.putAttachment(vault, 'certificates', 'Purged', 'policy', { x509: { subject: 'CN=a' } });
+        await store.putAttachment(vault, 'keys', 'Purged', 'rotationpolicy', { lifetimeActions: [] });
+        expect(await store.purgeLinked(vault, all, 'Purged')).toBe(false);
+        await store.softDeleteLinked(vault, all, 'Purged', dates);
+        expect(await store.purgeLinked(vault, all, 'purged')).toBe(true);
+        for (const collection of all) {
+          expect(await store.getDeleted(vault, collection, 'Purged')).toBeUndefined();
+          expect(await store.getHead(vault, collection, 'Purged')).toBeUndefined();
+          expect(await store.allVersions(vault, collection, 'Purged', 10)).toEqual([]);
+          expect(await store.getVersion(vault, collection, 'Purged', added[0]!.version.version)).toBeUndefined();
+        }
+        expect(await store.getAttachment(vault, 'certificates', 'Purged', 'policy')).toBeUndefined();
+        expect(await store.getAttachment(vault, 'keys', 'Purged', 'rotationpolicy')).toBeUndefined();
+        expect(await store.purgeLinked(vault, all, 'Purged')).toBe(false);
+        expect(await store.addLinkedVersions(vault, linked('purged', 3))).toMatchObject([{ name: 'purged', revision: 1 }, {}, {}]);
+      });
+
+      it('refuses to purge while any of the objects is live (NameInUse), purging nothing', async () => {
+        const { store, vault } = subject();
+        await store.addLinkedVersions(vault, linked('halfway', 1, ['certificates', 'keys']));
+        await store.softDeleteLinked(vault, ['certificates', 'keys'], 'halfway', dates);
+        await store.addVersion(vault, 'secrets', version('halfway', 2));
+        await expect(store.purgeLinked(vault, all, 'halfway')).rejects.toBeInstanceOf(NameInUse);
+        expect(await store.getDeleted(vault, 'certificates', 'halfway')).toBeDefined();
+        expect(await store.getDeleted(vault, 'keys', 'halfway')).toBeDefined();
+        expect(await store.allVersions(vault, 'certificates', 'halfway', 10)).toHaveLength(1);
+        expect(await store.getHead(vault, 'secrets', 'halfway')).toMatchObject({ revision: 1 });
+      });
+
+      it('restores several objects of one name onto free names, every version, the latest as each head', async () => {
+        const { store, vault } = subject();
+        const objects = all.map((collection) => {
+          const versions = [managed(version('Restored', 1)), managed(version('Restored', 2))];
+          return { collection, versions, latest: versions[1]!.version };
+        });
+        const heads = await store.restoreLinked(vault, objects);
+        expect(heads.map((h) => [h.name, h.latest, h.revision])).toEqual(objects.map((o) => ['Restored', o.latest, 1]));
+        for (const [i, collection] of all.entries()) {
+          const current = (await store.getCurrent(vault, collection, 'restored'))!;
+          expect(current.head).toMatchObject({ latest: objects[i]!.latest, plain: { managed: true } });
+          expect(text(current.version!.secret!)).toBe('secret-2');
+          expect((await store.allVersions(vault, collection, 'Restored', 10)).map((v) => v.version).sort()).toEqual(
+            objects[i]!.versions.map((v) => v.version).sort(),
+          );
+        }
+      });
+
+      it('refuses a linked restore onto a live name (NameInUse) or a deleted one (NameIsDeleted), writing nothing', async () => {
+        const { store, vault } = subject();
+        const backup = () =>
+          all.map((collection) => {
+            const versions = [managed(version('taken', 1)), managed(version('taken', 2))];
+            return { collection, versions, latest: versions[1]!.version };
+          });
+        await store.addVersion(vault, 'secrets', version('Taken', 1));
+        const refused = backup();
+        await expect(store.restoreLinked(vault, refused)).rejects.toBeInstanceOf(NameInUse);
+        expect(await store.getHead(vault, 'certificates', 'taken')).toBeUndefined();
+        expect(await store.allVersions(vault, 'certificates', 'taken', 10)).toEqual([]);
+        expect(await store.allVersions(vault, 'secrets', 'taken', 10)).toHaveLength(1);
+
+        await store.softDelete(vault, 'secrets', 'Taken', dates);
+        await expect(store.restoreLinked(vault, backup())).rejects.toBeInstanceOf(NameIsDeleted);
+        expect(await store.getHead(vault, 'keys', 'taken')).toBeUndefined();
+        expect(await store.allVersions(vault, 'keys', 'taken', 10)).toEqual([]);
+      });
+    });
+
+    describe('a managed object changes only through the linked writes (ManagedObject)', () => {
+      /** A certificate's managed secret, alone in its collection: enough for the single-object refusals. */
+      async function managedSecret(store: ObjectStore, vault: string, name: string): Promise<StoredVersion> {
+        const added = managed(version(name, 1));
+        await store.addLinkedVersions(vault, [{ collection: 'secrets', version: added }]);
+        return added;
+      }
+
+      it('refuses a version that is not managed onto a managed head, and takes a managed one', async () => {
+        const { store, vault } = subject();
+        const added = await managedSecret(store, vault, 'Owned');
+        await expect(store.addVersion(vault, 'secrets', version('owned', 2))).rejects.toBeInstanceOf(ManagedObject);
+        expect(await store.getHead(vault, 'secrets', 'owned')).toMatchObject({ latest: added.version, revision: 1 });
+        expect(await store.allVersions(vault, 'secrets', 'owned', 10)).toHaveLength(1);
+        const managedNext = managed(version('owned', 3));
+        expect(await store.addVersion(vault, 'secrets', managedNext)).toMatchObject({ latest: managedNext.version, revision: 2 });
+      });
+
+      it('refuses an update of a managed object without calling the update', async () => {
+        const { store, vault } = subject();
+        const added = await managedSecret(store, vault, 'owned');
+        let calls = 0;
+        const update = store.updateVersion(vault, 'secrets', 'owned', added.version, async (current) => {
+          calls += 1;
+          return { attributes: { ...current.attributes, enabled: false }, meta: current.meta, plain: current.plain };
+        });
+        await expect(update).rejects.toBeInstanceOf(ManagedObject);
+        expect(calls).toBe(0);
+        expect(await store.getVersion(vault, 'secrets', 'owned', added.version)).toMatchObject({ attributes: { enabled: true } });
+      });
+
+      it('refuses to soft-delete, recover or purge a managed object on its own', async () => {
+        const { store, vault } = subject();
+        await managedSecret(store, vault, 'owned');
+        await expect(store.softDelete(vault, 'secrets', 'owned', { deletedDate: 1, scheduledPurgeDate: 2 })).rejects.toBeInstanceOf(ManagedObject);
+        expect(await store.getHead(vault, 'secrets', 'owned')).toMatchObject({ revision: 1 });
+
+        await store.softDeleteLinked(vault, ['secrets'], 'owned', { deletedDate: 1, scheduledPurgeDate: 2 });
+        await expect(store.recover(vault, 'secrets', 'owned')).rejects.toBeInstanceOf(ManagedObject);
+        await expect(store.purge(vault, 'secrets', 'owned')).rejects.toBeInstanceOf(ManagedObject);
+        expect(await store.getHead(vault, 'secrets', 'owned')).toBeUndefined();
+        expect(await store.getDeleted(vault, 'secrets', 'owned')).toMatchObject({ revision: 2 });
+        expect(await store.allVersions(vault, 'secrets', 'owned', 10)).toHaveLength(1);
+      });
+
+      it('refuses to restore onto a managed name, live or deleted', async () => {
+        const { store, vault } = subject();
+        await managedSecret(store, vault, 'owned');
+        const backup = version('owned', 5);
+        await expect(store.restore(vault, 'secrets', [backup], backup.version)).rejects.toBeInstanceOf(ManagedObject);
+        await store.softDeleteLinked(vault, ['secrets'], 'owned', { deletedDate: 1, scheduledPurgeDate: 2 });
+        await expect(store.restore(vault, 'secrets', [backup], backup.version)).rejects.toBeInstanceOf(ManagedObject);
+        expect(await store.getVersion(vault, 'secrets', 'owned', backup.version)).toBeUndefined();
+        expect(await store.getHead(vault, 'secrets', 'owned')).toBeUndefined();
+      });
+    });
   });
+}
+
+/** The version as a certificate's managed key or secret (or the certificate itself) carries it. */
+function managed(v: StoredVersion): StoredVersion {
+  return { ...v, plain: { ...v.plain, managed: true } };
 }
