@@ -155,6 +155,119 @@ describe('DynamoDB layout: the head carries its latest version', () => {
   });
 });
 
+describe('DynamoDB layout: linked writes', () => {
+  const table = () => localStack().tables.objects;
+  const vault = () => `linked-${Math.random().toString(36).slice(2, 10)}`;
+  const collections = ['certificates', 'keys', 'secrets'] as const;
+  const item = async (key: { pk: string; sk: string }) =>
+    (await raw!.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }))).Item as Record<string, any> | undefined;
+  /** One managed version per collection under one id, each with a secret of its own. */
+  const linked = (name: string, n: number) => {
+    const id = version(name, n).version;
+    return collections.map((collection) => ({
+      collection,
+      version: { ...version(name, n), version: id, secret: new TextEncoder().encode(`${collection}-${n}`), plain: { managed: true } },
+    }));
+  };
+  /** Each head's copy of its latest secret beside that version's own, as text. */
+  const copies = async (v: string, name: string) =>
+    Promise.all(
+      collections.map(async (collection) => {
+        const head = (await item(headKey(v, collection, name)))!;
+        const latest = (await item(versionKey(v, collection, name, head.latest)))!;
+        return [head.latestCopy && text(head.latestCopy.secret), text(latest.secret)];
+      }),
+    );
+
+  it('writes each linked change in one TransactWriteItems after one read', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const first = linked('Counted', 1);
+    const id = first[0]!.version.version;
+    const update = async (current: { attributes: any; meta: Uint8Array; plain: any }) => ({
+      ...current,
+      attributes: { ...current.attributes, enabled: false },
+    });
+    const all = [...collections];
+    expect(await requests.countsOf(() => s.addLinkedVersions(v, first))).toEqual({ BatchGetItem: 1, TransactWriteItems: 1 });
+    expect(
+      await requests.countsOf(() =>
+        s.updateLinkedVersions(
+          v,
+          'counted',
+          id,
+          all.map((collection) => ({ collection, update })),
+        ),
+      ),
+    ).toEqual({ BatchGetItem: 1, TransactWriteItems: 1 });
+    const dates = { deletedDate: 1, scheduledPurgeDate: 2 };
+    expect(await requests.countsOf(() => s.softDeleteLinked(v, all, 'counted', dates))).toEqual({ BatchGetItem: 1, TransactWriteItems: 1 });
+    // The deleted heads, then the latest versions the recovered heads copy.
+    expect(await requests.countsOf(() => s.recoverLinked(v, all, 'counted'))).toEqual({ BatchGetItem: 2, TransactWriteItems: 1 });
+  });
+
+  it('writes every head copy with its version on linked add, update, recover and restore, and none into deleted heads', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const all = [...collections];
+    await s.addLinkedVersions(v, linked('copied', 1));
+    const second = linked('copied', 2);
+    await s.addLinkedVersions(v, second);
+    const expected = collections.map((c) => [`${c}-2`, `${c}-2`]);
+    expect(await copies(v, 'copied')).toEqual(expected);
+    await s.updateLinkedVersions(
+      v,
+      'copied',
+      second[0]!.version.version,
+      all.map((collection) => ({ collection, update: async (current) => ({ ...current, attributes: { ...current.attributes, enabled: false } }) })),
+    );
+    expect(await copies(v, 'copied')).toEqual(expected);
+    expect((await item(headKey(v, 'keys', 'copied')))!.attributes.enabled).toBe(false);
+
+    await s.softDeleteLinked(v, all, 'copied', { deletedDate: 1, scheduledPurgeDate: 2 });
+    for (const collection of collections) expect((await item(deletedKey(v, collection, 'copied')))?.latestCopy).toBeUndefined();
+    await s.recoverLinked(v, all, 'copied');
+    expect(await copies(v, 'copied')).toEqual(expected);
+
+    await s.restoreLinked(
+      v,
+      linked('restored', 3).map(({ collection, version: latest }) => ({
+        collection,
+        versions: [version('restored', 4), latest],
+        latest: latest.version,
+      })),
+    );
+    expect(await copies(v, 'restored')).toEqual(collections.map((c) => [`${c}-3`, `${c}-3`]));
+  });
+
+  it('finishes a linked purge interrupted after the first object was marked', async () => {
+    const s = dynamoStore();
+    const v = vault();
+    const all = [...collections];
+    await s.addLinkedVersions(v, linked('interrupted', 1));
+    await s.softDeleteLinked(v, all, 'interrupted', { deletedDate: 1, scheduledPurgeDate: 2 });
+    // As a purge that stopped after marking the certificate: recover no longer sees it, purge still does.
+    await raw!.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: deletedKey(v, 'certificates', 'interrupted'),
+        UpdateExpression: 'SET purging = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+    expect(await s.recoverLinked(v, all, 'interrupted')).toBeUndefined();
+    expect(await s.purgeLinked(v, all, 'interrupted')).toBe(true);
+    for (const collection of collections) {
+      expect(await item(deletedKey(v, collection, 'interrupted'))).toBeUndefined();
+      expect(await s.allVersions(v, collection, 'interrupted', 10)).toEqual([]);
+    }
+  });
+});
+
+function text(value: Uint8Array): string {
+  return new TextDecoder().decode(value);
+}
+
 function b64(value: Uint8Array): string {
   return Buffer.from(value).toString('base64');
 }

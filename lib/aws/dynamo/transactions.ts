@@ -17,6 +17,46 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: TransactI
 
 const MUST_NOT_EXIST = { ConditionExpression: 'attribute_not_exists(pk)' };
 
+/** TransactWriteItems takes at most 100 items; a linked write of three objects needs about 9. */
+export const TRANSACTION_MAX_ITEMS = 100;
+
+/**
+ * One transaction made of several objects' parts (a linked write: a certificate, its key and its
+ * secret), each part built as the single-object write would be, so each object's conditions are the
+ * ones it has alone. All land or none.
+ */
+export async function transactWriteParts(db: DynamoDBDocumentClient, parts: TransactItem[][]): Promise<void> {
+  const items = parts.flat();
+  if (items.length > TRANSACTION_MAX_ITEMS) throw new Error(`a linked write of ${items.length} items is more than one transaction takes`);
+  await transactWrite(db, items);
+}
+
+/**
+ * The cancellation reasons of a transaction of parts, split back into each part's, so each part's
+ * reasons read as its single-object transaction's would.
+ */
+export function reasonsOfParts(reasons: string[], parts: TransactItem[][]): string[][] {
+  let start = 0;
+  return parts.map((part) => {
+    const own = reasons.slice(start, start + part.length);
+    start += part.length;
+    return own;
+  });
+}
+
+/** Whether a part's own items cancelled the transaction (another part's leave its reasons all `None`). */
+export function partCancelled(reasons: string[]): boolean {
+  return reasons.some((reason) => reason !== 'None');
+}
+
+/**
+ * An object of a linked write that was absent when read must still be: a writer that created it since
+ * is a race lost, read again.
+ */
+export function headStillAbsent(table: string, vault: string, collection: Collection, name: string): TransactItem {
+  return { ConditionCheck: { TableName: table, Key: headKey(vault, collection, name), ...MUST_NOT_EXIST } };
+}
+
 function revisionIs(revision: number) {
   return {
     ConditionExpression: '#revision = :revision',
