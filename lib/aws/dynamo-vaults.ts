@@ -1,10 +1,12 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from './api/dynamodb.ts';
+import type { CertificateDocumentKind } from '../certificates/documents.ts';
 import { KINDS, type Collection } from '../core/kinds.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
 import { deleteItems, getItems, keyId } from './dynamo/batch.ts';
 import { CONDITION_FAILED, cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
 import {
   attachmentPartition,
+  certificateDocumentPartition,
   deletedPartition,
   endpointKey,
   headPartition,
@@ -143,6 +145,7 @@ export class DynamoVaultStore implements VaultStore {
         await deleteItems(this.db, this.table, heads.map(keyOf));
       }
     }
+    await this.purgeCertificateDocuments(vault.name);
     // The vault goes last: a purge that fails half-way is retried by purging the still-deleted vault again.
     await deleteItems(this.db, this.table, [vaultKey(vault.name), { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name }]);
     return hsmArns;
@@ -151,6 +154,23 @@ export class DynamoVaultStore implements VaultStore {
   async resourceGroupExists(subscriptionId: string, name: string): Promise<boolean> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: resourceGroupKey(subscriptionId, name), ConsistentRead: true }));
     return Item !== undefined;
+  }
+
+  /**
+   * The vault's certificate documents, and the attachments of every certificate an operation names:
+   * a certificate still pending has attachments but no head, so the object loop above never saw them.
+   * The operations go last, so a purge that fails half-way still finds the names on its next run.
+   */
+  private async purgeCertificateDocuments(vault: string): Promise<void> {
+    const operations = await this.queryAll(certificateDocumentPartition(vault, 'operations'));
+    for (const operation of operations) {
+      const attachments = await this.queryAll(attachmentPartition(vault, 'certificates', String(operation.sk)));
+      await deleteItems(this.db, this.table, attachments.map(keyOf));
+    }
+    for (const kind of ['contacts', 'issuers', 'operations'] satisfies CertificateDocumentKind[]) {
+      const documents = kind === 'operations' ? operations : await this.queryAll(certificateDocumentPartition(vault, kind));
+      await deleteItems(this.db, this.table, documents.map(keyOf));
+    }
   }
 
   private indexItem(vault: Vault): Record<string, unknown> {

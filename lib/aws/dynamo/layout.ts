@@ -1,3 +1,4 @@
+import type { CertificateDocumentKind } from '../../certificates/documents.ts';
 import type { Collection } from '../../objects/store.ts';
 
 /**
@@ -50,6 +51,18 @@ export function versionKey(vault: string, collection: Collection, name: string, 
 
 export function attachmentKey(vault: string, collection: Collection, name: string, attachment: string): ItemKey {
   return { pk: attachmentPartition(vault, collection, name), sk: attachment };
+}
+
+/**
+ * A vault's certificate documents of one kind (its contacts, issuers, certificate operations), one
+ * partition per kind: listing issuers is one Query, and purging the vault knows every partition.
+ */
+export function certificateDocumentPartition(vault: string, kind: CertificateDocumentKind): string {
+  return `${vault}#certificate-${kind}`;
+}
+
+export function certificateDocumentKey(vault: string, kind: CertificateDocumentKind, name: string): ItemKey {
+  return { pk: certificateDocumentPartition(vault, kind), sk: lower(name) };
 }
 
 /** Audit records by vault and UTC day, in time order within the day. */
