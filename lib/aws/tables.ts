@@ -8,6 +8,7 @@
  *   deleted head     pk `<vault>#deleted<collection>`            sk `<lowercased name>`
  *   object version   pk `<vault>#<collection>#<lowercased name>` sk `<version>`
  *   attachment       pk `<vault>#<collection>-attachments#<lowercased name>` sk `<attachment>` (e.g. a key's rotation policy)
+ *   certificate doc  pk `<vault>#certificate-<kind>`             sk `<lowercased name>` (kind: contacts, issuers, operations)
  *   operation        pk `OPERATION#<lowercased subscription>`    sk `<operation id>` (a finished purge, for ARM clients polling its operationResults)
  * so every list is one Query on a partition and reading the latest version is one GetItem on the
  * head (which carries the latest version's metadata and, up to 4 KiB, its sealed secret: see
