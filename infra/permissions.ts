@@ -242,12 +242,13 @@ export const permissions = {
     createsHsmKeys: ['AWS_KMS'],
     hsmKeys: ['GetPublicKey', 'Sign', 'ScheduleKeyDeletion'],
   },
+  // An HSM import's key is imported into KMS, and its public key read back from there.
   ImportCertificate: {
     objects: ['GetItem', 'BatchGetItem', 'PutItem', 'ConditionCheckItem'],
-    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    vaultKey: ['GenerateDataKey'],
     backupKey: none,
     createsHsmKeys: ['EXTERNAL'],
-    hsmKeys: ['GetParametersForImport', 'ImportKeyMaterial', 'ScheduleKeyDeletion'],
+    hsmKeys: ['GetParametersForImport', 'ImportKeyMaterial', 'GetPublicKey', 'ScheduleKeyDeletion'],
   },
   GetCertificates: { objects: ['Query'], vaultKey: ['Decrypt'], backupKey: none },
   GetCertificateVersions: { objects: ['Query', 'GetItem'], vaultKey: ['Decrypt'], backupKey: none },
@@ -257,10 +258,11 @@ export const permissions = {
     vaultKey: ['Decrypt', 'GenerateDataKey'],
     backupKey: none,
   },
-  GetCertificatePolicy: { objects: ['GetItem'], vaultKey: none, backupKey: none },
-  UpdateCertificatePolicy: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  // The policy is sealed (it names subjects and contacts' e-mail addresses): opened to read, sealed again to write.
+  GetCertificatePolicy: { objects: ['GetItem'], vaultKey: ['Decrypt'], backupKey: none },
+  UpdateCertificatePolicy: { objects: ['GetItem', 'PutItem'], vaultKey: ['Decrypt', 'GenerateDataKey'], backupKey: none },
   DeleteCertificate: {
-    objects: ['GetItem', 'BatchGetItem', 'DeleteItem', 'PutItem', 'ConditionCheckItem', 'Query'],
+    objects: ['GetItem', 'BatchGetItem', 'DeleteItem', 'PutItem', 'Query'],
     vaultKey: ['Decrypt'],
     backupKey: none,
     hsmKeys: ['DisableKey', 'EnableKey'],
@@ -269,7 +271,7 @@ export const permissions = {
   // BatchWriteItem as for RestoreKey: only when a name is taken after the check.
   RestoreCertificate: {
     objects: ['GetItem', 'BatchGetItem', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'],
-    vaultKey: ['GenerateDataKey', 'Decrypt'],
+    vaultKey: ['GenerateDataKey'],
     backupKey: ['Decrypt'],
     hsmKeys: ['CancelKeyDeletion', 'EnableKey', 'ScheduleKeyDeletion'],
   },
@@ -287,7 +289,8 @@ export const permissions = {
     backupKey: none,
     hsmKeys: ['EnableKey', 'DisableKey'],
   },
-  // The operation document: read, cancelled (written back; a key made for it goes), removed.
+  // The operation document: read, cancelled (written back), removed; cancelling or removing one in
+  // progress schedules the deletion of an HSM key made for it.
   GetCertificateOperation: { objects: ['GetItem'], vaultKey: none, backupKey: none },
   UpdateCertificateOperation: { objects: ['GetItem', 'UpdateItem'], vaultKey: none, backupKey: none, hsmKeys: ['ScheduleKeyDeletion'] },
   DeleteCertificateOperation: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none, hsmKeys: ['ScheduleKeyDeletion'] },
@@ -296,7 +299,6 @@ export const permissions = {
     objects: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
     vaultKey: ['GenerateDataKey', 'Decrypt'],
     backupKey: none,
-    hsmKeys: ['GetPublicKey'],
   },
   // Contacts and issuers are documents; an issuer's password is sealed, and never opened to answer.
   SetCertificateContacts: { objects: ['UpdateItem'], vaultKey: none, backupKey: none },

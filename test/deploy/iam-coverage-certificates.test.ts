@@ -288,6 +288,10 @@ describe('every AWS call a certificate operation makes is granted to its functio
     expect(cancellation.cancellation_requested).toBe(true);
     await expectStatus(200, call('DELETE', `/certificates/${cancelled}/pending?${V}`));
     await expectStatus(404, call('GET', `/certificates/${cancelled}/pending?${V}`));
+    // Removing one still in progress discards its key as well.
+    const abandoned = uniqueName('iam-cert-abandon');
+    await expectStatus(202, call('POST', `/certificates/${abandoned}/create?${V}`, { policy: policy(EC_HSM, 'CN=iam-abandon', 'Unknown') }));
+    expect((await expectStatus(200, call('DELETE', `/certificates/${abandoned}/pending?${V}`))).status).toBe('inProgress');
 
     // IAM grants calls on HSM keys by the tags of the KMS key they name: read those tags.
     await recording.readKeyTags();
