@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { raw } from './local.ts';
 
 /**
  * Certificate material for the certificate tests, made and read by the openssl CLI in a temporary
@@ -233,4 +234,16 @@ export function keyMatchesCertificate(privateKey: KeyObject, certificate: X509Ce
   return (
     Buffer.from(fromKey).equals(Buffer.from(certificate.publicKey.export({ format: 'der', type: 'spki' }))) && certificate.checkPrivateKey(privateKey)
   );
+}
+
+/**
+ * A pending request's CSR (DER), read from its operation directly: the SDK's getCertificateOperation
+ * first reads the certificate itself, so this keeps merge tests independent of that read.
+ */
+export async function pendingCsr(name: string): Promise<Buffer> {
+  const pending = await raw('GET', `/certificates/${name}/pending?api-version=7.5`);
+  if (pending.status !== 200 || pending.json?.status !== 'inProgress') {
+    throw new Error(`no pending request for ${name}: ${pending.status} ${pending.text}`);
+  }
+  return Buffer.from(pending.json.csr as string, 'base64');
 }
