@@ -90,9 +90,7 @@ export const contactsBody = z.object({
 const issuerCredentials = z.object({ account_id: nullishString, pwd: nullishString });
 const organizationDetails = z.object({
   id: nullishString,
-  admin_details: z.nullish(
-    z.array(z.object({ first_name: nullishString, last_name: nullishString, email: nullishString, phone: nullishString })),
-  ),
+  admin_details: z.nullish(z.array(z.object({ first_name: nullishString, last_name: nullishString, email: nullishString, phone: nullishString }))),
 });
 
 /** PUT /certificates/issuers/{name}: `provider` is required. */
