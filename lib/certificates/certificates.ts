@@ -253,13 +253,39 @@ export class CertificateService {
 
   /** The named version, or the latest when the version is empty or absent, with the certificate's policy. */
   async get(at: VaultAddress, name: string, version: string | undefined): Promise<CertificateRecord> {
-    const stored = await this.certificates.version(at, name, version);
-    return this.record(at, stored, await this.storedPolicy(at, name));
+    try {
+      const stored = await this.certificates.version(at, name, version);
+      return this.record(at, stored, await this.storedPolicy(at, name));
+    } catch (error) {
+      // Azure answers a certificate whose first version is pending, without its cer: the official
+      // client's getCertificateOperation reads it before the operation.
+      if ((error as { status?: number }).status !== 404 || parseVersion('certificate', version) !== undefined) throw error;
+      return (await this.pendingRecord(at, name)) ?? raise(error as Error);
+    }
+  }
+
+  /** The certificate of a creation in progress that has no version yet: disabled, no cer, its policy. */
+  private async pendingRecord(at: VaultAddress, name: string): Promise<CertificateRecord | undefined> {
+    const pending = await this.operations.get(at, name);
+    if (pending?.record.status !== 'inProgress' || (await this.certificates.findHead(at, name))) return undefined;
+    const policy = await this.storedPolicy(at, name);
+    const request = await this.operations.openRequest(at, name, pending.parts);
+    const now = this.clock();
+    return {
+      name,
+      version: pending.parts.version,
+      attributes: { enabled: false, created: now, updated: now },
+      ...(request.tags ? { tags: request.tags } : {}),
+      contentType: policy?.secret_props.contentType ?? PKCS12,
+      ...(policy ? { policy } : {}),
+    };
   }
 
   /** Each certificate as its latest version; with `includePending`, certificates whose first version is still pending too. */
   async list(at: VaultAddress, limit: number, cursor: string | undefined, includePending: boolean): Promise<Page<CertificateItemRecord>> {
-    if (!includePending) return recordPage(await this.certificates.listHeads(at, limit, cursor), (head) => this.itemRecord(at, latestOf(head)));
+    // The next page's link carries no includePending: a cursor of this mode says it (store cursors have no ':').
+    const pendingMode = includePending || cursor?.startsWith('h:') === true || cursor?.startsWith('p:') === true;
+    if (!pendingMode) return recordPage(await this.certificates.listHeads(at, limit, cursor), (head) => this.itemRecord(at, latestOf(head)));
     // Live certificates first, then the pending-only ones: the cursor says which list it is in.
     if (!cursor?.startsWith('p:')) {
       const page = await this.certificates.listHeads(at, limit, cursor?.startsWith('h:') ? cursor.slice(2) : undefined);

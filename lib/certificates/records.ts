@@ -30,10 +30,10 @@ export interface CertificatePolicy {
 }
 
 export interface CertificateRecord extends ObjectRecord {
-  /** The certificate, DER. */
-  cer: Uint8Array;
+  /** The certificate, DER; absent while its first version is pending (issuer Unknown, before the merge). */
+  cer?: Uint8Array;
   /** base64url SHA-1 thumbprint of `cer`. */
-  x5t: string;
+  x5t?: string;
   contentType: CertificateContentType;
   /** Present on get, create, import, merge and update; lists do not carry it. */
   policy?: CertificatePolicy;

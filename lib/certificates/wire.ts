@@ -26,8 +26,8 @@ export interface CertificateBundle {
   id: string;
   kid: string;
   sid: string;
-  x5t: string;
-  cer: string;
+  x5t?: string;
+  cer?: string;
   contentType: string;
   attributes: AttributesWire;
   tags?: Record<string, string>;
@@ -87,8 +87,8 @@ export function certificateBundle(at: VaultAddress, record: CertificateRecord): 
     id: recordId(at, 'certificates', record, true),
     kid: objectId(at.baseUrl, 'keys', record.name, record.version),
     sid: objectId(at.baseUrl, 'secrets', record.name, record.version),
-    x5t: record.x5t,
-    cer: base64(record.cer),
+    ...(record.x5t ? { x5t: record.x5t } : {}),
+    ...(record.cer ? { cer: base64(record.cer) } : {}),
     contentType: record.contentType,
     attributes: attributesWire(at.vault, record.attributes),
     ...(record.tags ? { tags: record.tags } : {}),
