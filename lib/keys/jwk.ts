@@ -4,10 +4,8 @@
  * 'secp256k1', which is also what node:crypto reads and writes), so curve names are mapped at this
  * boundary and nowhere else.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPair, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { BadParameter } from '../core/errors.ts';
 import { type Curve, CURVES, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
 
@@ -35,17 +33,16 @@ interface CurveInfo {
   /** The OpenSSL name node:crypto reports in asymmetricKeyDetails.namedCurve. */
   openssl: string;
   size: number;
-  noble: typeof p256;
 }
 
 const CURVE_INFO: Record<Curve, CurveInfo> = {
-  'P-256': { jwk: 'P-256', openssl: 'prime256v1', size: 32, noble: p256 },
-  'P-384': { jwk: 'P-384', openssl: 'secp384r1', size: 48, noble: p384 },
-  'P-521': { jwk: 'P-521', openssl: 'secp521r1', size: 66, noble: p521 },
-  'P-256K': { jwk: 'secp256k1', openssl: 'secp256k1', size: 32, noble: secp256k1 },
+  'P-256': { jwk: 'P-256', openssl: 'prime256v1', size: 32 },
+  'P-384': { jwk: 'P-384', openssl: 'secp384r1', size: 48 },
+  'P-521': { jwk: 'P-521', openssl: 'secp521r1', size: 66 },
+  'P-256K': { jwk: 'secp256k1', openssl: 'secp256k1', size: 32 },
 };
 
-/** The curve's names, field size and @noble/curves implementation (for the tests' cross-checks). */
+/** The curve's names and field size. */
 export function curveInfo(curve: Curve): CurveInfo {
   const info = CURVE_INFO[curve];
   if (!info) throw new BadParameter(`Unsupported curve: expected ${CURVES.join(', ')}.`);
@@ -190,10 +187,15 @@ function importEc(jwk: Record<string, unknown>): GeneratedKey & { kind: 'EC' } {
   const x = fixed(member(jwk, 'x'), info.size, 'x');
   const y = fixed(member(jwk, 'y'), info.size, 'y');
   const d = fixed(member(jwk, 'd'), info.size, 'd');
-  const scalar = toBigInt(d);
-  if (scalar === 0n || scalar >= info.noble.Point.CURVE().n) throw new BadParameter("The EC private key 'd' is out of range for the curve.");
-  // d*G = (x, y) also proves (x, y) is on the curve, which node:crypto would otherwise not check here.
-  const derived = Buffer.from(info.noble.getPublicKey(d, false));
+  // OpenSSL refuses a scalar outside 1..n-1 and computes d*G; d*G = (x, y) also proves (x, y) is on
+  // the curve, which node:crypto would otherwise not check here.
+  const ecdh = createECDH(info.openssl);
+  try {
+    ecdh.setPrivateKey(d);
+  } catch {
+    throw new BadParameter("The EC private key 'd' is out of range for the curve.");
+  }
+  const derived = ecdh.getPublicKey();
   if (!derived.equals(Buffer.concat([Buffer.from([4]), x, y]))) {
     throw new BadParameter("The EC private key does not match the public key: 'd' does not produce ('x', 'y').");
   }

@@ -6,6 +6,8 @@
  */
 import { createECDH, createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { blobKeyId, canonicalContext, openBlob, sealBlob } from '../../dev/kms/ciphertext.ts';
 import { signMessage, verifySignature } from '../../dev/kms/signing.ts';
@@ -30,11 +32,14 @@ function nodeOptions(key: KeyObject, algorithm: SigningAlgorithm) {
   return { key };
 }
 
+/** @noble/curves, an implementation independent of OpenSSL, per Azure curve. */
+const NOBLE = { 'P-256': p256, 'P-384': p384, 'P-521': p521, 'P-256K': secp256k1 } as const;
+
 /** The @noble/curves curve that DIGEST signing picks for a KMS (OpenSSL) curve name. */
 function nobleFor(curve: Curve) {
   const azure = azureCurve(curve);
   expect(azure).toBeDefined();
-  return { azure: azure!, ...curveInfo(azure!) };
+  return { azure: azure!, ...curveInfo(azure!), noble: NOBLE[azure!] };
 }
 
 function toBytes(value: bigint, size: number): Buffer {
