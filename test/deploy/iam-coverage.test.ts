@@ -77,7 +77,8 @@ const SCENARIO = [
   'GetKeyAttestation',
 ];
 const covered = routes.filter((r) => SCENARIO.includes(r.operation));
-const uncovered = routes.filter((r) => r.plane !== 'management' && !SCENARIO.includes(r.operation));
+// The management plane and the certificates family have coverage tests of their own (iam-coverage-*.test.ts).
+const uncovered = routes.filter((r) => r.plane !== 'management' && !r.handler.startsWith('certificates/') && !SCENARIO.includes(r.operation));
 
 /**
  * Grants of a covered operation that no step uses, because the path that needs them cannot be driven
