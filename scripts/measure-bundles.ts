@@ -69,7 +69,13 @@ async function main() {
     await importTime(fn.bundle); // the first run also warms the file cache
     const times: number[] = [];
     for (let i = 0; i < runs; i++) times.push(await importTime(fn.bundle));
-    measurements.push({ key: fn.key, budgetBytes: fn.route ? bundleBudgetOf(fn.route.handler) : BUNDLE_BUDGET_BYTES, bundleBytes: fn.bundleBytes, artifactBytes: fn.artifactBytes, importMs: median(times) });
+    measurements.push({
+      key: fn.key,
+      budgetBytes: fn.route ? bundleBudgetOf(fn.route.handler) : BUNDLE_BUDGET_BYTES,
+      bundleBytes: fn.bundleBytes,
+      artifactBytes: fn.artifactBytes,
+      importMs: median(times),
+    });
   }
   const metafile = JSON.parse(await readFile(join(out, 'bundles', 'metafile.json'), 'utf8')) as Metafile;
   const markdown = table(measurements, runs, largestInputs(metafile, bundled[0]!.bundle));

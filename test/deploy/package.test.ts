@@ -452,7 +452,9 @@ describe('bundle budget', () => {
       if (bytes > bundleBudgetOf(route.handler)) over.push([functionKey(route), bytes]);
     }
     // The exception is one family: no other function may carry the certificate library.
-    expect(routes.filter((route) => bundleBudgetOf(route.handler) !== BUNDLE_BUDGET_BYTES).every((route) => route.handler.startsWith('certificates/'))).toBe(true);
+    expect(
+      routes.filter((route) => bundleBudgetOf(route.handler) !== BUNDLE_BUDGET_BYTES).every((route) => route.handler.startsWith('certificates/')),
+    ).toBe(true);
     expect(over, 'run `npm run bundle:measure` to see what grew').toEqual([]);
   });
 
