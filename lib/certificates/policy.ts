@@ -31,7 +31,7 @@ const KEY_USAGES = [
 ];
 const LIFETIME_ACTIONS: readonly LifetimeActionType[] = ['EmailContacts', 'AutoRenew'];
 /** Azure's limit on a self-signed certificate's validity. */
-export const MAX_VALIDITY_MONTHS = 1200;
+const MAX_VALIDITY_MONTHS = 1200;
 export const SELF_ISSUER = 'Self';
 export const UNKNOWN_ISSUER = 'Unknown';
 

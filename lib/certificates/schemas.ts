@@ -10,7 +10,7 @@ import { attributesInput, tagsInput } from '../objects/schemas.ts';
 const nullishString = z.nullish(z.string());
 const nullishStrings = z.nullish(z.array(z.string()));
 
-export const keyPropertiesInput = z.object({
+const keyPropertiesInput = z.object({
   exportable: z.nullish(z.boolean()),
   kty: nullishString,
   key_size: z.nullish(z.number().check(z.int())),
@@ -18,7 +18,7 @@ export const keyPropertiesInput = z.object({
   crv: nullishString,
 });
 
-export const x509PropertiesInput = z.object({
+const x509PropertiesInput = z.object({
   subject: nullishString,
   ekus: nullishStrings,
   sans: z.nullish(z.object({ emails: nullishStrings, dns_names: nullishStrings, upns: nullishStrings })),
@@ -26,7 +26,7 @@ export const x509PropertiesInput = z.object({
   validity_months: z.nullish(z.number().check(z.int())),
 });
 
-export const lifetimeActionInput = z.object({
+const lifetimeActionInput = z.object({
   trigger: z.nullish(
     z.object({
       lifetime_percentage: z.nullish(z.number().check(z.int())),
@@ -36,7 +36,7 @@ export const lifetimeActionInput = z.object({
   action: z.nullish(z.object({ action_type: nullishString })),
 });
 
-export const issuerParametersInput = z.object({
+const issuerParametersInput = z.object({
   name: nullishString,
   cty: nullishString,
   cert_transparency: z.nullish(z.boolean()),

@@ -18,7 +18,7 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: TransactI
 const MUST_NOT_EXIST = { ConditionExpression: 'attribute_not_exists(pk)' };
 
 /** TransactWriteItems takes at most 100 items; a linked write of three objects needs about 9. */
-export const TRANSACTION_MAX_ITEMS = 100;
+const TRANSACTION_MAX_ITEMS = 100;
 
 /**
  * One transaction made of several objects' parts (a linked write: a certificate, its key and its
