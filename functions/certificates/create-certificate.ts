@@ -1,13 +1,13 @@
-import { certificatesOperation } from '#lib/runtime/certificates';
+import { certificateIssuanceOperation } from '#lib/runtime/certificate-issuance';
 import { certificateOperationWire } from '#lib/certificates/wire';
 import { createCertificateBody } from '#lib/certificates/schemas';
 
 // 202 with the pending operation, as Azure answers a creation: clients poll it (or merge, for issuer Unknown).
-export const handler = certificatesOperation(
+export const handler = certificateIssuanceOperation(
   'CreateCertificate',
   { body: createCertificateBody, bodyRequired: true },
   async ({ at, name, body, services }) => ({
     status: 202,
-    body: certificateOperationWire(at, await services.certificates.create(at, name, body)),
+    body: certificateOperationWire(at, await services.issuance.create(at, name, body)),
   }),
 );

@@ -1,12 +1,12 @@
-import { certificatesOperation } from '#lib/runtime/certificates';
+import { certificateIssuanceOperation } from '#lib/runtime/certificate-issuance';
 import { certificateBundle } from '#lib/certificates/wire';
 import { mergeCertificateBody } from '#lib/certificates/schemas';
 
-export const handler = certificatesOperation(
+export const handler = certificateIssuanceOperation(
   'MergeCertificate',
   { body: mergeCertificateBody, bodyRequired: true },
   async ({ at, name, body, services }) => ({
     status: 201,
-    body: certificateBundle(at, await services.certificates.merge(at, name, body)),
+    body: certificateBundle(at, await services.issuance.merge(at, name, body)),
   }),
 );

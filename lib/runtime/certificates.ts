@@ -2,21 +2,24 @@ import { BadParameter } from '../core/errors.ts';
 import { operations, dataPlane } from '../http/pipelines.ts';
 import { DynamoCertificateDocuments } from '../aws/dynamo-certificate-documents.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
+import type { CertificateServiceParts } from '../certificates/base.ts';
 import { CertificateService } from '../certificates/certificates.ts';
-import { familyServices, pipelineServices } from './services.ts';
+import { familyServices, pipelineServices, type SharedServices } from './services.ts';
 
 /**
  * The certificates functions' composition root: the shared services, the certificates domain, its
  * documents (contacts, issuers, operations) in the objects table and the HSM (KMS) keys behind
- * HSM-backed certificates. The X.509 library comes in through the domain, so only this family's
- * bundles carry it (docs/adr/0006).
+ * HSM-backed certificates. It carries no X.509 library: the three functions that make certificate
+ * versions (create, import, merge) have their own root, lib/runtime/certificate-issuance.ts
+ * (docs/adr/0006, docs/adr/0014).
  */
 export interface CertificatesServices {
   certificates: CertificateService;
 }
 
-const certificatesServices = familyServices<CertificatesServices>(({ config, logger, dynamo, kms, objects, sealer, backups }) => ({
-  certificates: new CertificateService({
+/** What both certificate services are built from: the shared root's stores and KMS, and the documents store. */
+export function certificateParts({ config, logger, dynamo, kms, objects, sealer, backups }: SharedServices): CertificateServiceParts {
+  return {
     objects,
     sealer,
     backups,
@@ -24,7 +27,11 @@ const certificatesServices = familyServices<CertificatesServices>(({ config, log
     hsm: new KmsKeyProtection(kms),
     warn: (message, details) => logger.warn(message, details),
     kmsKeyTags: config.deployment ? { 'coffer:deployment': config.deployment } : {},
-  }),
+  };
+}
+
+const certificatesServices = familyServices<CertificatesServices>((shared) => ({
+  certificates: new CertificateService(certificateParts(shared)),
 }));
 
 /** `certificatesOperation('GetCertificate', schemas, run)`: a certificates handler on the data-plane pipeline. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CertificateService } from '../../../lib/certificates/certificates.ts';
+import { CertificateIssuance } from '../../../lib/certificates/issuance.ts';
 import { MemoryCertificateDocuments } from '../../../lib/certificates/memory-documents.ts';
 import { readPkcs12 } from '../../../lib/certificates/pkcs12.ts';
 import type { HsmKeys } from '../../../lib/keys/hsm.ts';
@@ -29,6 +30,7 @@ const refusingHsm = new Proxy({} as HsmKeys, {
 let clock: ReturnType<typeof testClock>;
 let parts: ReturnType<typeof domainParts>;
 let certificates: CertificateService;
+let issuance: CertificateIssuance;
 let secrets: SecretService;
 let keys: KeyService;
 let at: VaultAddress;
@@ -37,7 +39,7 @@ beforeEach(() => {
   clock = testClock(Math.floor(Date.now() / 1000));
   parts = domainParts();
   const documents = new MemoryCertificateDocuments();
-  certificates = new CertificateService({
+  const certificateParts = {
     objects: parts.store,
     sealer: parts.sealer,
     backups: parts.backups,
@@ -45,7 +47,9 @@ beforeEach(() => {
     hsm: refusingHsm,
     warn: () => undefined,
     clock: clock.now,
-  });
+  };
+  certificates = new CertificateService(certificateParts);
+  issuance = new CertificateIssuance(certificateParts);
   secrets = new SecretService(parts.store, parts.sealer, parts.backups, clock.now);
   keys = new KeyService(parts.store, parts.sealer, parts.backups, refusingHsm, () => undefined, {}, clock.now);
   at = addressOf(testVault());
@@ -63,7 +67,7 @@ function tmp(): string {
 
 describe('a self-signed certificate', () => {
   it('is issued within its create, with a managed key and secret of its name and version', async () => {
-    const operation = await certificates.create(at, 'web', { policy: selfPolicy, tags: { team: 'a' } });
+    const operation = await issuance.create(at, 'web', { policy: selfPolicy, tags: { team: 'a' } });
     expect(operation.status).toBe('completed');
     const certificate = await certificates.get(at, 'web', undefined);
     expect(operation.targetVersion).toBe(certificate.version);
@@ -96,7 +100,7 @@ describe('a self-signed certificate', () => {
   });
 
   it('keeps its private key out of the secret when not exportable, and in PEM when asked', async () => {
-    await certificates.create(at, 'pem', {
+    await issuance.create(at, 'pem', {
       policy: {
         ...selfPolicy,
         key_props: { kty: 'RSA', key_size: 2048, exportable: false },
@@ -118,7 +122,7 @@ describe('a self-signed certificate', () => {
       { ...selfPolicy, x509_props: { validity_months: 12 } },
       { ...selfPolicy, lifetime_actions: [{ trigger: { lifetime_percentage: 100 }, action: { action_type: 'AutoRenew' } }] },
     ]) {
-      const error = await vaultErrorOf(certificates.create(at, 'bad', { policy }));
+      const error = await vaultErrorOf(issuance.create(at, 'bad', { policy }));
       expect(error.status).toBe(400);
       expect(error.code).toBe('BadParameter');
     }
@@ -127,7 +131,7 @@ describe('a self-signed certificate', () => {
   });
 
   it('is disabled with its key and secret, and deleted, recovered and purged with them', async () => {
-    await certificates.create(at, 'life', { policy: selfPolicy });
+    await issuance.create(at, 'life', { policy: selfPolicy });
     await certificates.update(at, 'life', undefined, { attributes: { enabled: false }, tags: { state: 'off' } });
     expect((await certificates.get(at, 'life', undefined)).attributes.enabled).toBe(false);
     expect((await vaultErrorOf(secrets.get(at, 'life', undefined))).status).toBe(403);
@@ -150,7 +154,7 @@ describe('a self-signed certificate', () => {
   });
 
   it('comes back from its backup with the same certificate, key and secret', async () => {
-    await certificates.create(at, 'kept', { policy: selfPolicy });
+    await issuance.create(at, 'kept', { policy: selfPolicy });
     const before = await certificates.get(at, 'kept', undefined);
     const secretBefore = await secrets.get(at, 'kept', undefined);
     const blob = await certificates.backup(at, 'kept');
@@ -165,7 +169,7 @@ describe('a self-signed certificate', () => {
 
   it('refuses a name a key of its own holds', async () => {
     await keys.create(at, 'taken', { kty: 'EC' });
-    const error = await vaultErrorOf(certificates.create(at, 'taken', { policy: selfPolicy }));
+    const error = await vaultErrorOf(issuance.create(at, 'taken', { policy: selfPolicy }));
     expect(error.status).toBe(409);
     expect((await keys.get(at, 'taken', undefined)).managed).toBeUndefined();
   });
@@ -226,7 +230,7 @@ describe('a certificate of issuer Unknown', () => {
   const unknownPolicy = { ...selfPolicy, issuer: { name: 'Unknown' } };
 
   it('waits with a CSR of its key, and completes when the chain is merged', async () => {
-    const operation = await certificates.create(at, 'csr', { policy: unknownPolicy, tags: { from: 'create' } });
+    const operation = await issuance.create(at, 'csr', { policy: unknownPolicy, tags: { from: 'create' } });
     expect(operation.status).toBe('inProgress');
     // Azure answers a pending certificate: disabled, without its cer, with its policy.
     const pendingCertificate = await certificates.get(at, 'csr', undefined);
@@ -240,7 +244,7 @@ describe('a certificate of issuer Unknown', () => {
     expect((await certificates.list(at, 25, undefined, false)).items).toEqual([]);
 
     const { leaf, ca } = caSign(operation.csr!);
-    const merged = await certificates.merge(at, 'csr', { x5c: [ca.toString('base64'), leaf.toString('base64')] });
+    const merged = await issuance.merge(at, 'csr', { x5c: [ca.toString('base64'), leaf.toString('base64')] });
     expect(Buffer.from(merged.cer!)).toEqual(leaf);
     expect(merged.tags).toEqual({ from: 'create' });
     const done = await certificates.getOperation(at, 'csr');
@@ -250,10 +254,10 @@ describe('a certificate of issuer Unknown', () => {
   });
 
   it('refuses a merge of a certificate for another key, storing nothing', async () => {
-    await certificates.create(at, 'wrong', { policy: unknownPolicy });
-    const other = await certificates.create(at, 'other', { policy: unknownPolicy });
+    await issuance.create(at, 'wrong', { policy: unknownPolicy });
+    const other = await issuance.create(at, 'other', { policy: unknownPolicy });
     const { leaf } = caSign(other.csr!);
-    const error = await vaultErrorOf(certificates.merge(at, 'wrong', { x5c: [leaf.toString('base64')] }));
+    const error = await vaultErrorOf(issuance.merge(at, 'wrong', { x5c: [leaf.toString('base64')] }));
     expect(error.status).toBe(400);
     expect((await certificates.getOperation(at, 'wrong')).status).toBe('inProgress');
     expect((await certificates.get(at, 'wrong', undefined)).cer).toBeUndefined();
@@ -261,9 +265,9 @@ describe('a certificate of issuer Unknown', () => {
   });
 
   it('is cancelled and deleted', async () => {
-    await certificates.create(at, 'gone', { policy: unknownPolicy });
+    await issuance.create(at, 'gone', { policy: unknownPolicy });
     expect((await certificates.updateOperation(at, 'gone', { cancellation_requested: true })).status).toBe('cancelled');
-    expect((await vaultErrorOf(certificates.merge(at, 'gone', { x5c: ['AA=='] }))).status).toBe(404);
+    expect((await vaultErrorOf(issuance.merge(at, 'gone', { x5c: ['AA=='] }))).status).toBe(404);
     await certificates.deleteOperation(at, 'gone');
     expect((await vaultErrorOf(certificates.getOperation(at, 'gone'))).status).toBe(404);
   });
@@ -301,7 +305,7 @@ describe('import', () => {
 
   it('imports a PFX with its password and derives the policy from the certificate', async () => {
     const { pfx, cert } = pfxWith('pw');
-    const imported = await certificates.import(at, 'imp', { value: pfx.toString('base64'), pwd: 'pw' });
+    const imported = await issuance.import(at, 'imp', { value: pfx.toString('base64'), pwd: 'pw' });
     expect(Buffer.from(imported.cer!)).toEqual(cert.raw);
     expect(imported.policy?.x509_props.subject).toBe('CN=imported.example');
     expect(imported.policy?.key_props).toMatchObject({ kty: 'RSA', key_size: 2048 });
@@ -317,7 +321,7 @@ describe('import', () => {
       [pfx.subarray(0, 100).toString('base64'), 'pw'],
       [mismatched, undefined],
     ] as const) {
-      const error = await vaultErrorOf(certificates.import(at, 'imp2', { value, pwd }));
+      const error = await vaultErrorOf(issuance.import(at, 'imp2', { value, pwd }));
       expect(error.status).toBe(400);
     }
     expect((await vaultErrorOf(certificates.get(at, 'imp2', undefined))).status).toBe(404);
@@ -337,7 +341,7 @@ describe('contacts and issuers', () => {
     expect(JSON.stringify(await certificates.getIssuer(at, 'ca1'))).not.toContain('hunter2');
     expect((await certificates.updateIssuer(at, 'ca1', { attributes: { enabled: false } })).attributes.enabled).toBe(false);
     expect((await certificates.listIssuers(at, 25)).items.map((i) => i.name)).toEqual(['ca1']);
-    const refused = await vaultErrorOf(certificates.create(at, 'viaca', { policy: { ...selfPolicy, issuer: { name: 'ca1' } } }));
+    const refused = await vaultErrorOf(issuance.create(at, 'viaca', { policy: { ...selfPolicy, issuer: { name: 'ca1' } } }));
     expect(refused.status).toBe(400);
     expect(refused.message).toContain('DigiCert');
     await certificates.deleteIssuer(at, 'ca1');
