@@ -167,6 +167,22 @@ describe('a self-signed certificate', () => {
     expect((await vaultErrorOf(certificates.restore(at, blob))).status).toBe(409);
   });
 
+  it('renews by a create without a policy: a new version, with the same key only when reuse_key says so', async () => {
+    await issuance.create(at, 'renew', { policy: { ...selfPolicy, key_props: { kty: 'EC', crv: 'P-256', reuse_key: true } } });
+    const first = await certificates.get(at, 'renew', undefined);
+    await issuance.create(at, 'renew', {});
+    const second = await certificates.get(at, 'renew', undefined);
+    expect(second.version).not.toBe(first.version);
+    expect((await certificates.listVersions(at, 'renew', 25)).items.map((v) => v.version).sort()).toEqual([first.version, second.version].sort());
+    const spki = (record: typeof first) => new X509Certificate(Buffer.from(record.cer!)).publicKey.export({ format: 'der', type: 'spki' });
+    expect(spki(second)).toEqual(spki(first));
+    expect((await keys.get(at, 'renew', second.version)).version).toBe(second.version);
+
+    await certificates.updatePolicy(at, 'renew', { key_props: { reuse_key: false } });
+    await issuance.create(at, 'renew', {});
+    expect(spki(await certificates.get(at, 'renew', undefined))).not.toEqual(spki(first));
+  });
+
   it('refuses a name a key of its own holds', async () => {
     await keys.create(at, 'taken', { kty: 'EC' });
     const error = await vaultErrorOf(issuance.create(at, 'taken', { policy: selfPolicy }));
