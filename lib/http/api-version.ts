@@ -2,11 +2,13 @@ import { BadParameter } from '../core/errors.ts';
 
 /**
  * The api-versions a plane answers, oldest first: there is no default, a missing or unknown version is
- * a 400, and an operation newer than the version asked for is a 400 too.
+ * a 400, and an operation newer than the version asked for is a 400 too. `previews` maps each preview
+ * version the plane also accepts to the GA version it is answered as.
  */
 export interface ApiVersions {
   supported: readonly string[];
   latest: string;
+  previews?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -15,7 +17,27 @@ export interface ApiVersions {
  */
 const SUPPORTED_API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-06-01', '2025-07-01'] as const;
 const LATEST_API_VERSION = '7.6';
-export const KEY_VAULT_API_VERSIONS: ApiVersions = { supported: SUPPORTED_API_VERSIONS, latest: LATEST_API_VERSION };
+
+/**
+ * Preview versions that shipped SDKs send by default, each answered as the GA version it became: Debian's
+ * python3-azure (azure-keyvault-keys 4.8.0b3, azure-keyvault-administration) sends `7.4-preview.1` from
+ * its KeyClient, and the beta releases of the other SDKs sent the rest. A preview's operations are the
+ * GA version's: `since` compares the GA version. A Map rather than an object literal, so that
+ * `api-version=constructor` finds nothing on a prototype.
+ */
+const PREVIEW_API_VERSIONS: ReadonlyMap<string, (typeof SUPPORTED_API_VERSIONS)[number]> = new Map([
+  ['7.2-preview', '7.2'],
+  ['7.3-preview', '7.3'],
+  ['7.4-preview.1', '7.4'],
+  ['7.5-preview.1', '7.5'],
+  ['7.6-preview.1', '7.6'],
+  ['7.6-preview.2', '7.6'],
+]);
+export const KEY_VAULT_API_VERSIONS: ApiVersions = {
+  supported: SUPPORTED_API_VERSIONS,
+  latest: LATEST_API_VERSION,
+  previews: PREVIEW_API_VERSIONS,
+};
 
 /**
  * The management plane answers each resource provider's api-versions, as ARM does: the versions the
@@ -40,7 +62,7 @@ export function assertApiVersion(value: string | undefined, versions: ApiVersion
   if (value === undefined || value === '') {
     throw new BadParameter("The 'api-version' query parameter is required.");
   }
-  if (!versions.supported.includes(value)) {
+  if (!versions.supported.includes(value) && !versions.previews?.has(value)) {
     throw new BadParameter(
       `The specified version (${shown(value)}) is not recognized. Consider using the latest supported version (${versions.latest}).`,
     );
@@ -58,7 +80,7 @@ export function assertOperationInVersion(
   if (since === undefined) return;
   const first = versions.supported.indexOf(since);
   if (first === -1) throw new Error(`${operation}: 'since' ${since} is not a supported api-version`);
-  if (versions.supported.indexOf(version) < first) {
+  if (versions.supported.indexOf(versions.previews?.get(version) ?? version) < first) {
     throw new BadParameter(
       `The operation '${operation}' is not supported in api-version ${shown(version)}: it requires api-version ${since} or later.`,
     );
