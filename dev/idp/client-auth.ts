@@ -130,20 +130,42 @@ export async function verifyClientAssertion(
   if (!replay.claim(`${principal.clientId}:${String(payload.jti)}`, exp, now)) throw entraErrors.assertionReplay();
 }
 
+/**
+ * Finds the registered certificate a thumbprint header names. The headers are compared as the digests
+ * they encode, not as strings: MSAL for Python sends `x5t` as base64url *with* its `=` padding, @azure/identity
+ * without, and Entra accepts both. A present `x5t#S256` decides, since SHA-256 is the stronger name.
+ */
 function findCertificate(certificates: CertificateRecord[], x5tS256: string | undefined, x5t: string | undefined): CertificateRecord | undefined {
-  if (x5tS256) return certificates.find((c) => c.x5tS256 === x5tS256);
-  if (x5t) return certificates.find((c) => c.x5t === x5t);
+  if (x5tS256 !== undefined) {
+    const digest = thumbprintDigest(x5tS256, SHA256_BYTES);
+    return digest && certificates.find((c) => digest.equals(Buffer.from(c.x5tS256, 'base64url')));
+  }
+  if (x5t !== undefined) {
+    const digest = thumbprintDigest(x5t, SHA1_BYTES);
+    return digest && certificates.find((c) => digest.equals(Buffer.from(c.x5t, 'base64url')));
+  }
   return undefined;
+}
+
+const SHA1_BYTES = 20;
+const SHA256_BYTES = 32;
+
+/**
+ * The digest a thumbprint header carries: base64url (RFC 7515 §4.1.7), its padding optional. Anything else,
+ * or a digest of the wrong length, names no certificate. Node's base64url decoder alone would skip stray
+ * characters, so the alphabet is checked first.
+ */
+function thumbprintDigest(value: string, length: number): Buffer | undefined {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) return undefined;
+  const digest = Buffer.from(value.replace(/=+$/, ''), 'base64url');
+  return digest.length === length ? digest : undefined;
 }
 
 function thumbprintForMessage(value: string | undefined): string {
   if (!value) return '(none)';
   // Entra reports the hex thumbprint that portals show, not the base64url header value.
-  try {
-    return Buffer.from(value, 'base64url').toString('hex').toUpperCase();
-  } catch {
-    return '(invalid)';
-  }
+  const digest = thumbprintDigest(value, SHA256_BYTES) ?? thumbprintDigest(value, SHA1_BYTES);
+  return digest ? digest.toString('hex').toUpperCase() : '(invalid)';
 }
 
 const publicKeys = new Map<string, KeyObject>();
