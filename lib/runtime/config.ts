@@ -47,6 +47,8 @@ const configSchema = z.object({
    * keys carrying their own deployment's tag (infra/serverless-config.ts).
    */
   deployment: z.optional(z.string().check(z.minLength(1))),
+  /** The EventBridge bus Key Vault's events are published to; only the event function needs it (infra/event-functions.ts). */
+  eventBus: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     auditRetentionDays: Number(env.COFFER_AUDIT_RETENTION_DAYS ?? 365),
     auditLog: env.COFFER_AUDIT_LOG || undefined,
     deployment: env.COFFER_DEPLOYMENT || undefined,
+    eventBus: env.COFFER_EVENT_BUS || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.
