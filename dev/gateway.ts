@@ -1,20 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MethodNotAllowed, NotFound, PayloadTooLarge, type VaultError } from '#lib/core/errors';
+import { type AuditRecord, auditPartition } from '#lib/audit/audit';
+import { BadParameter, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
 import { matchRoute, type Route, routes } from '#lib/http/routes';
+import type { PipelineServices } from '#lib/http/services';
+import { pipelineServices } from '#lib/runtime/services';
+import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
+import { SERVER_TLS_POLICY } from './tls-policy.ts';
 
 /**
  * The local HTTPS gateway: what API Gateway (HTTP API, payload format 2.0) does in AWS. It matches
  * the request against the shared route table, builds the same event API Gateway would, and invokes
  * the same per-operation handler module that serverless.yml deploys.
+ *
+ * What it refuses before any handler (no route, wrong method, bad path encoding, a body, header block
+ * or URL over its limits, a request that is not HTTP) it answers in Azure's error shape and audits
+ * like a handler does: one record in the same audit stream, so route probing is visible.
  */
 type Handler = LambdaHandler;
 
-/** API Gateway's own payload limit for HTTP APIs. */
+/** API Gateway's own payload limit for HTTP APIs (the handlers refuse bodies over 1 MiB themselves). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * After the limit the body is still read, and dropped, so that the 413 reaches a client that is busy
+ * sending (closing on unread data would reset the connection, and the client might never read the
+ * answer); a client that sends this much more is cut off instead.
+ */
+const MAX_DISCARDED_BYTES = 4 * MAX_PAYLOAD_BYTES;
+/** The request line and headers together: Node's default limit, stated so it is one of ours. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** A URL longer than this is refused with 414. */
+const MAX_URL_BYTES = 8 * 1024;
+/**
+ * What Node's HTTP parser takes before it gives up. Above the limits themselves, so that a request
+ * over them is still parsed and the answer can tell a long URL (414) from long headers (431) and name
+ * the vault the host names; beyond this the parser's refusal is answered instead (clientError).
+ */
+const PARSER_HEADER_BYTES = 4 * MAX_HEADER_BYTES;
+/** What an audit record keeps of a refused URL: a 414's URL is not worth 16 KiB of audit storage. */
+const MAX_AUDITED_PATH = 2048;
+/** How long a connection refused at the HTTP level stays open for the client to read the answer. */
+const LINGER_MS = 2_000;
+
+/** The audit operation of a request refused before any route was chosen. */
+const UNKNOWN_OPERATION = 'Unknown';
 
 export interface GatewayOptions {
   tls: { certPem: string; keyPem: string };
@@ -28,6 +62,12 @@ export interface GatewayOptions {
    */
   vaultEndpointPorts?: readonly number[];
   host?: string;
+  /**
+   * Where the gateway's own refusals are audited and which vault a host names: by default the
+   * handlers' own shared services, so the records join the same stream (standard output) and a
+   * strict vault's go to the audit store as the handlers' do.
+   */
+  services?: () => Pick<PipelineServices, 'vaults' | 'audit' | 'subscriptions'>;
 }
 
 export interface Gateway {
@@ -38,9 +78,14 @@ export interface Gateway {
 }
 
 /** Which routes a listener serves: the management listener the management plane, the others the rest. */
-type Serves = (route: Route) => boolean;
-const managementPlane: Serves = (route) => route.plane === 'management';
-const dataPlanes: Serves = (route) => route.plane !== 'management';
+interface Listener {
+  plane: 'data' | 'management';
+  serves: (route: Route) => boolean;
+  handlers: Map<Route, Handler>;
+  services: NonNullable<GatewayOptions['services']>;
+}
+const servesManagement = (route: Route) => route.plane === 'management';
+const servesData = (route: Route) => route.plane !== 'management';
 
 async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
@@ -53,18 +98,20 @@ async function loadHandlers(): Promise<Map<Route, Handler>> {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const handlers = await loadHandlers();
-  const listeners: Server[] = [];
-  const close = () => Promise.all(listeners.map(closeServer)).then(() => undefined);
-  const open = async (port: number, serves: Serves) => {
-    const server = await listen(options, port, handlers, serves);
-    listeners.push(server);
+  const services = options.services ?? pipelineServices;
+  const servers: Server[] = [];
+  const close = () => Promise.all(servers.map(closeServer)).then(() => undefined);
+  const open = async (port: number, plane: Listener['plane']) => {
+    const listener = { plane, serves: plane === 'management' ? servesManagement : servesData, handlers, services };
+    const server = await listen(options, port, listener);
+    servers.push(server);
     return (server.address() as AddressInfo).port;
   };
   try {
-    const port = await open(options.port, dataPlanes);
-    const managementPort = await open(options.managementPort, managementPlane);
+    const port = await open(options.port, 'data');
+    const managementPort = await open(options.managementPort, 'management');
     const vaultEndpointPorts: number[] = [];
-    for (const endpointPort of options.vaultEndpointPorts ?? []) vaultEndpointPorts.push(await open(endpointPort, dataPlanes));
+    for (const endpointPort of options.vaultEndpointPorts ?? []) vaultEndpointPorts.push(await open(endpointPort, 'data'));
     return { port, managementPort, vaultEndpointPorts, close };
   } catch (error) {
     await close();
@@ -72,13 +119,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-async function listen(options: GatewayOptions, port: number, handlers: Map<Route, Handler>, serves: Serves): Promise<Server> {
-  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, (req, res) => {
-    handle(handlers, serves, req, res).catch((error: unknown) => {
-      // The handlers answer every error themselves; reaching here is a gateway bug.
-      console.error('gateway failure', error instanceof Error ? error.message : String(error));
-      if (!res.headersSent) send(res, { statusCode: 500, body: JSON.stringify({ error: { code: 'InternalError', message: 'Gateway failure.' } }) });
-      else res.destroy();
+async function listen(options: GatewayOptions, port: number, listener: Listener): Promise<Server> {
+  const server = createServer(
+    { cert: options.tls.certPem, key: options.tls.keyPem, ...SERVER_TLS_POLICY, maxHeaderSize: PARSER_HEADER_BYTES },
+    (req, res) => {
+      handle(listener, req, res).catch((error: unknown) => {
+        // The handlers answer every error themselves; reaching here is a gateway bug.
+        console.error('gateway failure', error instanceof Error ? error.message : String(error));
+        if (!res.headersSent) send(res, { statusCode: 500, body: JSON.stringify({ error: { code: 'InternalError', message: 'Gateway failure.' } }) });
+        else res.destroy();
+      });
+    },
+  );
+  // Node answers what its HTTP parser refuses with a bare status line; Azure's shape, audited, instead.
+  server.on('clientError', (error: ParserError, socket: Duplex) => {
+    refuseMalformed(listener, error, socket).catch((failure: unknown) => {
+      console.error('gateway failure', failure instanceof Error ? failure.message : String(failure));
+      socket.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -96,29 +153,49 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function handle(handlers: Map<Route, Handler>, serves: Serves, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(listener: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = Date.now();
   // ARM clients join their endpoint and a scope that starts with `/` (`.../{scope}/providers/...`),
   // sending `//subscriptions/...`, which ARM accepts; read as a URL it would name a host.
-  const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'https://placeholder');
+  const rawUrl = (req.url ?? '/').replace(/^\/{2,}/, '/');
+  const url = new URL(rawUrl, 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
-  const { match, pathExists } = matchRoute(method, url.pathname, serves);
-  let body: Buffer;
-  try {
-    body = await readBody(req);
-  } catch (error) {
-    return sendError(res, error as VaultError);
+  const { match, pathExists } = matchRoute(method, url.pathname, listener.serves);
+  const body = await readBody(req);
+  const refusal = (error: VaultError, operation = UNKNOWN_OPERATION) => ({
+    error,
+    operation,
+    startedAt,
+    path: url.pathname,
+    apiVersion: url.searchParams.get('api-version') ?? undefined,
+    host: headerOf(req, 'host'),
+    correlationId: headerOf(req, 'x-ms-client-request-id'),
+    userAgent: headerOf(req, 'user-agent'),
+    sourceIp: req.socket.remoteAddress,
+  });
+  if (body.kind === 'tooLarge') {
+    const answer = await audited(listener, refusal(new PayloadTooLarge('The request body is too large.'), match?.route.audit));
+    // Cut off mid-body: there is no one left to answer.
+    if (!body.cutOff) sendError(res, answer.error, answer.requestId, correlationOf(req), { close: true });
+    return;
   }
-  if (!match) {
-    return sendError(res, pathExists ? new MethodNotAllowed(method) : new NotFound('NotFound', 'The requested resource was not found.'));
+  let refused: VaultError | undefined;
+  if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) refused = uriTooLong();
+  else if (headBytes(req) > MAX_HEADER_BYTES) refused = headersTooLarge();
+  else if (!percentEncodingValid(url.pathname)) refused = new BadParameter('The request path is not valid percent-encoded UTF-8.');
+  else if (!match) refused = pathExists ? new MethodNotAllowed(method) : new NotFound('NotFound', 'The requested resource was not found.');
+  if (refused || !match) {
+    const answer = await audited(listener, refusal(refused ?? new NotFound('NotFound', 'The requested resource was not found.')));
+    return sendError(res, answer.error, answer.requestId, correlationOf(req));
   }
-  const handler = handlers.get(match.route)!;
+  const handler = listener.handlers.get(match.route)!;
   const event = lambdaEvent({
     method,
     url: `${url.pathname}${url.search}`,
     // The Host header as the client sent it, port included: the vault directory finds a vault by the
     // endpoint it claimed (`localhost:<port>`) as well as by its name (lib/vaults/directory.ts).
     headers: { host: 'localhost', ...req.headers },
-    body,
+    body: body.bytes,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     protocol: `HTTP/${req.httpVersion}`,
     match,
@@ -127,22 +204,227 @@ async function handle(handlers: Map<Route, Handler>, serves: Serves, req: Incomi
   send(res, result);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The request head as received: request line and header lines with their line ends. */
+function headBytes(req: IncomingMessage): number {
+  let size = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`.length + 2;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) size += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`.length;
+  return size;
+}
+
+const uriTooLong = () => new VaultError(414, 'RequestUriTooLong', 'The request URL is too long.');
+const headersTooLarge = () => new VaultError(431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.');
+
+/** Every segment decodes (`%zz` or `%C3%28` does not), as the handlers' path parameters must. */
+function percentEncodingValid(path: string): boolean {
+  return path.split('/').every((segment) => {
+    try {
+      decodeURIComponent(segment);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+type Body = { kind: 'complete'; bytes: Buffer } | { kind: 'tooLarge'; cutOff: boolean };
+
+function readBody(req: IncomingMessage): Promise<Body> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) {
-        reject(new PayloadTooLarge('The request body is too large.'));
-        req.destroy();
+      if (size > MAX_PAYLOAD_BYTES + MAX_DISCARDED_BYTES) {
+        req.socket.destroy();
+        resolve({ kind: 'tooLarge', cutOff: true });
         return;
       }
-      chunks.push(chunk);
+      if (size > MAX_PAYLOAD_BYTES) chunks = [];
+      else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > MAX_PAYLOAD_BYTES ? { kind: 'tooLarge', cutOff: false } : { kind: 'complete', bytes: Buffer.concat(chunks) }));
     req.on('error', reject);
   });
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests Node's HTTP parser refuses
+
+type ParserError = NodeJS.ErrnoException & { rawPacket?: Buffer };
+
+async function refuseMalformed(listener: Listener, error: ParserError, socket: Duplex): Promise<void> {
+  // A connection the client reset, or one already answering a request, has nothing to answer.
+  const busy = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy();
+    return;
+  }
+  const seen = readRawRequest(error.rawPacket);
+  const refusal = {
+    error: parserRefusal(error, seen),
+    operation: UNKNOWN_OPERATION,
+    startedAt: Date.now(),
+    path: seen.path ?? '/',
+    host: seen.host,
+    sourceIp: (socket as Duplex & { remoteAddress?: string }).remoteAddress,
+  };
+  const answer = await audited(listener, refusal);
+  if (!socket.writable) return;
+  socket.end(rawAnswer(answer.error, answer.requestId));
+  // The client may still be sending the rest of what was refused: read and drop it for a moment, so
+  // the close that follows is clean and the client gets to read the answer.
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+function parserRefusal(error: ParserError, seen: RawRequest): VaultError {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return seen.requestLineComplete ? headersTooLarge() : uriTooLong();
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new VaultError(408, 'RequestTimeout', 'The request was not received in time.');
+  return new BadParameter('The request is not valid HTTP.');
+}
+
+interface RawRequest {
+  path?: string;
+  host?: string;
+  /**
+   * False when the bytes begin a request whose request line alone filled the parser's limit. The
+   * parser hands over only the chunk it stopped in: a URL that spans several chunks reads as headers.
+   */
+  requestLineComplete: boolean;
+}
+
+/**
+ * What can be read of a refused request from the bytes the parser stopped at (its current buffer,
+ * usually the whole request head): the path and Host for the audit record. Nothing here is trusted
+ * beyond naming the record's partition the way a handler would.
+ */
+function readRawRequest(packet: Buffer | undefined): RawRequest {
+  const text = packet?.toString('latin1') ?? '';
+  const start = /^[A-Z]+ (\S*)/.exec(text);
+  const lineEnd = text.indexOf('\r\n');
+  const host = /\r\nhost:[ \t]*([^\r\n]*)\r\n/i.exec(text)?.[1]?.trim();
+  return {
+    path: start?.[1] ? start[1].split('?')[0] : undefined,
+    host: host && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(host) ? host : undefined,
+    requestLineComplete: !(start && lineEnd === -1),
+  };
+}
+
+function rawAnswer(error: VaultError, requestId: string): string {
+  const body = JSON.stringify(error.toBody());
+  return [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(standardHeaders(requestId)).map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Auditing the gateway's refusals
+
+interface Refusal {
+  error: VaultError;
+  operation: string;
+  startedAt: number;
+  path: string;
+  apiVersion?: string;
+  host?: string;
+  correlationId?: string;
+  userAgent?: string;
+  sourceIp?: string;
+}
+
+/**
+ * Writes the refusal's record, as the handlers' respond middleware does, and answers what to send:
+ * the refusal, or a 503 when the record could not be handed over (nothing leaves unaudited).
+ */
+async function audited(listener: Listener, refusal: Refusal): Promise<{ error: VaultError; requestId: string }> {
+  const requestId = randomUUID();
+  const services = listener.services();
+  try {
+    const { record, vault } = await refusalRecord(services, listener.plane, refusal, requestId);
+    await services.audit.write(record, { strict: vault?.strictAudit === true });
+    return { error: refusal.error, requestId };
+  } catch (error) {
+    console.error('gateway audit write failed', error instanceof Error ? error.message : String(error));
+    return { error: new ServiceUnavailable('The audit log is unavailable; the request was not completed.'), requestId };
+  }
+}
+
+async function refusalRecord(
+  services: Pick<PipelineServices, 'vaults' | 'subscriptions'>,
+  plane: Listener['plane'],
+  refusal: Refusal,
+  requestId: string,
+): Promise<{ record: AuditRecord; vault?: Vault }> {
+  const { error } = refusal;
+  // The partition the handlers would choose: on the data plane the live vault the host names; on the
+  // management plane the deployment's subscription the path names, never a vault (a refused request
+  // stays out of a vault's records); otherwise no vault at all (`_unresolved`).
+  let vault: Vault | undefined;
+  let resourceId: string | undefined;
+  let tenantId: string | undefined;
+  if (plane === 'data') {
+    // No vault there (404), or its record unreadable now: the record is about no vault.
+    vault = await services.vaults.resolve(refusal.host ?? 'localhost').catch(() => undefined);
+    if (vault) {
+      tenantId = vault.tenantId;
+      if (vault.subscriptionId && vault.resourceGroup) resourceId = vaultResourceId(vault);
+    }
+  } else {
+    const subscription = /^\/subscriptions\/([^/]+)/i.exec(refusal.path)?.[1];
+    tenantId = subscription ? services.subscriptions.tenantOf(subscription) : undefined;
+    if (subscription && tenantId) resourceId = `/subscriptions/${subscription.toLowerCase()}`;
+  }
+  const path = refusal.path.length > MAX_AUDITED_PATH ? `${refusal.path.slice(0, MAX_AUDITED_PATH)}...` : refusal.path;
+  const record: AuditRecord = {
+    time: new Date(refusal.startedAt).toISOString(),
+    vault: auditPartition(vault?.name, resourceId),
+    tenantId,
+    resourceId,
+    requestId,
+    operationName: refusal.operation,
+    operationVersion: refusal.apiVersion,
+    category: 'AuditEvent',
+    resultType: 'Failure',
+    resultSignature: error.code,
+    resultDescription: error.innerCode,
+    httpStatusCode: error.status,
+    durationMs: Date.now() - refusal.startedAt,
+    callerIpAddress: refusal.sourceIp?.replace(/^::ffff:/, ''),
+    correlationId: refusal.correlationId,
+    requestUri: `https://${refusal.host ?? 'localhost'}${path}`,
+    clientInfo: refusal.userAgent,
+  };
+  return { record, vault };
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function correlationOf(req: IncomingMessage): string | undefined {
+  return headerOf(req, 'x-ms-client-request-id');
+}
+
+/** The headers the handlers put on every answer (lib/http/middleware/respond.ts), for the gateway's own. */
+function standardHeaders(requestId: string): Record<string, string> {
+  return {
+    'Cache-Control': 'no-cache',
+    Pragma: 'no-cache',
+    Expires: '-1',
+    'X-Content-Type-Options': 'nosniff',
+    'Strict-Transport-Security': 'max-age=31536000;includeSubDomains',
+    'x-ms-request-id': requestId,
+  };
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
@@ -151,10 +433,23 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): v
   res.end(body);
 }
 
-function sendError(res: ServerResponse, error: VaultError): void {
+function sendError(
+  res: ServerResponse,
+  error: VaultError,
+  requestId: string,
+  correlationId: string | undefined,
+  options: { close?: boolean } = {},
+): void {
   send(res, {
     statusCode: error.status,
-    headers: { 'Content-Type': 'application/json; charset=utf-8', ...error.headers },
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      ...standardHeaders(requestId),
+      ...(correlationId ? { 'x-ms-client-request-id': correlationId } : {}),
+      // A client that sent this much will likely send more: answer, then close the connection.
+      ...(options.close ? { Connection: 'close' } : {}),
+      ...error.headers,
+    },
     body: JSON.stringify(error.toBody()),
   });
 }

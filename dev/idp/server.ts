@@ -20,6 +20,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { readOrCreateFile } from '../files.ts';
+import { SERVER_TLS_POLICY } from '../tls-policy.ts';
 import { ReplayCache } from './client-auth.ts';
 import { type Directory, directory } from './directory.ts';
 import { discoveryDocument, issuerUrls, type RequestedTenant, TENANT_ALIASES } from './discovery.ts';
@@ -64,7 +65,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   const identityHeader = (await readOrCreateFile(join(dataDir, 'identity-header'), () => randomBytes(32).toString('base64url'))).trim();
   const log = options.log ?? (() => undefined);
 
-  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' });
+  // TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: the gateway's policy (dev/tls-policy.ts).
+  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, ...SERVER_TLS_POLICY });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolveListen, reject) => {
