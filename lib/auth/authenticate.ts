@@ -10,7 +10,16 @@ import type { TrustedIssuer } from './trusted-issuer.ts';
  * start their token flow, which an API Gateway authorizer cannot return.
  */
 const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
-const CLOCK_TOLERANCE_SECONDS = 300;
+/** Clock skew allowed between Coffer and the identity provider, on `exp`, `nbf` and `iat` alike. */
+export const CLOCK_TOLERANCE_SECONDS = 300;
+/**
+ * The longest lifetime (`exp - iat`, and `exp - nbf`) a token may claim. Entra issues access tokens
+ * for 60 to 90 minutes (up to 28 hours only for configured lifetimes, which Key Vault clients never
+ * need); a longer-lived token is a minted credential, not one an identity provider hands a client.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+/** Claims every token must carry: `tid` ties it to a tenant, `iat` bounds its lifetime. `iss` and `aud` are required by their checks. */
+const REQUIRED_CLAIMS = ['exp', 'iat', 'tid'];
 
 /**
  * A verified token's claims are kept, by the token's exact string, until the earlier of its `exp`
@@ -38,6 +47,15 @@ interface VerifiedToken {
   expiresAt: number;
 }
 
+/**
+ * Where a data-plane request reached its vault: `port` is the port of the vault's canonical URL
+ * (lib/vaults/directory.ts), absent for 443. SDKs that verify the challenge (Python's) compare the
+ * vault's host with its port to the challenge's resource, so on a port the resource names it too.
+ */
+export interface VaultOrigin {
+  port?: number;
+}
+
 export class TokenAuthenticator {
   /** One JWKS per issuer per container; jose caches keys and refetches on an unknown kid. */
   private readonly keySets = new Map<string, JWTVerifyGetKey>();
@@ -55,33 +73,56 @@ export class TokenAuthenticator {
     this.keySetOf = options.keySet ?? ((issuer) => this.remoteKeySet(issuer));
   }
 
-  /** The WWW-Authenticate value for a vault of this tenant. */
-  challenge(tenantId: string): string {
+  /** The WWW-Authenticate value for a vault of this tenant, reached at `origin`. */
+  challenge(tenantId: string, origin: VaultOrigin = {}): string {
     const issuer = this.issuerOf(tenantId);
     const authority = issuer?.authority ?? `https://login.microsoftonline.com/${tenantId}`;
-    return `Bearer authorization="${authority}", resource="https://${this.vaultDomain}"`;
+    return `Bearer authorization="${authority}", resource="${this.resource(origin)}"`;
+  }
+
+  /** The vault domain's resource: `https://<vault domain>`, with the vault's port when its URL has one. */
+  private resource(origin: VaultOrigin): string {
+    return `https://${this.vaultDomain}${origin.port === undefined ? '' : `:${origin.port}`}`;
+  }
+
+  /**
+   * The audiences a data-plane token may carry: the issuer's (never the management audience) and, for
+   * a vault on a port, the port-qualified resource its challenge names, but only as the port-qualified
+   * form of the vault domain's resource the issuer already accepts: no other origin, no other port.
+   */
+  private dataAudiences(issuer: TrustedIssuer, origin: VaultOrigin): string[] {
+    const configured = issuer.audiences.filter((a) => a !== this.managementAudience);
+    const unported = this.resource({});
+    if (origin.port === undefined || !configured.includes(unported)) return configured;
+    return [...configured, this.resource(origin)];
   }
 
   /**
    * `tenantId` undefined: the tenant the token names (`tid`), for management requests that name no
    * subscription; its issuer must still be a trusted one and verify the token.
    */
-  async authenticate(authorizationHeader: string | undefined, requestTenant: string | undefined, audience: Audience = 'data'): Promise<Principal> {
+  async authenticate(
+    authorizationHeader: string | undefined,
+    requestTenant: string | undefined,
+    audience: Audience = 'data',
+    origin: VaultOrigin = {},
+  ): Promise<Principal> {
     const token = bearerToken(authorizationHeader);
     const tenantId = requestTenant ?? (token ? claimedTenant(token) : undefined) ?? '';
-    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId) });
+    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId, origin) });
     if (!token) throw fail('AKV10000: Request is missing a Bearer or PoP token.');
     const issuer = this.issuerOf(tenantId);
     if (!issuer) throw fail("AKV10032: Invalid issuer. The vault's tenant has no trusted issuer.");
+    const audiences = audience === 'management' ? [this.managementAudience] : this.dataAudiences(issuer, origin);
     let payload: JWTPayload;
     try {
-      payload = await this.verify(token, issuer, audience);
+      payload = await this.verify(token, issuer, audience, audiences);
     } catch (error) {
       throw this.translate(error, fail);
     }
-    // Checked on every request, cached or not: the token's claims against this request's vault.
-    const tokenTenant = typeof payload.tid === 'string' ? payload.tid : undefined;
-    if (tokenTenant !== undefined && tokenTenant.toLowerCase() !== tenantId.toLowerCase()) {
+    // Checked on every request, cached or not: the token's tenant against this request's vault.
+    if (typeof payload.tid !== 'string') throw fail('AKV10012: The token has no tenant (tid) claim.');
+    if (payload.tid.toLowerCase() !== tenantId.toLowerCase()) {
       throw fail('AKV10032: Invalid issuer. The token was issued for another tenant.');
     }
     const objectId = typeof payload.oid === 'string' ? payload.oid : payload.sub;
@@ -91,20 +132,32 @@ export class TokenAuthenticator {
     return { tenantId, objectId, issuer: issuer.issuer, ...(appId ? { appId } : {}), ...(upn ? { upn } : {}) };
   }
 
-  /** The token's claims once its signature, issuer, audience and times are verified for this issuer. */
-  private async verify(token: string, issuer: TrustedIssuer, audience: Audience): Promise<JWTPayload> {
+  /** The token's claims once its signature, issuer, audience, times and lifetime are verified for this issuer. */
+  private async verify(token: string, issuer: TrustedIssuer, audience: Audience, audiences: readonly string[]): Promise<JWTPayload> {
     const now = this.now();
     const cached = this.verified.get(token);
-    // The same string verified for another issuer (another tenant's) or plane proves nothing here.
-    if (cached && cached.issuer === issuer && cached.audience === audience && cached.expiresAt > now) return cached.payload;
+    // The same string verified for another issuer (another tenant's) or plane proves nothing here, nor
+    // one verified at another vault port: its audience is checked against this request's again.
+    if (
+      cached &&
+      cached.issuer === issuer &&
+      cached.audience === audience &&
+      cached.expiresAt > now &&
+      audienceAmong(cached.payload.aud, audiences)
+    ) {
+      return cached.payload;
+    }
     const { payload } = await jwtVerify(token, this.keySet(issuer), {
       issuer: issuer.issuer,
-      audience: audience === 'management' ? this.managementAudience : issuer.audiences.filter((a) => a !== this.managementAudience),
+      audience: [...audiences],
       algorithms: ALLOWED_ALGORITHMS,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ['exp', 'iat'],
+      requiredClaims: REQUIRED_CLAIMS,
+      // jose refuses an `iat` further in the future than the tolerance only when a maximum age is set.
+      maxTokenAge: MAX_TOKEN_LIFETIME_SECONDS,
       currentDate: new Date(now),
     });
+    assertLifetime(payload);
     // exp is a required claim: a token accepted only within the clock tolerance is not kept.
     const expiresAt = Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TOKEN_TTL_MS);
     if (expiresAt > now) this.verified.set(token, { issuer, audience, payload, expiresAt });
@@ -134,9 +187,12 @@ export class TokenAuthenticator {
    * instead of discarding a good token.
    */
   private translate(error: unknown, fail: (message: string) => Unauthorized): Error {
+    if (error instanceof TokenLifetimeTooLong) return fail(error.message);
     if (error instanceof joseErrors.JWTExpired) return fail('AKV10013: Token has expired.');
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      if (error.reason === 'missing') return fail(`AKV10012: The token has no '${error.claim}' claim.`);
       if (error.claim === 'aud') return fail('AKV10022: Invalid audience.');
+      if (error.claim === 'iat') return fail('AKV10013: Token is issued in the future.');
       if (error.claim === 'iss') return fail('AKV10032: Invalid issuer.');
       if (error.claim === 'nbf') return fail('AKV10013: Token is not yet valid.');
       return fail(`AKV10012: Token claim '${error.claim}' is invalid.`);
@@ -157,6 +213,22 @@ export class TokenAuthenticator {
     // Network failures while fetching the key set.
     return new ServiceUnavailable('The identity provider is unavailable.');
   }
+}
+
+class TokenLifetimeTooLong extends Error {}
+
+/** `exp - iat` and `exp - nbf` within the stated maximum: both are signed, so this holds for every later use of the token. */
+function assertLifetime(payload: JWTPayload): void {
+  const exp = payload.exp ?? 0;
+  for (const start of [payload.iat, payload.nbf]) {
+    if (start !== undefined && exp - start > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new TokenLifetimeTooLong(`AKV10013: Token lifetime exceeds ${MAX_TOKEN_LIFETIME_SECONDS / 3600} hours.`);
+    }
+  }
+}
+
+function audienceAmong(aud: JWTPayload['aud'], audiences: readonly string[]): boolean {
+  return (Array.isArray(aud) ? aud : [aud]).some((a) => typeof a === 'string' && audiences.includes(a));
 }
 
 /** The `tid` a token claims, unverified: it only chooses the issuer that must then verify the token. */

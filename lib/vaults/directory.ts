@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
-import { NotFound } from '../core/errors.ts';
-import { pagingKeyContext, type Vault, type VaultStore } from './vault.ts';
+import { BadParameter, NotFound } from '../core/errors.ts';
+import { pagingKeyContext, type Vault, type VaultAddress, type VaultStore } from './vault.ts';
 
 /**
  * Finds the vault a request addresses (a claimed local endpoint `host:port`, a configured host alias,
@@ -26,23 +26,42 @@ export class VaultDirectory {
     private readonly vaultEndpoints: readonly string[] = [],
   ) {}
 
-  /** The vault name a Host header names, or undefined. */
-  vaultNameFor(host: string | undefined): string | undefined {
-    if (!host) return undefined;
-    const hostname = stripPort(host).toLowerCase();
-    const alias = Object.entries(this.hostAliases).find(([h]) => h.toLowerCase() === hostname);
-    if (alias) return alias[1];
+  /**
+   * The vault a Host header names and the vault's canonical URL, which every object id and nextLink
+   * is built on: the configured spelling of the endpoint, alias or vault domain, never the header's
+   * text. A Host that is not a host name with an optional port is a 400 before any store call.
+   */
+  async locate(rawHost: string | undefined): Promise<VaultAddress> {
+    const host = parseHost(rawHost, this.vaultDomain);
+    const portSuffix = host.port === undefined ? '' : `:${host.port}`;
+    const endpoint = this.vaultEndpoints.map((url) => new URL(url)).find((url) => url.host.toLowerCase() === host.host);
+    if (endpoint) {
+      // A pool endpoint serves only the vault that claimed it: an unclaimed one is nobody's, not the default vault.
+      const name = await this.endpointVault(host.host);
+      return this.served(name, endpoint.origin);
+    }
+    const alias = Object.entries(this.hostAliases).find(([h]) => h.toLowerCase() === host.hostname);
+    if (alias) return this.served(alias[1], `https://${alias[0].toLowerCase()}${portSuffix}`);
+    const name = this.vaultNameFor(host.hostname);
+    return this.served(name, `https://${name}.${this.vaultDomain.toLowerCase()}${portSuffix}`);
+  }
+
+  async resolve(host: string | undefined): Promise<Vault> {
+    return (await this.locate(host)).vault;
+  }
+
+  /** The vault label of `<vault>.<vault domain>`, or undefined. */
+  private vaultNameFor(hostname: string): string | undefined {
     const suffix = `.${this.vaultDomain.toLowerCase()}`;
     if (!hostname.endsWith(suffix)) return undefined;
     const label = hostname.slice(0, -suffix.length);
     return /^[a-z0-9-]{3,24}$/.test(label) ? label : undefined;
   }
 
-  async resolve(host: string | undefined): Promise<Vault> {
-    const name = (await this.endpointVault(host)) ?? this.vaultNameFor(host);
+  private async served(name: string | undefined, baseUrl: string): Promise<VaultAddress> {
     const vault = name ? await this.get(name) : undefined;
     if (!vault) throw new NotFound('VaultNotFound', 'No vault is served at this host name.');
-    return vault;
+    return { vault, baseUrl };
   }
 
   /** A live vault by name; a soft-deleted vault is not found. */
@@ -56,14 +75,11 @@ export class VaultDirectory {
     return vault;
   }
 
-  private async endpointVault(host: string | undefined): Promise<string | undefined> {
-    if (!host || this.vaultEndpoints.length === 0) return undefined;
-    const key = host.toLowerCase();
-    if (!this.vaultEndpoints.some((url) => new URL(url).host.toLowerCase() === key)) return undefined;
-    const cached = this.endpoints.get(key);
+  private async endpointVault(host: string): Promise<string | undefined> {
+    const cached = this.endpoints.get(host);
     if (cached) return cached;
-    const name = await this.store.vaultAtEndpoint(key);
-    if (name) this.endpoints.set(key, name);
+    const name = await this.store.vaultAtEndpoint(host);
+    if (name) this.endpoints.set(host, name);
     return name;
   }
 
@@ -82,8 +98,43 @@ export class VaultDirectory {
   }
 }
 
-function stripPort(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.lastIndexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
+/** A Host header as the directory reads it: lowercased, without a trailing dot or the default port. */
+export interface RequestedHost {
+  /** The name: DNS labels (an IPv4 address is four numeric labels). */
+  hostname: string;
+  /** Absent for no port and for 443, the port every HTTPS URL implies. */
+  port?: number;
+  /** `hostname[:port]`, as the directory and the local endpoint claims compare it. */
+  host: string;
+}
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+/**
+ * Labels, an optional trailing dot, an optional port with no leading zero: no userinfo, path, query,
+ * spaces, second port, bracketed IPv6 literal or anything else a URL built on the host could be bent by.
+ */
+const HOST_SHAPE = new RegExp(`^(${LABEL}(?:\\.${LABEL})*)(\\.)?(?::([1-9][0-9]{0,4}))?$`);
+const MAX_HOSTNAME_LENGTH = 253;
+
+/**
+ * Reads a Host header strictly. `vaultDomain`: a fully qualified `<vault>.<vault domain>.` (trailing
+ * dot) is that vault; a trailing dot on any other name is refused, as no alias or endpoint is spelled so.
+ * Anything else is a 400 that does not repeat the header (it may be built to be reflected).
+ */
+export function parseHost(raw: string | undefined, vaultDomain?: string): RequestedHost {
+  const refused = new BadParameter("The request's Host header must be a host name with an optional port.");
+  if (!raw || raw.length > MAX_HOSTNAME_LENGTH + 7) throw refused;
+  const match = HOST_SHAPE.exec(raw.toLowerCase());
+  if (!match) throw refused;
+  const [, hostname = '', trailingDot, portText] = match;
+  if (hostname.length > MAX_HOSTNAME_LENGTH) throw refused;
+  if (trailingDot && !(vaultDomain && hostname.endsWith(`.${vaultDomain.toLowerCase()}`))) throw refused;
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && port > 65_535) throw refused;
+  const significantPort = port === 443 ? undefined : port;
+  return {
+    hostname,
+    ...(significantPort === undefined ? {} : { port: significantPort }),
+    host: significantPort === undefined ? hostname : `${hostname}:${significantPort}`,
+  };
 }

@@ -1,6 +1,17 @@
 import { Unauthorized, VaultError } from '../../core/errors.ts';
-import { header, type Middleware } from '../request.ts';
+import { type Event, header, hostOf, type Middleware } from '../request.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { VaultOrigin } from '../../auth/authenticate.ts';
 import type { PipelineServices, TokenAudience } from '../services.ts';
+
+interface OriginAwareAuthenticator {
+  authenticate(
+    authorizationHeader: string | undefined,
+    tenantId: string | undefined,
+    audience: TokenAudience,
+    origin: VaultOrigin,
+  ): Promise<Principal>;
+}
 
 /**
  * The Bearer token, verified against the request tenant's trusted issuers for the plane's audience.
@@ -13,13 +24,25 @@ export function authenticate(services: () => PipelineServices, audience: TokenAu
       const state = request.context.coffer;
       const tenant = state.vault?.tenantId ?? state.tenantId;
       try {
-        state.principal = await services().authenticator.authenticate(header(request.event, 'authorization'), tenant, audience);
+        // TokenAuthenticator takes the vault's origin too; an authenticator without the parameter ignores it.
+        const authenticator: OriginAwareAuthenticator = services().authenticator;
+        const origin = audience === 'data' ? vaultOrigin(request.event) : {};
+        state.principal = await authenticator.authenticate(header(request.event, 'authorization'), tenant, audience, origin);
       } catch (error) {
         throw audience === 'management' && error instanceof Unauthorized ? armUnauthorized(error) : error;
       }
       state.tenantId = state.principal.tenantId;
     },
   };
+}
+
+/**
+ * The port of the vault's URL: by now the context middleware has replaced the Host header with the
+ * vault's canonical host, so this is the directory's port, not whatever the caller wrote.
+ */
+function vaultOrigin(event: Event): VaultOrigin {
+  const port = new URL(`https://${hostOf(event)}`).port;
+  return port ? { port: Number(port) } : {};
 }
 
 /** ARM's 401: its own codes, and a challenge naming the authority without a vault resource. */

@@ -1,16 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { VaultError } from '../../core/errors.ts';
+import { parseHost } from '../../vaults/directory.ts';
+import type { VaultAddress } from '../../vaults/vault.ts';
+import { managementScopeOf } from '../management-scope.ts';
 import { type Event, hostOf, type Middleware, type RequestState } from '../request.ts';
 import type { Route } from '../routes.ts';
-import type { PipelineServices } from '../services.ts';
-import { managementScopeOf } from '../management-scope.ts';
+import type { PipelineServices, VaultResolver } from '../services.ts';
 
 /** How a plane finds what a request addresses: sets the vault (data plane) or the tenant and scope (management plane). */
 export type RequestLocator = (event: Event, services: PipelineServices, state: RequestState) => Promise<void>;
 
-/** The data plane: the vault is the Host header's (`<vault>.<vault domain>`, a host alias, or a claimed local endpoint). */
+/** The vault directory (lib/vaults/directory.ts) also answers the vault's canonical URL; a resolver that cannot is given the strictly parsed host. */
+type LocatingResolver = VaultResolver & { locate?: (host: string | undefined) => Promise<VaultAddress> };
+
+/**
+ * The data plane: the vault is the Host header's (`<vault>.<vault domain>`, a host alias, or a claimed
+ * local endpoint). The header is then replaced by the vault's canonical host, so that everything built
+ * on the host later (object ids, nextLinks, the audit record's request URI) names the vault's own URL
+ * and nothing a caller wrote into the header.
+ */
 export const vaultFromHost: RequestLocator = async (event, services, state) => {
-  state.vault = await services.vaults.resolve(hostOf(event));
+  const vaults: LocatingResolver = services.vaults;
+  const requested = hostOf(event);
+  let baseUrl: string;
+  if (vaults.locate) {
+    const address = await vaults.locate(requested);
+    state.vault = address.vault;
+    baseUrl = address.baseUrl;
+  } else {
+    const { host } = parseHost(requested);
+    state.vault = await vaults.resolve(host);
+    baseUrl = `https://${host}`;
+  }
+  replaceHost(event, new URL(baseUrl).host);
 };
 
 /**
@@ -19,6 +41,8 @@ export const vaultFromHost: RequestLocator = async (event, services, state) => {
  * audit record goes and whether it is strict.
  */
 export const subscriptionFromPath: RequestLocator = async (event, services, state) => {
+  // The management plane has one host; its Location headers and nextLinks are built on it, so it is read as strictly.
+  replaceHost(event, parseHost(hostOf(event)).host);
   const params = event.pathParameters ?? {};
   const subscriptionId = params.subscriptionId;
   if (subscriptionId !== undefined) {
@@ -34,6 +58,13 @@ export const subscriptionFromPath: RequestLocator = async (event, services, stat
     if (vault && vault.subscriptionId.toLowerCase() === subscriptionId?.toLowerCase()) state.vault = vault;
   }
 };
+
+function replaceHost(event: Event, host: string): void {
+  event.headers ??= {};
+  const headers = event.headers;
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'host') delete headers[name];
+  headers.host = host;
+}
 
 /** First of all: the request id and start time every answer and audit record carry, then what the request addresses. */
 export function context(route: Route, services: () => PipelineServices, locate: RequestLocator): Middleware {
