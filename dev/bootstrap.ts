@@ -13,7 +13,16 @@ import { VaultManager } from '#lib/vaults/manage';
 import { type Vault, type VaultStore, vaultResourceId } from '#lib/vaults/vault';
 import { readFileIfExists, writePrivateFile } from './files.ts';
 import type { IdentityProvider } from './idp/server.ts';
-import { BACKUP_KEY_ALIAS, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, LOCAL_CREDENTIALS, REGION, TABLES, VAULT_DOMAIN } from './local-environment.ts';
+import {
+  type AwsCredentials,
+  BACKUP_KEY_ALIAS,
+  DEFAULT_RESOURCE_GROUP,
+  DEFAULT_VAULT,
+  LOCAL_CREDENTIALS,
+  REGION,
+  TABLES,
+  VAULT_DOMAIN,
+} from './local-environment.ts';
 
 /** Who the local stack knows, registered once in the identity provider and kept in `identity/bootstrap.json`. */
 export interface BootstrapState {
@@ -47,15 +56,16 @@ export interface DefaultVaultOptions {
 export async function bootstrap(
   statePath: string,
   dynamoEndpoint: string,
-  kmsEndpoint: string,
+  localKms: { endpoint: string; credentials: AwsCredentials },
   idp: IdentityProvider,
   defaultVault: DefaultVaultOptions = {},
 ): Promise<BootstrapState> {
   const state = await ensureBootstrapState(statePath, idp);
 
-  const kms = new KMSClient({ endpoint: kmsEndpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+  // The local KMS accepts only the stack's own credential; DynamoDB Local accepts any.
+  const kms = new KMSClient({ endpoint: localKms.endpoint, region: REGION, credentials: localKms.credentials });
   // The vault is written with the functions' own clients; the SDK's sets up what they never do (the alias).
-  const vaultKms = new CofferKmsClient({ endpoint: kmsEndpoint, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+  const vaultKms = new CofferKmsClient({ endpoint: localKms.endpoint, region: REGION, credentials: () => localKms.credentials });
   const dynamo = new DynamoDBDocumentClient({ endpoint: dynamoEndpoint, region: REGION, credentials: () => LOCAL_CREDENTIALS });
   try {
     await ensureKeyAlias(kms, BACKUP_KEY_ALIAS, 'Coffer backups: protects backup blobs so they restore within their tenant');

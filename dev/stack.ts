@@ -1,22 +1,23 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { chmod, mkdir, open } from 'node:fs/promises';
+import { chmod, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditTable, objectsTable } from '#lib/aws/tables';
 import { bootstrap } from './bootstrap.ts';
 import { ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
-import { writePrivateFile } from './files.ts';
+import { appendPrivateLine, makePrivateDirectory, restrictToOwner, withOwnerOnlyUmask, writePrivateFile } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
 import { startLocalKms } from './kms/server.ts';
 import {
+  type AwsCredentials,
   DEFAULT_RESOURCE_GROUP,
   DEFAULT_VAULT,
   type LocalFunctionInputs,
   localFunctionEnvironment,
   MANAGEMENT_AUDIENCE,
   REGION,
+  stackCredentials,
   TABLES,
   VAULT_DOMAIN,
 } from './local-environment.ts';
@@ -88,6 +89,12 @@ export interface LocalStackInfo {
   jwksUri: string;
   audience: string;
   endpoints: { dynamodb: string; kms: string };
+  /**
+   * The stack's own AWS credential (`.coffer/aws-credentials.json`), the only one the local KMS
+   * accepts; DynamoDB Local accepts any. `functionEnvironment` puts it in AWS_ACCESS_KEY_ID and
+   * AWS_SECRET_ACCESS_KEY.
+   */
+  awsCredentials: AwsCredentials;
   tables: { objects: string; audit: string };
   /**
    * The gateway's output: the functions' log stream, their audit records included, from which the
@@ -135,7 +142,12 @@ const TEST_VAULT_ENDPOINTS = 16;
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dataDir = resolve(options.dataDir);
   const progress = options.progress ?? (() => undefined);
-  await mkdir(join(dataDir, 'logs'), { recursive: true });
+  // Owner-only throughout: the data directory holds the KMS root key, every principal's secret, the
+  // stack's AWS credential, DynamoDB Local's tables and logs naming callers. One made before this
+  // rule is tightened here, and each part below creates its own files owner-only.
+  await makePrivateDirectory(dataDir);
+  await restrictToOwner(dataDir);
+  await makePrivateDirectory(join(dataDir, 'logs'));
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -150,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await writePrivateFile(join(tlsDir, 'server.pem'), tls.certPem);
     await writePrivateFile(join(tlsDir, 'server-key.pem'), tls.keyPem);
 
+    const awsCredentials = await stackCredentials(dataDir);
     const dynamo = await step(progress, 'DynamoDB Local', async () =>
       startDynamoDbLocal(join(dataDir, 'dynamodb'), options.ports?.dynamodb || (await freePort())),
     );
@@ -164,10 +177,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const kms = await step(progress, 'local KMS', () =>
       startLocalKms({
         dataDir: join(dataDir, 'kms'),
+        credentials: awsCredentials,
         port: options.ports?.kms ?? 0,
         region: REGION,
         // Synchronous, so a test that reads the log after a response sees every call the request made.
-        log: (line) => appendFileSync(kmsLog, `${new Date().toISOString()} ${line}\n`),
+        log: (line) => appendPrivateLine(kmsLog, `${new Date().toISOString()} ${line}\n`),
       }),
     );
     cleanups.push(() => kms.close());
@@ -177,13 +191,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         dataDir: join(dataDir, 'identity'),
         port: options.ports?.identity ?? 0,
         tls,
-        log: (line) => appendFileSync(identityLog, `${new Date().toISOString()} ${line}\n`),
+        log: (line) => appendPrivateLine(identityLog, `${new Date().toISOString()} ${line}\n`),
       }),
     );
     cleanups.push(() => idp.close());
 
     const state = await step(progress, 'vault bootstrap', () =>
-      bootstrap(join(dataDir, 'identity', 'bootstrap.json'), dynamo.endpoint, kms.endpoint, idp, { strictAudit: options.strictAudit }),
+      bootstrap(join(dataDir, 'identity', 'bootstrap.json'), dynamo.endpoint, { endpoint: kms.endpoint, credentials: awsCredentials }, idp, {
+        strictAudit: options.strictAudit,
+      }),
     );
 
     const audience = `https://${VAULT_DOMAIN}`;
@@ -202,9 +218,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       subscriptionId: state.subscriptionId,
       administratorObjectId: state.admin.objectId,
       vaultEndpoints,
+      awsCredentials,
     };
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...withoutAwsVariables(process.env),
       NODE_EXTRA_CA_CERTS: ca.caFile,
       ...localFunctionEnvironment(functionInputs),
       COFFER_TLS_CERT_FILE: join(tlsDir, 'server.pem'),
@@ -243,6 +260,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       jwksUri: idp.jwksUri(state.tenantId),
       audience,
       endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
+      awsCredentials,
       tables: TABLES,
       gatewayLog,
       inProcessAuditLog: join(dataDir, 'logs', 'in-process-audit.log'),
@@ -250,6 +268,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       identityLog,
     };
     await writePrivateFile(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
+    // What the parts in this process made with its own umask (the CA, the identity provider's files).
+    await restrictToOwner(dataDir);
     return { info, stop };
   } catch (error) {
     await stop();
@@ -269,11 +289,14 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Pro
   // Owner-only: the functions' log stream holds their audit records (callers, addresses, object names).
   const log = await open(logFile, 'a', 0o600);
   await chmod(logFile, 0o600);
-  const child = fork(join(here, 'gateway-main.ts'), [], {
-    env,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', log.fd, log.fd, 'ipc'],
-  });
+  // The gateway writes the audit delivery's state file: owner-only from the start, like the log.
+  const child = withOwnerOnlyUmask(() =>
+    fork(join(here, 'gateway-main.ts'), [], {
+      env,
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', log.fd, log.fd, 'ipc'],
+    }),
+  );
   child.once('exit', () => void log.close().catch(() => undefined));
   const ports = await new Promise<{ port: number; managementPort: number }>((resolvePorts, reject) => {
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 60 s; see ${logFile}`)), 60_000);
@@ -289,6 +312,15 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Pro
     });
   });
   return { child, ...ports };
+}
+
+/**
+ * The launcher's environment without the developer's own AWS settings: the functions must sign with
+ * the stack's credential (localFunctionEnvironment), never with a profile, role or token from the
+ * shell, which would also hand a real credential to a local endpoint.
+ */
+function withoutAwsVariables(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => !name.startsWith('AWS_')));
 }
 
 export async function freePort(): Promise<number> {

@@ -2,9 +2,14 @@
  * `npm start`: the local Coffer vault. Data lives in `.coffer/` (kept across restarts); everything a
  * client needs is written to `.coffer/local.json`. Ctrl-C stops every part cleanly.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { makePrivateDirectory } from './files.ts';
 import { startStack } from './stack.ts';
+
+// Everything this process and its children create in the data directory is owner-only from the
+// first moment: it holds the KMS root key, principals' secrets, the stack's AWS credential and logs.
+process.umask(0o077);
 
 const dataDir = resolve(process.env.COFFER_DATA_DIR ?? '.coffer');
 const lockFile = join(dataDir, 'coffer.pid');
@@ -45,7 +50,7 @@ function parsePortList(value: string): number[] {
 }
 
 async function acquireLock(): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  await makePrivateDirectory(dataDir);
   try {
     const pid = Number((await readFile(lockFile, 'utf8')).trim());
     if (pid && pid !== process.pid && isAlive(pid)) {
@@ -60,7 +65,7 @@ async function acquireLock(): Promise<void> {
   // 'wx' makes two simultaneous starts race on the file system, not on our read above.
   await rm(lockFile, { force: true });
   try {
-    await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+    await writeFile(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
   } catch {
     console.error(`Another Coffer is starting with data in ${dataDir}.`);
     process.exit(1);

@@ -10,6 +10,7 @@ export type KmsErrorType =
   | 'DisabledException'
   | 'DryRunOperationException'
   | 'ExpiredImportTokenException'
+  | 'IncompleteSignatureException'
   | 'IncorrectKeyException'
   | 'IncorrectKeyMaterialException'
   | 'InvalidAliasNameException'
@@ -17,6 +18,7 @@ export type KmsErrorType =
   | 'InvalidImportTokenException'
   | 'InvalidKeyUsageException'
   | 'InvalidMarkerException'
+  | 'InvalidSignatureException'
   | 'KMSInternalException'
   | 'KMSInvalidSignatureException'
   | 'KMSInvalidStateException'
@@ -26,6 +28,7 @@ export type KmsErrorType =
   | 'SerializationException'
   | 'TagException'
   | 'UnknownOperationException'
+  | 'UnrecognizedClientException'
   | 'UnsupportedOperationException'
   | 'ValidationException';
 

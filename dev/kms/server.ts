@@ -7,20 +7,24 @@
  * `Content-Type: application/x-amz-json-1.1`, a JSON body with blobs in base64 and timestamps in
  * epoch seconds; failures are HTTP 400 with `{"__type": "<Exception>", "message": "..."}`.
  *
- * Plain HTTP on loopback only: the endpoint holds every local key and checks no credentials, so it
- * must never be reachable from another machine.
+ * Plain HTTP on loopback only, and every request must carry a SigV4 signature by the stack's own
+ * credential (authentication.ts): the endpoint holds every local key, so neither another machine nor
+ * another local process without that credential may use it.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { isSigned, type KmsCredentials, verifySignature } from './authentication.ts';
 import { KmsError, kmsError } from './errors.ts';
 import { LocalKmsService } from './service.ts';
 import type { Response } from './operations/context.ts';
 
 export interface LocalKmsOptions {
   dataDir: string;
+  /** The only credential whose signatures are accepted (the launcher's per-stack one). */
+  credentials: KmsCredentials;
   /** 0 or undefined: an ephemeral port. */
   port?: number;
   /** Default '127.0.0.1'; only loopback addresses are accepted. */
@@ -41,14 +45,18 @@ export interface LocalKms {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const TARGET_PREFIX = 'TrentService.';
+const OPERATION_NAME = /^[A-Za-z]{1,64}$/;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
 const LOOPBACK_HOST_HEADER = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)(:\d+)?$/i;
 
 export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.test(host)) throw new Error(`local KMS: refusing to listen on ${host}; it serves loopback only`);
+  const region = options.region ?? 'us-east-1';
+  const { credentials } = options;
+  if (!credentials?.accessKeyId || !credentials.secretAccessKey) throw new Error('local KMS: a credential to verify signatures against is required');
   const service = await LocalKmsService.open(resolve(options.dataDir), {
-    region: options.region ?? 'us-east-1',
+    region,
     accountId: options.accountId ?? '000000000000',
   });
   const log = options.log ?? (() => undefined);
@@ -56,7 +64,7 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
   const logFailure = options.log ?? ((line: string) => process.stderr.write(`local KMS: ${line}\n`));
 
   const server = createServer((request, response) => {
-    void handle(service, request, response, log, logFailure);
+    void handle(service, credentials, request, response, log, logFailure);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -89,6 +97,7 @@ export async function startLocalKms(options: LocalKmsOptions): Promise<LocalKms>
 
 async function handle(
   service: LocalKmsService,
+  credentials: KmsCredentials,
   request: IncomingMessage,
   response: ServerResponse,
   log: (line: string) => void,
@@ -108,27 +117,24 @@ async function handle(
     }
     const declaredLength = Number(request.headers['content-length'] ?? 0);
     if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
-    // Any SigV4 signature is accepted: every caller on loopback is the developer, and checking
-    // signatures would only force the local stack to share a made-up secret. What is checked is
-    // that the request is signed at all, so an unconfigured client fails here as it would on AWS.
-    const authorization = request.headers.authorization ?? '';
-    if (!authorization.startsWith('AWS4-HMAC-SHA256 ') || !authorization.includes('Credential=')) {
+    if (!isSigned(request.headers)) {
       request.resume();
       throw kmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
     const target = String(request.headers['x-amz-target'] ?? '');
-    if (!target.startsWith(TARGET_PREFIX)) {
-      request.resume();
-      throw kmsError('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
-    }
-    operation = target.slice(TARGET_PREFIX.length);
+    // Named in the log line of a refusal too, so probing shows up there; only a plain name, never raw header text.
+    const named = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    if (OPERATION_NAME.test(named)) operation = named;
+    // The signature covers the body, so it is read (bounded) before anything else of the request is trusted.
+    const raw = await readBody(request);
+    await verifySignature({ method: request.method, url: request.url ?? '/', headers: request.headers, body: raw }, credentials);
+    if (!target.startsWith(TARGET_PREFIX)) throw kmsError('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
     const contentType = String(request.headers['content-type'] ?? '');
     if (!/^application\/x-amz-json-1\.[01]\b/i.test(contentType)) {
-      request.resume();
       throw kmsError('SerializationException', `Content-Type must be application/x-amz-json-1.1, not "${contentType}".`);
     }
-    const body = parseBody(await readBody(request));
-    const result = await service.handle(operation, body);
+    const body = parseBody(raw);
+    const result = await service.handle(target.slice(TARGET_PREFIX.length), body);
     // Logged before answering: a caller that reads the log after its answer must find the line.
     log(`${operation} 200`);
     send(response, 200, result);
@@ -197,6 +203,9 @@ function send(response: ServerResponse, status: number, body: Response, closeCon
     'Content-Type': 'application/x-amz-json-1.1',
     'Content-Length': payload.length,
     'x-amzn-RequestId': randomUUID(),
+    // The clock signatures are checked against (Node's own Date header is cached): the SDK corrects
+    // its signing time by this header after a skew refusal, so it must be the same clock.
+    Date: new Date().toUTCString(),
     ...(closeConnection ? { Connection: 'close' } : {}),
   });
   response.end(payload);

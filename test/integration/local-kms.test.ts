@@ -64,12 +64,14 @@ import {
 } from '@aws-sdk/client-kms';
 import type { CreateKeyCommandInput, KeyMetadata, SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../dev/kms/authentication.ts';
 import { startLocalKms } from '../../dev/kms/server.ts';
 import type { LocalKms } from '../../dev/kms/server.ts';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const CREDENTIALS = { accessKeyId: `AKIATEST${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64') };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let dataDir: string;
@@ -84,7 +86,7 @@ function connect(endpoint: string): KMSClient {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'coffer-local-kms-'));
-  kms = await startLocalKms({ dataDir, port: 0, log: (line) => logLines.push(line) });
+  kms = await startLocalKms({ dataDir, credentials: CREDENTIALS, port: 0, log: (line) => logLines.push(line) });
   client = connect(kms.endpoint);
 });
 
@@ -138,10 +140,32 @@ async function importMaterial(keyId: string, material: Buffer, algorithm: 'RSA_A
   );
 }
 
-/** A raw request, for what the SDK would never send. */
-function rawRequest(headers: Record<string, string | number>, body?: string): Promise<{ status: number; json: any }> {
+/**
+ * A raw request, for what the SDK would never send: signed with `signWith` (default the endpoint's
+ * credential) as the SDK signs, or sent unsigned when it is null.
+ */
+async function rawRequest(
+  headers: Record<string, string | number>,
+  body?: string,
+  signWith: { accessKeyId: string; secretAccessKey: string } | null = CREDENTIALS,
+): Promise<{ status: number; json: any }> {
+  const url = new URL(kms.endpoint);
+  const sent: Record<string, string> = { host: url.host, ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) };
+  if (signWith) {
+    const signer = new SignatureV4({ credentials: signWith, region: REGION, service: 'kms', sha256: Sha256 });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      path: '/',
+      query: {},
+      headers: sent,
+      body: body ?? '',
+    });
+    Object.assign(sent, signed.headers);
+  }
   return new Promise((resolve, reject) => {
-    const req = request(kms.endpoint, { method: 'POST', headers }, (res) => {
+    const req = request(kms.endpoint, { method: 'POST', headers: sent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -156,10 +180,7 @@ function rawRequest(headers: Record<string, string | number>, body?: string): Pr
   });
 }
 
-const SIGNED = {
-  authorization: 'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00',
-  'content-type': 'application/x-amz-json-1.1',
-};
+const KMS_JSON = { 'content-type': 'application/x-amz-json-1.1' };
 
 // Material and keys the restart and on-disk checks look for later.
 const secrets: { label: string; bytes: Buffer }[] = [];
@@ -172,28 +193,119 @@ const survivors: {
 describe('local KMS endpoint', () => {
   it('serves loopback only and answers only signed KMS requests', async () => {
     expect(kms.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await expect(startLocalKms({ dataDir, host: '0.0.0.0' })).rejects.toThrow(/loopback/);
+    await expect(startLocalKms({ dataDir, credentials: CREDENTIALS, host: '0.0.0.0' })).rejects.toThrow(/loopback/);
 
-    const unsigned = await rawRequest({ 'content-type': SIGNED['content-type'], 'x-amz-target': 'TrentService.ListKeys' }, '{}');
+    const unsigned = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.ListKeys' }, '{}', null);
     expect(unsigned.status).toBe(400);
     expect(unsigned.json.__type).toBe('MissingAuthenticationTokenException');
 
-    const listed = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.ListKeys' }, '{}');
+    const listed = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.ListKeys' }, '{}');
     expect(listed.status).toBe(200);
     expect(listed.json.Keys).toEqual([]);
 
-    const unknown = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.MakeCoffee' }, '{}');
+    const unknown = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.MakeCoffee' }, '{}');
     expect([unknown.status, unknown.json.__type]).toEqual([400, 'UnknownOperationException']);
-    const unimplemented = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.CreateGrant' }, '{}');
+    const unimplemented = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.CreateGrant' }, '{}');
     expect([unimplemented.status, unimplemented.json.__type]).toEqual([400, 'UnsupportedOperationException']);
-    const malformed = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.ListKeys' }, '{"Limit": ');
+    const malformed = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.ListKeys' }, '{"Limit": ');
     expect([malformed.status, malformed.json.__type]).toEqual([400, 'SerializationException']);
 
-    const rebound = await rawRequest({ ...SIGNED, host: 'attacker.example:80', 'x-amz-target': 'TrentService.ListKeys' }, '{}');
+    const rebound = await rawRequest({ ...KMS_JSON, host: 'attacker.example:80', 'x-amz-target': 'TrentService.ListKeys' }, '{}');
     expect([rebound.status, rebound.json.__type]).toEqual([403, 'AccessDeniedException']);
 
-    const oversized = await rawRequest({ ...SIGNED, 'x-amz-target': 'TrentService.Encrypt', 'content-length': 2 * 1024 * 1024 });
+    const oversized = await rawRequest({ ...KMS_JSON, 'x-amz-target': 'TrentService.Encrypt', 'content-length': 2 * 1024 * 1024 });
     expect(oversized.status).toBe(413);
+  });
+
+  it('accepts only signatures by its own credential, made within five minutes, over the body sent', async () => {
+    const listKeys = { ...KMS_JSON, 'x-amz-target': 'TrentService.ListKeys' };
+    const date = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    const scope = `${date.slice(0, 8)}/${REGION}/kms/aws4_request`;
+    const bogus = await rawRequest(
+      {
+        ...listKeys,
+        'x-amz-date': date,
+        authorization: `AWS4-HMAC-SHA256 Credential=${CREDENTIALS.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      },
+      '{}',
+      null,
+    );
+    expect([bogus.status, bogus.json.__type]).toEqual([400, 'InvalidSignatureException']);
+    expect(bogus.json.message).toMatch(/does not match the signature you provided/);
+
+    const wrongSecret = await rawRequest(listKeys, '{}', {
+      accessKeyId: CREDENTIALS.accessKeyId,
+      secretAccessKey: randomBytes(30).toString('base64'),
+    });
+    expect([wrongSecret.status, wrongSecret.json.__type]).toEqual([400, 'InvalidSignatureException']);
+    const wrongKeyId = await rawRequest(listKeys, '{}', { accessKeyId: 'local', secretAccessKey: 'local' });
+    expect(wrongKeyId).toEqual({
+      status: 400,
+      json: { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' },
+    });
+
+    // The SDK surfaces the refusal as the typed error AWS's would be.
+    const impostor = new KMSClient({
+      endpoint: kms.endpoint,
+      region: REGION,
+      credentials: { ...CREDENTIALS, secretAccessKey: 'guessed' },
+      maxAttempts: 1,
+    });
+    await expect(impostor.send(new ListKeysCommand({}))).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    impostor.destroy();
+    const skewed = new KMSClient({
+      endpoint: kms.endpoint,
+      region: REGION,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+      systemClockOffset: -6 * 60_000,
+    });
+    await expect(skewed.send(new ListKeysCommand({}))).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature expired/),
+    });
+    skewed.destroy();
+    const ahead = new KMSClient({ endpoint: kms.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1, systemClockOffset: 6 * 60_000 });
+    await expect(ahead.send(new ListKeysCommand({}))).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature not yet current/),
+    });
+    ahead.destroy();
+    const withinSkew = new KMSClient({
+      endpoint: kms.endpoint,
+      region: REGION,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+      systemClockOffset: -4 * 60_000,
+    });
+    expect((await withinSkew.send(new ListKeysCommand({}))).Keys).toBeDefined();
+    withinSkew.destroy();
+
+    // A valid signature moved onto another body (a replay with a changed request) is refused.
+    const url = new URL(kms.endpoint);
+    const signer = new SignatureV4({ credentials: CREDENTIALS, region: REGION, service: 'kms', sha256: Sha256, applyChecksum: false });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      path: '/',
+      query: {},
+      headers: { host: url.host, ...listKeys },
+      body: '{}',
+    });
+    const replayed = await rawRequest(signed.headers, '{"Limit": 1}', null);
+    expect([replayed.status, replayed.json.__type]).toEqual([400, 'InvalidSignatureException']);
+    const original = await rawRequest(signed.headers, '{}', null);
+    expect(original.status).toBe(200);
+
+    expect(logLines).toContain('ListKeys 400 UnrecognizedClientException');
+    expect(logLines).toContain('ListKeys 400 InvalidSignatureException');
   });
 
   it('creates symmetric keys with the metadata AWS returns and resolves every identifier form', async () => {
@@ -766,7 +878,7 @@ describe('local KMS endpoint', () => {
     client.destroy();
     await kms.close();
 
-    kms = await startLocalKms({ dataDir, port: 0 });
+    kms = await startLocalKms({ dataDir, credentials: CREDENTIALS, port: 0 });
     client = connect(kms.endpoint);
     const after = await client.send(new ListKeysCommand({ Limit: 1000 }));
     expect(after.Keys).toEqual(before.Keys);
