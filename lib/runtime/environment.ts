@@ -22,6 +22,7 @@ export const FUNCTION_VARIABLES = {
   auditRetentionDays: 'COFFER_AUDIT_RETENTION_DAYS',
   auditLog: 'COFFER_AUDIT_LOG',
   deployment: 'COFFER_DEPLOYMENT',
+  eventBus: 'COFFER_EVENT_BUS',
 } as const;
 
 export type FunctionSetting = keyof typeof FUNCTION_VARIABLES;
@@ -51,6 +52,8 @@ export interface FunctionSettings {
   auditLog?: string;
   /** The value of the `coffer:deployment` tag on the KMS keys the functions create; none outside AWS. */
   deployment?: string;
+  /** The bus Key Vault's events are published to (only the event function publishes). */
+  eventBus?: string;
 }
 
 /** The environment as text, for functions that run outside Lambda (the local gateway, in-process tests, benchmarks). */
@@ -71,6 +74,7 @@ export function encodedEnvironment(settings: FunctionSettings): Record<string, s
     // Empty is "none": every variable is always set, so every environment names the same ones.
     auditLog: settings.auditLog ?? '',
     deployment: settings.deployment ?? '',
+    eventBus: settings.eventBus ?? '',
   });
 }
 

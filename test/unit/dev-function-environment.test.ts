@@ -44,6 +44,7 @@ const stackValues: Record<string, string> = {
   BackupKey: 'arn:aws:kms:eu-west-1:111122223333:key/5f1e6c1a-8d2b-4c3e-9f4a-0b1c2d3e4f5a',
   'AWS::Region': 'eu-west-1',
   'AWS::StackName': 'coffer-test',
+  EventBus: 'coffer-test',
   '${param:auditRetentionDays}': '365',
 };
 
