@@ -12,9 +12,19 @@ import { KMSClient } from './api/kms.ts';
  * the tests (dev/local-environment.ts); no profile, SSO or instance-metadata lookup ever runs.
  */
 export function dynamoDocumentClient(region: string): DynamoDBDocumentClient {
-  return new DynamoDBDocumentClient({ region });
+  return new DynamoDBDocumentClient({ region: signingRegion(region) });
 }
 
 export function kmsClient(region: string): KMSClient {
-  return new KMSClient({ region });
+  return new KMSClient({ region: signingRegion(region) });
+}
+
+/**
+ * Requests are signed for the AWS region the function runs in (`AWS_REGION`, which Lambda always
+ * sets), falling back to the configured one: the region Coffer names in its answers
+ * (`COFFER_REGION`, `local` on the local stack) is a display name, and a service that checks the
+ * signature's scope (AWS, the local KMS) refuses any other.
+ */
+function signingRegion(configured: string): string {
+  return process.env.AWS_REGION || configured;
 }

@@ -1,5 +1,5 @@
 import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, type KMSClient, KMSServiceException } from './api/kms.ts';
-import { ServiceUnavailable } from '../core/errors.ts';
+import { ServiceUnavailable, VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 
 /**
@@ -43,19 +43,22 @@ export class KmsDataKeys implements DataKeyProvider {
 }
 
 /**
- * KMS failures are the service's problem, not the caller's: they surface as 503 so clients retry,
- * while a tampered blob (InvalidCiphertextException) is a real integrity failure and is rethrown.
+ * KMS failures are the service's problem, not the caller's: they surface as 503 so clients retry
+ * (or 429 while KMS throttles: the transport answers both once its retries are spent), while a
+ * tampered blob (InvalidCiphertextException) is a real integrity failure and is rethrown, as are the
+ * other errors KMS answers for the request itself (a missing or disabled key), for the adapter to read.
  */
 export async function callKms<T>(send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (error) {
+    if (error instanceof VaultError) throw error;
     if (error instanceof KMSServiceException && error.name === 'InvalidCiphertextException') throw error;
     if (error instanceof KMSServiceException && error.$fault === 'server') {
-      throw new ServiceUnavailable('The key management service is temporarily unavailable.');
+      throw new ServiceUnavailable('The key management service is temporarily unavailable.', { cause: error });
     }
     if (error instanceof KMSServiceException) throw error;
-    throw new ServiceUnavailable('The key management service is unreachable.');
+    throw new ServiceUnavailable('The key management service is unreachable.', { cause: error });
   }
 }
 

@@ -105,14 +105,18 @@ export class PayloadTooLarge extends VaultError {
   }
 }
 
-/** 429 with the seconds to wait. @public: request throttling will throw it; nothing does yet. */
+/**
+ * 429 with the seconds to wait, Key Vault's answer when a vault is over its limits: thrown when
+ * DynamoDB or KMS stays throttled through a call's retries (lib/aws/api/aws-json.ts); the official
+ * SDKs wait Retry-After and try again.
+ */
 export class Throttled extends VaultError {
-  constructor(message: string, retryAfterSeconds: number) {
-    super(429, 'Throttled', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+  constructor(message: string, retryAfterSeconds: number, options: VaultErrorOptions = {}) {
+    super(429, 'Throttled', message, undefined, { 'Retry-After': String(retryAfterSeconds) }, options);
   }
 }
 
-/** 503: a dependency (identity provider, KMS, DynamoDB, audit log) is unavailable; retryable. */
+/** 503: a dependency (identity provider, KMS, DynamoDB, audit log) is unavailable; retryable after Retry-After. */
 export class ServiceUnavailable extends VaultError {
   constructor(message: string, options: VaultErrorOptions = {}) {
     super(503, 'ServiceUnavailable', message, undefined, { 'Retry-After': '5' }, options);

@@ -36,7 +36,8 @@ import { localStack } from '../support/local.ts';
  * interchangeable with the SDK's for every operation the adapters use.
  */
 const info = localStack();
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+// The stack's own credential: the local KMS verifies signatures and accepts no other.
+const credentials = info.awsCredentials;
 const region = 'us-east-1';
 const table = info.tables.objects;
 const documents = new DynamoDBDocumentClient({ region, endpoint: info.endpoints.dynamodb, credentials: () => credentials });

@@ -19,6 +19,7 @@ const VARIABLES = [
   'AWS_SHARED_CREDENTIALS_FILE',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_KMS',
+  'AWS_REGION',
 ];
 let saved: Record<string, string | undefined>;
 let server: Server;
@@ -44,6 +45,7 @@ beforeEach(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_KMS: endpoint,
   });
+  delete process.env.AWS_REGION;
 });
 
 afterEach(async () => {
@@ -64,6 +66,13 @@ describe('AWS clients', () => {
       ['AKIDENVIRONMENT', 'dynamodb'],
     ]);
     expect(seen.map((h) => h['x-amz-security-token'])).toEqual(['environment-token', 'environment-token']);
+  });
+
+  it('sign for the AWS region the function runs in, not the region Coffer names in its answers', async () => {
+    process.env.AWS_REGION = 'us-east-1';
+    await kmsClient('local').send(new GenerateRandomCommand({ NumberOfBytes: 1 }));
+    await dynamoDocumentClient('local').send(new GetCommand({ TableName: 't', Key: { pk: 'a' } }));
+    expect(seen.map((h) => /Credential=\w+\/\d+\/([\w-]+)\//.exec(String(h.authorization))?.[1])).toEqual(['us-east-1', 'us-east-1']);
   });
 
   it('fail instead of looking elsewhere when the environment has no credentials', async () => {

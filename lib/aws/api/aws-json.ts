@@ -3,6 +3,7 @@ import { channel } from 'node:diagnostics_channel';
 import http from 'node:http';
 import https from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ServiceUnavailable, Throttled } from '../../core/errors.ts';
 
 /**
  * The one transport under Coffer's DynamoDB and KMS clients: a signed POST of a JSON document to the
@@ -27,7 +28,39 @@ export interface AwsClientOptions {
   /** Overrides the endpoint the environment or the region gives (`AWS_ENDPOINT_URL_<SERVICE>`, then the AWS default). */
   endpoint?: string;
   credentials?: CredentialSource;
+  /** Overrides DEPENDENCY_TIMING (the transport's own tests shorten it). */
+  timing?: Partial<DependencyTiming>;
 }
+
+/**
+ * How long a request may wait for DynamoDB or KMS. Every call gets a budget of
+ * `callBudgetMs` for all its attempts and the pauses between them, and each attempt at most
+ * `attemptTimeoutMs` of it, counted from its start to the answer's last byte (not the socket's idle
+ * time, which a dependency that trickles or holds a connection open would keep resetting).
+ *
+ * The numbers: DynamoDB and KMS answer in milliseconds, so 1.5 s for an attempt is already an outage;
+ * a stalled dependency costs a call at most 3 s (two abandoned attempts), and the request ends with
+ * that call (503 or 429 with Retry-After). Once a call ran out its budget on a dependency that
+ * accepted its requests but never answered, the client's next calls within `failFastMs` fail at once
+ * instead of waiting again, so the request's own final audit write (to DynamoDB, for a vault with
+ * strict audit) does not add another 3 s: a request's dependency time stays within about 3 s. The
+ * functions' timeout is 10 s (serverless.yml `timeoutSeconds`): the 3 s, the identity provider's key
+ * set fetch and the work of the request itself fit inside it with room to spare, so a dependency
+ * outage is always answered in Azure's error shape and audited, never cut off by Lambda.
+ */
+export interface DependencyTiming {
+  attemptTimeoutMs: number;
+  callBudgetMs: number;
+  failFastMs: number;
+}
+export const DEPENDENCY_TIMING: DependencyTiming = { attemptTimeoutMs: 1_500, callBudgetMs: 3_000, failFastMs: 1_000 };
+
+/**
+ * Retry-After of a 429 this transport answers for a throttled dependency: DynamoDB and KMS throttling
+ * clears within a second or two (DynamoDB's burst capacity, KMS's per-second quotas), and the
+ * official SDKs wait exactly this long before their next attempt.
+ */
+const THROTTLED_RETRY_AFTER_SECONDS = 1;
 
 /** One AWS JSON service: how it is signed, where it lives and how its operations are named. */
 export interface AwsJsonService {
@@ -41,11 +74,14 @@ export interface AwsJsonService {
   jsonVersion: '1.0' | '1.1';
   /** The class the service's errors are instances of, as the SDK's service exceptions are. */
   errors?: typeof AwsServiceError;
+  /** What the caller's answer calls the service when it is unavailable: `object store`, `key management service` (by default its signing name). */
+  dependency?: string;
   /**
-   * What to throw when the service stayed unavailable (throttled, failing or unreachable) through
-   * every attempt; by default the last attempt's error.
+   * The service's own reading of an error the standard lists below do not settle: `throttling`
+   * (retried, then a 429), `quota` (a limit that a retry within the request will not lift: a 503 at
+   * once), or undefined to leave it to the standard lists.
    */
-  unavailable?: (cause: unknown) => Error;
+  classify?: (error: AwsServiceError) => 'throttling' | 'quota' | undefined;
 }
 
 /**
@@ -95,8 +131,11 @@ export interface AwsRequestMessage {
 }
 
 // The AWS SDK's standard retry mode: three attempts; throttling and transient failures are retried
-// after a jittered exponential pause (base 500 ms for throttling, 100 ms otherwise, capped at 20 s).
+// after a jittered exponential pause (base 500 ms for throttling, 100 ms otherwise), all within the
+// call's budget (DEPENDENCY_TIMING): a pause that would leave less than MIN_ATTEMPT_MS for the next
+// attempt ends the call instead.
 const MAX_ATTEMPTS = 3;
+const MIN_ATTEMPT_MS = 100;
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',
@@ -114,11 +153,6 @@ const THROTTLING = new Set([
 ]);
 const TRANSIENT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-/**
- * One attempt may take this long before it is abandoned and retried: DynamoDB and KMS answer in
- * milliseconds, and three attempts must fit in the functions' 10 s timeout (serverless.yml).
- */
-const ATTEMPT_TIMEOUT_MS = 2_500;
 
 /** What the signer hashes: strings and bytes in any of their forms. */
 type SourceData = string | ArrayBuffer | ArrayBufferView;
@@ -144,7 +178,7 @@ class Sha256 {
   }
 }
 
-/** A network failure: no answer to go by, so the attempt is retried. */
+/** A network failure (refused, reset, hung up, timed out): no answer to go by, so the attempt is retried. */
 class TransportError extends Error {
   constructor(
     message: string,
@@ -160,12 +194,16 @@ export class AwsJsonClient {
   private readonly agent: http.Agent;
   private readonly signer: SignatureV4;
   private readonly requests = channel(AWS_REQUEST_CHANNEL);
+  private readonly timing: DependencyTiming;
+  /** Until when calls fail at once: the service took requests and answered none within a whole budget. */
+  private unresponsiveUntil = 0;
 
   constructor(
     private readonly service: AwsJsonService,
     options: AwsClientOptions,
   ) {
     this.endpoint = new URL(options.endpoint ?? endpointFor(service, options.region));
+    this.timing = { ...DEPENDENCY_TIMING, ...options.timing };
     // Connections are kept and reused across requests and invocations, as the SDK's handler does.
     this.agent =
       this.endpoint.protocol === 'http:' ? new http.Agent({ keepAlive: true, maxSockets: 50 }) : new https.Agent({ keepAlive: true, maxSockets: 50 });
@@ -183,22 +221,62 @@ export class AwsJsonClient {
     this.agent.destroy();
   }
 
-  /** Calls `operation` with the request document `input` (bytes anywhere in it travel as base64). */
+  /**
+   * Calls `operation` with the request document `input` (bytes anywhere in it travel as base64).
+   * Within the call's budget, throttling and transient failures are retried; when the budget or the
+   * attempts run out the call throws Throttled (429) if the service was throttling, else
+   * ServiceUnavailable (503), both with Retry-After and the last failure as cause. The service's
+   * other errors (a failed condition, a bad request) are thrown as it answered them, at once.
+   */
   async call(operation: string, input: unknown): Promise<Record<string, unknown>> {
     const body = JSON.stringify(input, binaryAsBase64);
+    const started = Date.now();
+    const deadline = started + this.timing.callBudgetMs;
+    if (started < this.unresponsiveUntil) {
+      throw this.outage(new TransportError(`${this.service.signingName} ${operation}: not tried, the service stopped answering`, 'EUNRESPONSIVE'));
+    }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(operation, body);
+        return await this.attempt(operation, body, Math.min(this.timing.attemptTimeoutMs, deadline - Date.now()));
       } catch (error) {
-        const base = retryBase(error);
-        if (base === undefined) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw this.service.unavailable?.(error) ?? error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20_000, base * 2 ** attempt)));
+        const kind = this.kind(error);
+        if (kind === undefined) throw error;
+        if (kind === 'quota') throw this.outage(error);
+        const pause = Math.random() * (kind === 'throttling' ? 500 : 100) * 2 ** attempt;
+        if (attempt >= MAX_ATTEMPTS || deadline - Date.now() - pause < MIN_ATTEMPT_MS) {
+          if (error instanceof TransportError && error.code === 'ETIMEDOUT') this.unresponsiveUntil = Date.now() + this.timing.failFastMs;
+          throw this.outage(error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
   }
 
-  private async attempt(operation: string, body: string): Promise<Record<string, unknown>> {
+  /** How a failed attempt counts: retried as throttling or as transient, a quota, or undefined: the caller's answer. */
+  private kind(error: unknown): 'throttling' | 'transient' | 'quota' | undefined {
+    if (error instanceof TransportError) return 'transient';
+    if (!(error instanceof AwsServiceError)) return undefined;
+    const own = this.service.classify?.(error);
+    if (own) return own;
+    if (THROTTLING.has(error.name)) return 'throttling';
+    if (TRANSIENT_STATUS.has(error.$metadata.httpStatusCode) || TRANSIENT_CODES.has(error.name)) return 'transient';
+    return undefined;
+  }
+
+  /** What the caller hears when the service could not serve the call: 429 if it was throttling, else 503. */
+  private outage(cause: unknown): Error {
+    const dependency = this.service.dependency ?? this.service.signingName;
+    if (this.kind(cause) === 'throttling') {
+      return new Throttled(
+        `The ${dependency} is throttling requests; retry after the time in the Retry-After header.`,
+        THROTTLED_RETRY_AFTER_SECONDS,
+        { cause },
+      );
+    }
+    return new ServiceUnavailable(`The ${dependency} is unavailable; retry the request.`, { cause });
+  }
+
+  private async attempt(operation: string, body: string, timeoutMs: number): Promise<Record<string, unknown>> {
     const url = this.endpoint;
     const signed = await this.signer.sign({
       method: 'POST',
@@ -218,7 +296,7 @@ export class AwsJsonClient {
     let status: number | undefined;
     let output: Record<string, unknown> | undefined;
     try {
-      const answer = await this.post(signed.headers, body);
+      const answer = await this.post(signed.headers, body, timeoutMs);
       status = answer.status;
       output = answer.text === '' ? {} : (JSON.parse(answer.text) as Record<string, unknown>);
       if (status >= 300) throw serviceError(this.service.errors ?? AwsServiceError, status, answer.headers, output);
@@ -234,26 +312,41 @@ export class AwsJsonClient {
     }
   }
 
-  private post(headers: Record<string, string>, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  /** One HTTP exchange, abandoned `timeoutMs` after it started whatever the socket is doing. */
+  private post(
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
     const transport = this.endpoint.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
-      const request = transport.request(this.endpoint, { method: 'POST', headers, agent: this.agent, timeout: ATTEMPT_TIMEOUT_MS }, (response) => {
+      const fail = (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new TransportError(error.message, error.code));
+      };
+      const request = transport.request(this.endpoint, { method: 'POST', headers, agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        response.on('error', (error: NodeJS.ErrnoException) => reject(new TransportError(error.message, error.code)));
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', fail);
       });
-      request.on('timeout', () => request.destroy(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) => reject(new TransportError(error.message, error.code)));
+      // The socket goes with the abandoned attempt: a late answer on it must not be read as the next one's.
+      const timer = setTimeout(() => {
+        const timedOut = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        fail(timedOut);
+        request.destroy(timedOut);
+      }, timeoutMs);
+      request.on('error', fail);
       request.end(body);
     });
   }
 }
 
 /** `AWS_ENDPOINT_URL_<ID>`, then `AWS_ENDPOINT_URL`, then the service's regional endpoint. */
-export function endpointFor(service: AwsJsonService, region: string): string {
+export function endpointFor(service: Pick<AwsJsonService, 'signingName' | 'endpointId'>, region: string): string {
   const configured = process.env[`AWS_ENDPOINT_URL_${service.endpointId}`] ?? process.env.AWS_ENDPOINT_URL;
   if (configured) return configured;
   const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
@@ -278,12 +371,4 @@ function serviceError(
   const { __type: _type, message, Message, ...members } = document;
   const requestId = headers['x-amzn-requestid'];
   return new errors(code, String(message ?? Message ?? code), status, Array.isArray(requestId) ? requestId[0] : requestId, members);
-}
-
-/** The base of the pause before another attempt, or undefined when the error is the caller's answer. */
-function retryBase(error: unknown): number | undefined {
-  if (error instanceof TransportError) return 100;
-  if (error instanceof AwsServiceError && THROTTLING.has(error.name)) return 500;
-  if (error instanceof AwsServiceError && (TRANSIENT_STATUS.has(error.$metadata.httpStatusCode) || TRANSIENT_CODES.has(error.name))) return 100;
-  return undefined;
 }

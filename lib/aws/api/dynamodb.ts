@@ -18,8 +18,7 @@ import type {
   UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { convertToAttr, convertToNative } from '@aws-sdk/util-dynamodb';
-import { ServiceUnavailable } from '../../core/errors.ts';
-import { type AwsClientOptions, AwsJsonClient } from './aws-json.ts';
+import { type AwsClientOptions, AwsJsonClient, type AwsServiceError } from './aws-json.ts';
 
 /**
  * A DynamoDB document client with the API of `@aws-sdk/lib-dynamodb` for the operations Coffer uses:
@@ -168,8 +167,9 @@ export class DynamoDBDocumentClient {
         endpointId: 'DYNAMODB',
         targetPrefix: 'DynamoDB_20120810',
         jsonVersion: '1.0',
-        // A store that stays throttled or out of reach is an outage the caller may retry: 503 with Retry-After.
-        unavailable: (cause) => new ServiceUnavailable('The object store is unavailable; retry the request.', { cause }),
+        // A store that stays throttled answers 429, one out of reach or failing 503, both with Retry-After.
+        dependency: 'object store',
+        classify: throttledTransaction,
       },
       options,
     );
@@ -182,6 +182,17 @@ export class DynamoDBDocumentClient {
   destroy(): void {
     this.client.destroy();
   }
+}
+
+/**
+ * A transaction DynamoDB cancelled only because items were throttled (reason `ThrottlingError`, the
+ * others `None`) is throttling like any other: retried, then a 429. One with a failed condition or a
+ * conflict is the adapter's to read.
+ */
+function throttledTransaction(error: AwsServiceError): 'throttling' | undefined {
+  if (error.name !== 'TransactionCanceledException') return undefined;
+  const codes = ((error.CancellationReasons as { Code?: string }[] | undefined) ?? []).map((reason) => reason.Code ?? 'None');
+  return codes.includes('ThrottlingError') && codes.every((code) => code === 'ThrottlingError' || code === 'None') ? 'throttling' : undefined;
 }
 
 function toItem(item: Item | undefined): WireItem | undefined {

@@ -104,7 +104,18 @@ export class KMSClient {
 
   constructor(options: AwsClientOptions) {
     this.client = new AwsJsonClient(
-      { signingName: 'kms', endpointId: 'KMS', targetPrefix: 'TrentService', jsonVersion: '1.1', errors: KMSServiceException },
+      {
+        signingName: 'kms',
+        endpointId: 'KMS',
+        targetPrefix: 'TrentService',
+        jsonVersion: '1.1',
+        errors: KMSServiceException,
+        dependency: 'key management service',
+        // KMS's rate limits answer ThrottlingException (a 429 after the retries); its
+        // LimitExceededException is a resource quota (keys, grants, aliases in the account), which
+        // no retry within a request lifts: a 503 at once, for the operator to raise.
+        classify: (error) => (error.name === 'LimitExceededException' ? 'quota' : undefined),
+      },
       options,
     );
   }

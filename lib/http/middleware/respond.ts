@@ -26,14 +26,11 @@ export function respond(route: Route, services: () => PipelineServices, planeHea
     onError: async (request) => {
       const state = request.context.coffer ?? { requestId: randomUUID(), startedAt: Date.now(), route };
       const failure = request.error instanceof VaultError ? request.error : new InternalError({ cause: request.error });
-      if (failure.status >= 500) {
-        services().logger.error('request failed', {
-          requestId: state.requestId,
-          operation: route.operation,
-          status: failure.status,
-          error: describeError(failure),
-        });
-      }
+      const logged = { requestId: state.requestId, operation: route.operation, status: failure.status, error: describeError(failure) };
+      if (failure.status >= 500) services().logger.error('request failed', logged);
+      // A 429 with a cause is DynamoDB or KMS throttling Coffer, not the caller's own limit: the
+      // operator needs to see it (capacity, quotas), though the answer is the caller's to retry.
+      else if (failure.status === 429 && failure.cause !== undefined) services().logger.error('dependency throttled', logged);
       const response = { statusCode: failure.status, headers: failure.headers, body: JSON.stringify(failure.toBody()) };
       request.response = await finish(request.event, state, response, failure);
     },
