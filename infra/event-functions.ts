@@ -11,6 +11,14 @@ import { eventPermissions } from './permissions.ts';
  * invokes asynchronously. A failed invocation is retried by Lambda twice, and a batch that still
  * fails, or waited longer than `MAX_EVENT_AGE_SECONDS`, goes to the AuditDeliveryFailures queue
  * (infra/audit.yml), whose alarm tells the operator to redrive it: no record is dropped.
+ *
+ * The event publisher (issue #14): the objects table's stream (NEW_AND_OLD_IMAGES, infra/storage.yml)
+ * feeds PublishEvents through an event source mapping, which turns committed writes into Key Vault's
+ * events on the deployment's bus (infra/events.yml). Lambda retries a batch that failed, from the
+ * first record the function reports as failed, halving a batch that keeps failing, and after
+ * `STREAM_RETRY_ATTEMPTS` (or `MAX_RECORD_AGE_SECONDS`) sends a description of the records it gave
+ * up on to the EventPublishFailures queue, whose alarm tells the operator to redrive them: no event is
+ * silently dropped.
  */
 export interface EventFunction {
   key: keyof typeof eventPermissions;
@@ -25,7 +33,13 @@ export const auditDelivery = {
   description: "DeliverAuditRecords: the operations' audit records, from their log groups into the audit table",
 } as const satisfies EventFunction;
 
-export const eventFunctions: readonly EventFunction[] = [auditDelivery];
+export const publishEvents = {
+  key: 'PublishEvents',
+  handler: 'events/publish-events',
+  description: "PublishEvents: Key Vault's events, from the objects table's stream to the EventBridge bus",
+} as const satisfies EventFunction;
+
+export const eventFunctions: readonly EventFunction[] = [auditDelivery, publishEvents];
 
 /** infra/audit.yml's queue of the batches the delivery gave up on. */
 const AUDIT_DELIVERY_FAILURES = 'AuditDeliveryFailures';
@@ -35,6 +49,30 @@ const MAX_EVENT_AGE_SECONDS = 6 * 3600;
 const stackArn = (service: string, resource: string) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
 });
+
+/** A function's own log group (serverless creates `/aws/lambda/<stack>-<key>` for it). */
+const ownLogs = (key: string) => ({
+  Sid: 'OwnLogs',
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: [stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${key}:*`)],
+});
+
+/** An event function's role: Lambda assumes it, with these statements only. */
+function eventFunctionRole(key: string, policyName: string, statements: Record<string, unknown>[]) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: { 'Fn::Sub': `\${AWS::StackName}: ${key}` },
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
+      Tags: [{ Key: 'coffer:operations', Value: key }],
+    },
+  };
+}
 
 /** serverless.yml's entry for the delivery function, beyond what every function has. */
 export function auditDeliveryFunction() {
@@ -55,41 +93,17 @@ export function auditDeliveryFunction() {
 export function auditDeliveryResources(operationsLogGroup: string): Record<string, unknown> {
   const key = auditDelivery.key;
   const resources: Record<string, unknown> = {
-    [`${key}Role`]: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        Description: { 'Fn::Sub': `\${AWS::StackName}: ${key}` },
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        },
-        Policies: [
-          {
-            PolicyName: 'delivery',
-            PolicyDocument: {
-              Version: '2012-10-17',
-              Statement: [
-                {
-                  Sid: 'OwnLogs',
-                  Effect: 'Allow',
-                  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-                  Resource: [stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${key}:*`)],
-                },
-                {
-                  Sid: 'AuditRecords',
-                  Effect: 'Allow',
-                  Action: eventPermissions[key].audit.map((a) => `dynamodb:${a}`),
-                  Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
-                },
-                // Lambda sends a batch that failed for good with the function's own role.
-                { Sid: 'FailedDeliveries', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [AUDIT_DELIVERY_FAILURES, 'Arn'] } },
-              ],
-            },
-          },
-        ],
-        Tags: [{ Key: 'coffer:operations', Value: key }],
+    [`${key}Role`]: eventFunctionRole(key, 'delivery', [
+      ownLogs(key),
+      {
+        Sid: 'AuditRecords',
+        Effect: 'Allow',
+        Action: eventPermissions[key].audit.map((a) => `dynamodb:${a}`),
+        Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
       },
-    },
+      // Lambda sends a batch that failed for good with the function's own role.
+      { Sid: 'FailedDeliveries', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [AUDIT_DELIVERY_FAILURES, 'Arn'] } },
+    ]),
     // For the stack's functions' log groups only, and only a subscription filter (which the deployment
     // creates) can use it.
     AuditDeliveryInvokedByLogs: {
@@ -114,4 +128,110 @@ export function auditDeliveryResources(operationsLogGroup: string): Record<strin
     },
   };
   return resources;
+}
+
+/** infra/events.yml's queue of the stream records the publisher gave up on. */
+export const EVENT_PUBLISH_FAILURES = 'EventPublishFailures';
+/** The objects table's stream (infra/storage.yml): the publisher's trigger, and all of the stream it may read. */
+const OBJECTS_STREAM = { 'Fn::GetAtt': ['ObjectsTable', 'StreamArn'] };
+/**
+ * Lambda's retries of a batch whose records keep failing (bisecting it each time, so a poison record
+ * ends up alone): PutEvents failing for minutes (throttling, an outage) is retried through, and a
+ * record that fails ten times is set aside instead of holding up its shard for the stream's 24 hours.
+ */
+export const STREAM_RETRY_ATTEMPTS = 10;
+/**
+ * A record still unpublished after six hours (the function throttled or failing throughout) is set
+ * aside to the queue: well within the stream's 24-hour retention, so the records it describes can
+ * still be read from the stream for the redrive (docs/deploy.md).
+ */
+export const MAX_RECORD_AGE_SECONDS = 6 * 3600;
+/** Up to 100 records per invocation: their vault records, then PutEvents requests of ten. */
+export const STREAM_BATCH_SIZE = 100;
+/** The vault records in the objects table (lib/aws/dynamo/layout.ts vaultKey), as a `dynamodb:LeadingKeys` pattern. */
+export const VAULT_RECORD_PARTITIONS = ['VAULT#*'] as const;
+
+/** serverless.yml's `stream` event (osls compiles it into an AWS::Lambda::EventSourceMapping). */
+export interface StreamEvent {
+  stream: {
+    type: 'dynamodb';
+    arn: unknown;
+    batchSize: number;
+    startingPosition: 'LATEST' | 'TRIM_HORIZON';
+    maximumRetryAttempts: number;
+    bisectBatchOnFunctionError: boolean;
+    functionResponseType: 'ReportBatchItemFailures';
+    maximumRecordAgeInSeconds: number;
+    destinations: { onFailure: { type: 'sqs'; arn: unknown } };
+  };
+}
+
+/** serverless.yml's entry for the publisher, beyond what every function has. */
+export function publishEventsFunction() {
+  const events: StreamEvent[] = [
+    {
+      stream: {
+        type: 'dynamodb',
+        arn: OBJECTS_STREAM,
+        batchSize: STREAM_BATCH_SIZE,
+        // TRIM_HORIZON, not LATEST: the mapping is created after the stream, in the same deployment
+        // or (after a replacement) later, and LATEST would skip the writes committed in between. From
+        // the oldest record the stream keeps, at worst up to 24 hours of events are published again,
+        // with the ids they had (lib/events): consumers de-duplicate those, but could never get back
+        // an event that was never published.
+        startingPosition: 'TRIM_HORIZON',
+        maximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+        bisectBatchOnFunctionError: true,
+        // The handler answers the first record it could not publish (lib/runtime/events.ts): Lambda
+        // retries from there, not the records before it.
+        functionResponseType: 'ReportBatchItemFailures',
+        maximumRecordAgeInSeconds: MAX_RECORD_AGE_SECONDS,
+        destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] } } },
+      },
+    },
+  ];
+  return {
+    handler: 'index.handler',
+    description: publishEvents.description,
+    role: `${publishEvents.key}Role`,
+    events,
+    // 100 records: a GetItem per vault among them and ten PutEvents requests, each retried by the
+    // client a few times: seconds. A timeout is a failed batch, which Lambda retries.
+    timeout: 60,
+  };
+}
+
+/** The publisher's role: read its stream, the vault records, publish on the bus, set records aside, its logs. */
+export function publishEventsResources(): Record<string, unknown> {
+  const key = publishEvents.key;
+  const granted = eventPermissions[key];
+  return {
+    [`${key}Role`]: eventFunctionRole(key, 'publisher', [
+      ownLogs(key),
+      // Lambda's poller reads the stream with the function's role; the objects table's stream only.
+      {
+        Sid: 'ObjectsStream',
+        Effect: 'Allow',
+        Action: granted.objectsStream.map((a) => `dynamodb:${a}`),
+        Resource: OBJECTS_STREAM,
+      },
+      // Vault records only (an event names its vault's resource id): the objects and versions the
+      // stream carries are in its images, and nothing else in the table is read.
+      {
+        Sid: 'VaultRecords',
+        Effect: 'Allow',
+        Action: granted.vaultRecords.map((a) => `dynamodb:${a}`),
+        Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...VAULT_RECORD_PARTITIONS] } },
+      },
+      {
+        Sid: 'EventBus',
+        Effect: 'Allow',
+        Action: granted.eventBus.map((a) => `events:${a}`),
+        Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
+      },
+      // Lambda sends the description of the records it gave up on with the function's own role.
+      { Sid: 'FailedRecords', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] } },
+    ]),
+  };
 }

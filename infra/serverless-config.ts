@@ -1,6 +1,14 @@
 import { type Route, routeKey, scopedPaths } from '../lib/http/routes.ts';
 import { environmentVariables } from '../lib/runtime/environment.ts';
-import { auditDelivery, auditDeliveryFunction, auditDeliveryResources } from './event-functions.ts';
+import {
+  auditDelivery,
+  auditDeliveryFunction,
+  auditDeliveryResources,
+  publishEvents,
+  publishEventsFunction,
+  publishEventsResources,
+  type StreamEvent,
+} from './event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
 
 /**
@@ -24,10 +32,10 @@ interface FunctionConfig {
   description: string;
   package: { artifact: string };
   role: string;
-  events: { httpApi: { method: string; path: string } }[];
+  events: ({ httpApi: { method: string; path: string } } | StreamEvent)[];
   /** The operations log to the one shared group (`OPERATIONS_LOG_GROUP`), not to a group each. */
   disableLogs?: boolean;
-  /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries. */
+  /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries (a stream's are on its event). */
   timeout?: number;
   maximumRetryAttempts?: number;
   maximumEventAge?: number;
@@ -121,6 +129,11 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   functions[auditDelivery.key] = { ...auditDeliveryFunction(), package: { artifact: options.artifactFor(auditDelivery.key) } };
   resources.extensions[`${auditDelivery.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
   Object.assign(resources.Resources, auditDeliveryResources(OPERATIONS_LOG_GROUP));
+
+  // The event publisher, on the objects table's stream; its own log group, like the delivery's.
+  functions[publishEvents.key] = { ...publishEventsFunction(), package: { artifact: options.artifactFor(publishEvents.key) } };
+  resources.extensions[`${publishEvents.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
+  Object.assign(resources.Resources, publishEventsResources());
   return { environment: deployedEnvironment(), functions, resources };
 }
 
@@ -172,6 +185,8 @@ export function deployedEnvironment(): Record<string, unknown> {
     auditLog: '',
     // The coffer:deployment tag the function roles require on every KMS key they use or create.
     deployment: { Ref: 'AWS::StackName' },
+    // infra/events.yml's bus; its Ref is the bus name.
+    eventBus: { Ref: 'EventBus' },
   });
 }
 

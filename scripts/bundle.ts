@@ -46,6 +46,14 @@ export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
   secrets: [/^lib\/keys\//, /node_modules\/@noble\/curves\//],
   // The audit delivery writes records: nothing of the request pipeline, the vault domains or KMS.
   audit: [/^lib\/(http|access|objects|secrets|keys|crypto)\//, /node_modules\/(@middy|jose|@noble)\//, /^lib\/aws\/(api\/)?kms/],
+  // The event publisher reads the stream and vault records and calls PutEvents: no request pipeline, no
+  // vault domain, no KMS. Of lib/access only scopes.ts, which builds the vault's resource id (an event's topic).
+  events: [
+    /^lib\/(http|secrets|keys|certificates|crypto)\//,
+    /^lib\/access\/(?!scopes\.ts$)/,
+    /node_modules\/(@middy|jose|pkijs|asn1js|@noble)\//,
+    /^lib\/aws\/(api\/)?kms/,
+  ],
 };
 
 /**

@@ -1,15 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionEvent } from '../../dev/audit-delivery.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { handler as deliverAuditRecords } from '../../functions/audit/deliver-audit-records.ts';
+import { handler as publishEvents } from '../../functions/events/publish-events.ts';
+import { VAULT_RECORD_PARTITIONS } from '../../infra/event-functions.ts';
 import { auditLine } from '../../lib/audit/log-stream.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { eventPermissions } from '../../infra/permissions.ts';
 import { auditItems } from '../support/audit.ts';
 import { localStack } from '../support/local.ts';
+import { createLocalVault } from '../support/vaults.ts';
 
 /**
  * What iam-coverage.test.ts does for the operations, for the functions no route reaches
@@ -17,6 +22,8 @@ import { localStack } from '../support/local.ts';
  * makes is recorded, and each must be granted by `eventPermissions`, every grant used.
  */
 const calls: string[] = [];
+/** The partition key of every DynamoDB item request, `<table>:<action>:<pk>`: IAM conditions on `dynamodb:LeadingKeys` are on those. */
+const itemKeys: string[] = [];
 const restore: (() => void)[] = [];
 const savedEnv = { ...process.env };
 
@@ -42,12 +49,18 @@ function recordRequests(module: typeof http | typeof https): void {
     }) as typeof request.write;
     request.end = ((chunk?: unknown, ...rest: unknown[]) => {
       if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk as string));
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { TableName?: string; RequestItems?: Record<string, unknown> };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+        TableName?: string;
+        RequestItems?: Record<string, unknown>;
+        Key?: { pk?: { S?: string } };
+      };
       const info = localStack();
       const tables = [body.TableName, ...Object.keys(body.RequestItems ?? {})].filter((t): t is string => Boolean(t));
       const named = (table: string) => (table === info.tables.audit ? 'audit' : table === info.tables.objects ? 'objects' : table);
-      if (service.startsWith('DynamoDB')) for (const table of tables) calls.push(`${named(table)}:${action}`);
-      else calls.push(`${service}:${action}`);
+      if (service.startsWith('DynamoDB')) {
+        for (const table of tables) calls.push(`${named(table)}:${action}`);
+        if (body.TableName && body.Key?.pk?.S) itemKeys.push(`${named(body.TableName)}:${action}:${body.Key.pk.S}`);
+      } else calls.push(`${service}:${action}`);
       return (end as (...a: unknown[]) => http.ClientRequest)(chunk, ...rest);
     }) as typeof request.end;
     return request;
@@ -96,5 +109,114 @@ describe('DeliverAuditRecords calls only what infra/permissions.ts grants it, an
     expect(made.length).toBeGreaterThan(0);
     expect(made.filter((call) => !granted.includes(call as never))).toEqual([]);
     expect(granted.filter((grant) => !made.includes(grant))).toEqual([]);
+  });
+});
+
+/**
+ * A stand-in for EventBridge on loopback: answers PutEvents as EventBridge does when every entry was
+ * put (an EventId per entry, in order), and keeps the entries it was sent.
+ */
+async function fakeEventBridge(): Promise<{
+  url: string;
+  entries: { EventBusName?: string; DetailType?: string; Detail?: string }[];
+  close: () => Promise<void>;
+}> {
+  const entries: { EventBusName?: string; DetailType?: string; Detail?: string }[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.headers['x-amz-target'] !== 'AWSEvents.PutEvents') {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'UnknownOperationException' }));
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries: typeof entries };
+      entries.push(...body.Entries);
+      response
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify({ FailedEntryCount: 0, Entries: body.Entries.map(() => ({ EventId: randomUUID() })) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    entries,
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+describe('PublishEvents calls only what infra/permissions.ts grants it, and uses every grant', () => {
+  const BUS = 'coffer-iam-coverage';
+  let eventBridge: Awaited<ReturnType<typeof fakeEventBridge>>;
+  let vault: string;
+
+  beforeAll(async () => {
+    vault = (await createLocalVault('iamevents')).name;
+    eventBridge = await fakeEventBridge();
+    Object.assign(process.env, { COFFER_EVENT_BUS: BUS, AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url });
+    resetConfig();
+  }, 60_000);
+
+  afterAll(async () => {
+    await eventBridge?.close();
+  });
+
+  it("publishes a new version's event from a stream record, reading only its vault's record", async () => {
+    const version = randomBytes(16).toString('hex');
+    const created = Math.floor(Date.now() / 1000);
+    const sequenceNumber = '100000000000000000001';
+    // As Lambda hands a batch of the objects table's stream (NEW_AND_OLD_IMAGES): a version item inserted.
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        {
+          eventID: randomUUID(),
+          eventName: 'INSERT',
+          eventVersion: '1.1',
+          eventSource: 'aws:dynamodb',
+          awsRegion: 'us-east-1',
+          eventSourceARN: `arn:aws:dynamodb:us-east-1:000000000000:table/${localStack().tables.objects}/stream/2020-01-01T00:00:00.000`,
+          dynamodb: {
+            ApproximateCreationDateTime: created,
+            Keys: { pk: { S: `${vault}#secrets#db-password` }, sk: { S: version } },
+            NewImage: {
+              pk: { S: `${vault}#secrets#db-password` },
+              sk: { S: version },
+              name: { S: 'db-password' },
+              attributes: { M: { created: { N: String(created) }, enabled: { BOOL: true } } },
+              // Sealed content arrives as binary, which no event carries.
+              value: { B: 'AQID' },
+            },
+            SequenceNumber: sequenceNumber,
+            SizeBytes: 200,
+            StreamViewType: 'NEW_AND_OLD_IMAGES',
+          },
+        },
+      ],
+    };
+    calls.splice(0);
+    itemKeys.splice(0);
+    const answer = await publishEvents(event);
+    const made = calls.splice(0);
+    const keys = itemKeys.splice(0);
+
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(eventBridge.entries).toHaveLength(1);
+    expect(eventBridge.entries[0]).toMatchObject({ EventBusName: BUS, DetailType: 'Microsoft.KeyVault.SecretNewVersionCreated' });
+    expect(JSON.parse(eventBridge.entries[0]!.Detail!)).toMatchObject({ subject: 'db-password', data: { VaultName: vault, Version: version } });
+
+    const granted = [
+      ...eventPermissions.PublishEvents.vaultRecords.map((action) => `objects:${action}`),
+      ...eventPermissions.PublishEvents.eventBus.map((action) => `AWSEvents:${action}`),
+    ];
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.filter((call) => !granted.includes(call))).toEqual([]);
+    expect(granted.filter((grant) => !made.includes(grant))).toEqual([]);
+    // The IAM condition: of the objects table, vault records only.
+    const prefixes = VAULT_RECORD_PARTITIONS.map((pattern) => pattern.slice(0, -1));
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((key) => !prefixes.some((prefix) => key.startsWith(`objects:GetItem:${prefix}`)))).toEqual([]);
+    // The stream itself is read by Lambda's poller, never by the handler: those grants are for it.
+    expect(made.filter((call) => /GetRecords|GetShardIterator|DescribeStream|ListStreams/.test(call))).toEqual([]);
   });
 });

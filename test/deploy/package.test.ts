@@ -1,15 +1,24 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
-import { tables } from '../../lib/aws/tables.ts';
+import { objectsTable, tables } from '../../lib/aws/tables.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
-import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
+import {
+  auditDelivery,
+  EVENT_PUBLISH_FAILURES,
+  eventFunctions,
+  MAX_RECORD_AGE_SECONDS,
+  publishEvents,
+  STREAM_BATCH_SIZE,
+  STREAM_RETRY_ATTEMPTS,
+  VAULT_RECORD_PARTITIONS,
+} from '../../infra/event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
 import { apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleBudgetOf, projectRoot } from '../../scripts/bundle.ts';
@@ -202,6 +211,125 @@ describe('the audit delivery', () => {
   });
 });
 
+describe('the event publisher', () => {
+  const publisher = () => template.Resources[`${publishEvents.key}LambdaFunction`];
+  const publisherRole = () => referenced(publisher()!.Properties!.Role)!;
+  const objectsStream = { 'Fn::GetAtt': [objectsTable.logicalName, 'StreamArn'] };
+
+  it('is a function of its own, configured like the others and with the bus, with a small bundle that loads', async () => {
+    expect(publisher()!.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 60 });
+    const variables = publisher()!.Properties!.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(variables).sort()).toEqual(Object.keys(deployedEnvironment()).sort());
+    // The bus's Ref is its name, which is what PutEvents takes (every function is told it; only this one may publish).
+    expect(variables.COFFER_EVENT_BUS).toEqual({ Ref: 'EventBus' });
+    expect(template.Resources.EventBus?.Type).toBe('AWS::Events::EventBus');
+    const bundle = join(out, 'bundles', publishEvents.key, 'index.mjs');
+    expect((await stat(bundle)).size).toBeLessThan(BUNDLE_BUDGET_BYTES / 2);
+    const metafile = JSON.parse(await readFile(join(out, 'bundles', 'metafile.json'), 'utf8')) as { outputs: Record<string, { inputs: object }> };
+    const inputs = Object.keys(metafile.outputs[`${relative(projectRoot, bundle)}`]?.inputs ?? {});
+    expect(inputs).toContain('lib/runtime/events.ts');
+    // Nothing of the request pipeline, the vault domains' crypto or KMS.
+    expect(
+      inputs.filter((input) =>
+        /^lib\/(http|secrets|keys|certificates|crypto)\/|^lib\/aws\/(api\/)?kms|node_modules\/(@middy|jose|pkijs|asn1js)\//.test(input),
+      ),
+    ).toEqual([]);
+    const probe = 'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);';
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(bundle).href], {
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(stdout).toBe('function');
+  });
+
+  it("reads the objects table's stream in batches, retried from the first failed record, halved, and set aside to its queue", () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [[, mapping] = ['', undefined]] = mappings;
+    expect(mapping?.Properties).toEqual({
+      BatchSize: STREAM_BATCH_SIZE,
+      Enabled: true,
+      EventSourceArn: objectsStream,
+      FunctionName: { 'Fn::GetAtt': [`${publishEvents.key}LambdaFunction`, 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRecordAgeInSeconds: MAX_RECORD_AGE_SECONDS,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] } } },
+    });
+    expect([STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS]).toEqual([100, 10]);
+    // Set aside well before the stream's 24 hours drop a record, so the redrive can still read it.
+    expect(MAX_RECORD_AGE_SECONDS).toBeLessThanOrEqual(12 * 3600);
+    expect(template.Resources[EVENT_PUBLISH_FAILURES]?.Type).toBe('AWS::SQS::Queue');
+    // Retries are the stream's: the function has no asynchronous invoke config of its own.
+    const invokeConfigs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(
+      ([, c]) => referenced(c.Properties?.FunctionName) === `${publishEvents.key}LambdaFunction`,
+    );
+    expect(invokeConfigs).toEqual([]);
+  });
+
+  it('alarms when records wait in its failures queue, and when publishing lags', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const onQueue = alarms.filter((a) =>
+      (a.Dimensions as { Value: unknown }[] | undefined)?.some((d) => referenced(d.Value) === EVENT_PUBLISH_FAILURES),
+    );
+    expect(onQueue).toHaveLength(1);
+    expect(onQueue[0]).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(list(onQueue[0]!.AlarmActions).map(referenced)).toEqual(['AlarmTopic']);
+    const lag = alarms.filter((a) =>
+      (a.Dimensions as { Value: unknown }[] | undefined)?.some((d) => referenced(d.Value) === `${publishEvents.key}LambdaFunction`),
+    );
+    expect(lag.map((a) => a.MetricName)).toEqual(['IteratorAge']);
+  });
+
+  it('may read its stream and vault records, publish on the bus, set records aside and write its own logs: nothing else', () => {
+    const statements = identityStatements(template).filter((s) => s.owner === publisherRole());
+    expect(statements.every((s) => s.statement.Effect === 'Allow')).toBe(true);
+    const granted = statements.flatMap(({ statement }) =>
+      list(statement.Action).map((action) => `${action} on ${JSON.stringify(statement.Resource)}`),
+    );
+    const on = (resource: unknown) => JSON.stringify(resource);
+    const ownLogs = on([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${publishEvents.key}:*` },
+    ]);
+    expect(granted.sort()).toEqual(
+      [
+        ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} on ${on(objectsStream)}`),
+        `dynamodb:GetItem on ${on({ 'Fn::GetAtt': [objectsTable.logicalName, 'Arn'] })}`,
+        `events:PutEvents on ${on({ 'Fn::GetAtt': ['EventBus', 'Arn'] })}`,
+        `sqs:SendMessage on ${on({ 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] })}`,
+        `logs:CreateLogStream on ${ownLogs}`,
+        `logs:PutLogEvents on ${ownLogs}`,
+      ].sort(),
+    );
+    expect(granted.map((g) => g.split(' on ')[0]).sort()).toEqual(
+      [
+        ...eventPermissions[publishEvents.key].objectsStream.map((a) => `dynamodb:${a}`),
+        ...eventPermissions[publishEvents.key].vaultRecords.map((a) => `dynamodb:${a}`),
+        ...eventPermissions[publishEvents.key].eventBus.map((a) => `events:${a}`),
+        'sqs:SendMessage',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+    // Of the table, only the vault records.
+    const onTable = statements.map((s) => s.statement).filter((s) => list(s.Action).includes('dynamodb:GetItem'));
+    expect(onTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VAULT#*'] } }]);
+    expect([...VAULT_RECORD_PARTITIONS]).toEqual(['VAULT#*']);
+    // No operation shares it, and no other role may publish or read the stream.
+    for (const route of routes) expect(referenced(lambda(route)!.Properties!.Role), route.operation).not.toBe(publisherRole());
+    const elsewhere = identityStatements(template).filter(
+      (s) => s.owner !== publisherRole() && list(s.statement.Action).some((a) => a.startsWith('events:') || a === 'dynamodb:GetRecords'),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+});
+
 describe('stack limits', () => {
   it('stays within CloudFormation’s 500 resources per stack', () => {
     const count = Object.keys(template.Resources).length;
@@ -387,7 +515,13 @@ function isAccountKeyPattern(statement: Statement): boolean {
 }
 
 describe('storage', () => {
-  it('declares the tables of lib/aws/tables.ts with their keys, indexes and TTL', () => {
+  /**
+   * The streams the event functions read. lib/aws/tables.ts describes no streams (the local stack
+   * creates its tables without one), so they are named here until it does.
+   */
+  const streams: Record<string, 'NEW_AND_OLD_IMAGES' | undefined> = { [objectsTable.logicalName]: 'NEW_AND_OLD_IMAGES' };
+
+  it('declares the tables of lib/aws/tables.ts with their keys, indexes, TTL and stream', () => {
     for (const table of tables) {
       const resource = template.Resources[table.logicalName];
       expect(resource?.Type, table.logicalName).toBe('AWS::DynamoDB::Table');
@@ -397,6 +531,8 @@ describe('storage', () => {
         { AttributeName: table.sortKey, KeyType: 'RANGE' },
       ]);
       expect(properties.TimeToLiveSpecification).toEqual(table.ttlAttribute ? { AttributeName: table.ttlAttribute, Enabled: true } : undefined);
+      const stream = streams[table.logicalName];
+      expect(properties.StreamSpecification, table.logicalName).toEqual(stream ? { StreamViewType: stream } : undefined);
       const indexes = list(properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[]);
       expect(indexes.map((i) => i.IndexName)).toEqual((table.indexes ?? []).map((i) => i.name));
       for (const index of table.indexes ?? []) {
@@ -424,9 +560,15 @@ describe('storage', () => {
 
   it('sets a retention on every log group', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    // The operations', the audit delivery's and the HTTP API's access log.
-    expect(groups.map(([id]) => id).sort()).toEqual([OPERATIONS_LOG_GROUP, `${auditDelivery.key}LogGroup`, 'HttpApiLogGroup'].sort());
+    // The operations', the event functions' and the HTTP API's access log.
+    expect(groups.map(([id]) => id).sort()).toEqual(
+      [OPERATIONS_LOG_GROUP, ...eventFunctions.map((fn) => `${fn.key}LogGroup`), 'HttpApiLogGroup'].sort(),
+    );
     for (const [id, group] of groups) expect(group.Properties!.RetentionInDays, id).toBeGreaterThan(0);
+    // The functions' groups under the storage key, like everything else they write.
+    for (const id of [OPERATIONS_LOG_GROUP, ...eventFunctions.map((fn) => `${fn.key}LogGroup`)]) {
+      expect(referenced(template.Resources[id]!.Properties!.KmsKeyId), id).toBe('StorageKey');
+    }
   });
 });
 
