@@ -2,14 +2,17 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { adminToken, localStack, uniqueName } from '../support/local.ts';
+import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 
 /**
  * The official Azure SDK for Python, unmodified (Debian's python3-azure: azure-keyvault-secrets 4.7,
  * azure-keyvault-keys 4.8, azure-identity 1.13), against the local vault: SecretClient, KeyClient and
- * CryptographyClient, each with a client secret, the identity provider's client certificate, and a
- * bearer token handed over through a TokenCredential of the caller's own. The scripts in ./python print
- * one JSON document of what the SDK returned; this file asserts on it.
+ * CryptographyClient, each with a client secret, the identity provider's client certificate, a bearer
+ * token handed over through a TokenCredential of the caller's own, and the stack's managed identity,
+ * with challenge verification on as the SDK defaults to. The scripts in ./python print one JSON
+ * document of what the SDK returned; this file asserts on it. They connect to loopback only (a guard
+ * in coffer_compat.py refuses any other address and resolves *.localhost to loopback, as RFC 6761 and
+ * systemd-resolved do) and trust only the stack's CA.
  *
  * scripts/ensure-python-sdk.sh installs the package with apt-get where it is missing. Only where it
  * cannot (no apt-get, not root, no network to the mirrors) are these tests skipped, naming why; with
@@ -19,13 +22,18 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const scripts = join(import.meta.dirname, 'python');
 const info = localStack();
+// The vault by its own host name, on the gateway's port: with challenge verification on, as the SDK
+// defaults to, it requires that host and port to end with "." + the challenge resource's, which
+// Coffer's challenge names with the port (https://vault.localhost:<port>).
+const vaultUrl = info.vaultHostUrl;
+const challengeScope = `${info.audience}:${new URL(vaultUrl).port}/.default`;
 
-// apt-get update plus python3-azure and its 35 dependencies took about 70 s on a fresh Debian 12.
+// python3-azure and its 35 dependencies took 66 s to install on this project's Debian 12 machine.
 const INSTALL_TIMEOUT_MS = 300_000;
 const SCRIPT_TIMEOUT_MS = 90_000;
 
-type CredentialKind = 'secret' | 'certificate' | 'token';
-const CREDENTIALS: CredentialKind[] = ['secret', 'certificate', 'token'];
+type CredentialKind = 'secret' | 'certificate' | 'token' | 'managedIdentity';
+const CREDENTIALS: CredentialKind[] = ['secret', 'certificate', 'token', 'managedIdentity'];
 
 let python: { ready: true; interpreter: string; versions: Record<string, string> } | { ready: false; reason: string };
 
@@ -49,18 +57,26 @@ beforeAll(async () => {
   process.stderr.write(`python-sdk compat tests skipped: ${reason}\n`);
 }, INSTALL_TIMEOUT_MS + 10_000);
 
+/** A token the test obtains itself, for the caller-supplied TokenCredential. */
+async function tokenFor(scope: string): Promise<string> {
+  const token = await adminSecretCredential(info).getToken(scope);
+  if (!token) throw new Error(`no token for ${scope}`);
+  return token.token;
+}
+
 /** Runs one script with one credential and returns the JSON it printed. */
 async function pythonSuite(context: TestContext, script: string, credential: CredentialKind): Promise<any> {
   if (!python.ready) return context.skip(`the Python SDK cannot be installed here: ${python.reason}`);
   const prefix = uniqueName(`py-${credential}`);
   const settings = {
-    vaultUrl: info.vaultUrl,
+    vaultUrl,
+    localhostVaultUrl: info.vaultUrl,
     authorityHost: info.authorityHost,
     tenantId: info.tenantId,
     clientId: info.clientId,
     clientSecret: info.clientSecret,
     certificateFile: info.clientCertificateFile,
-    token: credential === 'token' ? await adminToken(info) : undefined,
+    token: credential === 'token' ? await tokenFor(challengeScope) : undefined,
     credential,
     prefix,
   };
@@ -76,6 +92,8 @@ async function pythonSuite(context: TestContext, script: string, credential: Cre
       NO_PROXY: '*',
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONPATH: scripts,
+      // The stack's App Service-style managed identity endpoint, which ManagedIdentityCredential finds here.
+      ...(credential === 'managedIdentity' ? { IDENTITY_ENDPOINT: info.managedIdentity.endpoint, IDENTITY_HEADER: info.managedIdentity.header } : {}),
     },
   });
   child.child.stdin?.end(JSON.stringify(settings));
@@ -96,7 +114,7 @@ describe.concurrent.each(CREDENTIALS)('Python SDK with the %s credential', (cred
       version: expect.stringMatching(/^[0-9a-f]{32}$/),
       contentType: 'text/plain',
       tags: { suite: 'python' },
-      vaultUrl: info.vaultUrl,
+      vaultUrl,
       enabled: true,
       recoveryLevel: 'Recoverable+Purgeable',
     });
@@ -111,7 +129,8 @@ describe.concurrent.each(CREDENTIALS)('Python SDK with the %s credential', (cred
     expect(r.recovered).toEqual({ name, value: 'second-value' });
     expect(r.restored).toEqual({ backupIsBytes: true, name, value: 'second-value', versions: r.versions });
     expect(r.missing).toEqual({ type: 'ResourceNotFoundError', status: 404, code: 'SecretNotFound' });
-    if (credential === 'token') expect(r.scopesAsked).toEqual([[`${info.audience}/.default`]]);
+    if (credential === 'token') expect(r.scopesAsked).toEqual([[challengeScope]]);
+    expect(r.verification).toBe(`The challenge resource 'vault.localhost:${new URL(vaultUrl).port}' does not match the requested domain`);
   });
 
   it('KeyClient creates RSA and EC keys at its default preview api-version, gets and lists them', async (context) => {
@@ -123,7 +142,7 @@ describe.concurrent.each(CREDENTIALS)('Python SDK with the %s credential', (cred
       name: `${r.prefix}-rsa`,
       keyType: 'RSA',
       enabled: true,
-      vaultUrl: info.vaultUrl,
+      vaultUrl,
       modulusBytes: 256,
       exponent: '010001',
     });

@@ -55,6 +55,14 @@ results["restored"] = {
 }
 
 results["missing"] = error_of(lambda: client.get_secret(f"{prefix}-never-set"))
+
+# Challenge verification is really on: at https://localhost:<port> the challenge's resource
+# (vault.localhost:<port>) is not a suffix of the host, and the SDK refuses before sending a token.
+try:
+    SecretClient(settings["localhostVaultUrl"], credential, **client_options()).get_secret(name)
+    results["verification"] = "not enforced"
+except ValueError as error:
+    results["verification"] = str(error).split(". ")[0]
 if hasattr(credential, "scopes_asked"):
     results["scopesAsked"] = credential.scopes_asked[:1]
 emit(results)
