@@ -20,7 +20,9 @@ describe('authentication challenge', () => {
     const response = await raw('PUT', `/secrets/x?${V}`, { token: null, body: '{not json' });
     expect(response.status).toBe(401);
     expect(response.json).toEqual({ error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } });
-    expect(response.headers['www-authenticate']).toBe(`Bearer authorization="${info.authorityHost}/${info.tenantId}", resource="${info.audience}:${new URL(info.vaultUrl).port}"`);
+    expect(response.headers['www-authenticate']).toBe(
+      `Bearer authorization="${info.authorityHost}/${info.tenantId}", resource="${info.audience}:${new URL(info.vaultUrl).port}"`,
+    );
   });
 
   it('answers the challenge even without an api-version', async () => {
