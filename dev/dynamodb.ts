@@ -97,7 +97,7 @@ export interface LocalDynamo {
 }
 
 /** The only address DynamoDB Local listens on. */
-export const DYNAMODB_HOST = '127.0.0.1';
+const DYNAMODB_HOST = '127.0.0.1';
 
 export async function startDynamoDbLocal(dataDir: string, port: number): Promise<LocalDynamo> {
   await assertJava();

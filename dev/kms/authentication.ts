@@ -27,7 +27,7 @@ export interface SignedRequest {
 }
 
 /** What AWS allows between the signer's clock and its own. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const SERVICE = 'kms';
 const AUTHORIZATION =

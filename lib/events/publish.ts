@@ -32,7 +32,7 @@ export interface EventVaultLookup {
   getVault(name: string): Promise<Vault | undefined>;
 }
 
-export function eventVaultOf(vault: Vault): EventVault {
+function eventVaultOf(vault: Vault): EventVault {
   return { name: vault.name, resourceId: vaultResourceId(vault), baseUrl: vault.vaultUri.replace(/\/+$/, '') };
 }
 

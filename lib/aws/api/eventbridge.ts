@@ -6,7 +6,7 @@ import { type AwsClientOptions, AwsJsonClient, AwsServiceError } from './aws-jso
  * (docs/adr/0011-aws-calls-without-the-sdk-runtime.md). Shapes as the API's (and
  * `@aws-sdk/client-eventbridge`'s).
  */
-export class EventBridgeServiceException extends AwsServiceError {}
+class EventBridgeServiceException extends AwsServiceError {}
 
 export interface PutEventsRequestEntry {
   Source: string;
