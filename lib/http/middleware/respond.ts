@@ -64,7 +64,7 @@ async function answer(
     durationMs: record.durationMs,
     caller: state.principal?.objectId,
   });
-  const clientRequestId = echoedId(event, 'x-ms-client-request-id');
+  const clientRequestId = header(event, 'x-ms-client-request-id');
   return {
     ...final,
     headers: {
@@ -132,17 +132,5 @@ export const keyVaultHeaders: PlaneHeaders = (event, services) => ({
 
 /** ARM's headers: the correlation id its clients log, the same as the request id. */
 export const managementHeaders: PlaneHeaders = (event) => ({
-  'x-ms-correlation-request-id': echoedId(event, 'x-ms-correlation-request-id') ?? echoedId(event, 'x-ms-client-request-id') ?? '',
+  'x-ms-correlation-request-id': header(event, 'x-ms-correlation-request-id') ?? header(event, 'x-ms-client-request-id') ?? '',
 });
-
-/**
- * Azure bounds a caller's request ids at 1 KiB. A longer one is not echoed: echoed (twice, on the
- * management plane) a header block the gateway accepts becomes an answer over Node's and most
- * clients' 16 KiB header limit, which the caller cannot read at all.
- */
-const MAX_ECHOED_ID = 1024;
-
-function echoedId(event: Event, name: string): string | undefined {
-  const value = header(event, name);
-  return value !== undefined && value.length <= MAX_ECHOED_ID ? value : undefined;
-}
