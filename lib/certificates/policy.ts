@@ -5,6 +5,7 @@ import type { Vault } from '../vaults/vault.ts';
 import type { CertificateContentType, CertificateKeyType, CertificatePolicy, LifetimeAction, LifetimeActionType } from './records.ts';
 import type { CertificatePolicyInput } from './schemas.ts';
 import type { CertificateFacts } from './x509.ts';
+import { KEY_USAGES } from './key-usages.ts';
 
 /**
  * A certificate's policy (reference §1.3): what a create, an import or a policy update gives, checked
@@ -18,17 +19,6 @@ const KEY_TYPES: readonly CertificateKeyType[] = ['RSA', 'RSA-HSM', 'EC', 'EC-HS
 const RSA_SIZES = [2048, 3072, 4096];
 /** Curves a certificate's key may be on: node:crypto and X.509 sign and verify them everywhere. */
 const CERTIFICATE_CURVES: readonly Curve[] = ['P-256', 'P-384', 'P-521'];
-const KEY_USAGES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
 const LIFETIME_ACTIONS: readonly LifetimeActionType[] = ['EmailContacts', 'AutoRenew'];
 /** Azure's limit on a self-signed certificate's validity. */
 const MAX_VALIDITY_MONTHS = 1200;
@@ -170,7 +160,8 @@ function resolveX509(
   }
   const keyUsage = given.key_usage ?? base?.key_usage;
   for (const usage of keyUsage ?? []) {
-    if (!KEY_USAGES.includes(usage)) throw new BadParameter(`Invalid key usage '${printable(usage)}': expected one of ${KEY_USAGES.join(', ')}.`);
+    if (!(KEY_USAGES as readonly string[]).includes(usage))
+      throw new BadParameter(`Invalid key usage '${printable(usage)}': expected one of ${KEY_USAGES.join(', ')}.`);
   }
   const ekus = given.ekus ?? base?.ekus;
   for (const eku of ekus ?? []) {

@@ -18,6 +18,7 @@ import {
   Time,
 } from 'pkijs';
 import { BadParameter } from '../core/errors.ts';
+import { KEY_USAGES } from './key-usages.ts';
 
 export type SignerCurve = 'P-256' | 'P-384' | 'P-521';
 
@@ -92,19 +93,6 @@ const OID = {
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   ecdsaWithSha512: '1.2.840.10045.4.3.4',
 } as const;
-
-/** Key usage names in bit order (RFC 5280 §4.2.1.3): the index is the bit. */
-const KEY_USAGES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const;
 
 type StringKind = 'utf8' | 'printable' | 'ia5';
 
