@@ -1,3 +1,4 @@
+import { durationSeconds } from '../core/durations.ts';
 import { BadParameter } from '../core/errors.ts';
 import { LATEST_INT_DATE } from '../objects/schemas.ts';
 import type { RotationPolicyInput } from './schemas.ts';
@@ -22,17 +23,6 @@ const DEFAULT_NOTIFY: LifetimeAction = { trigger: { timeBeforeExpiry: 'P30D' }, 
 
 export function defaultRotationPolicy(): RotationPolicy {
   return { lifetimeActions: [DEFAULT_NOTIFY], attributes: {} };
-}
-
-/**
- * Seconds in an ISO-8601 duration (`P1Y2M10DT2H30M`, `P4W`). Calendar units are taken as Azure's
- * documentation counts them for rotation (a year 365 days, a month 30 days).
- */
-function durationSeconds(duration: string): number | undefined {
-  const match = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
-  if (!match) return undefined;
-  const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));
-  return (y! * 365 + mo! * 30 + w! * 7 + d!) * DAY + h! * 3600 + mi! * 60 + s!;
 }
 
 /**
