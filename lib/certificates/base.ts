@@ -1,4 +1,4 @@
-import { nowSeconds } from '../core/clock.ts';
+import { type VaultClock, vaultClock } from '../core/clock.ts';
 import { NotFound } from '../core/errors.ts';
 import type { HsmKeys } from '../keys/hsm.ts';
 import type { Warn } from '../keys/hsm-changes.ts';
@@ -26,7 +26,7 @@ export interface CertificateServiceParts {
   warn: Warn;
   /** Tags every KMS key this service creates carries (the deployment's, see lib/runtime/config.ts). */
   kmsKeyTags?: Record<string, string>;
-  clock?: () => number;
+  clock?: VaultClock;
 }
 
 /** The three objects of a certificate, the certificate first: linked writes name them in this order. */
@@ -51,7 +51,7 @@ export interface SecretMeta {
  * PKCS#12 library, CertificateService (everything else) does not (docs/adr/0014, "Bundle size").
  */
 export abstract class CertificateBase {
-  protected readonly clock: () => number;
+  protected readonly clock: VaultClock;
   protected readonly store: ObjectStore;
   protected readonly certificates: VersionedObjects;
   protected readonly keyObjects: VersionedObjects;
@@ -67,7 +67,7 @@ export abstract class CertificateBase {
   protected readonly documents: CertificateDocuments;
 
   constructor(parts: CertificateServiceParts) {
-    this.clock = parts.clock ?? nowSeconds;
+    this.clock = parts.clock ?? vaultClock();
     this.store = parts.objects;
     this.sealer = parts.sealer;
     this.backups = parts.backups;

@@ -74,7 +74,7 @@ export class CertificateService extends CertificateBase {
     if (pending?.record.status !== 'inProgress' || (await this.certificates.findHead(at, name))) return undefined;
     const policy = await this.storedPolicy(at, name);
     const request = await this.operations.openRequest(at, name, pending.parts);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     return {
       name,
       version: pending.parts.version,
@@ -106,7 +106,7 @@ export class CertificateService extends CertificateBase {
   async update(at: VaultAddress, name: string, versionParam: string | undefined, input: UpdateCertificateInput): Promise<CertificateRecord> {
     const head = await this.certificates.head(at, name);
     const version = parseVersion('certificate', versionParam) ?? head.latest;
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     // A certificate's dates are its X.509 validity: an update changes whether it is enabled, and its tags.
     const enabled = input.attributes?.enabled ?? undefined;
     const patch = (current: StoredVersion): ObjectAttributes => ({ ...current.attributes, ...(enabled != null ? { enabled } : {}), updated: now });
@@ -141,7 +141,7 @@ export class CertificateService extends CertificateBase {
 
   async updatePolicy(at: VaultAddress, name: string, input: CertificatePolicyInput): Promise<CertificatePolicy> {
     const base = await this.getPolicy(at, name);
-    const policy = resolvePolicy(input, at.vault, this.clock(), base);
+    const policy = resolvePolicy(input, at.vault, this.clock(at.vault.name), base);
     await this.assertIssuerUsable(at, policy.issuer.name);
     await this.putPolicy(at, name, policy);
     return policy;
@@ -149,7 +149,7 @@ export class CertificateService extends CertificateBase {
 
   async delete(at: VaultAddress, name: string): Promise<DeletedCertificateRecord> {
     await this.certificates.head(at, name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const arns = this.keys.arnsOf(await this.keyObjects.versionsOf(at, name));
     const deleted = await this.keys
       .changeThenStore(
@@ -351,7 +351,7 @@ export class CertificateService extends CertificateBase {
   private async pendingOnly(at: VaultAddress, limit: number, cursor: string | undefined): Promise<Page<CertificateItemRecord>> {
     const page = await this.documents.list(at.vault.name, 'operations', limit, cursor);
     const items: CertificateItemRecord[] = [];
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     for (const item of page.items) {
       const { record, parts } = item.document as { record?: CertificateOperationRecord; parts?: { version?: string } };
       if (record?.status !== 'inProgress' || (await this.certificates.findHead(at, item.name))) continue;

@@ -33,7 +33,7 @@ const PENDING_DETAILS =
 export class CertificateIssuance extends CertificateBase {
   async create(at: VaultAddress, name: string, input: CreateCertificateInput): Promise<CertificateOperationRecord> {
     this.certificates.assertName(name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const stored = await this.storedPolicy(at, name);
     const policy = resolvePolicy(input.policy, at.vault, now, input.policy ? undefined : stored);
     await this.assertIssuerUsable(at, policy.issuer.name);
@@ -89,7 +89,7 @@ export class CertificateIssuance extends CertificateBase {
 
   async import(at: VaultAddress, name: string, input: ImportCertificateInput): Promise<CertificateRecord> {
     this.certificates.assertName(name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const contentType = importedContentType(input);
     const contents = contentType === PEM ? readPemValue(input.value) : await readPfxValue(input.value, input.pwd ?? undefined);
     if (!contents.privateKeyPkcs8) throw new BadParameter('The certificate to import has no private key: give a PFX or PEM that contains it.');
@@ -158,7 +158,7 @@ export class CertificateIssuance extends CertificateBase {
   ): Promise<CertificateRecord> {
     const leaf = chain[0]!;
     const facts = describeCertificate(leaf);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const attributes: ObjectAttributes = {
       enabled: input.attributes?.enabled ?? policy.attributes.enabled,
       nbf: facts.notBefore,

@@ -1,3 +1,4 @@
+import type { VaultClock } from '../core/clock.ts';
 import { BadParameter, NotFound } from '../core/errors.ts';
 import { assertObjectName, printable } from '../core/names.ts';
 import type { ObjectSealer } from '../objects/sealing.ts';
@@ -28,7 +29,7 @@ export class CertificateSettings {
   constructor(
     private readonly documents: CertificateDocuments,
     private readonly sealer: ObjectSealer,
-    private readonly clock: () => number,
+    private readonly clock: VaultClock,
   ) {}
 
   async getContacts(at: VaultAddress): Promise<ContactsRecord> {
@@ -73,7 +74,7 @@ export class CertificateSettings {
 
   async setIssuer(at: VaultAddress, name: string, input: SetIssuerInput): Promise<IssuerRecord> {
     assertObjectName('issuer', name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const previous = await this.documents.get(at.vault.name, 'issuers', name);
     const document: IssuerDocument = {
       provider: input.provider,
@@ -113,7 +114,11 @@ export class CertificateSettings {
         : previous.org_details
           ? { org_details: previous.org_details }
           : {}),
-      attributes: { enabled: input.attributes?.enabled ?? previous.attributes.enabled, created: previous.attributes.created, updated: this.clock() },
+      attributes: {
+        enabled: input.attributes?.enabled ?? previous.attributes.enabled,
+        created: previous.attributes.created,
+        updated: this.clock(at.vault.name),
+      },
     };
     await this.documents.put(at.vault.name, 'issuers', name, document as unknown as Record<string, unknown>);
     return issuerRecord(stored.name, document);

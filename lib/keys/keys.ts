@@ -1,4 +1,4 @@
-import { nowSeconds } from '../core/clock.ts';
+import { type VaultClock, vaultClock } from '../core/clock.ts';
 import type { BackupProtector } from '../objects/backup.ts';
 import { VersionedObjects } from '../objects/collection.ts';
 import { type ObjectSealer, SealedContent } from '../objects/sealing.ts';
@@ -39,7 +39,7 @@ export class KeyService {
     warn: Warn,
     /** Tags every KMS key this service creates carries (the deployment's, see lib/runtime/config.ts). */
     kmsKeyTags: Record<string, string> = {},
-    clock: () => number = nowSeconds,
+    clock: VaultClock = vaultClock(),
   ) {
     const objects = new VersionedObjects(store, 'Key', 'keys', clock);
     const content = new SealedContent<KeyMeta>(sealer, 'keys');

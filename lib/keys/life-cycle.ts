@@ -1,3 +1,4 @@
+import type { VaultClock } from '../core/clock.ts';
 import type { VersionedObjects } from '../objects/collection.ts';
 import { deletedDatesOf, latestOf, recordPage } from '../objects/records.ts';
 import { assertObjectName, assertTags, createAttributes, newVersionId, patchAttributes } from '../objects/rules.ts';
@@ -36,7 +37,7 @@ export class KeyLifeCycle {
     private readonly versions: KeyVersions,
     private readonly changes: HsmChanges,
     private readonly hsm: HsmKeys,
-    private readonly clock: () => number,
+    private readonly clock: VaultClock,
   ) {}
 
   async create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyRecord> {
@@ -50,7 +51,7 @@ export class KeyLifeCycle {
     const keySize = kind === 'RSA' ? assertKeySize(input.key_size ?? 2048) : undefined;
     const publicExponent = input.public_exponent ?? undefined;
     const version = newVersionId();
-    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
     const meta = metaOf(input.tags);
     if (hsm) {
       // A KMS key costs money and lives on: refuse a name held by a deleted or managed key before making one.
@@ -84,7 +85,7 @@ export class KeyLifeCycle {
     if (hsm) assertPremium(at.vault, `${imported.kind}-HSM`);
     const requestedOps = Array.isArray(input.key.key_ops) ? assertKeyOps(input.key.key_ops as string[], imported.kind) : undefined;
     const version = newVersionId();
-    const attributes = createAttributes(input.attributes ?? undefined, this.clock());
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
     const meta = metaOf(input.tags);
     if (hsm) {
       const plain = await this.versions.importHsm(at, name, version, imported, requestedOps);
@@ -122,7 +123,7 @@ export class KeyLifeCycle {
         if (plain.hsmUsage) assertOpsPossible(plain.hsmUsage, keyOps);
       }
       return {
-        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock()),
+        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock(at.vault.name)),
         meta: await this.content.sealMeta(at.vault, current, meta),
         plain: { ...current.plain, keyOps },
       };

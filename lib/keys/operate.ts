@@ -1,3 +1,4 @@
+import type { VaultClock } from '../core/clock.ts';
 import { LRUCache } from 'lru-cache';
 import { BadParameter, Forbidden } from '../core/errors.ts';
 import { derToRaw } from '../crypto/ecdsa-signature.ts';
@@ -34,7 +35,7 @@ export class KeyOperations {
     private readonly objects: VersionedObjects,
     private readonly content: SealedContent<KeyMeta>,
     private readonly hsm: HsmKeys,
-    private readonly clock: () => number,
+    private readonly clock: VaultClock,
   ) {}
 
   /** encrypt, decrypt, wrapKey, unwrapKey and sign, on a named version or the latest; or verify. */
@@ -47,7 +48,7 @@ export class KeyOperations {
   ): Promise<KeyOperationRecord | VerifyRecord> {
     const version = await this.objects.version(at, name, versionParam);
     const plain = plainOf(version);
-    this.assertUsable(version.attributes, plain, operation);
+    this.assertUsable(at, version.attributes, plain, operation);
     const answer = (result: Uint8Array): KeyOperationRecord => ({ name: version.name, version: version.version, result });
     const kind = kindOf(plain);
     const publicJwk = publicJwkOf(plain);
@@ -89,11 +90,11 @@ export class KeyOperations {
     return this.hsm.randomBytes(count);
   }
 
-  private assertUsable(attributes: ObjectAttributes, plain: KeyPlain, operation: CryptoOperation): void {
+  private assertUsable(at: VaultAddress, attributes: ObjectAttributes, plain: KeyPlain, operation: CryptoOperation): void {
     if (!attributes.enabled) throw new Forbidden(`Operation ${operation} is not allowed on a disabled key.`, 'KeyDisabled');
     if (!plain.keyOps.includes(operation)) throw new Forbidden(`Operation ${operation} is not permitted on this key.`, 'KeyOperationForbidden');
     if (OUTSIDE_WINDOW_OPS.includes(operation)) return;
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     if (attributes.nbf !== undefined && now < attributes.nbf) {
       throw new Forbidden(`Operation ${operation} is not allowed on a key that is not yet valid.`, 'KeyNotYetValid');
     }

@@ -1,3 +1,4 @@
+import type { VaultClock } from '../core/clock.ts';
 import type { VersionedObjects } from '../objects/collection.ts';
 import { createAttributes, newVersionId } from '../objects/rules.ts';
 import type { SealedContent } from '../objects/sealing.ts';
@@ -14,7 +15,7 @@ export class KeyRotation {
     private readonly objects: VersionedObjects,
     private readonly content: SealedContent<KeyMeta>,
     private readonly versions: KeyVersions,
-    private readonly clock: () => number,
+    private readonly clock: VaultClock,
   ) {}
 
   /** A new version with the same type, size or curve, operations and tags; exp from the rotation policy. */
@@ -25,7 +26,7 @@ export class KeyRotation {
     const plain = plainOf(current);
     const meta = await this.content.openMeta(at.vault, current);
     const policy = await this.policyDocument(at, current.name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     const attributes = createAttributes({ enabled: true, exp: expiryFromPolicy(policy, now) ?? null }, now);
     const kind = kindOf(plain);
     const version = newVersionId();
@@ -53,7 +54,7 @@ export class KeyRotation {
     // The store does not guard attachments, so this check is the only one.
     this.objects.assertNotManaged(head, 'setrotationpolicy');
     const existing = await this.policyDocument(at, head.name);
-    const now = this.clock();
+    const now = this.clock(at.vault.name);
     // The policy keeps the date it was first set; only `updated` moves with each PUT.
     const policy = validateRotationPolicy(input, { created: existing?.attributes?.created ?? now, updated: now });
     await this.objects.putAttachment(at, head.name, ROTATION_POLICY, policy as unknown as Record<string, unknown>);

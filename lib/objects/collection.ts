@@ -1,4 +1,4 @@
-import { nowSeconds } from '../core/clock.ts';
+import { type VaultClock, vaultClock } from '../core/clock.ts';
 import { BadParameter, Conflict, Forbidden } from '../core/errors.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { assertObjectName, MAX_VERSIONS_PER_BACKUP, parseVersion, printable } from './rules.ts';
@@ -29,7 +29,7 @@ export class VersionedObjects {
     private readonly store: ObjectStore,
     readonly kind: ObjectKind,
     readonly collection: Collection,
-    private readonly clock: () => number = nowSeconds,
+    private readonly clock: VaultClock = vaultClock(),
   ) {
     this.label = kind.toLowerCase();
   }
@@ -111,7 +111,7 @@ export class VersionedObjects {
 
   async softDelete(at: VaultAddress, name: string): Promise<DeletedHead> {
     this.assertName(name);
-    const deletedDate = this.clock();
+    const deletedDate = this.clock(at.vault.name);
     const deleted = await this.store
       .softDelete(at.vault.name, this.collection, name, {
         deletedDate,

@@ -1,4 +1,4 @@
-import { nowSeconds } from '../core/clock.ts';
+import { type VaultClock, vaultClock } from '../core/clock.ts';
 import { Forbidden } from '../core/errors.ts';
 import type { BackupProtector, ObjectBackup } from '../objects/backup.ts';
 import { VersionedObjects } from '../objects/collection.ts';
@@ -38,7 +38,7 @@ export class SecretService {
     store: ObjectStore,
     sealer: ObjectSealer,
     private readonly backups: BackupProtector,
-    private readonly clock: () => number = nowSeconds,
+    private readonly clock: VaultClock = vaultClock(),
   ) {
     this.objects = new VersionedObjects(store, 'Secret', 'secrets', clock);
     this.content = new SealedContent(sealer, 'secrets');
@@ -53,7 +53,7 @@ export class SecretService {
     const meta = secretMeta(input.contentType, input.tags);
     const stored: StoredVersion = {
       ...version,
-      attributes: createAttributes(input.attributes ?? undefined, this.clock()),
+      attributes: createAttributes(input.attributes ?? undefined, this.clock(at.vault.name)),
       meta: await this.content.sealMeta(at.vault, version, meta),
       secret: await this.content.sealSecret(at.vault, version, Buffer.from(input.value, 'utf8')),
       plain: {},
@@ -86,7 +86,7 @@ export class SecretService {
         input.tags === undefined ? previous.tags : input.tags,
       );
       return {
-        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock()),
+        attributes: patchAttributes(current.attributes, input.attributes ?? undefined, this.clock(at.vault.name)),
         meta: await this.content.sealMeta(at.vault, current, meta),
         plain: current.plain,
       };

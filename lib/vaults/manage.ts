@@ -1,5 +1,6 @@
 import { MAX_ACCESS_POLICIES } from '../access/access-policies.ts';
 import type { AccessStore } from '../access/assignments.ts';
+import { type VaultClock, vaultClock } from '../core/clock.ts';
 import { VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 import { editAccessPolicies } from './access-policy-edits.ts';
@@ -52,7 +53,8 @@ export class VaultManager {
     private readonly store: VaultStore,
     private readonly keys: ManagedVaultKeys,
     private readonly settings: VaultManagerSettings,
-    private readonly now: () => number = Date.now,
+    /** The vault's clock: its dates, and when purge protection lets it go, follow the vault's time. */
+    private readonly clock: VaultClock = vaultClock(),
   ) {}
 
   async checkName(name: string): Promise<{ nameAvailable: boolean; reason?: string; message?: string }> {
@@ -115,7 +117,7 @@ export class VaultManager {
     const vault = await this.store.getVault(name.toLowerCase());
     if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) return false;
     await this.change(vault, (current) => {
-      const deletionDate = new Date(this.now());
+      const deletionDate = new Date(this.clock(current.name) * 1000);
       const scheduledPurgeDate = new Date(deletionDate.getTime() + current.softDeleteRetentionDays * DAY_MS);
       return { ...current, deleted: { deletionDate: deletionDate.toISOString(), scheduledPurgeDate: scheduledPurgeDate.toISOString() } };
     });
@@ -150,7 +152,7 @@ export class VaultManager {
   async purge(subscriptionId: string, location: string, name: string): Promise<void> {
     const vault = await this.getDeleted(subscriptionId, location, name);
     const deleted = vault.deleted!;
-    if (vault.purgeProtection && this.now() < Date.parse(deleted.scheduledPurgeDate)) {
+    if (vault.purgeProtection && this.clock(vault.name) * 1000 < Date.parse(deleted.scheduledPurgeDate)) {
       throw new VaultError(
         409,
         'Conflict',
@@ -205,7 +207,7 @@ export class VaultManager {
       softDeleteRetentionDays: 90,
       purgeProtection: false,
       pagingKeyCiphertext: new Uint8Array(),
-      created: Math.floor(this.now() / 1000),
+      created: this.clock(lower),
       strictAudit,
     };
     // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
@@ -264,7 +266,7 @@ export class VaultManager {
   private async change(vault: Vault, apply: (current: Vault) => Vault): Promise<Vault> {
     let current = vault;
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const next = { ...apply(current), revision: current.revision + 1, updated: Math.floor(this.now() / 1000) };
+      const next = { ...apply(current), revision: current.revision + 1, updated: this.clock(current.name) };
       if (await this.store.updateVault(next, current.revision)) {
         this.settings.changed?.(vault.name);
         return next;

@@ -67,7 +67,7 @@ function setup(endpoints: string[] = []) {
     store,
     keys as never,
     { vaultDomain: 'vault.localhost', vaultEndpoints: endpoints, tenantOf: (s) => (s === SUB ? TENANT : undefined) },
-    () => now,
+    (_vault) => Math.floor(now / 1000),
   );
   return { store, manager, scheduled, keys, advance: (ms: number) => (now += ms) };
 }
