@@ -12,6 +12,7 @@ import {
   headPartition,
   type ItemKey,
   resourceGroupKey,
+  schedulePartition,
   subscriptionVaultsPartition,
   vaultKey,
   versionPartition,
@@ -146,6 +147,8 @@ export class DynamoVaultStore implements VaultStore {
       }
     }
     await this.purgeCertificateDocuments(vault.name);
+    // Its scheduled work (its own purge's item among it) goes with it.
+    await deleteItems(this.db, this.table, (await this.queryAll(schedulePartition(vault.name))).map(keyOf));
     // The vault goes last: a purge that fails half-way is retried by purging the still-deleted vault again.
     await deleteItems(this.db, this.table, [vaultKey(vault.name), { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name }]);
     return hsmArns;

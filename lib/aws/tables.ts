@@ -9,6 +9,7 @@
  *   object version   pk `<vault>#<collection>#<lowercased name>` sk `<version>`
  *   attachment       pk `<vault>#<collection>-attachments#<lowercased name>` sk `<attachment>` (e.g. a key's rotation policy)
  *   certificate doc  pk `<vault>#certificate-<kind>`             sk `<lowercased name>` (kind: contacts, issuers, operations)
+ *   due work         pk `<vault>#schedule`                       sk `<slot>` (e.g. `secrets#db#expired`: lib/events/schedule.ts)
  *   operation        pk `OPERATION#<lowercased subscription>`    sk `<operation id>` (a finished purge, for ARM clients polling its operationResults)
  * so every list is one Query on a partition and reading the latest version is one GetItem on the
  * head (which carries the latest version's metadata and, up to 4 KiB, its sealed secret: see
@@ -21,7 +22,8 @@
  * Scheduled work (rotation, expiry notices, purge after retention) is found through `dueIndex`, a
  * sparse global secondary index: only items that carry `dueBucket` appear in it, so the scheduler
  * Queries the buckets that are due instead of scanning the table. `dueBucket` spreads due items over
- * partitions (e.g. the UTC hour they fall due in); `dueAt` is the Unix second they are due.
+ * a few fixed shards (`due#0` to `due#3`, lib/events/schedule.ts DUE_SHARDS); `dueAt` is the Unix
+ * second they are due, in the vault's time. Work that is done keeps its item without `dueBucket`.
  */
 export interface IndexDefinition {
   readonly name: string;
@@ -40,7 +42,7 @@ export interface TableDefinition {
   readonly indexes?: readonly IndexDefinition[];
 }
 
-/** @public: the scheduler (lib/schedule, to come) Queries it; today only the table definition uses it. */
+/** The scheduler Queries it (lib/aws/dynamo-schedule.ts). */
 export const dueIndex: IndexDefinition = { name: 'dueIndex', partitionKey: 'dueBucket', partitionKeyType: 'S', sortKey: 'dueAt', sortKeyType: 'N' };
 
 export const objectsTable: TableDefinition = { logicalName: 'ObjectsTable', partitionKey: 'pk', sortKey: 'sk', indexes: [dueIndex] };

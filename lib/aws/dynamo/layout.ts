@@ -54,6 +54,19 @@ export function attachmentKey(vault: string, collection: Collection, name: strin
 }
 
 /**
+ * A vault's scheduled work (lib/events/schedule.ts), one item per slot, in the vault's own partition:
+ * purging the vault removes it with the vault's objects. The items that are due carry the due index's
+ * attributes (lib/aws/tables.ts `dueIndex`).
+ */
+export function schedulePartition(vault: string): string {
+  return `${vault}#schedule`;
+}
+
+export function dueItemKey(vault: string, slot: string): ItemKey {
+  return { pk: schedulePartition(vault), sk: slot };
+}
+
+/**
  * A vault's certificate documents of one kind (its contacts, issuers, certificate operations), one
  * partition per kind: listing issuers is one Query, and purging the vault knows every partition.
  */
