@@ -73,6 +73,16 @@ export interface LocalFunctionInputs {
    * AWS call fails at once instead of signing with a credential the local KMS refuses.
    */
   awsCredentials?: AwsCredentials;
+  /**
+   * The time shift's offsets file (config.ts `clockOffsetsFile`, `POST /_coffer/time`), in the data
+   * directory so that a restart keeps the shifted clocks: `clockOffsetsFileIn(dataDir)`.
+   */
+  clockOffsetsFile?: string;
+}
+
+/** Where a stack keeps its time shift's offsets. */
+export function clockOffsetsFileIn(dataDir: string): string {
+  return join(dataDir, 'clock-offsets.json');
 }
 
 export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<string, string> {
@@ -111,6 +121,7 @@ export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<str
       // What config.ts assumes when the variable is absent.
       auditRetentionDays: 365,
       ...(stack.auditLog ? { auditLog: stack.auditLog } : {}),
+      ...(stack.clockOffsetsFile ? { clockOffsetsFile: stack.clockOffsetsFile } : {}),
     }),
   };
 }

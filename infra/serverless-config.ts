@@ -187,6 +187,8 @@ export function deployedEnvironment(): Record<string, unknown> {
     deployment: { Ref: 'AWS::StackName' },
     // infra/events.yml's bus; its Ref is the bus name.
     eventBus: { Ref: 'EventBus' },
+    // The time shift is the local stack's alone: a deployment's clock is real time (test/deploy/time-shift.test.ts).
+    clockOffsetsFile: '',
   });
 }
 

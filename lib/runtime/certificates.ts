@@ -18,7 +18,7 @@ export interface CertificatesServices {
 }
 
 /** What both certificate services are built from: the shared root's stores and KMS, and the documents store. */
-export function certificateParts({ config, logger, dynamo, kms, objects, sealer, backups }: SharedServices): CertificateServiceParts {
+export function certificateParts({ config, logger, dynamo, kms, objects, sealer, backups, clock }: SharedServices): CertificateServiceParts {
   return {
     objects,
     sealer,
@@ -27,6 +27,7 @@ export function certificateParts({ config, logger, dynamo, kms, objects, sealer,
     hsm: new KmsKeyProtection(kms),
     warn: (message, details) => logger.warn(message, details),
     kmsKeyTags: config.deployment ? { 'coffer:deployment': config.deployment } : {},
+    clock,
   };
 }
 

@@ -49,6 +49,12 @@ const configSchema = z.object({
   deployment: z.optional(z.string().check(z.minLength(1))),
   /** The EventBridge bus Key Vault's events are published to; only the event function needs it (infra/event-functions.ts). */
   eventBus: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * The local stack's time shift (`POST /_coffer/time` on the local gateway): a JSON file of per-vault
+   * clock offsets the services add to real time (lib/runtime/clock-offsets.ts). Only the local stack
+   * sets it; unset in every deployment (test/deploy/time-shift.test.ts), where the clock is real time.
+   */
+  clockOffsetsFile: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -82,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     auditLog: env.COFFER_AUDIT_LOG || undefined,
     deployment: env.COFFER_DEPLOYMENT || undefined,
     eventBus: env.COFFER_EVENT_BUS || undefined,
+    clockOffsetsFile: env.COFFER_CLOCK_OFFSETS_FILE || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.

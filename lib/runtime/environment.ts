@@ -23,6 +23,7 @@ export const FUNCTION_VARIABLES = {
   auditLog: 'COFFER_AUDIT_LOG',
   deployment: 'COFFER_DEPLOYMENT',
   eventBus: 'COFFER_EVENT_BUS',
+  clockOffsetsFile: 'COFFER_CLOCK_OFFSETS_FILE',
 } as const;
 
 export type FunctionSetting = keyof typeof FUNCTION_VARIABLES;
@@ -54,6 +55,8 @@ export interface FunctionSettings {
   deployment?: string;
   /** The bus Key Vault's events are published to (only the event function publishes). */
   eventBus?: string;
+  /** The local stack's time shift offsets (config.ts); none in AWS. */
+  clockOffsetsFile?: string;
 }
 
 /** The environment as text, for functions that run outside Lambda (the local gateway, in-process tests, benchmarks). */
@@ -75,6 +78,7 @@ export function encodedEnvironment(settings: FunctionSettings): Record<string, s
     auditLog: settings.auditLog ?? '',
     deployment: settings.deployment ?? '',
     eventBus: settings.eventBus ?? '',
+    clockOffsetsFile: settings.clockOffsetsFile ?? '',
   });
 }
 

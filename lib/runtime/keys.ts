@@ -8,7 +8,7 @@ export interface KeysServices {
   keys: KeyService;
 }
 
-const keysServices = familyServices<KeysServices>(({ config, logger, kms, objects, sealer, backups }) => ({
+const keysServices = familyServices<KeysServices>(({ config, logger, kms, objects, sealer, backups, clock }) => ({
   keys: new KeyService(
     objects,
     sealer,
@@ -16,6 +16,7 @@ const keysServices = familyServices<KeysServices>(({ config, logger, kms, object
     new KmsKeyProtection(kms),
     (message, details) => logger.warn(message, details),
     config.deployment ? { 'coffer:deployment': config.deployment } : {},
+    clock,
   ),
 }));
 

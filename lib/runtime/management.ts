@@ -28,15 +28,20 @@ export type ManagementServices = {
 };
 
 const managementServices = familyServices<ManagementServices>((shared) => {
-  const vaults = new VaultManager(shared.vaultStore, new KmsKeyProtection(shared.kms), {
-    vaultDomain: shared.config.vaultDomain,
-    vaultEndpoints: shared.config.vaultEndpoints,
-    deployment: shared.config.deployment,
-    tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
-    changed: (name) => shared.vaults.forget(name),
-    assignments: shared.accessStore,
-    revoked: (principal) => shared.access.forget(principal),
-  });
+  const vaults = new VaultManager(
+    shared.vaultStore,
+    new KmsKeyProtection(shared.kms),
+    {
+      vaultDomain: shared.config.vaultDomain,
+      vaultEndpoints: shared.config.vaultEndpoints,
+      deployment: shared.config.deployment,
+      tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
+      changed: (name) => shared.vaults.forget(name),
+      assignments: shared.accessStore,
+      revoked: (principal) => shared.access.forget(principal),
+    },
+    shared.clock,
+  );
   return {
     subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
     resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),

@@ -11,7 +11,7 @@ export interface SecretsServices {
 }
 
 const secretsServices = familyServices<SecretsServices>((shared) => ({
-  secrets: new SecretService(shared.objects, shared.sealer, shared.backups),
+  secrets: new SecretService(shared.objects, shared.sealer, shared.backups, shared.clock),
 }));
 
 /** `secretsOperation('GetSecret', schemas, run)`: a secrets handler on the data-plane pipeline. */

@@ -15,6 +15,8 @@ import { DynamoAuditStore } from '../aws/dynamo-audit.ts';
 import { DynamoObjectStore } from '../aws/dynamo-objects.ts';
 import { DynamoVaultStore } from '../aws/dynamo-vaults.ts';
 import { KmsDataKeys } from '../aws/kms-data-keys.ts';
+import type { VaultClock } from '../core/clock.ts';
+import { configuredVaultClock } from './clock-offsets.ts';
 import { type Config, config } from './config.ts';
 
 /**
@@ -43,6 +45,11 @@ export interface SharedServices {
   objects: ObjectStore;
   sealer: ObjectSealer;
   backups: BackupProtector;
+  /**
+   * The clock every domain service reads, per vault: real time, plus the local stack's time shift
+   * where the configuration names one (lib/runtime/clock-offsets.ts). Token validation does not read it.
+   */
+  clock: VaultClock;
   /** What the request pipeline needs, out of the above. */
   pipeline: PipelineServices;
 }
@@ -108,6 +115,7 @@ function buildServices(cfg: Config): SharedServices {
     objects: new DynamoObjectStore(dynamo, cfg.objectsTable),
     sealer: new ObjectSealer(cipher),
     backups: new BackupProtector(cipher, cfg.backupKeyId),
+    clock: configuredVaultClock(cfg),
     pipeline: { vaults, authenticator, audit, logger, region: cfg.region, access, subscriptions },
   };
 }
