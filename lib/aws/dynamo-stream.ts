@@ -2,6 +2,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { type Collection, KINDS } from '../core/kinds.ts';
 import type { CommittedChange } from '../events/publish.ts';
+import { LIFETIME_ATTACHMENT, ROTATION_POLICY_ATTACHMENT, type ScheduleTarget } from '../events/schedule.ts';
 
 /**
  * The objects table's stream (NEW_AND_OLD_IMAGES) read as committed changes: a version item
@@ -75,4 +76,50 @@ function imageOf(image: Record<string, AttributeValue> | undefined): Record<stri
   if (!image) return {};
   const withoutBinary = Object.fromEntries(Object.entries(image).filter(([, value]) => value.B === undefined && value.BS === undefined));
   return unmarshall(withoutBinary as Parameters<typeof unmarshall>[0]);
+}
+
+/** A record that asks the schedule to look at an object or a vault again (lib/events/schedule.ts). */
+export interface StreamScheduleTarget {
+  sequenceNumber: string;
+  target: ScheduleTarget;
+}
+
+const ATTACHMENTS_SCHEDULED: Partial<Record<Collection, string>> = { keys: ROTATION_POLICY_ATTACHMENT, certificates: LIFETIME_ATTACHMENT };
+
+/**
+ * The records that change what falls due: an object's head (written with every new version, copy of
+ * the latest version's dates, so a version inserted or its exp changed shows here too; only the
+ * current version has due work), its deleted head inserted or removed (deleted, recovered, purged),
+ * a key's rotation policy or a certificate's lifetime action written, and a vault record changed
+ * (soft-deleted, recovered, purged). Inserts, changes and removals alike: the schedule is read again
+ * from the state the change left.
+ */
+export function scheduleTargetsOf(records: readonly DynamoDBRecord[]): StreamScheduleTarget[] {
+  const targets: StreamScheduleTarget[] = [];
+  for (const record of records) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber;
+    const target = sequenceNumber ? scheduleTargetOf(record) : undefined;
+    if (sequenceNumber && target) targets.push({ sequenceNumber, target });
+  }
+  return targets;
+}
+
+function scheduleTargetOf(record: DynamoDBRecord): ScheduleTarget | undefined {
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  const sk = record.dynamodb?.Keys?.sk?.S;
+  if (!pk || !sk) return undefined;
+  if (pk.startsWith('VAULT#') && sk === 'VAULT') {
+    const image = imageOf(record.dynamodb?.NewImage ?? record.dynamodb?.OldImage);
+    return { type: 'vault', vault: typeof image.name === 'string' ? image.name : pk.slice('VAULT#'.length) };
+  }
+  const [vault, part, name, ...rest] = pk.split('#');
+  if (!vault || !part || rest.length > 0) return undefined;
+  if (name === undefined) {
+    // A head (`<vault>#<collection>`) or a deleted head (`<vault>#deleted<collection>`), named by its sort key.
+    const collection = part.startsWith('deleted') ? part.slice('deleted'.length) : part;
+    return isCollection(collection) ? { type: 'object', vault, collection, name: sk } : undefined;
+  }
+  const collection = part.endsWith('-attachments') ? part.slice(0, -'-attachments'.length) : undefined;
+  if (!isCollection(collection) || ATTACHMENTS_SCHEDULED[collection] !== sk) return undefined;
+  return { type: 'object', vault, collection, name };
 }

@@ -1,8 +1,8 @@
 import { durationSeconds } from '../core/durations.ts';
 import type { Collection } from '../core/kinds.ts';
 import type { RotationPolicy } from '../keys/rotation.ts';
-import type { DeletedHead, StoredHead } from '../objects/store.ts';
-import type { Vault } from '../vaults/vault.ts';
+import type { DeletedHead, ObjectStore, StoredHead } from '../objects/store.ts';
+import type { Vault, VaultStore } from '../vaults/vault.ts';
 import { dateEventsDue, NEAR_EXPIRY_SECONDS } from './events.ts';
 
 /**
@@ -214,4 +214,81 @@ export interface DueStore {
   complete(item: StoredDueItem): Promise<boolean>;
   /** Moves the work's time (a deleted vault's objects wait), releasing the lease, if the slot still holds it. */
   defer(item: StoredDueItem, dueAt: number): Promise<boolean>;
+}
+
+/** What a committed change asks the schedule to look at again: one object, or a vault's own record. */
+export type ScheduleTarget = { type: 'object'; vault: string; collection: Collection; name: string } | { type: 'vault'; vault: string };
+
+/** The state the schedule is derived from: the objects' heads and attachments, and the vault records. */
+export interface ScheduleSources {
+  objects: Pick<ObjectStore, 'getHead' | 'getDeleted' | 'getAttachment'>;
+  vaults: Pick<VaultStore, 'getVault'>;
+}
+
+/** An object's current state, as the schedule reads it. */
+export async function readObjectState(
+  objects: ScheduleSources['objects'],
+  vault: string,
+  collection: Collection,
+  name: string,
+): Promise<ObjectState> {
+  const [head, deleted] = await Promise.all([objects.getHead(vault, collection, name), objects.getDeleted(vault, collection, name)]);
+  const attachment =
+    head && collection === 'keys' ? ROTATION_POLICY_ATTACHMENT : head && collection === 'certificates' ? LIFETIME_ATTACHMENT : undefined;
+  const document = attachment ? await objects.getAttachment(vault, collection, name, attachment) : undefined;
+  return {
+    collection,
+    name,
+    ...(head ? { head } : {}),
+    ...(!head && deleted ? { deleted } : {}),
+    ...(document && collection === 'keys' ? { rotationPolicy: document as unknown as RotationPolicy } : {}),
+    ...(document && collection === 'certificates' ? { lifetime: document as unknown as CertificateLifetime } : {}),
+  };
+}
+
+/**
+ * Keeps the due items in step with committed state: each target's schedule is derived again from
+ * what is stored now and replaces its items. Reading the state (rather than trusting the change's
+ * image) makes the order in which changes arrive irrelevant: the last one to be handled sees the last
+ * state.
+ */
+export class ScheduleKeeper {
+  constructor(
+    private readonly sources: ScheduleSources,
+    private readonly store: DueStore,
+  ) {}
+
+  async keep(target: ScheduleTarget): Promise<void> {
+    if (target.type === 'vault') {
+      const vault = await this.sources.vaults.getVault(target.vault.toLowerCase());
+      await this.store.replace(target.vault, VAULT_PURGE_SLOT, vault ? vaultSchedule(vault) : []);
+      return;
+    }
+    const state = await readObjectState(this.sources.objects, target.vault, target.collection, target.name);
+    await this.store.replace(target.vault, objectSlotPrefix(target.collection, target.name), objectSchedule(target.vault, state));
+  }
+
+  /** Keeps each target once; answers the indexes of the targets whose items could not be written. */
+  async keepAll(targets: readonly ScheduleTarget[], report: (error: unknown) => void = () => {}): Promise<number[]> {
+    const failed: number[] = [];
+    const done = new Map<string, boolean>();
+    for (const [index, target] of targets.entries()) {
+      const key =
+        target.type === 'vault' ? `v\u0000${target.vault}` : `o\u0000${target.vault}\u0000${target.collection}\u0000${target.name.toLowerCase()}`;
+      if (!done.has(key)) {
+        done.set(
+          key,
+          await this.keep(target).then(
+            () => true,
+            (error: unknown) => {
+              report(error);
+              return false;
+            },
+          ),
+        );
+      }
+      if (!done.get(key)) failed.push(index);
+    }
+    return failed;
+  }
 }
