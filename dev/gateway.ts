@@ -8,9 +8,11 @@ import { type AuditRecord, auditPartition } from '#lib/audit/audit';
 import { BadParameter, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
 import { matchRoute, type Route, routes } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
+import { config } from '#lib/runtime/config';
 import { pipelineServices } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
+import { answerTimeShift, isLocalControlPath, type TimeShiftSettings } from './time-shift.ts';
 import { SERVER_TLS_POLICY } from './tls-policy.ts';
 
 /**
@@ -68,6 +70,16 @@ export interface GatewayOptions {
    * strict vault's go to the audit store as the handlers' do.
    */
   services?: () => Pick<PipelineServices, 'vaults' | 'audit' | 'subscriptions'>;
+  /**
+   * The scheduler's run (dev/scheduler-timer.ts): the time shift runs it after every advance and
+   * answers when it is done. Without it an advance only moves the clocks.
+   */
+  runScheduledWork?: () => Promise<void>;
+  /**
+   * The time shift's settings (dev/time-shift.ts): by default the handlers' own configuration (its
+   * offsets file and local administrator), authenticator and vault directory, read per request.
+   */
+  timeShift?: () => TimeShiftSettings;
 }
 
 export interface Gateway {
@@ -83,6 +95,7 @@ interface Listener {
   serves: (route: Route) => boolean;
   handlers: Map<Route, Handler>;
   services: NonNullable<GatewayOptions['services']>;
+  timeShift: NonNullable<GatewayOptions['timeShift']>;
 }
 const servesManagement = (route: Route) => route.plane === 'management';
 const servesData = (route: Route) => route.plane !== 'management';
@@ -90,7 +103,10 @@ const servesData = (route: Route) => route.plane !== 'management';
 async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
   for (const route of routes) {
-    const module = (await import(`../functions/${route.handler}.ts`)) as { handler: Handler };
+    // Family and file apart: a bundler that resolves the import ahead (vitest's, when a test runs the
+    // gateway in its own process) matches `functions/*/*.ts`, and a variable may name one level only.
+    const [family, file] = route.handler.split('/');
+    const module = (await import(`../functions/${family}/${file}.ts`)) as { handler: Handler };
     handlers.set(route, module.handler);
   }
   return handlers;
@@ -99,10 +115,19 @@ async function loadHandlers(): Promise<Map<Route, Handler>> {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const handlers = await loadHandlers();
   const services = options.services ?? pipelineServices;
+  const timeShift =
+    options.timeShift ??
+    (() => ({
+      offsetsFile: config().clockOffsetsFile,
+      authenticator: pipelineServices().authenticator,
+      administrators: config().tenantAdministrators,
+      vaults: pipelineServices().vaults,
+      runScheduledWork: options.runScheduledWork,
+    }));
   const servers: Server[] = [];
   const close = () => Promise.all(servers.map(closeServer)).then(() => undefined);
   const open = async (port: number, plane: Listener['plane']) => {
-    const listener = { plane, serves: plane === 'management' ? servesManagement : servesData, handlers, services };
+    const listener = { plane, serves: plane === 'management' ? servesManagement : servesData, handlers, services, timeShift };
     const server = await listen(options, port, listener);
     servers.push(server);
     return (server.address() as AddressInfo).port;
@@ -178,6 +203,20 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
     // Cut off mid-body: there is no one left to answer.
     if (!body.cutOff) sendError(res, answer.error, answer.requestId, correlationOf(req), { close: true });
     return;
+  }
+  // The local stack's own controls, on every listener, where the configuration enables them; elsewhere
+  // they are paths like any other that no route has (404).
+  const timeShift = isLocalControlPath(url.pathname) ? listener.timeShift() : undefined;
+  if (timeShift?.offsetsFile) {
+    const request = { method, path: url.pathname, authorization: headerOf(req, 'authorization'), body: body.bytes };
+    try {
+      const answer = await answerTimeShift({ ...timeShift, offsetsFile: timeShift.offsetsFile }, request);
+      return sendJson(res, 200, answer, randomUUID(), correlationOf(req));
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      const answer = await audited(listener, refusal(error, 'TimeShift'));
+      return sendError(res, answer.error, answer.requestId, correlationOf(req));
+    }
   }
   let refused: VaultError | undefined;
   if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) refused = uriTooLong();
@@ -431,6 +470,18 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): v
   const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
   res.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string>), 'Content-Length': String(body.length) });
   res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, correlationId: string | undefined): void {
+  send(res, {
+    statusCode: status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      ...standardHeaders(requestId),
+      ...(correlationId ? { 'x-ms-client-request-id': correlationId } : {}),
+    },
+    body: JSON.stringify(body),
+  });
 }
 
 function sendError(
