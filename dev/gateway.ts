@@ -9,7 +9,7 @@ import { BadParameter, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnava
 import { matchRoute, type Route, routes } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
-import { pipelineServices } from '#lib/runtime/services';
+import { pipelineServices, storedVault } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
 import { answerTimeShift, isLocalControlPath, type TimeShiftSettings } from './time-shift.ts';
@@ -121,7 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       offsetsFile: config().clockOffsetsFile,
       authenticator: pipelineServices().authenticator,
       administrators: config().tenantAdministrators,
-      vaults: pipelineServices().vaults,
+      vaultExists: async (name: string) => (await storedVault(name)) !== undefined,
       runScheduledWork: options.runScheduledWork,
     }));
   const servers: Server[] = [];

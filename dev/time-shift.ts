@@ -1,6 +1,6 @@
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import { BadParameter, MethodNotAllowed, NotFound, VaultError } from '#lib/core/errors';
-import type { Authenticator, VaultResolver } from '#lib/http/services';
+import type { Authenticator } from '#lib/http/services';
 import { ALL_VAULTS, type OffsetsDocument, offsetOf, readOffsetsFile } from '#lib/runtime/clock-offsets';
 import { VAULT_NAME } from '#lib/vaults/vault';
 
@@ -28,7 +28,8 @@ export interface TimeShiftSettings {
   authenticator: Authenticator;
   /** The local administrator (config.ts `tenantAdministrators`): the only principals it answers. */
   administrators: readonly { tenantId: string; objectId: string }[];
-  vaults: Pick<VaultResolver, 'get'>;
+  /** Whether the stack has the vault, live or deleted (a deleted vault's clock moves towards its purge). */
+  vaultExists: (name: string) => Promise<boolean>;
   /**
    * Runs the scheduler once and resolves when its work is done (dev/scheduler-timer.ts): called after
    * every advance, so the work the advance made due is done when the answer comes. Absent, an advance
@@ -68,7 +69,7 @@ export async function answerTimeShift(settings: TimeShiftSettings & { offsetsFil
   const now = settings.now ?? (() => Math.floor(Date.now() / 1000));
   if (request.method === 'GET') return listing(readOffsetsFile(settings.offsetsFile), now());
   const { vault, advanceSeconds } = parseAdvance(request.body);
-  if (vault !== ALL_VAULTS && !(await settings.vaults.get(vault))) {
+  if (vault !== ALL_VAULTS && !(await settings.vaultExists(vault))) {
     throw new NotFound('VaultNotFound', `The vault '${vault}' was not found.`);
   }
   const offsets = await advance(settings.offsetsFile, vault, advanceSeconds);

@@ -9,6 +9,7 @@ import { BackupProtector } from '../objects/backup.ts';
 import { ObjectSealer } from '../objects/sealing.ts';
 import type { ObjectStore } from '../objects/store.ts';
 import { VaultDirectory } from '../vaults/directory.ts';
+import type { Vault } from '../vaults/vault.ts';
 import { dynamoDocumentClient, kmsClient } from '../aws/clients.ts';
 import { DynamoAccessStore } from '../aws/dynamo-access.ts';
 import { DynamoAuditStore } from '../aws/dynamo-audit.ts';
@@ -64,6 +65,14 @@ function services(): SharedServices {
 /** The pipeline's view of the shared root, for the families' `operations(...)`. */
 export function pipelineServices(): PipelineServices {
   return services().pipeline;
+}
+
+/**
+ * A vault's record as stored, deleted or not (the pipeline's directory finds live vaults only): the
+ * local time shift moves a deleted vault's clock too, towards its purge.
+ */
+export function storedVault(name: string): Promise<Vault | undefined> {
+  return services().vaultStore.getVault(name.toLowerCase());
 }
 
 /**

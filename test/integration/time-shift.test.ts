@@ -17,7 +17,7 @@ import { functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
 import { adminSecretCredential, localStack, raw, unprivilegedCredential, uniqueName } from '../support/local.ts';
-import { createLocalVault } from '../support/vaults.ts';
+import { createLocalVault, managementClients } from '../support/vaults.ts';
 
 const info = localStack();
 const savedEnv = { ...process.env };
@@ -137,6 +137,14 @@ describe('POST /_coffer/time', () => {
     const read = await secretClient('localhost').getSecret(name);
     expect(read.value).toBe('soon stale');
     expect(read.properties.expiresOn?.getTime()).toBe(secret.properties.expiresOn?.getTime());
+  });
+
+  it('moves a deleted vault’s clock too, towards its purge', async () => {
+    const doomed = await createLocalVault('doomed');
+    await managementClients(info).vaults.vaults.delete(info.resourceGroup, doomed.name);
+    const advanced = await timeShift('POST', { vault: doomed.name, advanceSeconds: 90 * DAY });
+    expect(advanced.status).toBe(200);
+    expect(advanced.json).toMatchObject({ vault: doomed.name, offsetSeconds: 90 * DAY });
   });
 
   it('moves every vault with *', async () => {
