@@ -13,12 +13,12 @@ import { VAULT_NAME } from '#lib/vaults/vault';
  * local administrator may use it, with a management-plane token verified as the functions verify
  * tokens. It exists only where the configuration names the offsets file, which no deployment does.
  */
-export const TIME_SHIFT_PATH = '/_coffer/time';
+const TIME_SHIFT_PATH = '/_coffer/time';
 /** Everything under it is the local gateway's own; nothing here is a route of the route table. */
 const LOCAL_PREFIX = '/_coffer';
 
 /** One advance moves a clock at most this far: ten years of 365 days. */
-export const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
+const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
 /** A clock never goes further than a century ahead, far inside the dates Key Vault accepts. */
 const MAX_OFFSET_SECONDS = 10 * MAX_ADVANCE_SECONDS;
 
