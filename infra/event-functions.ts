@@ -1,5 +1,6 @@
 import { AUDIT_LOG_FILTER_PATTERN } from '../lib/audit/log-stream.ts';
-import { eventPermissions } from './permissions.ts';
+import { dueIndex } from '../lib/aws/tables.ts';
+import { CONTROL_PLANE_PARTITIONS, DUE_ITEM_PARTITIONS, eventPermissions, grantsOfAll, SCHEDULE_SOURCE_PARTITIONS } from './permissions.ts';
 
 /**
  * The functions no route reaches: they run on events. Each has its handler under functions/, its own
@@ -39,7 +40,13 @@ export const publishEvents = {
   description: "PublishEvents: Key Vault's events, from the objects table's stream to the EventBridge bus",
 } as const satisfies EventFunction;
 
-export const eventFunctions: readonly EventFunction[] = [auditDelivery, publishEvents];
+export const runScheduledWork = {
+  key: 'RunScheduledWork',
+  handler: 'events/run-scheduled-work',
+  description: 'RunScheduledWork: every minute, the rotations, expiry events, renewals and purges that fell due',
+} as const satisfies EventFunction;
+
+export const eventFunctions: readonly EventFunction[] = [auditDelivery, publishEvents, runScheduledWork];
 
 /** infra/audit.yml's queue of the batches the delivery gave up on. */
 const AUDIT_DELIVERY_FAILURES = 'AuditDeliveryFailures';
@@ -230,8 +237,88 @@ export function publishEventsResources(): Record<string, unknown> {
         Action: granted.eventBus.map((a) => `events:${a}`),
         Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
       },
+      // The schedule is derived from the changed object's head, deleted head and scheduled attachment.
+      {
+        Sid: 'ScheduleSources',
+        Effect: 'Allow',
+        Action: granted.scheduleSources.map((a) => `dynamodb:${a}`),
+        Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...SCHEDULE_SOURCE_PARTITIONS] } },
+      },
+      {
+        Sid: 'DueItems',
+        Effect: 'Allow',
+        Action: granted.dueItems.map((a) => `dynamodb:${a}`),
+        Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...DUE_ITEM_PARTITIONS] } },
+      },
+      // A vault named `schedule` has the record `VAULT#schedule`, which the pattern above matches: never a write there.
+      {
+        Sid: 'NoControlPlaneWrites',
+        Effect: 'Deny',
+        Action: granted.dueItems.filter((a) => a !== 'Query').map((a) => `dynamodb:${a}`),
+        Resource: { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] },
+        Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } },
+      },
       // Lambda sends the description of the records it gave up on with the function's own role.
       { Sid: 'FailedRecords', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] } },
     ]),
   };
+}
+
+/** serverless.yml's `schedule` event (osls compiles it into an AWS::Events::Rule on the default bus, and the permission to invoke). */
+export interface ScheduleEvent {
+  schedule: { rate: string[]; enabled: boolean };
+}
+
+/** The scheduler's rate: due work waits at most this long (plus the run) after it fell due. */
+export const SCHEDULER_RATE = 'rate(1 minute)';
+/**
+ * A run does at most 400 items (lib/events/scheduler.ts) and must end well inside the lease it holds
+ * on each (LEASE_SECONDS, 300 s), so no second run takes an item it is still working on.
+ */
+export const SCHEDULER_TIMEOUT_SECONDS = 120;
+
+/**
+ * serverless.yml's entry for the scheduler: on an EventBridge rate rule, once a minute. A failed or
+ * missed run needs no retry (the next one finds the same due items), so Lambda retries none. It logs
+ * to the operations' log group like every operation, so its audit records are delivered with theirs.
+ */
+export function runScheduledWorkFunction() {
+  return {
+    handler: 'index.handler',
+    description: runScheduledWork.description,
+    role: `${runScheduledWork.key}Role`,
+    events: [{ schedule: { rate: [SCHEDULER_RATE], enabled: true } }] satisfies ScheduleEvent[],
+    timeout: SCHEDULER_TIMEOUT_SECONDS,
+    maximumRetryAttempts: 0,
+    disableLogs: true,
+  };
+}
+
+/**
+ * The scheduler's grants: those of the operations whose work it does (infra/permissions.ts), plus the
+ * due index and the bus. Built by the operations' role builder (infra/serverless-config.ts), which
+ * gives it the operations' log group; these are the statements beyond.
+ */
+export function runScheduledWorkGrants() {
+  return grantsOfAll(eventPermissions.RunScheduledWork.operations);
+}
+
+export function runScheduledWorkStatements(): Record<string, unknown>[] {
+  const granted = eventPermissions.RunScheduledWork;
+  return [
+    {
+      Sid: 'DueIndex',
+      Effect: 'Allow',
+      Action: granted.dueIndex.map((a) => `dynamodb:${a}`),
+      Resource: { 'Fn::Sub': `\${ObjectsTable.Arn}/index/${dueIndex.name}` },
+    },
+    {
+      Sid: 'EventBus',
+      Effect: 'Allow',
+      Action: granted.eventBus.map((a) => `events:${a}`),
+      Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
+    },
+  ];
 }

@@ -418,6 +418,14 @@ export interface EventFunctionPermissions {
   readonly objectsStream?: readonly StreamAction[];
   /** EventBridge actions on the deployment's bus (infra/events.yml). */
   readonly eventBus?: readonly 'PutEvents'[];
+  /** Reads of the objects' heads, deleted heads and scheduled attachments (what the schedule is derived from). */
+  readonly scheduleSources?: readonly 'GetItem'[];
+  /** The vaults' due items (`<vault>#schedule` partitions). */
+  readonly dueItems?: readonly ObjectsAction[];
+  /** Queries of the objects table's due index (lib/aws/tables.ts dueIndex). */
+  readonly dueIndex?: readonly 'Query'[];
+  /** The function does the work of these operations (with their grants, infra/permissions.ts `permissions`). */
+  readonly operations?: readonly OperationName[];
 }
 
 /**
@@ -432,9 +440,57 @@ export const eventPermissions = {
   // for the event's topic), then the events in PutEvents requests of up to 10 (lib/aws/eventbridge-publisher.ts).
   // The stream is read by Lambda's poller, not by the handler: the coverage test cannot record those
   // four actions, they are what the Lambda developer guide asks of a DynamoDB event source's role.
+  // It also keeps the due items in step (lib/events/schedule.ts ScheduleKeeper): the changed object's
+  // head, deleted head and rotation policy or lifetime action (GetItem), then its due items (Query of
+  // its slots, PutItem of new work, DeleteItem of what is no longer due).
   PublishEvents: {
     vaultRecords: ['GetItem'],
     objectsStream: ['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
     eventBus: ['PutEvents'],
+    scheduleSources: ['GetItem'],
+    dueItems: ['Query', 'PutItem', 'DeleteItem'],
+  },
+  // lib/runtime/scheduler.ts: the due index by shard, each due item (GetItem, then UpdateItem to claim
+  // and complete it), the events it publishes, and the work of the operations it does on their own
+  // code paths (rotation, renewal, the purges of objects and of vaults), with their grants.
+  RunScheduledWork: {
+    dueIndex: ['Query'],
+    eventBus: ['PutEvents'],
+    operations: ['RotateKey', 'CreateCertificate', 'PurgeDeletedSecret', 'PurgeDeletedKey', 'PurgeDeletedCertificate', 'PurgeDeletedVault'],
   },
 } as const satisfies Record<string, EventFunctionPermissions>;
+
+/**
+ * The partitions the schedule is derived from (lib/aws/dynamo/layout.ts): heads, deleted heads, and
+ * the attachments of keys and certificates, as `dynamodb:LeadingKeys` patterns.
+ */
+export const SCHEDULE_SOURCE_PARTITIONS = [
+  '*#secrets',
+  '*#keys',
+  '*#certificates',
+  '*#deletedsecrets',
+  '*#deletedkeys',
+  '*#deletedcertificates',
+  '*#keys-attachments#*',
+  '*#certificates-attachments#*',
+] as const;
+/** The vaults' due items (lib/aws/dynamo/layout.ts schedulePartition). */
+export const DUE_ITEM_PARTITIONS = ['*#schedule'] as const;
+
+/** The grants of several operations together: what a function doing all their work needs. */
+export function grantsOfAll(operations: readonly string[]): Grants {
+  const all = operations.map(permissionsFor);
+  const writes = new Set(all.map((g) => g.writes));
+  return {
+    writes: writes.size === 1 ? [...writes][0]! : 'both',
+    objects: sortedUnique(all.flatMap((g) => g.objects)),
+    audit: sortedUnique(all.flatMap((g) => g.audit)),
+    vaultKey: sortedUnique(all.flatMap((g) => g.vaultKey)),
+    backupKey: sortedUnique(all.flatMap((g) => g.backupKey)),
+    hsmKeys: sortedUnique(all.flatMap((g) => g.hsmKeys)),
+    createsHsmKeys: sortedUnique(all.flatMap((g) => g.createsHsmKeys)),
+    randomBytes: all.some((g) => g.randomBytes),
+    createsVaultKeys: all.some((g) => g.createsVaultKeys),
+    vaultKeyLifecycle: sortedUnique(all.flatMap((g) => g.vaultKeyLifecycle)),
+  };
+}

@@ -7,6 +7,11 @@ import {
   publishEvents,
   publishEventsFunction,
   publishEventsResources,
+  runScheduledWork,
+  runScheduledWorkFunction,
+  runScheduledWorkGrants,
+  runScheduledWorkStatements,
+  type ScheduleEvent,
   type StreamEvent,
 } from './event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
@@ -32,7 +37,7 @@ interface FunctionConfig {
   description: string;
   package: { artifact: string };
   role: string;
-  events: ({ httpApi: { method: string; path: string } } | StreamEvent)[];
+  events: ({ httpApi: { method: string; path: string } } | StreamEvent | ScheduleEvent)[];
   /** The operations log to the one shared group (`OPERATIONS_LOG_GROUP`), not to a group each. */
   disableLogs?: boolean;
   /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries (a stream's are on its event). */
@@ -134,6 +139,16 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   functions[publishEvents.key] = { ...publishEventsFunction(), package: { artifact: options.artifactFor(publishEvents.key) } };
   resources.extensions[`${publishEvents.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
   Object.assign(resources.Resources, publishEventsResources());
+
+  // The scheduler, on a rate rule: an operation's role (it does their work) plus the due index and the
+  // bus, and the operations' log group, so its audit records are delivered with theirs.
+  functions[runScheduledWork.key] = { ...runScheduledWorkFunction(), package: { artifact: options.artifactFor(runScheduledWork.key) } };
+  resources.extensions[`${runScheduledWork.key}LambdaFunction`] = {
+    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+  };
+  const schedulerRole = roleResource([runScheduledWork.key], runScheduledWorkGrants());
+  schedulerRole.Properties.Policies[0]!.PolicyDocument.Statement.push(...runScheduledWorkStatements());
+  resources.Resources[`${runScheduledWork.key}Role`] = schedulerRole;
   return { environment: deployedEnvironment(), functions, resources };
 }
 
