@@ -163,18 +163,30 @@ export function localClient(endpoint: string): DynamoDBClient {
 }
 
 /**
- * Creates the tables that do not exist yet, with their indexes as lib/aws/tables.ts describes them
- * (as infra/ does in AWS), and adds an index a table made by an older version lacks. Existing tables
- * and their data are otherwise left alone.
+ * A table's stream, as infra/storage.yml declares it: the objects table's feeds the event function
+ * (dev/event-stream.ts locally).
  */
-export async function ensureTables(endpoint: string, definitions: readonly { name: string; definition: TableDefinition }[]): Promise<void> {
+export type StreamViewType = 'NEW_AND_OLD_IMAGES';
+
+/**
+ * Creates the tables that do not exist yet, with their indexes as lib/aws/tables.ts describes them
+ * and their streams (as infra/ does in AWS), and adds an index or a stream a table made by an older
+ * version lacks. Existing tables and their data are otherwise left alone.
+ */
+export async function ensureTables(
+  endpoint: string,
+  definitions: readonly { name: string; definition: TableDefinition; stream?: StreamViewType }[],
+): Promise<void> {
   const client = localClient(endpoint);
   try {
     const { TableNames = [] } = await client.send(new ListTablesCommand({}));
-    for (const { name, definition } of definitions) {
+    for (const { name, definition, stream } of definitions) {
       const indexes = definition.indexes ?? [];
       if (TableNames.includes(name)) {
         const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (stream && !Table?.StreamSpecification?.StreamEnabled) {
+          await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: stream } }));
+        }
         const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
         for (const index of indexes.filter((i) => !present.has(i.name))) {
           await client.send(
@@ -198,6 +210,7 @@ export async function ensureTables(endpoint: string, definitions: readonly { nam
           ],
           KeySchema: keySchema(definition.partitionKey, definition.sortKey),
           ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map(globalIndex) } : {}),
+          ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream } } : {}),
         }),
       );
       await client.send(new DescribeTableCommand({ TableName: name }));

@@ -9,7 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { config } from '#lib/runtime/config';
 import { handler as deliverAuditRecords } from '../functions/audit/deliver-audit-records.ts';
+import { handler as publishEvents } from '../functions/events/publish-events.ts';
 import { startAuditDelivery } from './audit-delivery.ts';
+import { startEventStream } from './event-stream.ts';
 import { startGateway } from './gateway.ts';
 
 const certPem = await readFile(process.env.COFFER_TLS_CERT_FILE!, 'utf8');
@@ -30,6 +32,14 @@ const delivery =
         stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
         deliver: deliverAuditRecords,
       });
+// The objects table's stream to the event function, as the event source mapping does in AWS.
+const eventStream = await startEventStream({
+  endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
+  tableName: config().objectsTable,
+  stateFile: process.env.COFFER_EVENT_STREAM_STATE!,
+  deadLetterFile: process.env.COFFER_EVENT_STREAM_DEAD_LETTER!,
+  handler: publishEvents,
+});
 process.send?.({ type: 'ready', port: gateway.port, managementPort: gateway.managementPort });
 
 let stopping = false;
@@ -39,7 +49,7 @@ const stop = () => {
   // Requests first, then what they logged last is delivered once more.
   void gateway
     .close()
-    .then(() => delivery?.stop())
+    .then(() => Promise.all([delivery?.stop(), eventStream.stop()]))
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);

@@ -14,6 +14,8 @@ export const DEFAULT_VAULT = 'default';
 export const TABLES = { objects: 'coffer-objects', audit: 'coffer-audit' };
 export const BACKUP_KEY_ALIAS = 'alias/coffer-backup';
 export const REGION = 'us-east-1';
+/** The bus Key Vault's events go to on the local stack (COFFER_EVENT_BUS); the local EventBridge has it and `default`. */
+export const EVENT_BUS = 'coffer-local';
 /** The management plane's token audience: ARM clients ask for `<this>/.default`. */
 export const MANAGEMENT_AUDIENCE = 'https://management.localhost';
 export const DEFAULT_RESOURCE_GROUP = 'coffer-local';
@@ -59,7 +61,8 @@ export interface LocalFunctionInputs {
   authorityHost: string;
   /** The vault's token audience, `https://<vault domain>`. */
   audience: string;
-  endpoints: { dynamodb: string; kms: string };
+  /** Without `eventbridge` the functions get no bus: the event function then refuses to run instead of reaching for AWS. */
+  endpoints: { dynamodb: string; kms: string; eventbridge?: string };
   tables: { objects: string; audit: string };
   /** A file for the audit records instead of standard output: for handlers outside the gateway (config.ts). */
   auditLog?: string;
@@ -96,6 +99,7 @@ export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<str
     AWS_SESSION_TOKEN: '',
     AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
     AWS_ENDPOINT_URL_KMS: stack.endpoints.kms,
+    ...(stack.endpoints.eventbridge ? { AWS_ENDPOINT_URL_EVENTBRIDGE: stack.endpoints.eventbridge } : {}),
     // Never let the AWS SDK look for credentials at the instance metadata address.
     AWS_EC2_METADATA_DISABLED: 'true',
     ...encodedEnvironment({
@@ -122,6 +126,7 @@ export function localFunctionEnvironment(stack: LocalFunctionInputs): Record<str
       auditRetentionDays: 365,
       ...(stack.auditLog ? { auditLog: stack.auditLog } : {}),
       ...(stack.clockOffsetsFile ? { clockOffsetsFile: stack.clockOffsetsFile } : {}),
+      ...(stack.endpoints.eventbridge ? { eventBus: EVENT_BUS } : {}),
     }),
   };
 }

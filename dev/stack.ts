@@ -8,11 +8,13 @@ import { bootstrap } from './bootstrap.ts';
 import { ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
 import { appendPrivateLine, makePrivateDirectory, restrictToOwner, withOwnerOnlyUmask, writePrivateFile } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
+import { startLocalEventBridge } from './eventbridge/server.ts';
 import { startLocalKms } from './kms/server.ts';
 import {
   type AwsCredentials,
   DEFAULT_RESOURCE_GROUP,
   DEFAULT_VAULT,
+  EVENT_BUS,
   type LocalFunctionInputs,
   localFunctionEnvironment,
   MANAGEMENT_AUDIENCE,
@@ -30,7 +32,7 @@ import { ensureLocalCa, issueServerCertificate } from './tls.ts';
  */
 export interface StackOptions {
   dataDir: string;
-  ports?: Partial<Record<'gateway' | 'management' | 'identity' | 'kms' | 'dynamodb', number>>;
+  ports?: Partial<Record<'gateway' | 'management' | 'identity' | 'kms' | 'dynamodb' | 'eventbridge', number>>;
   /**
    * Ports of the vault endpoint pool (`LocalStackInfo.vaultEndpoints`), kept the same across starts
    * because vaults keep the endpoint they claimed; default: `TEST_VAULT_ENDPOINTS` free ports.
@@ -88,7 +90,20 @@ export interface LocalStackInfo {
   issuer: string;
   jwksUri: string;
   audience: string;
-  endpoints: { dynamodb: string; kms: string };
+  /** `eventbridge`: the local EventBridge (dev/eventbridge/), signed with `awsCredentials` like the KMS. */
+  endpoints: { dynamodb: string; kms: string; eventbridge: string };
+  /** The bus Key Vault's events are put on (COFFER_EVENT_BUS); rules for subscriptions live there. */
+  eventBus: string;
+  /**
+   * One JSON line per event put on the local EventBridge (`kind: "put"`: id, detail-type, subject,
+   * `detailId` the Event Grid event's own id, the rules it matched) and per delivery attempt to a target (`kind: "delivery"`: outcome
+   * delivered, retrying or dead-lettered). Owner-only.
+   */
+  eventsLog: string;
+  /** Events no target took within its retry policy, as the dead-letter queue receives them. */
+  eventsDeadLetterLog: string;
+  /** Stream batches the event function failed on after all retries, as Lambda's on-failure destination receives them. */
+  eventStreamDeadLetterLog: string;
   /**
    * The stack's own AWS credential (`.coffer/aws-credentials.json`), the only one the local KMS
    * accepts; DynamoDB Local accepts any. `functionEnvironment` puts it in AWS_ACCESS_KEY_ID and
@@ -168,7 +183,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
     cleanups.push(() => dynamo.stop());
     await ensureTables(dynamo.endpoint, [
-      { name: TABLES.objects, definition: objectsTable },
+      // The stream feeds the event function, as infra/storage.yml's does in AWS.
+      { name: TABLES.objects, definition: objectsTable, stream: 'NEW_AND_OLD_IMAGES' },
       { name: TABLES.audit, definition: auditTable },
     ]);
 
@@ -185,6 +201,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }),
     );
     cleanups.push(() => kms.close());
+
+    const eventsLog = join(dataDir, 'logs', 'events.log');
+    const eventsDeadLetterLog = join(dataDir, 'logs', 'events-dead-letter.log');
+    const eventStreamDeadLetterLog = join(dataDir, 'logs', 'event-stream-dead-letter.log');
+    const eventBridgeLog = join(dataDir, 'logs', 'eventbridge.log');
+    const eventBridge = await step(progress, 'local EventBridge', () =>
+      startLocalEventBridge({
+        dataDir: join(dataDir, 'eventbridge'),
+        credentials: awsCredentials,
+        buses: [EVENT_BUS],
+        eventsLog,
+        deadLetterLog: eventsDeadLetterLog,
+        caFile: ca.caFile,
+        port: options.ports?.eventbridge ?? 0,
+        region: REGION,
+        log: (line) => appendPrivateLine(eventBridgeLog, `${new Date().toISOString()} ${line}\n`),
+      }),
+    );
+    cleanups.push(() => eventBridge.close());
 
     const idp = await step(progress, 'identity provider', () =>
       startIdentityProvider({
@@ -213,7 +248,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       jwksUri: idp.jwksUri(state.tenantId),
       authorityHost: idp.authorityHost,
       audience,
-      endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
+      endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint, eventbridge: eventBridge.endpoint },
       tables: TABLES,
       subscriptionId: state.subscriptionId,
       administratorObjectId: state.admin.objectId,
@@ -231,6 +266,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_GATEWAY_LOG: gatewayLog,
       COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
       COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
+      COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
+      COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
     };
     const gateway = await step(progress, 'HTTPS gateway', () => startGatewayProcess(env, gatewayLog));
     cleanups.push(() => stopChild(gateway.child));
@@ -259,7 +296,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       issuer: idp.issuer(state.tenantId),
       jwksUri: idp.jwksUri(state.tenantId),
       audience,
-      endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint },
+      endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint, eventbridge: eventBridge.endpoint },
+      eventBus: EVENT_BUS,
+      eventsLog,
+      eventsDeadLetterLog,
+      eventStreamDeadLetterLog,
       awsCredentials,
       tables: TABLES,
       gatewayLog,
