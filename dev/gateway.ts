@@ -12,6 +12,7 @@ import { config } from '#lib/runtime/config';
 import { pipelineServices, storedVault } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
+import { runScheduledWorkNow } from './scheduler-timer.ts';
 import { answerTimeShift, isLocalControlPath, type TimeShiftSettings } from './time-shift.ts';
 import { SERVER_TLS_POLICY } from './tls-policy.ts';
 
@@ -71,8 +72,9 @@ export interface GatewayOptions {
    */
   services?: () => Pick<PipelineServices, 'vaults' | 'audit' | 'subscriptions'>;
   /**
-   * The scheduler's run (dev/scheduler-timer.ts): the time shift runs it after every advance and
-   * answers when it is done. Without it an advance only moves the clocks.
+   * The scheduler's run: the time shift runs it after every advance and answers when it is done. By
+   * default the local scheduler's (dev/scheduler-timer.ts `runScheduledWorkNow`), which waits for a
+   * run under way first.
    */
   runScheduledWork?: () => Promise<void>;
   /**
@@ -122,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       authenticator: pipelineServices().authenticator,
       administrators: config().tenantAdministrators,
       vaultExists: async (name: string) => (await storedVault(name)) !== undefined,
-      runScheduledWork: options.runScheduledWork,
+      runScheduledWork: options.runScheduledWork ?? runScheduledWorkNow,
     }));
   const servers: Server[] = [];
   const close = () => Promise.all(servers.map(closeServer)).then(() => undefined);

@@ -32,7 +32,8 @@ const schedulerRuns: number[] = [];
 let schedulerDelayMs = 0;
 let adminManagementToken: string;
 
-async function start(): Promise<Gateway> {
+/** `scheduler: 'local'` runs the local stack's own scheduler (dev/scheduler-timer.ts), the gateway's default. */
+async function start(scheduler: 'recording' | 'local' = 'recording'): Promise<Gateway> {
   resetConfig();
   resetServices();
   const tlsDir = join(process.env.COFFER_TEST_DATA_DIR!, 'tls');
@@ -40,11 +41,15 @@ async function start(): Promise<Gateway> {
     tls: { certPem: await readFile(join(tlsDir, 'server.pem'), 'utf8'), keyPem: await readFile(join(tlsDir, 'server-key.pem'), 'utf8') },
     port: 0,
     managementPort: 0,
-    runScheduledWork: async () => {
-      await new Promise((resolve) => setTimeout(resolve, schedulerDelayMs));
-      const document = JSON.parse(await readFile(clockOffsetsFileIn(dataDir), 'utf8')) as { offsets: Record<string, number> };
-      schedulerRuns.push(document.offsets[shifted] ?? 0);
-    },
+    ...(scheduler === 'recording'
+      ? {
+          runScheduledWork: async () => {
+            await new Promise((resolve) => setTimeout(resolve, schedulerDelayMs));
+            const document = JSON.parse(await readFile(clockOffsetsFileIn(dataDir), 'utf8')) as { offsets: Record<string, number> };
+            schedulerRuns.push(document.offsets[shifted] ?? 0);
+          },
+        }
+      : {}),
   });
 }
 
@@ -247,6 +252,14 @@ describe('a restart', () => {
     expect(offset).toBeGreaterThan(10 * DAY);
     const set = await secretClient('localhost').setSecret(uniqueName('restarted'), 'v');
     expect(Math.abs(secondsOf(set.properties.createdOn) - (realNow() + offset))).toBeLessThanOrEqual(2);
+  });
+
+  it('runs the local scheduler by default, and answers once its run is over', async () => {
+    await gateway!.close();
+    gateway = await start('local');
+    const advanced = await timeShift('POST', { vault: shifted, advanceSeconds: 1 });
+    expect(advanced.status, advanced.text).toBe(200);
+    expect(advanced.json.scheduledWorkRan).toBe(true);
   });
 
   it('has no /_coffer routes where the configuration names no offsets file, as in a deployment', async () => {
