@@ -13,6 +13,7 @@ import { handler as publishEvents } from '../functions/events/publish-events.ts'
 import { startAuditDelivery } from './audit-delivery.ts';
 import { startEventStream } from './event-stream.ts';
 import { startGateway } from './gateway.ts';
+import { startSchedulerTimer } from './scheduler-timer.ts';
 
 const certPem = await readFile(process.env.COFFER_TLS_CERT_FILE!, 'utf8');
 const keyPem = await readFile(process.env.COFFER_TLS_KEY_FILE!, 'utf8');
@@ -40,6 +41,8 @@ const eventStream = await startEventStream({
   deadLetterFile: process.env.COFFER_EVENT_STREAM_DEAD_LETTER!,
   handler: publishEvents,
 });
+// The scheduled work on a timer, as the rate rule runs it in AWS (dev/scheduler-timer.ts).
+const scheduler = startSchedulerTimer();
 process.send?.({ type: 'ready', port: gateway.port, managementPort: gateway.managementPort });
 
 let stopping = false;
@@ -49,7 +52,7 @@ const stop = () => {
   // Requests first, then what they logged last is delivered once more.
   void gateway
     .close()
-    .then(() => Promise.all([delivery?.stop(), eventStream.stop()]))
+    .then(() => Promise.all([delivery?.stop(), eventStream.stop(), scheduler.stop()]))
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
