@@ -13,7 +13,7 @@ import { pipelineServices, storedVault } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
 import { runScheduledWorkNow } from './scheduler-timer.ts';
-import { answerTimeShift, isLocalControlPath, type TimeShiftSettings } from './time-shift.ts';
+import { answerTimeShift, isLocalControlPath, type TimeShiftRequest, type TimeShiftSeen, type TimeShiftSettings } from './time-shift.ts';
 import { SERVER_TLS_POLICY } from './tls-policy.ts';
 
 /**
@@ -211,14 +211,7 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   const timeShift = isLocalControlPath(url.pathname) ? listener.timeShift() : undefined;
   if (timeShift?.offsetsFile) {
     const request = { method, path: url.pathname, authorization: headerOf(req, 'authorization'), body: body.bytes };
-    try {
-      const answer = await answerTimeShift({ ...timeShift, offsetsFile: timeShift.offsetsFile }, request);
-      return sendJson(res, 200, answer, randomUUID(), correlationOf(req));
-    } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
-      const answer = await audited(listener, refusal(error, 'TimeShift'));
-      return sendError(res, answer.error, answer.requestId, correlationOf(req));
-    }
+    return answerLocalControl(listener, req, res, startedAt, { ...timeShift, offsetsFile: timeShift.offsetsFile }, request);
   }
   let refused: VaultError | undefined;
   if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) refused = uriTooLong();
@@ -243,6 +236,62 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   });
   const result = await handler(event, lambdaContext(match.route.operation));
   send(res, result);
+}
+
+/**
+ * The time shift's answer, audited like any request, the caller named once known: an advance in the
+ * records of the vault it moved (`*`, a refusal or a listing: about no vault), as the handlers audit.
+ */
+async function answerLocalControl(
+  listener: Listener,
+  req: IncomingMessage,
+  res: ServerResponse,
+  startedAt: number,
+  settings: TimeShiftSettings & { offsetsFile: string },
+  request: TimeShiftRequest,
+): Promise<void> {
+  const seen: TimeShiftSeen = {};
+  let body: unknown;
+  let failure: VaultError | undefined;
+  try {
+    body = await answerTimeShift(settings, request, seen);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    failure = error;
+  }
+  const status = failure?.status ?? 200;
+  const requestId = randomUUID();
+  const services = listener.services();
+  const vaultName = !failure && seen.vault && seen.vault !== '*' ? seen.vault : undefined;
+  const { principal } = seen;
+  try {
+    const vault = vaultName ? await services.vaults.get(vaultName) : undefined;
+    const record: AuditRecord = {
+      time: new Date(startedAt).toISOString(),
+      vault: auditPartition(vaultName, undefined),
+      tenantId: vault?.tenantId,
+      resourceId: vault?.subscriptionId && vault.resourceGroup ? vaultResourceId(vault) : undefined,
+      requestId,
+      operationName: seen.operation ?? UNKNOWN_OPERATION,
+      category: 'AuditEvent',
+      resultType: failure ? 'Failure' : 'Success',
+      resultSignature: failure?.code ?? 'OK',
+      resultDescription: failure?.innerCode,
+      httpStatusCode: status,
+      durationMs: Date.now() - startedAt,
+      callerIpAddress: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+      correlationId: correlationOf(req),
+      identity: principal ? { oid: principal.objectId, appid: principal.appId, upn: principal.upn, tid: principal.tenantId } : undefined,
+      requestUri: `https://${headerOf(req, 'host') ?? 'localhost'}${request.path.slice(0, MAX_AUDITED_PATH)}`,
+      clientInfo: headerOf(req, 'user-agent'),
+    };
+    await services.audit.write(record, { strict: vault?.strictAudit === true });
+  } catch (error) {
+    console.error('gateway audit write failed', error instanceof Error ? error.message : String(error));
+    failure = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');
+  }
+  if (failure) return sendError(res, failure, requestId, correlationOf(req));
+  sendJson(res, 200, body, requestId, correlationOf(req));
 }
 
 /** The request head as received: request line and header lines with their line ends. */

@@ -1,5 +1,6 @@
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import { BadParameter, MethodNotAllowed, NotFound, VaultError } from '#lib/core/errors';
+import type { Principal } from '#lib/auth/principal';
 import type { Authenticator } from '#lib/http/services';
 import { ALL_VAULTS, type OffsetsDocument, offsetOf, readOffsetsFile } from '#lib/runtime/clock-offsets';
 import { VAULT_NAME } from '#lib/vaults/vault';
@@ -46,16 +47,30 @@ export interface TimeShiftRequest {
   body: Buffer;
 }
 
+/** What a request turned out to be about, as far as it got: for its audit record, refused or not. */
+export interface TimeShiftSeen {
+  operation?: 'TimeShiftAdvance' | 'TimeShiftList';
+  principal?: Principal;
+  /** The vault (lower case) or `*` an advance named. */
+  vault?: string;
+}
+
 /** Whether the path is the local gateway's own (`/_coffer...`), which it answers itself. */
 export function isLocalControlPath(path: string): boolean {
   return path === LOCAL_PREFIX || path.startsWith(`${LOCAL_PREFIX}/`);
 }
 
 /** The answer to a `/_coffer...` request: a JSON body, or a VaultError in Azure's shape. */
-export async function answerTimeShift(settings: TimeShiftSettings & { offsetsFile: string }, request: TimeShiftRequest): Promise<unknown> {
+export async function answerTimeShift(
+  settings: TimeShiftSettings & { offsetsFile: string },
+  request: TimeShiftRequest,
+  seen: TimeShiftSeen = {},
+): Promise<unknown> {
   if (request.path !== TIME_SHIFT_PATH) throw new NotFound('NotFound', 'The requested resource was not found.');
   if (request.method !== 'GET' && request.method !== 'POST') throw new MethodNotAllowed(request.method);
+  seen.operation = request.method === 'GET' ? 'TimeShiftList' : 'TimeShiftAdvance';
   const principal = await settings.authenticator.authenticate(request.authorization, undefined, 'management');
+  seen.principal = principal;
   const administrator = settings.administrators.some(
     (admin) => admin.tenantId.toLowerCase() === principal.tenantId.toLowerCase() && admin.objectId.toLowerCase() === principal.objectId.toLowerCase(),
   );
@@ -69,6 +84,7 @@ export async function answerTimeShift(settings: TimeShiftSettings & { offsetsFil
   const now = settings.now ?? (() => Math.floor(Date.now() / 1000));
   if (request.method === 'GET') return listing(readOffsetsFile(settings.offsetsFile), now());
   const { vault, advanceSeconds } = parseAdvance(request.body);
+  seen.vault = vault;
   if (vault !== ALL_VAULTS && !(await settings.vaultExists(vault))) {
     throw new NotFound('VaultNotFound', `The vault '${vault}' was not found.`);
   }

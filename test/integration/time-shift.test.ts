@@ -62,6 +62,13 @@ function secretClient(host: string): SecretClient {
 }
 
 const clientOptions = { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } };
+/** The audit record a request to this process's gateway left (its handlers audit to the in-process log). */
+async function auditRecordOf(answer: { headers: Record<string, string | string[] | undefined> }) {
+  const requestId = String(answer.headers['x-ms-request-id']);
+  const line = (await readFile(info.inProcessAuditLog, 'utf8')).split('\n').find((l) => l.includes(`"requestId":"${requestId}"`));
+  return line ? (JSON.parse(line) as { record: Record<string, any> }).record : undefined;
+}
+
 const realNow = () => Math.floor(Date.now() / 1000);
 const secondsOf = (date: Date | undefined) => Math.floor(date!.getTime() / 1000);
 
@@ -99,6 +106,29 @@ describe('POST /_coffer/time', () => {
     expect(Math.abs(secondsOf(here.properties.createdOn) - realNow())).toBeLessThanOrEqual(2);
     // The token the SDK holds was judged by real time: it is still good in the shifted vault.
     expect((await secretClient('localhost').getSecret(name)).value).toBe('v');
+  });
+
+  it('audits each advance in the vault’s records with its caller, and each refusal about no vault', async () => {
+    const advanced = await timeShift('POST', { vault: shifted, advanceSeconds: 1 });
+    expect(await auditRecordOf(advanced)).toMatchObject({
+      vault: shifted,
+      operationName: 'TimeShiftAdvance',
+      resultType: 'Success',
+      httpStatusCode: 200,
+      identity: { oid: info.objectId, tid: info.tenantId },
+      requestUri: expect.stringMatching(/\/_coffer\/time$/),
+    });
+    const otherToken = (await unprivilegedCredential(info).getToken(info.managementScope))!.token;
+    const refused = await timeShift('POST', { vault: shifted, advanceSeconds: 1 }, otherToken);
+    expect(await auditRecordOf(refused)).toMatchObject({
+      vault: '_unresolved',
+      operationName: 'TimeShiftAdvance',
+      resultType: 'Failure',
+      resultSignature: 'AuthorizationFailed',
+      httpStatusCode: 403,
+      identity: { oid: info.unprivileged.objectId },
+    });
+    expect(await auditRecordOf(await timeShift('GET', undefined, null))).toMatchObject({ operationName: 'TimeShiftList', httpStatusCode: 401 });
   });
 
   it('is cumulative, and runs the scheduled work after moving the clock, answering when it is done', async () => {
