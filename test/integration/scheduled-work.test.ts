@@ -5,8 +5,10 @@
  * this process on the stack's DynamoDB Local and KMS, with a vault clock the test moves (the
  * composition root's ClockOffsets, as the time shift moves it). A deleted secret is purged after its
  * retention and not before; a rotation policy rotates a key once when it falls due, with two runs at
- * once.
+ * once; NearExpiry and Expired reach the local EventBridge once each, from due items the stack's own
+ * stream path wrote.
  */
+import { readFile } from 'node:fs/promises';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +42,7 @@ let secrets: SecretClient;
 let keys: KeyClient;
 let keeper: ScheduleKeeper;
 let scheduler: Scheduler;
+let dueStore: DynamoDueStore;
 
 beforeAll(async () => {
   const vault = await createLocalVault('sched');
@@ -51,9 +54,10 @@ beforeAll(async () => {
   resetServices();
   const env = functionEnvironment(info);
   const dynamo = dynamoDocumentClient(env.AWS_REGION!);
+  dueStore = new DynamoDueStore(dynamo, info.tables.objects);
   keeper = new ScheduleKeeper(
     { objects: new DynamoObjectStore(dynamo, info.tables.objects), vaults: new DynamoVaultStore(dynamo, info.tables.objects) },
-    new DynamoDueStore(dynamo, info.tables.objects),
+    dueStore,
   );
   scheduler = familyServices((shared) => schedulerOf(shared, testOffsets))();
 });
@@ -127,5 +131,43 @@ describe('scheduled work through the local stack', () => {
     shiftTo(30 * DAY + 600);
     await scheduler.run();
     expect(await versions()).toHaveLength(2);
+  });
+
+  it('publishes NearExpiry and Expired once each, from the due items the stack\u2019s stream path wrote', async () => {
+    shiftTo(0);
+    const exp = Math.floor(Date.now() / 1000) + 40 * DAY;
+    await secrets.setSecret('expiring', 'value', { expiresOn: new Date(exp * 1000) });
+    // No keeper here: the gateway's stream reader hands the head's write to the stream function.
+    const deadline = Date.now() + 20_000;
+    while (!(await dueStore.get(vaultName, 'secrets#expiring#expired')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await dueStore.get(vaultName, 'secrets#expiring#expired')).toMatchObject({ dueAt: exp, done: false });
+    expect(await dueStore.get(vaultName, 'secrets#expiring#nearexpiry')).toMatchObject({ dueAt: exp - 30 * DAY });
+
+    const puts = async (type: string) => {
+      const lines = (await readFile(info.eventsLog, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+      return lines
+        .map((line) => JSON.parse(line) as { kind: string; 'detail-type': string; subject?: string; detailId: string; resources: string[] })
+        .filter((line) => line.kind === 'put' && line['detail-type'] === `Microsoft.KeyVault.${type}` && line.subject === 'expiring')
+        .filter((line) => line.resources.some((r) => r.toLowerCase().endsWith(`/vaults/${vaultName.toLowerCase()}`)));
+    };
+
+    shiftTo(10 * DAY - 120);
+    await scheduler.run();
+    expect(await puts('SecretNearExpiry')).toEqual([]);
+    shiftTo(10 * DAY + 5);
+    await Promise.all([scheduler.run(), scheduler.run()]);
+    await scheduler.run();
+    const near = await puts('SecretNearExpiry');
+    expect(near).toHaveLength(1);
+    expect(await puts('SecretExpired')).toEqual([]);
+
+    shiftTo(40 * DAY + 5);
+    await Promise.all([scheduler.run(), scheduler.run()]);
+    await scheduler.run();
+    const expired = await puts('SecretExpired');
+    expect(expired).toHaveLength(1);
+    expect(expired[0]!.detailId).not.toBe(near[0]!.detailId);
+    expect(await puts('SecretNearExpiry')).toHaveLength(1);
+    expect(await dueStore.get(vaultName, 'secrets#expiring#expired')).toMatchObject({ done: true });
   });
 });
