@@ -298,7 +298,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
 }
 
 /** The event Lambda invokes a DynamoDB stream function with. */
-export function lambdaStreamEvent(streamArn: string, records: readonly StreamRecord[]): DynamoDBStreamEvent {
+function lambdaStreamEvent(streamArn: string, records: readonly StreamRecord[]): DynamoDBStreamEvent {
   return {
     Records: records.map((record) => {
       const data = record.dynamodb ?? {};
