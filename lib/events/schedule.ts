@@ -77,7 +77,7 @@ export function objectSlotPrefix(collection: Collection, name: string): string {
   return `${collection}#${name.toLowerCase()}#`;
 }
 
-export const VAULT_PURGE_SLOT = 'vault#purge';
+const VAULT_PURGE_SLOT = 'vault#purge';
 
 /**
  * The work due for one object. A deleted object has only its purge; a live one its current version's

@@ -66,7 +66,7 @@ const DELETED_VAULT_RECHECK_SECONDS = 3600;
 const RETRY_SECONDS = 300;
 
 /** The caller every scheduler audit record names. */
-export const SCHEDULER_CALLER = 'coffer-scheduler';
+const SCHEDULER_CALLER = 'coffer-scheduler';
 
 export type RunOutcome = 'done' | 'stale' | 'skipped' | 'deferred' | 'failed';
 
