@@ -12,6 +12,7 @@ import { startLocalEventBridge } from './eventbridge/server.ts';
 import { startLocalKms } from './kms/server.ts';
 import {
   type AwsCredentials,
+  clockOffsetsFileIn,
   DEFAULT_RESOURCE_GROUP,
   DEFAULT_VAULT,
   EVENT_BUS,
@@ -125,6 +126,8 @@ export interface LocalStackInfo {
   /** One line per local KMS request (operation and result, never material). */
   kmsLog: string;
   identityLog: string;
+  /** The time shift's offsets (`POST /_coffer/time`), kept across restarts. */
+  clockOffsetsFile: string;
 }
 
 /**
@@ -254,6 +257,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       administratorObjectId: state.admin.objectId,
       vaultEndpoints,
       awsCredentials,
+      clockOffsetsFile: clockOffsetsFileIn(dataDir),
     };
     const env: NodeJS.ProcessEnv = {
       ...withoutAwsVariables(process.env),
@@ -307,6 +311,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       inProcessAuditLog: join(dataDir, 'logs', 'in-process-audit.log'),
       kmsLog,
       identityLog,
+      clockOffsetsFile: clockOffsetsFileIn(dataDir),
     };
     await writePrivateFile(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`);
     // What the parts in this process made with its own umask (the CA, the identity provider's files).
