@@ -90,12 +90,14 @@ export function targetBody(input: TargetInput, context: EventContext): string {
 function substitute(template: string, values: Record<string, unknown>): string {
   let out = '';
   let inString = false;
+  // Sticky, and its own: the shared global expression keeps a position between uses.
+  const placeholder = new RegExp(PLACEHOLDER.source, 'y');
   for (let i = 0; i < template.length; i++) {
     const char = template[i]!;
     if (char === '<') {
-      PLACEHOLDER.lastIndex = i;
-      const match = PLACEHOLDER.exec(template);
-      if (match && match.index === i && Object.hasOwn(values, match[1]!)) {
+      placeholder.lastIndex = i;
+      const match = placeholder.exec(template);
+      if (match && Object.hasOwn(values, match[1]!)) {
         const value = values[match[1]!];
         if (inString)
           out += value === undefined || value === null ? '' : JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value)).slice(1, -1);
