@@ -15,11 +15,19 @@ import {
   eventFunctions,
   MAX_RECORD_AGE_SECONDS,
   publishEvents,
+  runScheduledWork,
   STREAM_BATCH_SIZE,
   STREAM_RETRY_ATTEMPTS,
   VAULT_RECORD_PARTITIONS,
 } from '../../infra/event-functions.ts';
-import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
+import {
+  CONTROL_PLANE_PARTITIONS,
+  DUE_ITEM_PARTITIONS,
+  eventPermissions,
+  OBJECTS_READ_ACTIONS,
+  permissionsFor,
+  SCHEDULE_SOURCE_PARTITIONS,
+} from '../../infra/permissions.ts';
 import { apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleBudgetOf, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
@@ -287,9 +295,17 @@ describe('the event publisher', () => {
     expect(lag.map((a) => a.MetricName)).toEqual(['IteratorAge']);
   });
 
-  it('may read its stream and vault records, publish on the bus, set records aside and write its own logs: nothing else', () => {
-    const statements = identityStatements(template).filter((s) => s.owner === publisherRole());
-    expect(statements.every((s) => s.statement.Effect === 'Allow')).toBe(true);
+  it('may read its stream and vault records, publish on the bus, keep due items, set records aside and write its own logs: nothing else', () => {
+    const all = identityStatements(template).filter((s) => s.owner === publisherRole());
+    // One Deny: no write of a due item may land on a control-plane record (a vault named `schedule`).
+    const denies = all.filter((s) => s.statement.Effect === 'Deny').map((s) => s.statement);
+    expect(denies).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } },
+      }),
+    ]);
+    const statements = all.filter((s) => s.statement.Effect === 'Allow');
     const granted = statements.flatMap(({ statement }) =>
       list(statement.Action).map((action) => `${action} on ${JSON.stringify(statement.Resource)}`),
     );
@@ -297,34 +313,49 @@ describe('the event publisher', () => {
     const ownLogs = on([
       { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${publishEvents.key}:*` },
     ]);
+    const table = on({ 'Fn::GetAtt': [objectsTable.logicalName, 'Arn'] });
     expect(granted.sort()).toEqual(
       [
         ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} on ${on(objectsStream)}`),
-        `dynamodb:GetItem on ${on({ 'Fn::GetAtt': [objectsTable.logicalName, 'Arn'] })}`,
+        `dynamodb:GetItem on ${table}`,
+        `dynamodb:GetItem on ${table}`,
+        `dynamodb:Query on ${table}`,
+        `dynamodb:PutItem on ${table}`,
+        `dynamodb:DeleteItem on ${table}`,
         `events:PutEvents on ${on({ 'Fn::GetAtt': ['EventBus', 'Arn'] })}`,
         `sqs:SendMessage on ${on({ 'Fn::GetAtt': [EVENT_PUBLISH_FAILURES, 'Arn'] })}`,
         `logs:CreateLogStream on ${ownLogs}`,
         `logs:PutLogEvents on ${ownLogs}`,
       ].sort(),
     );
+    const permitted = eventPermissions[publishEvents.key];
     expect(granted.map((g) => g.split(' on ')[0]).sort()).toEqual(
       [
-        ...eventPermissions[publishEvents.key].objectsStream.map((a) => `dynamodb:${a}`),
-        ...eventPermissions[publishEvents.key].vaultRecords.map((a) => `dynamodb:${a}`),
-        ...eventPermissions[publishEvents.key].eventBus.map((a) => `events:${a}`),
+        ...permitted.objectsStream.map((a) => `dynamodb:${a}`),
+        ...permitted.vaultRecords.map((a) => `dynamodb:${a}`),
+        ...permitted.scheduleSources.map((a) => `dynamodb:${a}`),
+        ...permitted.dueItems.map((a) => `dynamodb:${a}`),
+        ...permitted.eventBus.map((a) => `events:${a}`),
         'sqs:SendMessage',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
       ].sort(),
     );
-    // Of the table, only the vault records.
-    const onTable = statements.map((s) => s.statement).filter((s) => list(s.Action).includes('dynamodb:GetItem'));
-    expect(onTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VAULT#*'] } }]);
+    // Of the table: vault records, the partitions the schedule is derived from, and due items.
+    const onTable = statements.map((s) => s.statement).filter((s) => on(s.Resource) === table);
+    expect(onTable.map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['VAULT#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...SCHEDULE_SOURCE_PARTITIONS] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...DUE_ITEM_PARTITIONS] } },
+    ]);
     expect([...VAULT_RECORD_PARTITIONS]).toEqual(['VAULT#*']);
-    // No operation shares it, and no other role may publish or read the stream.
+    // No operation shares it; only the scheduler also publishes (its expiry events), and no other role reads the stream.
     for (const route of routes) expect(referenced(lambda(route)!.Properties!.Role), route.operation).not.toBe(publisherRole());
     const elsewhere = identityStatements(template).filter(
-      (s) => s.owner !== publisherRole() && list(s.statement.Action).some((a) => a.startsWith('events:') || a === 'dynamodb:GetRecords'),
+      (s) =>
+        s.owner !== publisherRole() &&
+        !(s.owner === `${runScheduledWork.key}Role` && s.statement.Sid === 'EventBus') &&
+        list(s.statement.Action).some((a) => a.startsWith('events:') || a === 'dynamodb:GetRecords'),
     );
     expect(elsewhere).toEqual([]);
   });
@@ -560,13 +591,13 @@ describe('storage', () => {
 
   it('sets a retention on every log group', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    // The operations', the event functions' and the HTTP API's access log.
-    expect(groups.map(([id]) => id).sort()).toEqual(
-      [OPERATIONS_LOG_GROUP, ...eventFunctions.map((fn) => `${fn.key}LogGroup`), 'HttpApiLogGroup'].sort(),
-    );
+    // The operations', the event functions' and the HTTP API's access log; the scheduler logs to the
+    // operations' group, whose subscription delivers its audit records (infra/event-functions.ts).
+    const ownGroups = eventFunctions.filter((fn) => fn.key !== runScheduledWork.key).map((fn) => `${fn.key}LogGroup`);
+    expect(groups.map(([id]) => id).sort()).toEqual([OPERATIONS_LOG_GROUP, ...ownGroups, 'HttpApiLogGroup'].sort());
     for (const [id, group] of groups) expect(group.Properties!.RetentionInDays, id).toBeGreaterThan(0);
     // The functions' groups under the storage key, like everything else they write.
-    for (const id of [OPERATIONS_LOG_GROUP, ...eventFunctions.map((fn) => `${fn.key}LogGroup`)]) {
+    for (const id of [OPERATIONS_LOG_GROUP, ...ownGroups]) {
       expect(referenced(template.Resources[id]!.Properties!.KmsKeyId), id).toBe('StorageKey');
     }
   });
