@@ -9,6 +9,7 @@ import { freePort, functionEnvironment } from '../../dev/stack.ts';
 import { handler as publishEvents } from '../../functions/events/publish-events.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { eventsLogLines, jsonLines, waitFor } from '../support/events.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
 import { adminSecretCredential, localStack, secretClient, uniqueName } from '../support/local.ts';
 
 /**
@@ -100,6 +101,58 @@ describe('the stream reader', () => {
     } finally {
       await reader.stop();
       reader = undefined;
+      await bus.close();
+    }
+  });
+
+  it('loses no event while the event bus answers errors: the same event arrives once it answers again', async () => {
+    const eventsLog = join(dir, 'errors-events.log');
+    const bus = await startLocalEventBridge({
+      dataDir: join(dir, 'errors-eventbridge'),
+      credentials: info.awsCredentials,
+      buses: [info.eventBus],
+      eventsLog,
+      deadLetterLog: join(dir, 'errors-dead-letters.log'),
+    });
+    const proxy = await FaultProxy.start(bus.endpoint);
+    try {
+      Object.assign(process.env, functionEnvironment(info), { AWS_ENDPOINT_URL_EVENTBRIDGE: proxy.url });
+      resetConfig();
+      let handed = 0;
+      const name = uniqueName('buserrors');
+      reader = await startEventStream({
+        endpoint: info.endpoints.dynamodb,
+        tableName: info.tables.objects,
+        stateFile: join(dir, 'errors-state.json'),
+        deadLetterFile: join(dir, 'errors-stream-dead-letters.log'),
+        handler: async (event) => {
+          if (event.Records.some((record) => isVersionOf(record, name))) handed++;
+          return publishEvents(event);
+        },
+        retryDelayMs: () => 200,
+        maxRetries: 1_000,
+        warn: () => undefined,
+      });
+      await reader.drained();
+      await proxy.set({ kind: 'error', status: 500, code: 'InternalException' });
+      await secretClient(credential, info).setSecret(name, 'v');
+      const published = await waitFor('the stack bus event', () => eventsLogLines().find((line) => line.kind === 'put' && line.subject === name));
+      await waitFor('two tries while the bus fails', () => handed >= 2, 30_000);
+      expect(eventsLogLines(eventsLog).filter((line) => line.subject === name)).toEqual([]);
+
+      await proxy.set({ kind: 'healthy' });
+      const arrived = await waitFor(
+        'the event once the bus answers',
+        () => eventsLogLines(eventsLog).find((line) => line.kind === 'put' && line.subject === name),
+        30_000,
+      );
+      expect(arrived.detailId).toBe(published.detailId);
+      await reader.drained();
+      expect(eventsLogLines(eventsLog).filter((line) => line.kind === 'put' && line.subject === name)).toHaveLength(1);
+    } finally {
+      await reader?.stop();
+      reader = undefined;
+      await proxy.close();
       await bus.close();
     }
   });
