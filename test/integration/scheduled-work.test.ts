@@ -6,7 +6,7 @@
  * composition root's ClockOffsets, as the time shift moves it). A deleted secret is purged after its
  * retention and not before; a rotation policy rotates a key once when it falls due, with two runs at
  * once; NearExpiry and Expired reach the local EventBridge once each, from due items the stack's own
- * stream path wrote.
+ * stream path wrote; a deleted vault is purged at its scheduled purge date, its due items with it.
  */
 import { readFile } from 'node:fs/promises';
 import { KeyClient } from '@azure/keyvault-keys';
@@ -23,7 +23,7 @@ import { resetConfig } from '../../lib/runtime/config.ts';
 import { schedulerOf } from '../../lib/runtime/scheduler.ts';
 import { familyServices, resetServices } from '../../lib/runtime/services.ts';
 import { adminSecretCredential, localStack } from '../support/local.ts';
-import { createLocalVault } from '../support/vaults.ts';
+import { createLocalVault, managementClients } from '../support/vaults.ts';
 
 const info = localStack();
 const savedEnv = { ...process.env };
@@ -169,5 +169,31 @@ describe('scheduled work through the local stack', () => {
     expect(expired[0]!.detailId).not.toBe(near[0]!.detailId);
     expect(await puts('SecretNearExpiry')).toHaveLength(1);
     expect(await dueStore.get(vaultName, 'secrets#expiring#expired')).toMatchObject({ done: true });
+  });
+
+  it('purges a deleted vault at its scheduled purge date and not before, its due items with it', async () => {
+    const other = await createLocalVault('schedvlt');
+    const otherSecrets = new SecretClient(other.vaultUri, adminSecretCredential(info), clientOptions);
+    await otherSecrets.setSecret('inside', 'value', { expiresOn: new Date(Date.now() + 400 * DAY * 1000) });
+    const { vaults } = managementClients(info);
+    await vaults.vaults.delete(info.resourceGroup, other.name);
+    const deleted = await vaults.vaults.getDeleted(other.name, 'eastus');
+    const purgeAt = Math.floor(deleted.properties!.scheduledPurgeDate!.getTime() / 1000);
+    // The gateway's stream reader schedules the purge from the vault record's change (and the secret's expiry from its head).
+    const deadline = Date.now() + 20_000;
+    while (!(await dueStore.get(other.name, 'vault#purge')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await dueStore.get(other.name, 'vault#purge')).toMatchObject({ dueAt: purgeAt, done: false });
+    expect(await dueStore.get(other.name, 'secrets#inside#expired')).toBeDefined();
+
+    const ahead = purgeAt - Math.floor(Date.now() / 1000);
+    offsets[other.name.toLowerCase()] = ahead - 120;
+    await scheduler.run();
+    expect((await vaults.vaults.getDeleted(other.name, 'eastus')).name).toBe(other.name);
+
+    offsets[other.name.toLowerCase()] = ahead + 5;
+    await scheduler.run();
+    await expect(vaults.vaults.getDeleted(other.name, 'eastus')).rejects.toMatchObject({ statusCode: 404 });
+    expect(await dueStore.get(other.name, 'vault#purge')).toBeUndefined();
+    expect(await dueStore.get(other.name, 'secrets#inside#expired')).toBeUndefined();
   });
 });
