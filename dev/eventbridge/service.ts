@@ -10,8 +10,8 @@ import { checkTargetInput } from './transform.ts';
 /**
  * The EventBridge operations the local stack needs, with the request and response shapes of the
  * EventBridge API (and `@aws-sdk/client-eventbridge`): PutEvents; PutRule, DeleteRule, DescribeRule,
- * ListRules; PutTargets, RemoveTargets, ListTargetsByRule; Create/Describe/DeleteConnection;
- * Create/Describe/DeleteApiDestination. Timestamps are epoch seconds, as JSON 1.1 carries them.
+ * ListRules, EnableRule, DisableRule; PutTargets, RemoveTargets, ListTargetsByRule;
+ * Create/Describe/Update/Delete/ListConnection(s); Create/Describe/Update/Delete/ListApiDestination(s). Timestamps are epoch seconds, as JSON 1.1 carries them.
  */
 type Input = Record<string, unknown>;
 type Output = Record<string, unknown>;
@@ -43,15 +43,21 @@ export class LocalEventBridgeService {
       DeleteRule: (input) => this.deleteRule(input),
       DescribeRule: (input) => this.describeRule(input),
       ListRules: (input) => this.listRules(input),
+      EnableRule: (input) => this.setRuleState(input, 'ENABLED'),
+      DisableRule: (input) => this.setRuleState(input, 'DISABLED'),
       PutTargets: (input) => this.putTargets(input),
       RemoveTargets: (input) => this.removeTargets(input),
       ListTargetsByRule: (input) => this.listTargetsByRule(input),
       CreateConnection: (input) => this.createConnection(input),
       DescribeConnection: (input) => this.describeConnection(input),
       DeleteConnection: (input) => this.deleteConnection(input),
+      UpdateConnection: (input) => this.updateConnection(input),
+      ListConnections: (input) => this.listConnections(input),
       CreateApiDestination: (input) => this.createApiDestination(input),
       DescribeApiDestination: (input) => this.describeApiDestination(input),
       DeleteApiDestination: (input) => this.deleteApiDestination(input),
+      UpdateApiDestination: (input) => this.updateApiDestination(input),
+      ListApiDestinations: (input) => this.listApiDestinations(input),
     };
   }
 
@@ -221,6 +227,13 @@ export class LocalEventBridgeService {
     return page(rules, input, 'Rules');
   }
 
+  private async setRuleState(input: Input, state: Rule['State']): Promise<Output> {
+    const rule = this.rule(input.EventBusName, input.Name);
+    rule.State = state;
+    await this.store.save();
+    return {};
+  }
+
   private async putTargets(input: Input): Promise<Output> {
     const rule = this.rule(input.EventBusName, input.Rule, 'Rule');
     const targets = input.Targets;
@@ -265,9 +278,6 @@ export class LocalEventBridgeService {
     if (typeof type !== 'string' || !AUTHORIZATION_TYPES.has(type)) {
       throw validationError('AuthorizationType', 'Member must satisfy enum value set: [BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]');
     }
-    if (type === 'OAUTH_CLIENT_CREDENTIALS') {
-      throw eventBridgeError('ValidationException', 'The local EventBridge supports BASIC and API_KEY connections only.');
-    }
     const auth = (input.AuthParameters ?? {}) as Connection['AuthParameters'];
     if (
       type === 'API_KEY' &&
@@ -299,6 +309,51 @@ export class LocalEventBridgeService {
     this.store.state.connections[name] = connection;
     await this.store.save();
     return { ConnectionArn: connection.ConnectionArn, ConnectionState: 'AUTHORIZED', CreationTime: now, LastModifiedTime: now };
+  }
+
+  /** Changes what is given; parameters not given keep their values, as UpdateConnection does. */
+  private async updateConnection(input: Input): Promise<Output> {
+    const connection = this.connection(input.Name);
+    const type = (input.AuthorizationType ?? connection.AuthorizationType) as Connection['AuthorizationType'];
+    if (!AUTHORIZATION_TYPES.has(type)) {
+      throw validationError('AuthorizationType', 'Member must satisfy enum value set: [BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]');
+    }
+    const given = (input.AuthParameters ?? {}) as Partial<Connection['AuthParameters']>;
+    const merged = {
+      ...(type === connection.AuthorizationType
+        ? connection.AuthParameters
+        : { InvocationHttpParameters: connection.AuthParameters.InvocationHttpParameters }),
+      ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+    } as Connection['AuthParameters'];
+    connection.AuthorizationType = type;
+    connection.AuthParameters = checkedAuthParameters(type, merged);
+    if (typeof input.Description === 'string') connection.Description = input.Description;
+    connection.LastModifiedTime = Math.floor(Date.now() / 1000);
+    await this.store.save();
+    return {
+      ConnectionArn: connection.ConnectionArn,
+      ConnectionState: 'AUTHORIZED',
+      CreationTime: connection.CreationTime,
+      LastModifiedTime: connection.LastModifiedTime,
+      LastAuthorizedTime: connection.LastModifiedTime,
+    };
+  }
+
+  private listConnections(input: Input): Output {
+    const prefix = optionalString(input.NamePrefix, 'NamePrefix') ?? '';
+    const connections = Object.values(this.store.state.connections)
+      .filter((c) => c.Name.startsWith(prefix))
+      .sort((a, b) => a.Name.localeCompare(b.Name))
+      .map((c) => ({
+        ConnectionArn: c.ConnectionArn,
+        Name: c.Name,
+        ConnectionState: 'AUTHORIZED',
+        AuthorizationType: c.AuthorizationType,
+        CreationTime: c.CreationTime,
+        LastModifiedTime: c.LastModifiedTime,
+        LastAuthorizedTime: c.LastModifiedTime,
+      }));
+    return page(connections, input, 'Connections');
   }
 
   private connection(value: unknown): Connection {
@@ -355,8 +410,10 @@ export class LocalEventBridgeService {
     };
   }
 
-  private async createApiDestination(input: Input): Promise<Output> {
-    const name = requiredName(input.Name, 'Name');
+  /** The settings of a destination, checked as CreateApiDestination and UpdateApiDestination check them. */
+  private destinationSettings(
+    input: Input,
+  ): Pick<ApiDestination, 'ConnectionArn' | 'InvocationEndpoint' | 'HttpMethod' | 'InvocationRateLimitPerSecond'> {
     const connectionArn = input.ConnectionArn;
     if (typeof connectionArn !== 'string') throw validationError('ConnectionArn', 'Member must not be null');
     const endpoint = input.InvocationEndpoint;
@@ -375,6 +432,12 @@ export class LocalEventBridgeService {
     if (!Object.values(this.store.state.connections).some((c) => c.ConnectionArn === connectionArn)) {
       throw eventBridgeError('ResourceNotFoundException', `Connection '${connectionArn}' does not exist.`);
     }
+    return { ConnectionArn: connectionArn, InvocationEndpoint: endpoint, HttpMethod: method, InvocationRateLimitPerSecond: rate };
+  }
+
+  private async createApiDestination(input: Input): Promise<Output> {
+    const name = requiredName(input.Name, 'Name');
+    const settings = this.destinationSettings(input);
     if (this.store.state.apiDestinations[name])
       throw eventBridgeError('ResourceAlreadyExistsException', `An api-destination '${name}' already exists.`);
     const now = Math.floor(Date.now() / 1000);
@@ -382,16 +445,39 @@ export class LocalEventBridgeService {
       Name: name,
       ApiDestinationArn: this.arn(`api-destination/${name}/${randomUUID()}`),
       ...(typeof input.Description === 'string' ? { Description: input.Description } : {}),
-      ConnectionArn: connectionArn,
-      InvocationEndpoint: endpoint,
-      HttpMethod: method,
-      InvocationRateLimitPerSecond: rate,
+      ...settings,
       CreationTime: now,
       LastModifiedTime: now,
     };
     this.store.state.apiDestinations[name] = destination;
     await this.store.save();
     return { ApiDestinationArn: destination.ApiDestinationArn, ApiDestinationState: 'ACTIVE', CreationTime: now, LastModifiedTime: now };
+  }
+
+  /** Changes what is given; the rest keeps its values, as UpdateApiDestination does. */
+  private async updateApiDestination(input: Input): Promise<Output> {
+    const destination = this.apiDestination(input.Name);
+    const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined && value !== null));
+    Object.assign(destination, this.destinationSettings({ ...destination, ...given }));
+    if (typeof input.Description === 'string') destination.Description = input.Description;
+    destination.LastModifiedTime = Math.floor(Date.now() / 1000);
+    await this.store.save();
+    return {
+      ApiDestinationArn: destination.ApiDestinationArn,
+      ApiDestinationState: 'ACTIVE',
+      CreationTime: destination.CreationTime,
+      LastModifiedTime: destination.LastModifiedTime,
+    };
+  }
+
+  private listApiDestinations(input: Input): Output {
+    const prefix = optionalString(input.NamePrefix, 'NamePrefix') ?? '';
+    const connectionArn = optionalString(input.ConnectionArn, 'ConnectionArn');
+    const destinations = Object.values(this.store.state.apiDestinations)
+      .filter((d) => d.Name.startsWith(prefix) && (connectionArn === undefined || d.ConnectionArn === connectionArn))
+      .sort((a, b) => a.Name.localeCompare(b.Name))
+      .map(({ Description: _description, ...destination }) => ({ ...destination, ApiDestinationState: 'ACTIVE' }));
+    return page(destinations, input, 'ApiDestinations');
   }
 
   private apiDestination(value: unknown): ApiDestination {
@@ -448,6 +534,29 @@ function checkedTarget(given: Input): Target {
     throw validationError('Targets.member.RetryPolicy.MaximumEventAgeInSeconds', 'Member must have value greater than or equal to 60');
   }
   return target;
+}
+
+function checkedAuthParameters(type: Connection['AuthorizationType'], auth: Connection['AuthParameters']): Connection['AuthParameters'] {
+  if (type === 'OAUTH_CLIENT_CREDENTIALS') {
+    throw eventBridgeError('ValidationException', 'The local EventBridge supports BASIC and API_KEY connections only.');
+  }
+  if (
+    type === 'API_KEY' &&
+    (typeof auth.ApiKeyAuthParameters?.ApiKeyName !== 'string' || typeof auth.ApiKeyAuthParameters.ApiKeyValue !== 'string')
+  ) {
+    throw eventBridgeError(
+      'ValidationException',
+      'ApiKeyAuthParameters with ApiKeyName and ApiKeyValue are required for the API_KEY authorization type.',
+    );
+  }
+  if (type === 'BASIC' && (typeof auth.BasicAuthParameters?.Username !== 'string' || typeof auth.BasicAuthParameters.Password !== 'string')) {
+    throw eventBridgeError('ValidationException', 'BasicAuthParameters with Username and Password are required for the BASIC authorization type.');
+  }
+  return {
+    ...(type === 'API_KEY' ? { ApiKeyAuthParameters: auth.ApiKeyAuthParameters } : {}),
+    ...(type === 'BASIC' ? { BasicAuthParameters: auth.BasicAuthParameters } : {}),
+    ...(auth.InvocationHttpParameters ? { InvocationHttpParameters: checkedInvocationParameters(auth.InvocationHttpParameters) } : {}),
+  };
 }
 
 function checkedInvocationParameters(parameters: NonNullable<Connection['AuthParameters']['InvocationHttpParameters']>) {

@@ -8,7 +8,11 @@ import {
   DescribeApiDestinationCommand,
   DescribeConnectionCommand,
   DescribeRuleCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
   EventBridgeClient,
+  ListApiDestinationsCommand,
+  ListConnectionsCommand,
   ListRulesCommand,
   ListTargetsByRuleCommand,
   PutEventsCommand,
@@ -16,6 +20,8 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
   type Target,
+  UpdateApiDestinationCommand,
+  UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
@@ -394,6 +400,74 @@ describe('the EventBridge wire API', () => {
     await expect(eventBridge.send(new DescribeApiDestinationCommand({ Name: name }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     await eventBridge.send(new DeleteConnectionCommand({ Name: name }));
     await expect(eventBridge.send(new DescribeConnectionCommand({ Name: name }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('updates and lists connections and destinations, and a disabled rule delivers nothing', async () => {
+    const first = await startWebhook();
+    const second = await startWebhook();
+    cleanups.push(first.close, second.close);
+    const name = uniqueName('evupdate');
+    const connection = await eventBridge.send(
+      new CreateConnectionCommand({
+        Name: name,
+        AuthorizationType: 'API_KEY',
+        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-key', ApiKeyValue: 'one' } },
+      }),
+    );
+    const destination = await eventBridge.send(
+      new CreateApiDestinationCommand({
+        Name: name,
+        ConnectionArn: connection.ConnectionArn,
+        InvocationEndpoint: `${first.url}/a`,
+        HttpMethod: 'POST',
+      }),
+    );
+    await eventBridge.send(
+      new PutRuleCommand({ Name: name, EventBusName: info.eventBus, EventPattern: JSON.stringify({ detail: { subject: [name] } }) }),
+    );
+    await eventBridge.send(
+      new PutTargetsCommand({ Rule: name, EventBusName: info.eventBus, Targets: [{ Id: 't', Arn: destination.ApiDestinationArn }] }),
+    );
+    const put = () =>
+      eventBridge.send(
+        new PutEventsCommand({
+          Entries: [{ Source: 'test', DetailType: 't', Detail: JSON.stringify({ subject: name }), EventBusName: info.eventBus }],
+        }),
+      );
+
+    await put();
+    await waitFor('the first webhook', () => first.received.length === 1);
+    expect(first.received[0]!.headers['x-key']).toBe('one');
+
+    await eventBridge.send(
+      new UpdateConnectionCommand({ Name: name, AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-key', ApiKeyValue: 'two' } } }),
+    );
+    const updated = await eventBridge.send(new UpdateApiDestinationCommand({ Name: name, InvocationEndpoint: `${second.url}/b` }));
+    expect(updated).toMatchObject({ ApiDestinationArn: destination.ApiDestinationArn, ApiDestinationState: 'ACTIVE' });
+    expect(await eventBridge.send(new DescribeApiDestinationCommand({ Name: name }))).toMatchObject({
+      InvocationEndpoint: `${second.url}/b`,
+      HttpMethod: 'POST',
+    });
+    expect((await eventBridge.send(new ListConnectionsCommand({ NamePrefix: name }))).Connections).toMatchObject([
+      { Name: name, ConnectionArn: connection.ConnectionArn, AuthorizationType: 'API_KEY', ConnectionState: 'AUTHORIZED' },
+    ]);
+    expect((await eventBridge.send(new ListApiDestinationsCommand({ NamePrefix: name }))).ApiDestinations).toMatchObject([
+      { Name: name, InvocationEndpoint: `${second.url}/b` },
+    ]);
+    await put();
+    await waitFor('the second webhook', () => second.received.length === 1);
+    expect(second.received[0]).toMatchObject({ url: '/b', headers: { 'x-key': 'two' } });
+
+    await eventBridge.send(new DisableRuleCommand({ Name: name, EventBusName: info.eventBus }));
+    expect((await eventBridge.send(new DescribeRuleCommand({ Name: name, EventBusName: info.eventBus }))).State).toBe('DISABLED');
+    const ignored = await put();
+    await waitFor('the put', () => eventsLogLines(info.eventsLog).find((line) => line.id === ignored.Entries![0]!.EventId));
+    await eventBridge.send(new EnableRuleCommand({ Name: name, EventBusName: info.eventBus }));
+    await put();
+    await waitFor('the webhook after the rule is enabled again', () => second.received.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(second.received).toHaveLength(2);
+    expect(first.received).toHaveLength(1);
   });
 
   it('refuses patterns it cannot match as AWS does, a bus that does not exist, and bad PutEvents entries', async () => {
