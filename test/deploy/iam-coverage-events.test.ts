@@ -8,12 +8,19 @@ import { subscriptionEvent } from '../../dev/audit-delivery.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { handler as deliverAuditRecords } from '../../functions/audit/deliver-audit-records.ts';
 import { handler as publishEvents } from '../../functions/events/publish-events.ts';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
+import { handler as runScheduledWork } from '../../functions/events/run-scheduled-work.ts';
 import { VAULT_RECORD_PARTITIONS } from '../../infra/event-functions.ts';
+import { DynamoDBDocumentClient, PutCommand } from '../../lib/aws/api/dynamodb.ts';
+import { DynamoDueStore } from '../../lib/aws/dynamo-schedule.ts';
+import { dueIndex } from '../../lib/aws/tables.ts';
+import { resetServices } from '../../lib/runtime/services.ts';
 import { auditLine } from '../../lib/audit/log-stream.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
-import { eventPermissions } from '../../infra/permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, DUE_ITEM_PARTITIONS, eventPermissions, grantsOfAll, SCHEDULE_SOURCE_PARTITIONS } from '../../infra/permissions.ts';
 import { auditItems } from '../support/audit.ts';
-import { localStack } from '../support/local.ts';
+import { adminSecretCredential, localStack } from '../support/local.ts';
 import { createLocalVault } from '../support/vaults.ts';
 
 /**
@@ -53,13 +60,19 @@ function recordRequests(module: typeof http | typeof https): void {
         TableName?: string;
         RequestItems?: Record<string, unknown>;
         Key?: { pk?: { S?: string } };
+        Item?: { pk?: { S?: string } };
+        ExpressionAttributeValues?: { ':pk'?: { S?: string } };
+        IndexName?: string;
       };
       const info = localStack();
       const tables = [body.TableName, ...Object.keys(body.RequestItems ?? {})].filter((t): t is string => Boolean(t));
       const named = (table: string) => (table === info.tables.audit ? 'audit' : table === info.tables.objects ? 'objects' : table);
       if (service.startsWith('DynamoDB')) {
-        for (const table of tables) calls.push(`${named(table)}:${action}`);
-        if (body.TableName && body.Key?.pk?.S) itemKeys.push(`${named(body.TableName)}:${action}:${body.Key.pk.S}`);
+        // A Query of an index is granted on the index's ARN: `objects/index/<name>`.
+        for (const table of tables) calls.push(`${named(table)}${body.IndexName ? `/index/${body.IndexName}` : ''}:${action}`);
+        // The partition an item request or a table Query names: IAM conditions on `dynamodb:LeadingKeys` are on those.
+        const pk = body.Key?.pk?.S ?? body.Item?.pk?.S ?? (body.IndexName ? undefined : body.ExpressionAttributeValues?.[':pk']?.S);
+        if (body.TableName && pk) itemKeys.push(`${named(body.TableName)}:${action}:${pk}`);
       } else calls.push(`${service}:${action}`);
       return (end as (...a: unknown[]) => http.ClientRequest)(chunk, ...rest);
     }) as typeof request.end;
@@ -218,5 +231,133 @@ describe('PublishEvents calls only what infra/permissions.ts grants it, and uses
     expect(keys.filter((key) => !prefixes.some((prefix) => key.startsWith(`objects:GetItem:${prefix}`)))).toEqual([]);
     // The stream itself is read by Lambda's poller, never by the handler: those grants are for it.
     expect(made.filter((call) => /GetRecords|GetShardIterator|DescribeStream|ListStreams/.test(call))).toEqual([]);
+  });
+});
+
+/** An IAM `StringLike` pattern (`*` any run of characters) as a test of a value. */
+function likePattern(pattern: string): (value: string) => boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (value) => regex.test(value);
+}
+
+describe('PublishEvents keeps the due items with what infra/permissions.ts grants it, and uses those grants', () => {
+  let vault: string;
+
+  beforeAll(async () => {
+    const created = await createLocalVault('iamsched');
+    vault = created.name;
+    const secrets = new SecretClient(created.vaultUri, adminSecretCredential(localStack()), {
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    await secrets.setSecret('db', 'value', { expiresOn: new Date(Date.now() + 400 * 86_400_000) });
+  }, 60_000);
+
+  it("schedules a head's change: reads the object and its vault, replaces its due items, nothing else", async () => {
+    const info = localStack();
+    const db = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
+    // Due items the object's state no longer asks for (another slot, other work in a slot): replaced and removed.
+    const stale = { vault, dueBucket: 'due#0', dueAt: 1, work: { kind: 'rotate', name: 'db', version: 'x' }, fingerprint: 'stale', done: false };
+    await db.send(new PutCommand({ TableName: info.tables.objects, Item: { pk: `${vault}#schedule`, sk: 'secrets#db#rotate', ...stale } }));
+    await db.send(new PutCommand({ TableName: info.tables.objects, Item: { pk: `${vault}#schedule`, sk: 'secrets#db#expired', ...stale } }));
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        {
+          eventID: randomUUID(),
+          eventName: 'MODIFY',
+          eventSource: 'aws:dynamodb',
+          dynamodb: {
+            Keys: { pk: { S: `${vault}#secrets` }, sk: { S: 'db' } },
+            NewImage: { pk: { S: `${vault}#secrets` }, sk: { S: 'db' }, name: { S: 'db' } },
+            SequenceNumber: '200000000000000000001',
+            StreamViewType: 'NEW_AND_OLD_IMAGES',
+          },
+        },
+      ],
+    };
+    calls.splice(0);
+    itemKeys.splice(0);
+    expect(await publishEvents(event)).toEqual({ batchItemFailures: [] });
+    const made = calls.splice(0);
+    const keys = itemKeys.splice(0);
+    expect(await new DynamoDueStore(db, info.tables.objects).get(vault, 'secrets#db#rotate')).toBeUndefined();
+    expect(await new DynamoDueStore(db, info.tables.objects).get(vault, 'secrets#db#expired')).toMatchObject({
+      done: false,
+      dueAt: expect.any(Number),
+    });
+
+    const permitted = eventPermissions.PublishEvents;
+    const granted = [
+      ...permitted.vaultRecords.map((a) => `objects:${a}`),
+      ...permitted.scheduleSources.map((a) => `objects:${a}`),
+      ...permitted.dueItems.map((a) => `objects:${a}`),
+      ...permitted.eventBus.map((a) => `AWSEvents:${a}`),
+    ];
+    expect(made.filter((call) => !granted.includes(call))).toEqual([]);
+    const scheduleGrants = [...permitted.scheduleSources, ...permitted.dueItems].map((a) => `objects:${a}`);
+    expect(scheduleGrants.filter((grant) => !made.includes(grant))).toEqual([]);
+    // The IAM conditions: reads of vault records and of the schedule's sources, writes of due items only.
+    const readable = [...VAULT_RECORD_PARTITIONS, ...SCHEDULE_SOURCE_PARTITIONS].map(likePattern);
+    const dueItems = DUE_ITEM_PARTITIONS.map(likePattern);
+    expect(keys.filter((key) => key.startsWith('objects:PutItem:') || key.startsWith('objects:DeleteItem:')).length).toBeGreaterThanOrEqual(2);
+    for (const key of keys) {
+      const [, action, pk] = key.split(':') as [string, string, string];
+      const allowed = action === 'GetItem' ? readable : dueItems;
+      expect(
+        allowed.some((matches) => matches(pk)),
+        key,
+      ).toBe(true);
+      if (action !== 'GetItem' && action !== 'Query')
+        expect(
+          CONTROL_PLANE_PARTITIONS.map(likePattern).some((m) => m(pk)),
+          key,
+        ).toBe(false);
+    }
+  });
+});
+
+describe('RunScheduledWork calls only what infra/permissions.ts grants it', () => {
+  let eventBridge: Awaited<ReturnType<typeof fakeEventBridge>>;
+
+  beforeAll(async () => {
+    const created = await createLocalVault('iamrun');
+    const secrets = new SecretClient(created.vaultUri, adminSecretCredential(localStack()), {
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    // Expired already: its NearExpiry and Expired are due now.
+    await secrets.setSecret('gone', 'value', { expiresOn: new Date(Date.now() - 60_000) });
+    eventBridge = await fakeEventBridge();
+    Object.assign(process.env, { COFFER_EVENT_BUS: 'coffer-iam-coverage', AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url });
+    resetConfig();
+    resetServices();
+  }, 60_000);
+
+  afterAll(async () => {
+    await eventBridge?.close();
+    resetServices();
+  });
+
+  it('queries the due index by its name, and makes no call outside the grants of the operations whose work it does', async () => {
+    calls.splice(0);
+    await runScheduledWork();
+    const made = calls.splice(0);
+    const grants = grantsOfAll(eventPermissions.RunScheduledWork.operations);
+    const granted = new Set([
+      ...grants.objects.map((a) => `objects:${a}`),
+      ...grants.audit.map((a) => `audit:${a}`),
+      ...eventPermissions.RunScheduledWork.dueIndex.map((a) => `objects/index/${dueIndex.name}:${a}`),
+      ...eventPermissions.RunScheduledWork.eventBus.map((a) => `AWSEvents:${a}`),
+      // KMS (TrentService): the vault's data keys, and the KMS keys behind HSM keys and vaults.
+      ...[...grants.vaultKey, ...grants.hsmKeys, ...grants.vaultKeyLifecycle].map((a) => `TrentService:${a}`),
+      ...(grants.createsHsmKeys.length > 0 ? ['TrentService:CreateKey', 'TrentService:TagResource'] : []),
+    ]);
+    expect(made).toContain(`objects/index/${dueIndex.name}:Query`);
+    expect(made.filter((call) => !granted.has(call))).toEqual([]);
   });
 });
