@@ -157,6 +157,36 @@ describe('the stream records that move the schedule', () => {
   });
 });
 
+describe('the schedule keeper', () => {
+  it('keeps each object once per batch and answers the changes whose due items were not written', async () => {
+    const parts = domainParts();
+    const writes: string[] = [];
+    const store = new MemoryDueStore();
+    const failing = Object.assign(Object.create(store) as MemoryDueStore, {
+      replace: async (vault: string, prefix: string, items: never[]) => {
+        writes.push(prefix);
+        if (prefix.startsWith('keys#')) throw new Error('throttled');
+        return store.replace(vault, prefix, items);
+      },
+    });
+    const reported: unknown[] = [];
+    const keeper = new ScheduleKeeper({ objects: parts.store, vaults: { getVault: async () => undefined } }, failing);
+    const failed = await keeper.keepAll(
+      [
+        { type: 'object', vault: 'v', collection: 'secrets', name: 'a' },
+        { type: 'object', vault: 'v', collection: 'keys', name: 'k' },
+        { type: 'object', vault: 'v', collection: 'secrets', name: 'A' },
+        { type: 'object', vault: 'v', collection: 'keys', name: 'k' },
+        { type: 'vault', vault: 'v' },
+      ],
+      (error) => reported.push(error),
+    );
+    expect(failed).toEqual([1, 3]);
+    expect(writes).toEqual(['secrets#a#', 'keys#k#', 'vault#purge']);
+    expect(reported).toHaveLength(1);
+  });
+});
+
 /** Every call refused: software keys never reach the HSM port. */
 const noHsm = new Proxy({} as HsmKeys, {
   get: () => async () => {
