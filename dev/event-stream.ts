@@ -61,6 +61,7 @@ interface StreamState {
 }
 
 const FUNCTION_NAME = 'PublishEvents';
+const SHARD_REFRESH_MS = 5_000;
 
 /** A stream record as the streams API answers it: the same JSON Lambda's event carries (attribute values, binary in base64). */
 type StreamRecord = Omit<DynamoDBRecord, 'eventSourceARN'>;
@@ -215,10 +216,21 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   };
 
   /** One pass over the stream; true if it handed any records (so another pass follows at once). */
+  // The stream and its shards change rarely (a new shard every few hours, or after a shard ends):
+  // they are looked up again only that often, so an idle stack polls with one GetRecords per shard.
+  let layout: { arn: string; shards: Shard[]; at: number } | undefined;
+  const currentLayout = async () => {
+    if (!layout || Date.now() - layout.at > SHARD_REFRESH_MS) {
+      const arn = await streamArn();
+      layout = arn ? { arn, shards: await shardsOf(arn), at: Date.now() } : undefined;
+    }
+    return layout;
+  };
+
   const cycle = async (): Promise<boolean> => {
-    const arn = await streamArn();
-    if (!arn) return false;
-    const shards = await shardsOf(arn);
+    const current = await currentLayout();
+    if (!current) return false;
+    const { arn, shards } = current;
     const known = new Set(shards.map((s) => s.ShardId));
     let handed = false;
     for (const shard of shards) {
@@ -258,8 +270,10 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       }
       if (answer.NextShardIterator) iterators.set(shardId, answer.NextShardIterator);
       else {
+        // The shard ended: its children (if any) are in the next look at the shards.
         iterators.delete(shardId);
         await checkpoint(shardId, undefined, true);
+        layout = undefined;
       }
     }
     return handed;
@@ -272,6 +286,8 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       try {
         handed = await cycle();
       } catch (error) {
+        // The stream may have changed under us (the table made again): look it up afresh.
+        layout = undefined;
         warn(`the event stream could not be read: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (!handed) {
