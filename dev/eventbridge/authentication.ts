@@ -1,78 +1,13 @@
 /**
- * SigV4 verification for the local EventBridge, as the local KMS does it (dev/kms/authentication.ts):
- * listening on loopback keeps other machines out, not other processes of this one, and the endpoint
- * holds the webhooks' connection credentials and decides where events go. So each request must be
- * signed with the stack's own credential, scoped to the `events` service.
+ * The local EventBridge's signature check (dev/sigv4.ts): requests scoped to `events`, refused with
+ * EventBridge's exception names. The endpoint holds the webhooks' connection credentials and decides
+ * where events go, so only the stack's own credential may use it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { type KmsCredentials, type SignedRequest, Sha256 } from '../kms/authentication.ts';
-import { type EventBridgeError, eventBridgeError } from './errors.ts';
+import { type Credentials, type SignedRequest, verifySigV4 } from '../sigv4.ts';
+import { eventBridgeError } from './errors.ts';
 
-export { isSigned } from '../kms/authentication.ts';
+export { isSigned } from '../sigv4.ts';
 
-const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-const SERVICE = 'events';
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
-const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-
-/** Throws the error EventBridge would answer unless `request` carries a valid, current signature by `credentials`. */
-export async function verifySignature(request: SignedRequest, credentials: KmsCredentials, now = Date.now()): Promise<void> {
-  const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
-  if (!match)
-    throw eventBridgeError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature parameters.');
-  const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = match as unknown as string[];
-  if (accessKeyId !== credentials.accessKeyId || request.headers['x-amz-security-token'] !== undefined) {
-    throw eventBridgeError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-  }
-  const amzDate = String(request.headers['x-amz-date'] ?? '');
-  const parts = AMZ_DATE.exec(amzDate);
-  if (!parts) throw eventBridgeError('IncompleteSignatureException', "Authorization header requires existence of a valid 'X-Amz-Date' header.");
-  const [, year, month, day, hour, minute, second] = parts.map(Number) as number[];
-  const signedAt = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
-  if (Math.abs(signedAt - now) > MAX_CLOCK_SKEW_MS)
-    throw invalidSignature(`Signature expired or not yet current: ${amzDate} is more than 5 minutes from the server's time.`);
-  if (scopeDate !== amzDate.slice(0, 8))
-    throw invalidSignature('Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.');
-  if (scopeService !== SERVICE) throw invalidSignature(`Credential should be scoped to correct service: '${SERVICE}'.`);
-  const signedHeaders = signedHeaderList!.split(';');
-  if (!signedHeaders.includes('host')) throw invalidSignature("'Host' must be a signed header.");
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders) {
-    const value = request.headers[name];
-    if (value === undefined) throw signatureMismatch();
-    headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const bodyHash = createHash('sha256').update(request.body).digest('hex');
-  if (headers['x-amz-content-sha256'] !== undefined && headers['x-amz-content-sha256'] !== bodyHash) throw signatureMismatch();
-  const target = new URL(request.url, 'http://local');
-  const signer = new SignatureV4({ credentials, region: scopeRegion!, service: SERVICE, sha256: Sha256, applyChecksum: false });
-  const resigned = await signer.sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: 'local',
-      path: target.pathname,
-      query: Object.fromEntries(target.searchParams),
-      headers,
-      body: request.body,
-    },
-    { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) },
-  );
-  const authorization = String(resigned.headers.authorization ?? '');
-  const expected = Buffer.from(/Signature=([0-9a-f]{64})$/.exec(authorization)?.[1] ?? '', 'utf8');
-  const given = Buffer.from(signature!, 'utf8');
-  const sameHeaders = /SignedHeaders=([^,]+),/.exec(authorization)?.[1] === signedHeaderList;
-  if (!sameHeaders || expected.length !== given.length || !timingSafeEqual(expected, given)) throw signatureMismatch();
-}
-
-function signatureMismatch(): EventBridgeError {
-  return invalidSignature(
-    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-  );
-}
-
-function invalidSignature(message: string): EventBridgeError {
-  return eventBridgeError('InvalidSignatureException', message);
+export function verifySignature(request: SignedRequest, credentials: Credentials, now = Date.now()): Promise<void> {
+  return verifySigV4(request, credentials, { service: 'events', refuse: eventBridgeError }, now);
 }

@@ -19,7 +19,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { KmsCredentials } from '../kms/authentication.ts';
+import type { Credentials } from '../sigv4.ts';
 import { isSigned, verifySignature } from './authentication.ts';
 import { Deliverer } from './delivery.ts';
 import { EventBridgeError, eventBridgeError } from './errors.ts';
@@ -29,7 +29,7 @@ import { EventBridgeStore } from './store.ts';
 export interface LocalEventBridgeOptions {
   /** Where the rules, targets, connections and API destinations are kept (owner-only). */
   dataDir: string;
-  credentials: KmsCredentials;
+  credentials: Credentials;
   /** The buses that exist besides `default` (the stack's own: COFFER_EVENT_BUS). */
   buses?: readonly string[];
   /** One JSON line per event put and per delivery attempt (owner-only). */
@@ -115,7 +115,7 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
 
 async function handle(
   service: LocalEventBridgeService,
-  credentials: KmsCredentials,
+  credentials: Credentials,
   request: IncomingMessage,
   response: ServerResponse,
   log: (line: string) => void,
