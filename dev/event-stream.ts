@@ -215,7 +215,6 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     }
   };
 
-  /** One pass over the stream; true if it handed any records (so another pass follows at once). */
   // The stream and its shards change rarely (a new shard every few hours, or after a shard ends):
   // they are looked up again only that often, so an idle stack polls with one GetRecords per shard.
   let layout: { arn: string; shards: Shard[]; at: number } | undefined;
@@ -227,6 +226,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     return layout;
   };
 
+  /** One pass over the stream; true if it handed any records (so another pass follows at once). */
   const cycle = async (): Promise<boolean> => {
     const current = await currentLayout();
     if (!current) return false;
