@@ -34,6 +34,8 @@ export interface EventStreamOptions {
   batchSize?: number;
   /** Retries of a failed batch before it is dead-lettered (the mapping's MaximumRetryAttempts). */
   maxRetries?: number;
+  /** Records older than this are dead-lettered instead of retried (the mapping's MaximumRecordAgeInSeconds). */
+  maxRecordAgeSeconds?: number;
   /** Pause between looks at the stream when it had nothing new. */
   pollMs?: number;
   /** Pause before the n-th retry of a failed batch (n >= 1). */
@@ -84,6 +86,8 @@ function streamsClient(endpoint: string): AwsJsonClient {
 export async function startEventStream(options: EventStreamOptions): Promise<EventStream> {
   const batchSize = options.batchSize ?? 100;
   const maxRetries = options.maxRetries ?? 10;
+  // infra/event-functions.ts: 6 hours.
+  const maxRecordAgeSeconds = options.maxRecordAgeSeconds ?? 21_600;
   const pollMs = options.pollMs ?? 200;
   const retryDelayMs = options.retryDelayMs ?? ((retry: number) => Math.min(10_000, 200 * 2 ** (retry - 1)));
   const warn = options.warn ?? ((message: string) => console.error(message));
@@ -151,7 +155,14 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     await save();
   };
 
-  const deadLetter = (arn: string, shardId: string, records: StreamRecord[], attempts: number, failure: string) => {
+  const deadLetter = (
+    arn: string,
+    shardId: string,
+    records: StreamRecord[],
+    attempts: number,
+    failure: string,
+    condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded',
+  ) => {
     const first = records[0]!;
     const last = records.at(-1)!;
     // The shape of the record Lambda sends a stream mapping's on-failure destination.
@@ -159,7 +170,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       requestContext: {
         requestId: randomUUID(),
         functionArn: `arn:aws:lambda:${REGION}:000000000000:function:coffer-local-${FUNCTION_NAME}`,
-        condition: 'RetryAttemptsExhausted',
+        condition,
         approximateInvokeCount: attempts,
       },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: failure },
@@ -181,9 +192,20 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   /** Hands `records` to the function until all are done or dead-lettered; false if stopping interrupted it. */
   const handBatch = async (arn: string, shardId: string, records: StreamRecord[]): Promise<boolean> => {
     let pending = records;
+    let failure = '';
     for (let attempt = 1; ; attempt++) {
+      // Lambda retries no record past the maximum age: those at the front go to the on-failure destination.
+      const oldest = Date.now() / 1000 - maxRecordAgeSeconds;
+      const firstFresh = pending.findIndex((r) => (r.dynamodb?.ApproximateCreationDateTime ?? Number.POSITIVE_INFINITY) >= oldest);
+      const tooOld = firstFresh === -1 ? pending.length : firstFresh;
+      if (attempt > 1 && tooOld > 0) {
+        warn(`${tooOld} stream records were older than ${maxRecordAgeSeconds} s; described in ${options.deadLetterFile}`);
+        deadLetter(arn, shardId, pending.slice(0, tooOld), attempt - 1, failure, 'RecordAgeExceeded');
+        await checkpoint(shardId, pending[tooOld - 1]!.dynamodb?.SequenceNumber);
+        pending = pending.slice(tooOld);
+        if (pending.length === 0) return true;
+      }
       let failedFrom: number;
-      let failure: string;
       try {
         const answer = await options.handler(lambdaStreamEvent(arn, pending), lambdaContext(FUNCTION_NAME));
         const failures = answer?.batchItemFailures ?? [];
@@ -206,7 +228,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       }
       if (attempt > maxRetries) {
         warn(`${pending.length} stream records were not handled after ${attempt} attempts; described in ${options.deadLetterFile}`);
-        deadLetter(arn, shardId, pending, attempt, failure);
+        deadLetter(arn, shardId, pending, attempt, failure, 'RetryAttemptsExhausted');
         await checkpoint(shardId, pending.at(-1)!.dynamodb?.SequenceNumber);
         return true;
       }

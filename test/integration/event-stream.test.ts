@@ -219,6 +219,37 @@ describe('the stream reader', () => {
     expect(jsonLines(deadLetterFile)).toHaveLength(1);
   });
 
+  it('does not retry records past the maximum record age: they are described in the dead-letter file', async () => {
+    const name = uniqueName('aged');
+    const deadLetterFile = join(dir, 'aged-dead-letters.log');
+    let tries = 0;
+    reader = await startEventStream({
+      endpoint: info.endpoints.dynamodb,
+      tableName: info.tables.objects,
+      stateFile: join(dir, 'aged-state.json'),
+      deadLetterFile,
+      handler: async (event) => {
+        const mine = event.Records.find((record) => isVersionOf(record, name));
+        if (!mine) return { batchItemFailures: [] };
+        tries++;
+        return { batchItemFailures: [{ itemIdentifier: mine.dynamodb!.SequenceNumber! }] };
+      },
+      // DynamoDB Local rounds creation times down to the minute: any record is older than 0 s.
+      maxRecordAgeSeconds: 0,
+      maxRetries: 1_000,
+      retryDelayMs: () => 300,
+      warn: () => undefined,
+    });
+    await reader.drained();
+    await secretClient(credential, info).setSecret(name, 'v');
+    const dead = await waitFor('the aged record', () => jsonLines(deadLetterFile)[0], 30_000);
+    expect(dead).toMatchObject({ requestContext: { condition: 'RecordAgeExceeded' }, DDBStreamBatchInfo: { batchSize: expect.any(Number) } });
+    // Handed once (Lambda invokes before it knows of the failure), never retried.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(tries).toBe(1);
+    expect(dead.requestContext.approximateInvokeCount).toBe(1);
+  });
+
   it('retries a batch whose function throws, from its first record', async () => {
     const name = uniqueName('throws');
     let calls = 0;
