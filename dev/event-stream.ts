@@ -13,7 +13,8 @@ import { LOCAL_CREDENTIALS, REGION } from './local-environment.ts';
  *
  * Failures are handled as Lambda handles a function that reports batch item failures: the failed
  * record and every later one of the batch are handed again, after a growing pause; after
- * `maxRetries` retries the batch is described in a dead-letter file, as the on-failure destination
+ * `maxRetries` retries, or once older than `maxRecordAgeSeconds`, the records are described in a
+ * dead-letter file, as the on-failure destination
  * receives it (the records themselves stay in the stream for 24 hours), and the shard moves on.
  * A function that throws failed its whole batch. How far each shard got is kept in a state file
  * (owner-only), so a restart hands nothing twice that the last run finished and nothing is skipped
