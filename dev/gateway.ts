@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AuditRecord, auditPartition } from '#lib/audit/audit';
 import { BadParameter, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
+import { echoableRequestId } from '#lib/http/middleware/respond';
 import { matchRoute, type Route, routes } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
@@ -501,8 +502,9 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
+/** The caller's request id, echoed as the handlers echo it: within their bound (lib/http/middleware/respond.ts). */
 function correlationOf(req: IncomingMessage): string | undefined {
-  return headerOf(req, 'x-ms-client-request-id');
+  return echoableRequestId(headerOf(req, 'x-ms-client-request-id'));
 }
 
 /** The headers the handlers put on every answer (lib/http/middleware/respond.ts), for the gateway's own. */

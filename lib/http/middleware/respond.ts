@@ -64,7 +64,7 @@ async function answer(
     durationMs: record.durationMs,
     caller: state.principal?.objectId,
   });
-  const clientRequestId = header(event, 'x-ms-client-request-id');
+  const clientRequestId = echoableRequestId(header(event, 'x-ms-client-request-id'));
   return {
     ...final,
     headers: {
@@ -132,5 +132,19 @@ export const keyVaultHeaders: PlaneHeaders = (event, services) => ({
 
 /** ARM's headers: the correlation id its clients log, the same as the request id. */
 export const managementHeaders: PlaneHeaders = (event) => ({
-  'x-ms-correlation-request-id': header(event, 'x-ms-correlation-request-id') ?? header(event, 'x-ms-client-request-id') ?? '',
+  'x-ms-correlation-request-id':
+    echoableRequestId(header(event, 'x-ms-correlation-request-id')) ?? echoableRequestId(header(event, 'x-ms-client-request-id')) ?? '',
 });
+
+/**
+ * The longest caller's request id an answer echoes: Azure documents 1 KiB for `x-ms-client-request-id`.
+ * An id is opaque to Coffer, but echoing any length is not: a 10 KB id echoed as both the client
+ * request id and ARM's correlation id made a 20 KB header block, past the 16 KiB Node's HTTP client
+ * (and so the SDKs) parses, and the caller got no readable answer at all.
+ */
+export const MAX_ECHOED_REQUEST_ID = 1024;
+
+/** The caller's request id if it can go back in an answer's header as it came (printable ASCII, within the bound), else none. */
+export function echoableRequestId(value: string | undefined): string | undefined {
+  return value !== undefined && value.length <= MAX_ECHOED_REQUEST_ID && /^[\x20-\x7e]+$/.test(value) ? value : undefined;
+}
