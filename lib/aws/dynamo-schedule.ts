@@ -53,7 +53,7 @@ export class DynamoDueStore implements DueStore {
     }
   }
 
-  async due(shard: number, until: number, limit: number): Promise<DueKey[]> {
+  async due(shard: number, until: number, limit: number, after?: DueKey): Promise<DueKey[]> {
     const { Items } = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -62,12 +62,14 @@ export class DynamoDueStore implements DueStore {
         ExpressionAttributeNames: { '#bucket': dueIndex.partitionKey, '#at': dueIndex.sortKey },
         ExpressionAttributeValues: { ':bucket': bucketOf(shard), ':until': until },
         Limit: limit,
+        // An index page starts after an item named by the index's keys and the table's.
+        ...(after ? { ExclusiveStartKey: { ...dueItemKey(after.vault, after.slot), dueBucket: bucketOf(shard), dueAt: after.dueAt } } : {}),
       }),
     );
     return (Items ?? []).flatMap((item) => {
       const pk = String(item.pk);
       if (!pk.endsWith(SCHEDULE_SUFFIX)) return [];
-      return [{ vault: pk.slice(0, -SCHEDULE_SUFFIX.length), slot: String(item.sk) }];
+      return [{ vault: pk.slice(0, -SCHEDULE_SUFFIX.length), slot: String(item.sk), dueAt: Number(item.dueAt) }];
     });
   }
 

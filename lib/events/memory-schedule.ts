@@ -21,12 +21,15 @@ export class MemoryDueStore implements DueStore {
     }
   }
 
-  async due(shard: number, until: number, limit: number): Promise<DueKey[]> {
+  async due(shard: number, until: number, limit: number, after?: DueKey): Promise<DueKey[]> {
+    // Index order: by time, then by the item's key (the vault's partition, the slot).
+    const order = (a: DueKey, b: DueKey) => a.dueAt - b.dueAt || a.vault.localeCompare(b.vault) || a.slot.localeCompare(b.slot);
     return [...this.items.values()]
       .filter((item) => !item.done && item.dueAt <= until && shardOf(item.vault, item.slot) === shard)
-      .sort((a, b) => a.dueAt - b.dueAt)
-      .slice(0, limit)
-      .map(({ vault, slot }) => ({ vault, slot }));
+      .map(({ vault, slot, dueAt }) => ({ vault, slot, dueAt }))
+      .filter((key) => !after || order(key, after) > 0)
+      .sort(order)
+      .slice(0, limit);
   }
 
   async get(vault: string, slot: string): Promise<StoredDueItem | undefined> {

@@ -184,10 +184,11 @@ export function shardOf(vault: string, slot: string): number {
   return hash % DUE_SHARDS;
 }
 
-/** A due item's address: what the due index answers. */
+/** A due item's address and time: what the due index answers, and where its next page starts. */
 export interface DueKey {
   vault: string;
   slot: string;
+  dueAt: number;
 }
 
 /**
@@ -202,8 +203,11 @@ export interface DueStore {
    * items are removed.
    */
   replace(vault: string, prefix: string, items: DueItem[]): Promise<void>;
-  /** Up to `limit` items of one shard due at or before `until`, earliest first; done items never. */
-  due(shard: number, until: number, limit: number): Promise<DueKey[]>;
+  /**
+   * Up to `limit` items of one shard due at or before `until`, earliest first, after `after` (the
+   * last key of the previous page) when given; done items never.
+   */
+  due(shard: number, until: number, limit: number, after?: DueKey): Promise<DueKey[]>;
   get(vault: string, slot: string): Promise<StoredDueItem | undefined>;
   /**
    * Takes the item for one run until `leaseUntil` (real seconds): false when it holds other work by

@@ -58,8 +58,13 @@ export interface SchedulerClock {
 
 /** A claim holds an item this long (real seconds): longer than a run may take (infra: the function's timeout). */
 export const LEASE_SECONDS = 300;
-/** Items read per shard and run: a run does at most DUE_SHARDS times this, the rest next minute. */
-const ITEMS_PER_SHARD = 100;
+/** Items read per page of a shard. */
+const ITEMS_PER_PAGE = 100;
+/**
+ * A run reads further pages only this long (real seconds), well inside the function's timeout and the
+ * lease (infra/event-functions.ts): what is left, the next run does.
+ */
+const RUN_SECONDS = 60;
 /** A deleted vault's object work waits this long between looks (its vault may be recovered or purged). */
 const DELETED_VAULT_RECHECK_SECONDS = 3600;
 /** Work whose action failed is tried again after this long. */
@@ -90,12 +95,20 @@ export class Scheduler {
   /** One run over every shard. */
   async run(): Promise<RunSummary> {
     const summary: RunSummary = { done: 0, stale: 0, failed: 0 };
-    const until = this.clock.real() + this.clock.lookahead();
+    const started = this.clock.real();
+    const until = started + this.clock.lookahead();
     for (let shard = 0; shard < DUE_SHARDS; shard++) {
-      for (const key of await this.store.due(shard, until, ITEMS_PER_SHARD)) {
-        const outcome = await this.runItem(key);
-        if (outcome === 'done' || outcome === 'stale' || outcome === 'failed') summary[outcome] += 1;
-      }
+      // Page by page, so items this run may not take (held by another run, or due in their vault's
+      // time only later) never hide the ones after them; until the run's time is up.
+      let after: DueKey | undefined;
+      do {
+        const page = await this.store.due(shard, until, ITEMS_PER_PAGE, after);
+        for (const key of page) {
+          const outcome = await this.runItem(key);
+          if (outcome === 'done' || outcome === 'stale' || outcome === 'failed') summary[outcome] += 1;
+        }
+        after = page.length === ITEMS_PER_PAGE ? page.at(-1) : undefined;
+      } while (after && this.clock.real() - started < RUN_SECONDS);
     }
     return summary;
   }
