@@ -61,10 +61,10 @@ export const LEASE_SECONDS = 300;
 /** Items read per page of a shard. */
 const ITEMS_PER_PAGE = 100;
 /**
- * A run reads further pages only this long (real seconds), well inside the function's timeout and the
- * lease (infra/event-functions.ts): what is left, the next run does.
+ * A run starts work on items only this long (real seconds), so that it ends well inside the
+ * function's timeout and the lease (infra/event-functions.ts): what is left, the next run does.
  */
-const RUN_SECONDS = 60;
+export const RUN_SECONDS = 60;
 /** A deleted vault's object work waits this long between looks (its vault may be recovered or purged). */
 const DELETED_VAULT_RECHECK_SECONDS = 3600;
 /** Work whose action failed is tried again after this long. */
@@ -97,18 +97,21 @@ export class Scheduler {
     const summary: RunSummary = { done: 0, stale: 0, failed: 0 };
     const started = this.clock.real();
     const until = started + this.clock.lookahead();
-    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+    const timeLeft = () => this.clock.real() - started < RUN_SECONDS;
+    for (let shard = 0; shard < DUE_SHARDS && timeLeft(); shard++) {
       // Page by page, so items this run may not take (held by another run, or due in their vault's
-      // time only later) never hide the ones after them; until the run's time is up.
+      // time only later) never hide the ones after them; until the run's time is up, when what is
+      // left waits for the next run.
       let after: DueKey | undefined;
       do {
         const page = await this.store.due(shard, until, ITEMS_PER_PAGE, after);
         for (const key of page) {
+          if (!timeLeft()) return summary;
           const outcome = await this.runItem(key);
           if (outcome === 'done' || outcome === 'stale' || outcome === 'failed') summary[outcome] += 1;
         }
         after = page.length === ITEMS_PER_PAGE ? page.at(-1) : undefined;
-      } while (after && this.clock.real() - started < RUN_SECONDS);
+      } while (after);
     }
     return summary;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScheduledWork, SCHEDULER_RATE, SCHEDULER_TIMEOUT_SECONDS } from '../../infra/event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, DUE_ITEM_PARTITIONS, SCHEDULE_SOURCE_PARTITIONS } from '../../infra/permissions.ts';
 import { generateConfig, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
-import { LEASE_SECONDS } from '../../lib/events/scheduler.ts';
+import { LEASE_SECONDS, RUN_SECONDS } from '../../lib/events/scheduler.ts';
 import { routes } from '../../lib/http/routes.ts';
 import type { Statement } from './template.ts';
 
@@ -23,6 +23,8 @@ describe('the scheduler function', () => {
     expect(fn.maximumRetryAttempts).toBe(0);
     expect(fn.timeout).toBe(SCHEDULER_TIMEOUT_SECONDS);
     expect(SCHEDULER_TIMEOUT_SECONDS).toBeLessThan(LEASE_SECONDS);
+    // A run starts no work in its last minute: an item begun then has that long to finish.
+    expect(SCHEDULER_TIMEOUT_SECONDS - RUN_SECONDS).toBeGreaterThanOrEqual(60);
   });
 
   it("logs to the operations' log group, whose subscription delivers its audit records", () => {
