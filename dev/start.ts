@@ -18,6 +18,9 @@ const fixed = {
   identity: Number(process.env.COFFER_IDENTITY_PORT ?? 8444),
   kms: Number(process.env.COFFER_KMS_PORT ?? 8445),
   dynamodb: Number(process.env.COFFER_DYNAMODB_PORT ?? 8446),
+  // After the vault endpoints (8448-8463): the functions find it in their environment, a developer's
+  // EventBridge client in local.json, at the same address after every restart.
+  eventbridge: Number(process.env.COFFER_EVENTBRIDGE_PORT ?? 8464),
 };
 /** How many vaults get a loopback endpoint of their own (README "Several vaults at once"). */
 const VAULT_ENDPOINTS = 16;
@@ -112,6 +115,7 @@ Coffer is running.
   CA certificate   ${info.caFile}     (export NODE_EXTRA_CA_CERTS=${info.caFile})
   connection info  ${join(dataDir, 'local.json')}
   request log      ${info.gatewayLog}
+  events log       ${info.eventsLog}   (every Key Vault event on the local EventBridge ${info.endpoints.eventbridge})
 Press Ctrl-C to stop.`);
 
 function endpointSummary(endpoints: string[]): string {
