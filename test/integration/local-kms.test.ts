@@ -65,7 +65,7 @@ import {
 import type { CreateKeyCommandInput, KeyMetadata, SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../dev/kms/authentication.ts';
+import { Sha256 } from '../../dev/sigv4.ts';
 import { startLocalKms } from '../../dev/kms/server.ts';
 import type { LocalKms } from '../../dev/kms/server.ts';
 
