@@ -443,3 +443,74 @@ function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
   if (grants.randomBytes) statements.push({ Sid: 'RandomBytes', Effect: 'Allow', Action: 'kms:GenerateRandom', Resource: '*' });
   return statements;
 }
+
+/** The role API Gateway assumes to invoke the operations (`apiInvokeRole`). */
+export const API_INVOKE_ROLE = 'ApiInvokeRole';
+
+interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+
+/**
+ * What `npm run package` does to the template serverless compiled (and to its copy in
+ * serverless-state.json, which `serverless deploy --package` deploys): API Gateway invokes the
+ * operations with one role instead of one resource policy statement per function.
+ *
+ * serverless gives every function an HTTP API event reaches an `AWS::Lambda::Permission` of its own,
+ * one resource per operation against CloudFormation's 500 per stack (docs/deploy.md). An HTTP API
+ * Lambda integration may name a role instead (`CredentialsArn`): one role, which only API Gateway
+ * may assume and only for this stage's API (`aws:SourceArn`), allowed to invoke exactly the functions
+ * whose permissions it replaces. What may invoke what is unchanged; only where it is written is.
+ */
+export function apiInvokeRole(resources: Record<string, TemplateResource>): Record<string, TemplateResource> {
+  const permissions = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Properties?.Principal === 'apigateway.amazonaws.com',
+  );
+  if (permissions.length === 0)
+    throw new Error('no API Gateway invoke permissions in the compiled template: did serverless change how it grants them?');
+  const integrations = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Integration');
+  const result = { ...resources };
+  const invoked: unknown[] = [];
+  for (const [id, permission] of permissions) {
+    invoked.push(permission.Properties!.FunctionName);
+    delete result[id];
+  }
+  for (const [id, integration] of integrations) {
+    const target = JSON.stringify(integration.Properties?.IntegrationUri);
+    if (!invoked.some((fn) => JSON.stringify(fn) === target)) throw new Error(`${id} invokes a function no API Gateway permission covered`);
+    result[id] = { ...integration, Properties: { ...integration.Properties, CredentialsArn: { 'Fn::GetAtt': [API_INVOKE_ROLE, 'Arn'] } } };
+  }
+  result[API_INVOKE_ROLE] = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: { 'Fn::Sub': '${AWS::StackName}: API Gateway invoking the operations of this stage' },
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'apigateway.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            // Only this stack's API, in this account, may have API Gateway assume it (no confused deputy).
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*' } },
+            },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'invoke-operations',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'InvokeOperations', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: invoked }],
+          },
+        },
+      ],
+    },
+  };
+  return result;
+}

@@ -16,7 +16,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
-import { generateConfig } from '../infra/serverless-config.ts';
+import { apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
 
 export interface PackageOptions {
@@ -73,8 +73,24 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
   const stackDir = join(out, 'stack');
   const params = (options.params ?? []).flatMap((param) => ['--param', param]);
   await runServerless(['package', '--stage', options.stage, '--region', options.region, '--package', stackDir, ...params], out, log);
+  await finishTemplate(stackDir);
   log(`serverless package done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
   return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir };
+}
+
+/**
+ * The compiled template, finished (infra/serverless-config.ts `apiInvokeRole`), in both places
+ * `serverless deploy --package` reads it: the template file it uploads and the state it restores.
+ */
+async function finishTemplate(stackDir: string): Promise<void> {
+  const templateFile = join(stackDir, 'cloudformation-template-update-stack.json');
+  const stateFile = join(stackDir, 'serverless-state.json');
+  const template = JSON.parse(await readFile(templateFile, 'utf8'));
+  const state = JSON.parse(await readFile(stateFile, 'utf8'));
+  template.Resources = apiInvokeRole(template.Resources);
+  state.service.provider.compiledCloudFormationTemplate = template;
+  await writeFile(templateFile, JSON.stringify(template, null, 2));
+  await writeFile(stateFile, JSON.stringify(state, null, 2));
 }
 
 const BUILD_ENTRIES = new Set(['bundles', 'artifacts', 'config', 'stack', 'measure']);

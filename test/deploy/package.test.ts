@@ -28,7 +28,7 @@ import {
   permissionsFor,
   SCHEDULE_SOURCE_PARTITIONS,
 } from '../../infra/permissions.ts';
-import { apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
+import { API_INVOKE_ROLE, apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleBudgetOf, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
 
@@ -365,6 +365,46 @@ describe('stack limits', () => {
   it('stays within CloudFormation’s 500 resources per stack', () => {
     const count = Object.keys(template.Resources).length;
     expect(count).toBeLessThanOrEqual(500);
+  });
+
+  it('leaves room for 40 more resources (the event, scheduler and rotator functions coming)', () => {
+    expect(Object.keys(template.Resources).length).toBeLessThanOrEqual(460);
+  });
+
+  it('has API Gateway invoke the operations through one role, not a resource policy statement per function', () => {
+    const gatewayPermissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(gatewayPermissions).toEqual([]);
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    expect(integrations.length).toBeGreaterThanOrEqual(routes.length);
+    for (const [id, integration] of integrations)
+      expect(integration.Properties?.CredentialsArn, id).toEqual({ 'Fn::GetAtt': [API_INVOKE_ROLE, 'Arn'] });
+    const role = template.Resources[API_INVOKE_ROLE]!;
+    expect(role.Type).toBe('AWS::IAM::Role');
+    // Only API Gateway, only for this stack's API in this account, may assume it.
+    expect(role.Properties!.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'apigateway.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*' } },
+        },
+      },
+    ]);
+    // It may invoke exactly the functions the routes integrate, nothing else.
+    const statements = identityStatements(template).filter((s) => s.owner === API_INVOKE_ROLE);
+    expect(statements).toHaveLength(1);
+    const statement = statements[0]!.statement;
+    expect(statement).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    const invoked = list(statement.Resource as unknown[])
+      .map(referenced)
+      .sort();
+    const integrated = [...new Set(integrations.map(([, i]) => referenced(i.Properties?.IntegrationUri)))].sort();
+    expect(invoked).toEqual(integrated);
+    expect(integrated).toEqual(expect.arrayContaining(routes.map((route) => `${functionKey(route)}LambdaFunction`)));
   });
 });
 
