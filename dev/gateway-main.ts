@@ -33,14 +33,18 @@ const delivery =
         stateFile: process.env.COFFER_AUDIT_DELIVERY_STATE!,
         deliver: deliverAuditRecords,
       });
-// The objects table's stream to the event function, as the event source mapping does in AWS.
-const eventStream = await startEventStream({
-  endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
-  tableName: config().objectsTable,
-  stateFile: process.env.COFFER_EVENT_STREAM_STATE!,
-  deadLetterFile: process.env.COFFER_EVENT_STREAM_DEAD_LETTER!,
-  handler: publishEvents,
-});
+// The objects table's stream to the event function, as the event source mapping does in AWS; off
+// only when the launcher says so (dev/stack.ts `eventStream`: the benchmark).
+const eventStream =
+  process.env.COFFER_EVENT_STREAM === 'off'
+    ? undefined
+    : await startEventStream({
+        endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
+        tableName: config().objectsTable,
+        stateFile: process.env.COFFER_EVENT_STREAM_STATE!,
+        deadLetterFile: process.env.COFFER_EVENT_STREAM_DEAD_LETTER!,
+        handler: publishEvents,
+      });
 // The scheduled work on a timer, as the rate rule runs it in AWS (dev/scheduler-timer.ts).
 const scheduler = startSchedulerTimer();
 process.send?.({ type: 'ready', port: gateway.port, managementPort: gateway.managementPort });
@@ -52,7 +56,7 @@ const stop = () => {
   // Requests first, then what they logged last is delivered once more.
   void gateway
     .close()
-    .then(() => Promise.all([delivery?.stop(), eventStream.stop(), scheduler.stop()]))
+    .then(() => Promise.all([delivery?.stop(), eventStream?.stop(), scheduler.stop()]))
     .finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
