@@ -16,16 +16,28 @@ import { type ConcurrencyPlan, measureConcurrent } from './concurrency.ts';
 import { type CostOperation, costModel } from './costs.ts';
 import { type CreatedKey, handlers, invoke, lambdaRequest } from './handlers.ts';
 import { recordHttpExchanges } from './http-bytes.ts';
-import { groupMeasurer, ROUNDS } from './measure.ts';
+import { groupMeasurer, type Plan, ROUNDS } from './measure.ts';
 import { prepare } from './setup.ts';
 
 /** 32 clients calling back to back, two rounds of 2 s per row: bounded in time and in calls. */
 const CONCURRENCY: ConcurrencyPlan = { clients: 32, rounds: 2, secondsPerRound: 2, maxCallsPerRound: 20_000, warmupCallsPerClient: 3 };
 
-export async function runBenchmarks(info: LocalStackInfo, dataDir: string) {
+/**
+ * `full` measures. `smoke` (`npm run bench -- --smoke`, bench/README.md) shows that the benchmark
+ * still runs: the same set-up, every case, the concurrency rows and every cost step, through the same
+ * code, with only a call or a few each. Its numbers mean nothing; that every row's calls succeeded does.
+ */
+export type BenchMode = 'full' | 'smoke';
+
+/** Smoke: one warm-up call, then one call per round, for every latency case. */
+const SMOKE_PLAN: Plan = { warmup: 1, iterations: ROUNDS };
+/** Smoke: two clients, four calls per row and round (the seconds are only a ceiling). */
+const SMOKE_CONCURRENCY: ConcurrencyPlan = { clients: 2, rounds: 2, secondsPerRound: 2, maxCallsPerRound: 4, warmupCallsPerClient: 1 };
+
+export async function runBenchmarks(info: LocalStackInfo, dataDir: string, mode: BenchMode = 'full') {
   const setup = await prepare(info, dataDir);
   try {
-    return await measureAll(info, setup);
+    return await measureAll(info, setup, mode);
   } finally {
     await setup.close();
     resetServices();
@@ -35,9 +47,11 @@ export async function runBenchmarks(info: LocalStackInfo, dataDir: string) {
 
 export type Report = Awaited<ReturnType<typeof runBenchmarks>>;
 
-async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof prepare>>) {
+async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof prepare>>, mode: BenchMode) {
   const { token, keys, rawDynamo, rawGet, secretValue } = setup;
-  const measureGroup = groupMeasurer(setup.dynamoCounter, setup.kmsCounter);
+  const smoke = mode === 'smoke';
+  const measureGroup = groupMeasurer(setup.dynamoCounter, setup.kmsCounter, smoke ? SMOKE_PLAN : undefined);
+  const concurrencyPlan = smoke ? SMOKE_CONCURRENCY : CONCURRENCY;
 
   const digest = createHash('sha256').update('coffer benchmark').digest();
   const signEvent = (key: CreatedKey, alg: string) => () =>
@@ -216,7 +230,7 @@ async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof
     [
       {
         id: 'concurrent-baseline-c',
-        label: `C: SecretClient x ${CONCURRENCY.clients}, HTTPS server doing one GetItem`,
+        label: `C: SecretClient x ${concurrencyPlan.clients}, HTTPS server doing one GetItem`,
         client: () => {
           const client = setup.secretClient(setup.httpsBaseline.url);
           return () => client.getSecret(setup.secretName);
@@ -225,7 +239,7 @@ async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof
       },
       {
         id: 'concurrent-gateway',
-        label: `GetSecret, SecretClient x ${CONCURRENCY.clients} via HTTPS gateway`,
+        label: `GetSecret, SecretClient x ${concurrencyPlan.clients} via HTTPS gateway`,
         baseline: 'concurrent-baseline-c',
         client: () => {
           const client = setup.secretClient(info.vaultUrl);
@@ -234,7 +248,7 @@ async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof
         check: sdkHasTheSecret,
       },
     ],
-    CONCURRENCY,
+    concurrencyPlan,
   );
 
   // A warm GetSecret through the gateway as the SDK sends and receives it, for the load balancer's processed bytes.
@@ -257,12 +271,13 @@ async function measureAll(info: LocalStackInfo, setup: Awaited<ReturnType<typeof
   const cost = await costModel(info, setup, results, operations, gatewayExchange);
 
   return {
+    mode,
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model },
     units: { latency: 'milliseconds', requests: 'per call, measured iterations only (warm-up excluded)' },
     rounds: ROUNDS,
     cases: results,
-    concurrency: { plan: CONCURRENCY, rows: concurrency },
+    concurrency: { plan: concurrencyPlan, rows: concurrency },
     cost,
   };
 }

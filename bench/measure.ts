@@ -63,9 +63,12 @@ export interface CaseSpec {
  * which every case makes its share of calls in turn. A machine that speeds up or slows down during
  * the group (JIT, another process, thermal) affects a case and its baseline alike, and the medians
  * of the first and second half of the rounds show how much it moved.
+ *
+ * `everyCase`, when given, replaces every case's own plan (the smoke run's few calls: bench/cases.ts).
  */
-export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter) {
-  return async function measureGroup(name: string, specs: CaseSpec[]): Promise<CaseResult[]> {
+export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter, everyCase?: Plan) {
+  return async function measureGroup(name: string, cases: CaseSpec[]): Promise<CaseResult[]> {
+    const specs = everyCase ? cases.map((spec) => ({ ...spec, plan: everyCase })) : cases;
     log(`measuring ${name}: ${specs.length} cases, warm-up first, then ${ROUNDS} interleaved rounds`);
     for (const spec of specs) {
       log(`  warm-up: ${spec.plan.warmup} x ${spec.label}`);

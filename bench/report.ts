@@ -25,6 +25,8 @@ export function render(report: Report): string {
     formatCounts(c.kms ?? {}),
   ]);
   lines.push('', `Coffer benchmark · ${report.machine.platform} · ${report.machine.cpus} CPUs · Node ${report.machine.node} · loopback only`, '');
+  if (report.mode === 'smoke')
+    lines.push('SMOKE RUN: a few calls per row, to show that every row runs and succeeds. The numbers below mean nothing.', '');
   lines.push(...table(header, rows, [false, true, true, true, true, false, false, false]));
   const drift = report.cases
     .filter((c) => !c.baseline)
