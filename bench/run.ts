@@ -20,6 +20,7 @@ import { seconds } from './format.ts';
 import { log } from './measure.ts';
 import { RowRefused } from './refusal.ts';
 import { render } from './report.ts';
+import { BENCH_STACK } from './setup.ts';
 
 /** A smoke run's results go to a file of their own: its numbers must never stand in for a measured run's. */
 const RESULTS_FILES: Record<BenchMode, string> = {
@@ -35,12 +36,8 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
   log(`Coffer benchmark${mode === 'smoke' ? ' (smoke run: a few calls per row, numbers mean nothing)' : ''}: starting a local stack in ${dataDir}`);
-  // Neither of the gateway's background readers and writers runs against the DynamoDB Local the rows
-  // read (one SQLite file: their requests would hold up whichever row runs next). The audit delivery
-  // is measured apart (bench/costs.ts). The objects table's stream reader polls every 200 ms; in AWS
-  // the stream is read by another service (the event source mapping), not by a process that shares
-  // the table's SQLite file with the reads being timed.
-  const stack = await startStack({ dataDir, progress: log, auditDelivery: false, eventStream: false });
+  // Without the audit delivery and the stream reader (BENCH_STACK says why).
+  const stack = await startStack({ dataDir, progress: log, ...BENCH_STACK });
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= stack.stop().then(() => rm(dataDir, { recursive: true, force: true })));
   const onSignal = () => {
