@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AuditRecord, auditPartition } from '#lib/audit/audit';
-import { BadParameter, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
+import { BadParameter, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
 import { echoableRequestId } from '#lib/http/middleware/respond';
-import { matchRoute, type Route, routes } from '#lib/http/routes';
+import { resolveRoute } from '#lib/http/middleware/unmatched';
+import { type Route, routes } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
 import { pipelineServices, storedVault } from '#lib/runtime/services';
@@ -188,7 +189,9 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   const rawUrl = (req.url ?? '/').replace(/^\/{2,}/, '/');
   const url = new URL(rawUrl, 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
-  const { match, pathExists } = matchRoute(method, url.pathname, listener.serves);
+  // The same rule as API Gateway's `$default` function (lib/http/middleware/unmatched.ts): one matching, one 404/405.
+  const resolution = resolveRoute(method, url.pathname, listener.serves);
+  const match = resolution.match;
   const body = await readBody(req);
   const refusal = (error: VaultError, operation = UNKNOWN_OPERATION) => ({
     error,
@@ -218,7 +221,7 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) refused = uriTooLong();
   else if (headBytes(req) > MAX_HEADER_BYTES) refused = headersTooLarge();
   else if (!percentEncodingValid(url.pathname)) refused = new BadParameter('The request path is not valid percent-encoded UTF-8.');
-  else if (!match) refused = pathExists ? new MethodNotAllowed(method) : new NotFound('NotFound', 'The requested resource was not found.');
+  else if (!match) refused = resolution.refusal;
   if (refused || !match) {
     const answer = await audited(listener, refusal(refused ?? new NotFound('NotFound', 'The requested resource was not found.')));
     return sendError(res, answer.error, answer.requestId, correlationOf(req));

@@ -37,7 +37,7 @@ interface FunctionConfig {
   description: string;
   package: { artifact: string };
   role: string;
-  events: ({ httpApi: { method: string; path: string } } | StreamEvent | ScheduleEvent)[];
+  events: ({ httpApi: { method: string; path: string } | '*' } | StreamEvent | ScheduleEvent)[];
   /** The operations log to the one shared group (`OPERATIONS_LOG_GROUP`), not to a group each. */
   disableLogs?: boolean;
   /** What only the functions no route reaches set (infra/event-functions.ts): their timeout and asynchronous retries (a stream's are on its event). */
@@ -129,6 +129,22 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   resources.Resources[OPERATIONS_LOG_GROUP] = operationsLogGroup();
 
   for (const role of roles.values()) resources.Resources[role.logicalId] = roleResource(role.operations, role.grants);
+
+  // API Gateway's `$default` route: what no route key matched, routed by the route table or refused
+  // and audited; it logs (and so audits) to the operations' group like the operations.
+  functions[unmatchedRequests.key] = {
+    handler: 'index.handler',
+    description: unmatchedRequests.description,
+    package: { artifact: options.artifactFor(unmatchedRequests.key) },
+    role: `${unmatchedRequests.key}Role`,
+    events: [{ httpApi: '*' }],
+    disableLogs: true,
+    timeout: UNMATCHED_TIMEOUT_SECONDS,
+  };
+  resources.extensions[`${unmatchedRequests.key}LambdaFunction`] = {
+    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+  };
+  resources.Resources[`${unmatchedRequests.key}Role`] = unmatchedRequestsRole(routes);
 
   // The audit delivery, subscribed to the operations' log group; its own log group is its own.
   functions[auditDelivery.key] = { ...auditDeliveryFunction(), package: { artifact: options.artifactFor(auditDelivery.key) } };
@@ -513,4 +529,44 @@ export function apiInvokeRole(resources: Record<string, TemplateResource>): Reco
     },
   };
   return result;
+}
+
+/**
+ * The function behind the `$default` route (lib/http/middleware/unmatched.ts, composed in
+ * lib/runtime/gateway.ts). It answers within the operation it forwards to (10 s) and its own work.
+ */
+export const unmatchedRequests = {
+  key: 'RouteUnmatchedRequests',
+  handler: 'gateway/route-unmatched-requests',
+  description: 'What no HTTP API route key matched: routed by the route table to its operation, or refused (404, 405) and audited',
+} as const;
+const UNMATCHED_TIMEOUT_SECONDS = 14;
+
+/**
+ * The `$default` function's role: what its audited refusals need, as a data-plane pipeline's
+ * context and answer (the vault record the host names, and a strict vault's audit record; no key,
+ * no role assignment: it authorizes nothing), and invoking exactly this stage's operation
+ * functions, to which it hands what the route table matches.
+ */
+function unmatchedRequestsRole(routes: readonly Route[]) {
+  const grants: Grants = {
+    writes: 'vaultObjects',
+    objects: ['GetItem'],
+    audit: ['PutItem'],
+    vaultKey: [],
+    backupKey: [],
+    hsmKeys: [],
+    createsHsmKeys: [],
+    randomBytes: false,
+    createsVaultKeys: false,
+    vaultKeyLifecycle: [],
+  };
+  const role = roleResource([unmatchedRequests.key], grants);
+  role.Properties.Policies[0]!.PolicyDocument.Statement.push({
+    Sid: 'InvokeOperations',
+    Effect: 'Allow',
+    Action: 'lambda:InvokeFunction',
+    Resource: routes.map((route) => ({ 'Fn::GetAtt': [`${functionKey(route)}LambdaFunction`, 'Arn'] })),
+  });
+  return role;
 }

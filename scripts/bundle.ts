@@ -4,7 +4,7 @@ import { build, type Metafile } from 'esbuild';
 import { zipSync } from 'fflate';
 import type { Route } from '../lib/http/routes.ts';
 import { type EventFunction, eventFunctions } from '../infra/event-functions.ts';
-import { functionKey } from '../infra/serverless-config.ts';
+import { functionKey, unmatchedRequests } from '../infra/serverless-config.ts';
 
 /**
  * One self-contained ESM bundle per function: esbuild follows only what the handler imports, so each
@@ -121,6 +121,7 @@ export async function bundleFunctions(
       route,
     })),
     ...events.map((fn) => ({ key: fn.key, handler: fn.handler, name: fn.key })),
+    { key: unmatchedRequests.key, handler: unmatchedRequests.handler, name: unmatchedRequests.key },
   ];
   const entryPoints: Record<string, string> = {};
   for (const fn of sources) {

@@ -8,7 +8,7 @@ import { type Route, routes } from '../../lib/http/routes.ts';
 import { AUDIT_LOG_FILTER_PATTERN } from '../../lib/audit/log-stream.ts';
 import { auditDelivery, eventFunctions } from '../../infra/event-functions.ts';
 import { CONTROL_PLANE_PARTITIONS, eventPermissions, OBJECTS_READ_ACTIONS, permissions, permissionsFor } from '../../infra/permissions.ts';
-import { apiPaths, assertNoConflicts, generateConfig, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
+import { apiPaths, assertNoConflicts, generateConfig, OPERATIONS_LOG_GROUP, unmatchedRequests } from '../../infra/serverless-config.ts';
 import { bundleFunctions, projectRoot } from '../../scripts/bundle.ts';
 import {
   certificateDocumentPartition,
@@ -189,7 +189,7 @@ describe('route keys', () => {
   it('shares one role between operations with identical permissions and no more', () => {
     const { functions, resources } = generateConfig(routes, { artifactFor: (key) => `${key}.zip` });
     // The functions no route reaches have roles of their own (checked below).
-    const eventRoles = new Set(eventFunctions.map((fn) => functions[fn.key]!.role));
+    const eventRoles = new Set([...eventFunctions, unmatchedRequests].map((fn) => functions[fn.key]!.role));
     const roles = Object.keys(resources.Resources).filter((id) => id.endsWith('Role') && !eventRoles.has(id));
     const distinct = new Set(routes.map((r) => JSON.stringify(permissionsFor(r.operation))));
     expect(roles).toHaveLength(distinct.size);

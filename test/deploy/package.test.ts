@@ -28,7 +28,14 @@ import {
   permissionsFor,
   SCHEDULE_SOURCE_PARTITIONS,
 } from '../../infra/permissions.ts';
-import { API_INVOKE_ROLE, apiPaths, deployedEnvironment, functionKey, OPERATIONS_LOG_GROUP } from '../../infra/serverless-config.ts';
+import {
+  API_INVOKE_ROLE,
+  apiPaths,
+  deployedEnvironment,
+  functionKey,
+  OPERATIONS_LOG_GROUP,
+  unmatchedRequests,
+} from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleBudgetOf, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
 
@@ -69,12 +76,14 @@ describe('functions and routes follow the route table', () => {
       const zip = unzipSync(new Uint8Array(await readFile(join(out, 'artifacts', `${functionKey(route)}.zip`))));
       expect(Object.keys(zip)).toEqual(['index.mjs']);
     }
-    // And the functions no route reaches, checked below.
-    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(routes.length + eventFunctions.length);
+    // And the functions no route reaches and the $default route's, checked below.
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(routes.length + eventFunctions.length + 1);
   });
 
   it('routes every method and path of the table, and only those, to its operation function', () => {
     const expected = routes.flatMap((route) => apiPaths(route).map((path) => `${route.method} ${path} -> ${functionKey(route)}LambdaFunction`));
+    // And what none of them matches, to the function that routes it by the table or refuses it (below).
+    expected.push(`$default -> ${unmatchedRequests.key}LambdaFunction`);
     const actual = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
       ([, route]) => `${route.Properties!.RouteKey} -> ${functionOfRoute(template, route)}`,
     );
@@ -358,6 +367,38 @@ describe('the event publisher', () => {
         list(s.statement.Action).some((a) => a.startsWith('events:') || a === 'dynamodb:GetRecords'),
     );
     expect(elsewhere).toEqual([]);
+  });
+});
+
+describe("API Gateway's $default route", () => {
+  const fn = () => template.Resources[`${unmatchedRequests.key}LambdaFunction`]!;
+
+  it('reaches the function that routes by the route table what no route key matched, logging (and auditing) with the operations', () => {
+    const routesOfDefault = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties?.RouteKey === '$default');
+    expect(routesOfDefault).toHaveLength(1);
+    expect(functionOfRoute(template, routesOfDefault[0]![1])).toBe(`${unmatchedRequests.key}LambdaFunction`);
+    expect(referenced(fn().Properties!.LoggingConfig?.LogGroup)).toBe(OPERATIONS_LOG_GROUP);
+    // It waits for the operation it forwards to: longer than an operation may run.
+    expect(fn().Properties!.Timeout).toBeGreaterThan(10);
+    const variables = fn().Properties!.Environment.Variables as Record<string, unknown>;
+    expect(variables.COFFER_DEPLOYMENT).toEqual({ Ref: 'AWS::StackName' });
+  });
+
+  it('may invoke exactly the operation functions of this stage, read vault records and write strict audit records: nothing else', () => {
+    const role = referenced(fn().Properties!.Role)!;
+    const statements = identityStatements(template)
+      .filter((s) => s.owner === role)
+      .map((s) => s.statement);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['AuditRecords', 'InvokeOperations', 'OwnLogs', 'VaultObjects']);
+    expect(bySid.VaultObjects).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:GetItem'] });
+    expect(referenced(bySid.VaultObjects!.Resource)).toBe('ObjectsTable');
+    expect(bySid.AuditRecords).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:PutItem'] });
+    expect(bySid.InvokeOperations).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    const invoked = list(bySid.InvokeOperations!.Resource as unknown[])
+      .map(referenced)
+      .sort();
+    expect(invoked).toEqual(routes.map((route) => `${functionKey(route)}LambdaFunction`).sort());
   });
 });
 

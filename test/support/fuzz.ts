@@ -116,7 +116,7 @@ const WRONG_TYPED = [-1, true, [1, 'two'], { nested: { deeper: [] } }, 1e308, 0.
 const TOP_LEVEL_NOT_OBJECTS = ['[]', '42', '"text"', 'null', 'true', '[{"value":"x"}]'];
 
 /** Headers a client might send that are odd but not themselves a fault; each case may carry some. */
-export const ODD_HEADERS: readonly Record<string, string>[] = [
+const ODD_HEADERS: readonly Record<string, string>[] = [
   { 'content-type': 'text/plain' },
   { 'content-type': 'application/json; charset=latin1' },
   { 'content-type': 'multipart/form-data; boundary=x' },
@@ -196,7 +196,7 @@ function goodApiVersion(route: Route): string {
 }
 
 /** One malformed request for the route: always one fault it checks before any change, sometimes odd headers as well. */
-export function fuzzCase(route: Route, targets: FuzzTargets, random: Random): FuzzCase {
+function fuzzCase(route: Route, targets: FuzzTargets, random: Random): FuzzCase {
   const params = parameterNames(route);
   const kinds = ['api-version', ...(params.length ? ['parameter'] : []), ...(takesBody(route) ? ['body', 'body'] : [])];
   const kind = random.pick(kinds);

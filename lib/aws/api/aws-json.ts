@@ -62,6 +62,14 @@ export const DEPENDENCY_TIMING: DependencyTiming = { attemptTimeoutMs: 1_500, ca
  */
 const THROTTLED_RETRY_AFTER_SECONDS = 1;
 
+/**
+ * A POST operation of a REST-JSON service (Lambda's Invoke), which the same transport serves: its
+ * path (already percent-encoded) names the operation instead of `X-Amz-Target`, the body is the JSON document.
+ */
+export interface RestOperation {
+  path: string;
+}
+
 /** One AWS JSON service: how it is signed, where it lives and how its operations are named. */
 export interface AwsJsonService {
   /** The Signature V4 service name and the endpoint's first label: `dynamodb`, `kms`. */
@@ -228,7 +236,7 @@ export class AwsJsonClient {
    * ServiceUnavailable (503), both with Retry-After and the last failure as cause. The service's
    * other errors (a failed condition, a bad request) are thrown as it answered them, at once.
    */
-  async call(operation: string, input: unknown): Promise<Record<string, unknown>> {
+  async call(operation: string, input: unknown, rest?: RestOperation): Promise<Record<string, unknown>> {
     const body = JSON.stringify(input, binaryAsBase64);
     const started = Date.now();
     const deadline = started + this.timing.callBudgetMs;
@@ -237,7 +245,7 @@ export class AwsJsonClient {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(operation, body, Math.min(this.timing.attemptTimeoutMs, deadline - Date.now()));
+        return await this.attempt(operation, body, Math.min(this.timing.attemptTimeoutMs, deadline - Date.now()), rest);
       } catch (error) {
         const kind = this.kind(error);
         if (kind === undefined) throw error;
@@ -276,19 +284,23 @@ export class AwsJsonClient {
     return new ServiceUnavailable(`The ${dependency} is unavailable; retry the request.`, { cause });
   }
 
-  private async attempt(operation: string, body: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  private async attempt(operation: string, body: string, timeoutMs: number, rest?: RestOperation): Promise<Record<string, unknown>> {
     const url = this.endpoint;
+    // A REST-JSON operation is named by its path; an AWS JSON one by its X-Amz-Target.
+    const protocol: Record<string, string> = rest
+      ? { 'content-type': 'application/json' }
+      : { 'content-type': `application/x-amz-json-${this.service.jsonVersion}`, 'x-amz-target': `${this.service.targetPrefix}.${operation}` };
+    const path = rest ? url.pathname.replace(/\/$/, '') + rest.path : url.pathname;
     const signed = await this.signer.sign({
       method: 'POST',
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
+      path,
       query: {},
       headers: {
         host: url.host,
-        'content-type': `application/x-amz-json-${this.service.jsonVersion}`,
-        'x-amz-target': `${this.service.targetPrefix}.${operation}`,
+        ...protocol,
         'content-length': String(Buffer.byteLength(body)),
       },
       body,
@@ -296,7 +308,7 @@ export class AwsJsonClient {
     let status: number | undefined;
     let output: Record<string, unknown> | undefined;
     try {
-      const answer = await this.post(signed.headers, body, timeoutMs);
+      const answer = await this.post(signed.headers, body, timeoutMs, path);
       status = answer.status;
       output = answer.text === '' ? {} : (JSON.parse(answer.text) as Record<string, unknown>);
       if (status >= 300) throw serviceError(this.service.errors ?? AwsServiceError, status, answer.headers, output);
@@ -317,6 +329,7 @@ export class AwsJsonClient {
     headers: Record<string, string>,
     body: string,
     timeoutMs: number,
+    path: string,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
     const transport = this.endpoint.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
@@ -324,7 +337,7 @@ export class AwsJsonClient {
         clearTimeout(timer);
         reject(new TransportError(error.message, error.code));
       };
-      const request = transport.request(this.endpoint, { method: 'POST', headers, agent: this.agent }, (response) => {
+      const request = transport.request(this.endpoint, { method: 'POST', path, headers, agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {

@@ -142,7 +142,7 @@ export const managementHeaders: PlaneHeaders = (event) => ({
  * request id and ARM's correlation id made a 20 KB header block, past the 16 KiB Node's HTTP client
  * (and so the SDKs) parses, and the caller got no readable answer at all.
  */
-export const MAX_ECHOED_REQUEST_ID = 1024;
+const MAX_ECHOED_REQUEST_ID = 1024;
 
 /** The caller's request id if it can go back in an answer's header as it came (printable ASCII, within the bound), else none. */
 export function echoableRequestId(value: string | undefined): string | undefined {
