@@ -34,9 +34,21 @@ export async function startPostgres(): Promise<PostgresServer> {
   await writeFile(passwordFile, password, { mode: 0o600 });
   if (user) await chown(passwordFile, user.uid, user.gid);
   const data = join(dir, 'data');
-  const run = (binary: string, args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', join(bindir, binary), ...args]] : [join(bindir, binary), args]) as [string, string[]];
+  const run = (binary: string, args: string[]) =>
+    (asRoot ? ['runuser', ['-u', 'postgres', '--', join(bindir, binary), ...args]] : [join(bindir, binary), args]) as [string, string[]];
 
-  const [initdb, initArgs] = run('initdb', ['-D', data, '-U', 'postgres', '--pwfile', passwordFile, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  const [initdb, initArgs] = run('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--pwfile',
+    passwordFile,
+    '--auth=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   execFileSync(initdb, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await freePort();
   const [postgres, serverArgs] = run('postgres', [
