@@ -90,7 +90,8 @@ describe('npm run bench -- --smoke', () => {
     const elapsed = Date.now() - started;
     // The progress lines name the refused row, or where the run stopped.
     const progress = outcome.stderr.split('\n').slice(-25).join('\n');
-    expect(outcome.stderr, progress).not.toContain('refused');
+    // The bench's own refusal (bench/refusal.ts) names the row and what failed.
+    expect(/row ".*" refused: .*/.exec(outcome.stderr)?.[0], progress).toBeUndefined();
     expect(elapsed < SMOKE_LIMIT_MS, `the smoke run was stopped after ${SMOKE_LIMIT_MS / 1000} s:\n${progress}`).toBe(true);
     expect({ code: outcome.code, signal: outcome.signal }, progress).toEqual({ code: 0, signal: null });
 
