@@ -5,9 +5,9 @@ import { type Rotation, rotateForInvocation, rotationFromEnvironment } from '#li
  * credential is a Key Vault secret, on SecretNearExpiry (an EventBridge rule on the deployment's bus
  * targets this function) or on demand (`{"secretName": "..."}`).
  */
-let rotation: Rotation | undefined;
+let rotation: Promise<Rotation> | undefined;
 
 export const handler = async (event: unknown): Promise<{ results: Record<string, string>[] }> => {
   rotation ??= rotationFromEnvironment();
-  return { results: await rotateForInvocation(rotation, event) };
+  return { results: await rotateForInvocation(await rotation, event) };
 };

@@ -1,5 +1,6 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { SsmClient } from '../aws/api/ssm.ts';
 import { KeyVaultSecretStore } from '../rotation/key-vault-store.ts';
 import { PostgresRoleDatabase } from '../rotation/postgres.ts';
 import { PostgresPasswordRotator, type RotationResult } from '../rotation/rotation.ts';
@@ -26,7 +27,9 @@ export const ROTATOR_VARIABLES = {
   /** The rotator's service principal, as @azure/identity's EnvironmentCredential names them. */
   tenantId: 'AZURE_TENANT_ID',
   clientId: 'AZURE_CLIENT_ID',
+  /** The client secret itself (the local rotator), or, in AWS, the SSM SecureString parameter holding it, read at the start. */
   clientSecret: 'AZURE_CLIENT_SECRET',
+  clientSecretParameter: 'COFFER_ROTATION_CLIENT_SECRET_PARAMETER',
   /** The tenant's identity provider (its token endpoint is `<authorityHost>/<tenant>/oauth2/v2.0/token`). */
   authorityHost: 'AZURE_AUTHORITY_HOST',
   /**
@@ -34,6 +37,8 @@ export const ROTATOR_VARIABLES = {
    * a vault addressed by `localhost` cannot (README, "Using the local vault").
    */
   challengeResourceCheck: 'COFFER_ROTATION_CHALLENGE_RESOURCE_CHECK',
+  /** Lambda's own. */
+  region: 'AWS_REGION',
 } as const;
 
 export interface Rotation {
@@ -54,14 +59,17 @@ export function rotationWith(
   };
 }
 
-export function rotationFromEnvironment(env: NodeJS.ProcessEnv = process.env): Rotation {
+export async function rotationFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<Rotation> {
   const read = (setting: keyof typeof ROTATOR_VARIABLES) => {
     const value = env[ROTATOR_VARIABLES[setting]];
     if (!value) throw new Error(`${ROTATOR_VARIABLES[setting]} is not set`);
     return value;
   };
+  const parameter = env[ROTATOR_VARIABLES.clientSecretParameter];
+  // Lambda sets AWS_REGION; SSM answers for the function role only, and decrypts with the parameter's key.
+  const clientSecret = parameter ? await new SsmClient({ region: read('region') }).secureString(parameter) : read('clientSecret');
   const authorityHost = env[ROTATOR_VARIABLES.authorityHost];
-  const credential = new ClientSecretCredential(read('tenantId'), read('clientId'), read('clientSecret'), {
+  const credential = new ClientSecretCredential(read('tenantId'), read('clientId'), clientSecret, {
     ...(authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {}),
   });
   return rotationWith(read('vaultUrl'), credential, { challengeResourceCheck: env[ROTATOR_VARIABLES.challengeResourceCheck] !== 'false' });
