@@ -14,6 +14,7 @@ import {
   type ScheduleEvent,
   type StreamEvent,
 } from './event-functions.ts';
+import { rotatorConfig } from './rotation-function.ts';
 import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
 
 /**
@@ -29,7 +30,12 @@ export interface GeneratedConfig {
   /** serverless.yml's `provider.environment`: what every function is configured with. */
   environment: Record<string, unknown>;
   functions: Record<string, FunctionConfig>;
-  resources: { Resources: Record<string, unknown>; Outputs: Record<string, unknown>; extensions: Record<string, unknown> };
+  resources: {
+    Resources: Record<string, unknown>;
+    Outputs: Record<string, unknown>;
+    extensions: Record<string, unknown>;
+    Parameters?: Record<string, unknown>;
+  };
 }
 
 interface FunctionConfig {
@@ -45,11 +51,15 @@ interface FunctionConfig {
   maximumRetryAttempts?: number;
   maximumEventAge?: number;
   destinations?: { onFailure: unknown };
+  /** The rotator's own settings (infra/rotation-function.ts), beside provider.environment. */
+  environment?: Record<string, unknown>;
 }
 
 export interface GenerateOptions {
   /** The zip artifact of a function, by function key. */
   artifactFor: (functionKey: string) => string;
+  /** The optional reference rotator (infra/rotation-function.ts, docs/rotation.md). */
+  rotator?: boolean;
 }
 
 /** The serverless function key (and CloudFormation logical id prefix) of a route. */
@@ -165,6 +175,13 @@ export function generateConfig(routes: readonly Route[], options: GenerateOption
   const schedulerRole = roleResource([runScheduledWork.key], runScheduledWorkGrants());
   schedulerRole.Properties.Policies[0]!.PolicyDocument.Statement.push(...runScheduledWorkStatements());
   resources.Resources[`${runScheduledWork.key}Role`] = schedulerRole;
+  if (options.rotator) {
+    const rotator = rotatorConfig(options.artifactFor('RotatePostgresPassword'));
+    functions[rotator.key] = rotator.function;
+    resources.extensions[`${rotator.key}LogGroup`] = { Properties: { KmsKeyId: { 'Fn::GetAtt': ['StorageKey', 'Arn'] } } };
+    resources.Parameters = rotator.parameters;
+    Object.assign(resources.Resources, rotator.resources);
+  }
   return { environment: deployedEnvironment(), functions, resources };
 }
 
