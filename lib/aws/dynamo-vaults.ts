@@ -9,6 +9,7 @@ import {
   certificateDocumentPartition,
   deletedPartition,
   endpointKey,
+  eventSubscriptionPartition,
   headPartition,
   type ItemKey,
   resourceGroupKey,
@@ -149,6 +150,8 @@ export class DynamoVaultStore implements VaultStore {
     await this.purgeCertificateDocuments(vault.name);
     // Its scheduled work (its own purge's item among it) goes with it.
     await deleteItems(this.db, this.table, (await this.queryAll(schedulePartition(vault.name))).map(keyOf));
+    // Its event subscriptions' records too (their EventBridge rules were removed before: lib/events/subscriptions.ts removeAll).
+    await deleteItems(this.db, this.table, (await this.queryAll(eventSubscriptionPartition(vault.name))).map(keyOf));
     // The vault goes last: a purge that fails half-way is retried by purging the still-deleted vault again.
     await deleteItems(this.db, this.table, [vaultKey(vault.name), { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name }]);
     return hsmArns;

@@ -67,6 +67,19 @@ export function dueItemKey(vault: string, slot: string): ItemKey {
 }
 
 /**
+ * A vault's Event Grid event subscriptions (lib/events/subscriptions.ts), one item per subscription
+ * by its lowercased name, in the vault's own partition: listing is one Query, and purging the vault
+ * removes them.
+ */
+export function eventSubscriptionPartition(vault: string): string {
+  return `${vault}#eventsubscriptions`;
+}
+
+export function eventSubscriptionKey(vault: string, name: string): ItemKey {
+  return { pk: eventSubscriptionPartition(vault), sk: lower(name) };
+}
+
+/**
  * A vault's certificate documents of one kind (its contacts, issuers, certificate operations), one
  * partition per kind: listing issuers is one Query, and purging the vault knows every partition.
  */
