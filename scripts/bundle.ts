@@ -4,6 +4,7 @@ import { build, type Metafile } from 'esbuild';
 import { zipSync } from 'fflate';
 import type { Route } from '../lib/http/routes.ts';
 import { type EventFunction, eventFunctions } from '../infra/event-functions.ts';
+import type { rotatePostgresPassword } from '../infra/rotation-function.ts';
 import { functionKey, unmatchedRequests } from '../infra/serverless-config.ts';
 
 /**
@@ -60,6 +61,8 @@ export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
   audit: [/^lib\/(http|access|objects|secrets|keys|crypto)\//, /node_modules\/(@middy|jose|@noble)\//, /^lib\/aws\/(api\/)?kms/],
   // The event publisher reads the stream and vault records and calls PutEvents: no request pipeline, no
   // vault domain, no KMS. Of lib/access only scopes.ts, which builds the vault's resource id (an event's topic).
+  // The reference rotator is a client of the vault's API: no vault domain, no table, no KMS.
+  rotation: [/^lib\/(http|auth|access|audit|objects|secrets|keys|certificates|crypto|vaults)\//, /^lib\/aws\/(?!api\/(ssm|aws-json)\.ts$)/],
   events: [
     /^lib\/(http|secrets|keys|certificates|crypto)\//,
     /^lib\/access\/(?!scopes\.ts$)/,
@@ -111,7 +114,7 @@ interface FunctionSource {
 export async function bundleFunctions(
   routes: readonly Route[],
   outDir: string,
-  events: readonly EventFunction[] = eventFunctions,
+  events: readonly (EventFunction | typeof rotatePostgresPassword)[] = eventFunctions,
 ): Promise<BundledFunction[]> {
   const sources: FunctionSource[] = [
     ...routes.map((route) => ({

@@ -16,6 +16,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
+import { eventFunctions } from '../infra/event-functions.ts';
+import { rotatePostgresPassword } from '../infra/rotation-function.ts';
 import { apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
 
@@ -25,6 +27,8 @@ export interface PackageOptions {
   out: string;
   /** serverless params (`name=value`) overriding serverless.yml's tunables. */
   params?: string[];
+  /** The optional reference rotator (docs/rotation.md) too. */
+  rotator?: boolean;
   /** Where progress goes; tests pass a quiet one. */
   log?: (line: string) => void;
 }
@@ -41,6 +45,7 @@ const SOURCES = [
   'infra/permissions.ts',
   'infra/serverless-config.ts',
   'infra/event-functions.ts',
+  'infra/rotation-function.ts',
   'lib/audit/log-stream.ts',
   'lib/runtime/environment.ts',
 ];
@@ -53,14 +58,14 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
   await mkdir(out, { recursive: true });
 
   let started = Date.now();
-  const functions = await bundleFunctions(routes, out);
+  const functions = await bundleFunctions(routes, out, options.rotator ? [...eventFunctions, rotatePostgresPassword] : eventFunctions);
   log(`bundled ${functions.length} functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const overBudget = functions.filter((f) => f.bundleBytes > BUNDLE_BUDGET_BYTES);
   if (overBudget.length > 0) {
     log(`warning: over the ${BUNDLE_BUDGET_BYTES}-byte bundle budget: ${overBudget.map((f) => `${f.key} (${f.bundleBytes})`).join(', ')}`);
   }
 
-  const config = generateConfig(routes, { artifactFor: (key) => join(out, 'artifacts', `${key}.zip`) });
+  const config = generateConfig(routes, { artifactFor: (key) => join(out, 'artifacts', `${key}.zip`), rotator: options.rotator ?? false });
   const sources: Record<string, string> = {};
   for (const source of SOURCES)
     sources[source] = createHash('sha256')
@@ -142,10 +147,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       region: { type: 'string', default: 'us-east-1' },
       out: { type: 'string', default: 'dist' },
       param: { type: 'string', multiple: true, default: [] },
+      rotator: { type: 'boolean', default: false },
     },
   });
-  packageStack({ stage: values.stage, region: values.region, out: values.out, params: values.param }).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  packageStack({ stage: values.stage, region: values.region, out: values.out, params: values.param, rotator: values.rotator }).catch(
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }
