@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleFunctions, ROTATOR_BUNDLE_BUDGET_BYTES } from '../../scripts/bundle.ts';
 import { rotatePostgresPassword } from '../../infra/rotation-function.ts';
 import { generateConfig } from '../../infra/serverless-config.ts';
 import { routes } from '../../lib/http/routes.ts';
@@ -86,5 +90,17 @@ describe('the reference rotator in the deployment', () => {
     const queuePolicy = resource('RotationFailuresPolicy').Properties.PolicyDocument.Statement[0];
     expect(queuePolicy.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['RotatePostgresPasswordRule', 'Arn'] } } });
     expect(resource('RotationFailures').Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('bundles within its budget, with nothing of the vault domains, the tables or KMS', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'coffer-rotator-bundle-'));
+    try {
+      // bundleFunctions refuses a bundle that crosses the rotation family's boundary (scripts/bundle.ts).
+      const [bundled] = (await bundleFunctions([], out, [rotatePostgresPassword])).filter((f) => f.key === key);
+      expect(bundled?.bundleBytes).toBeGreaterThan(0);
+      expect(bundled!.bundleBytes).toBeLessThan(ROTATOR_BUNDLE_BUDGET_BYTES);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
