@@ -3,7 +3,7 @@ import type { EventSubscription, EventSubscriptionStore } from '../events/subscr
 import { eventSubscriptionKey, eventSubscriptionPartition } from './dynamo/layout.ts';
 
 /**
- * Event subscriptions in the objects table, in their vault's own partition (`<vault>#eventsubscriptions`,
+ * Event subscriptions in the objects table, in their vault's own partition (`<vault>#event_subscriptions`,
  * lib/aws/dynamo/layout.ts): a vault's purge removes them with its objects. The stream function sees
  * their writes and ignores them (their partition is no collection's).
  */

@@ -69,10 +69,11 @@ export function dueItemKey(vault: string, slot: string): ItemKey {
 /**
  * A vault's Event Grid event subscriptions (lib/events/subscriptions.ts), one item per subscription
  * by its lowercased name, in the vault's own partition: listing is one Query, and purging the vault
- * removes them.
+ * removes them. The `_` is in no vault or object name, so IAM's `*#event_subscriptions` (the
+ * control-plane partitions, infra/permissions.ts) matches no object's version partition.
  */
 export function eventSubscriptionPartition(vault: string): string {
-  return `${vault}#eventsubscriptions`;
+  return `${vault}#event_subscriptions`;
 }
 
 export function eventSubscriptionKey(vault: string, name: string): ItemKey {
