@@ -8,6 +8,7 @@ import { type AuditRecord, auditPartition } from '#lib/audit/audit';
 import { BadParameter, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
 import { echoableRequestId } from '#lib/http/middleware/respond';
 import { resolveRoute } from '#lib/http/middleware/unmatched';
+import { limitKind, type VaultRateLimiter } from '#lib/http/middleware/vault-limits';
 import { type Route, routes } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
@@ -84,6 +85,12 @@ export interface GatewayOptions {
    * offsets file and local administrator), authenticator and vault directory, read per request.
    */
   timeShift?: () => TimeShiftSettings;
+  /**
+   * The documented per-vault limits (lib/http/middleware/vault-limits.ts), counted by vault host on
+   * the data plane and answered with Azure's 429 and Retry-After. Off unless given: the test suite's
+   * shared stack creates keys faster than Azure allows, with its clients' retries off.
+   */
+  vaultLimits?: VaultRateLimiter;
 }
 
 export interface Gateway {
@@ -100,6 +107,7 @@ interface Listener {
   handlers: Map<Route, Handler>;
   services: NonNullable<GatewayOptions['services']>;
   timeShift: NonNullable<GatewayOptions['timeShift']>;
+  limiter?: VaultRateLimiter;
 }
 const servesManagement = (route: Route) => route.plane === 'management';
 const servesData = (route: Route) => route.plane !== 'management';
@@ -128,10 +136,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       vaultExists: async (name: string) => (await storedVault(name)) !== undefined,
       runScheduledWork: options.runScheduledWork ?? runScheduledWorkNow,
     }));
+  // One count for all data listeners: a vault's requests reach it on its name's host or its own endpoint.
+  const limiter = options.vaultLimits;
   const servers: Server[] = [];
   const close = () => Promise.all(servers.map(closeServer)).then(() => undefined);
   const open = async (port: number, plane: Listener['plane']) => {
-    const listener = { plane, serves: plane === 'management' ? servesManagement : servesData, handlers, services, timeShift };
+    const listener = { plane, serves: plane === 'management' ? servesManagement : servesData, handlers, services, timeShift, limiter };
     const server = await listen(options, port, listener);
     servers.push(server);
     return (server.address() as AddressInfo).port;
@@ -225,6 +235,16 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   if (refused || !match) {
     const answer = await audited(listener, refusal(refused ?? new NotFound('NotFound', 'The requested resource was not found.')));
     return sendError(res, answer.error, answer.requestId, correlationOf(req));
+  }
+  // A request without a token is the SDKs' challenge round trip (answered 401 at once): not counted.
+  if (listener.plane === 'data' && listener.limiter && headerOf(req, 'authorization')) {
+    const kind = limitKind(match.route, match.route.operation === 'CreateKey' ? body.bytes.toString('utf8') : undefined);
+    try {
+      listener.limiter.take((headerOf(req, 'host') ?? 'localhost').toLowerCase(), kind);
+    } catch (error) {
+      const answer = await audited(listener, refusal(error as VaultError, match.route.audit));
+      return sendError(res, answer.error, answer.requestId, correlationOf(req));
+    }
   }
   const handler = listener.handlers.get(match.route)!;
   const event = lambdaEvent({
