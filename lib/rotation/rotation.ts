@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { durationSeconds } from '../core/durations.ts';
+import { NEAR_EXPIRY_SECONDS } from '../events/events.ts';
 import { type PostgresCredential, parseCredential, serializeCredential } from './credential.ts';
 
 /**
@@ -62,6 +63,12 @@ export interface RotationRequest {
    * another one, it was rotated (or replaced) already and nothing happens. On demand: none.
    */
   expectedVersion?: string;
+  /**
+   * When the trigger happened in the vault's time (an event's eventTime, Unix seconds): the new
+   * version's expiry counts from the later of it and now, so a vault whose clock runs ahead (the local
+   * time shift) gets a version that expires after its own now, not in its past.
+   */
+  at?: number;
 }
 
 export type RotationResult =
@@ -95,6 +102,8 @@ export const ROTATION_PERIOD_TAG = 'rotation-period';
 /** Tag on the secret: the name of a secret in the same vault holding the credential that changes the password (default: the role's own). */
 export const ROTATION_ADMIN_TAG = 'rotation-admin-secret';
 export const DEFAULT_ROTATION_PERIOD_SECONDS = 90 * 86_400;
+/** A day longer than the 30 days before exp that SecretNearExpiry comes. */
+export const MINIMUM_ROTATION_PERIOD_SECONDS = NEAR_EXPIRY_SECONDS + 86_400;
 
 export interface RotatorDependencies {
   store: RotationSecretStore;
@@ -148,6 +157,7 @@ export class PostgresPasswordRotator {
       if (!(await database.authenticates(credential))) throw new Error('the current version does not log in: the database and the vault disagree');
       const next: PostgresCredential = { ...credential, password: this.generatePassword() };
       const period = rotationPeriod(previous.tags);
+      const from = Math.max(this.now(), request.at ?? 0);
 
       // 2. setSecret
       step = 'setSecret';
@@ -164,7 +174,7 @@ export class PostgresPasswordRotator {
       const written = await store
         .addVersion(name, value, {
           ...(previous.contentType !== undefined ? { contentType: previous.contentType } : {}),
-          expiresOn: new Date((this.now() + period) * 1000),
+          expiresOn: new Date((from + period) * 1000),
           tags: previous.tags,
         })
         .catch(async (error: unknown) => {
@@ -177,7 +187,7 @@ export class PostgresPasswordRotator {
       const current = await store.current(name);
       if (current.version !== written.version) throw new Error(`the vault answers version ${current.version}, not the one written`);
       passwordChanged = false;
-      const expiresOn = written.expiresOn ?? new Date((this.now() + period) * 1000);
+      const expiresOn = written.expiresOn ?? new Date((from + period) * 1000);
       this.log({
         rotation: 'rotated',
         secret: name,
@@ -213,6 +223,10 @@ function rotationPeriod(tags: Record<string, string>): number {
   if (tag === undefined) return DEFAULT_ROTATION_PERIOD_SECONDS;
   const seconds = durationSeconds(tag);
   if (!seconds) throw new Error(`tag ${ROTATION_PERIOD_TAG} is not an ISO 8601 duration`);
+  // SecretNearExpiry comes 30 days before exp: a version that lived no longer would be near its expiry
+  // when made, and each rotation would trigger the next at once.
+  if (seconds < MINIMUM_ROTATION_PERIOD_SECONDS)
+    throw new Error(`tag ${ROTATION_PERIOD_TAG} is shorter than ${MINIMUM_ROTATION_PERIOD_SECONDS / 86_400} days`);
   return seconds;
 }
 

@@ -41,7 +41,12 @@ export function triggerOf(event: unknown, vaultUrl: string): Trigger {
   }
   if (!sameVault(data.Id, vaultUrl))
     throw new BadTrigger(`the event is about ${originOf(data.Id) ?? 'an object'} of another vault than ${originOf(vaultUrl)}`);
-  return { kind: 'event', eventId, request: { secretName: data.ObjectName, expectedVersion: data.Version } };
+  const at = typeof event.eventTime === 'string' ? Date.parse(event.eventTime) : Number.NaN;
+  return {
+    kind: 'event',
+    eventId,
+    request: { secretName: data.ObjectName, expectedVersion: data.Version, ...(Number.isFinite(at) ? { at: Math.floor(at / 1000) } : {}) },
+  };
 }
 
 export function onDemandRequest(input: unknown): RotationRequest | undefined {

@@ -138,7 +138,7 @@ beforeAll(async () => {
   await client.setSecret(secretName, value, {
     contentType: 'application/json',
     expiresOn: new Date(Date.now() + 10 * DAY * 1000),
-    tags: { 'rotation-period': 'P30D', owner: 'orders' },
+    tags: { 'rotation-period': 'P60D', owner: 'orders' },
   });
   rotation = rotationWith(info.vaultUrl, adminSecretCredential(), { challengeResourceCheck: false });
   app.start();
@@ -164,9 +164,9 @@ describe('rotating a PostgreSQL role password', () => {
     expect(after.credential).toEqual({ ...before.credential, password: expect.any(String) });
     expect(after.credential.password).not.toBe(before.credential.password);
     expect(after.credential.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Math.abs(after.expiresOn!.getTime() - (Date.now() + 30 * DAY * 1000))).toBeLessThan(120_000);
+    expect(Math.abs(after.expiresOn!.getTime() - (Date.now() + 60 * DAY * 1000))).toBeLessThan(120_000);
     const secret = await client.getSecret(secretName);
-    expect(secret.properties.tags).toEqual({ 'rotation-period': 'P30D', owner: 'orders' });
+    expect(secret.properties.tags).toEqual({ 'rotation-period': 'P60D', owner: 'orders' });
     expect(secret.properties.contentType).toBe('application/json');
 
     expect(await logsIn(before.credential)).toBe(false);

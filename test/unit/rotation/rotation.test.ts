@@ -109,19 +109,32 @@ function setup(tags: Record<string, string> = {}): Setup {
 
 describe('the PostgreSQL password rotator', () => {
   it('sets a new password, tests it, and writes it as the current version with the next expiry', async () => {
-    const { store, database, rotator, first, log } = setup({ 'rotation-period': 'P30D', owner: 'orders' });
+    const { store, database, rotator, first, log } = setup({ 'rotation-period': 'P60D', owner: 'orders' });
     const result = await rotator.rotate({ secretName: 'app-db', expectedVersion: first.version });
     expect(result).toMatchObject({ outcome: 'rotated', previousVersion: first.version, version: 'v2' });
     const current = await store.current('app-db');
     expect(parseCredential(current.value)).toEqual({ host: '127.0.0.1', port: 5432, database: 'app', username: 'app_user', password: 'generated-1' });
-    expect(current.expiresOn?.getTime()).toBe((NOW + 30 * 86_400) * 1000);
-    expect(current.tags).toEqual({ 'rotation-period': 'P30D', owner: 'orders' });
+    expect(current.expiresOn?.getTime()).toBe((NOW + 60 * 86_400) * 1000);
+    expect(current.tags).toEqual({ 'rotation-period': 'P60D', owner: 'orders' });
     expect(current.contentType).toBe('application/json');
     expect(database.passwords.get('app_user')).toBe('generated-1');
     expect(log).toEqual([
-      { rotation: 'rotated', secret: 'app-db', previousVersion: 'v1', version: 'v2', expiresOn: new Date((NOW + 30 * 86_400) * 1000).toISOString() },
+      { rotation: 'rotated', secret: 'app-db', previousVersion: 'v1', version: 'v2', expiresOn: new Date((NOW + 60 * 86_400) * 1000).toISOString() },
     ]);
     expect(JSON.stringify(log)).not.toContain('generated-1');
+  });
+
+  it('counts the expiry from the trigger time when the vault runs ahead of real time', async () => {
+    const { store, rotator } = setup();
+    await rotator.rotate({ secretName: 'app-db', at: NOW + 11 * 86_400 });
+    expect((await store.current('app-db')).expiresOn?.getTime()).toBe((NOW + 101 * 86_400) * 1000);
+  });
+
+  it('refuses a rotation period that would make each new version near its expiry at once', async () => {
+    const { store, database, rotator } = setup({ 'rotation-period': 'P30D' });
+    await expect(rotator.rotate({ secretName: 'app-db' })).rejects.toMatchObject({ step: 'createSecret' });
+    expect(database.changes).toBe(0);
+    expect(store.versions.get('app-db')).toHaveLength(1);
   });
 
   it('gives each new version 90 days without a rotation-period tag', async () => {

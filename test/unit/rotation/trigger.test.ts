@@ -34,7 +34,7 @@ describe('what starts a rotation', () => {
     expect(triggerOf(nearExpiry(), VAULT)).toEqual({
       kind: 'event',
       eventId: 'event-1',
-      request: { secretName: 'app-db', expectedVersion: 'abc123' },
+      request: { secretName: 'app-db', expectedVersion: 'abc123', at: Date.parse('2026-12-02T00:00:00.000Z') / 1000 },
     });
   });
 
@@ -68,7 +68,7 @@ describe('the webhook', () => {
     const body = JSON.stringify([nearExpiry(), { ...nearExpiry(), eventType: 'Microsoft.KeyVault.SecretExpired' }]);
     const response = await handleWebhook({ method: 'POST', headers: { 'aeg-event-type': 'Notification' }, body }, rotator, VAULT);
     expect(response.status).toBe(200);
-    expect(requests).toEqual([{ secretName: 'app-db', expectedVersion: 'abc123' }]);
+    expect(requests).toEqual([{ secretName: 'app-db', expectedVersion: 'abc123', at: Date.parse('2026-12-02T00:00:00.000Z') / 1000 }]);
   });
 
   it('answers 500 when a rotation failed (Event Grid retries), 400 for what is not a delivery of this vault', async () => {
