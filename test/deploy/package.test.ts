@@ -402,6 +402,32 @@ describe("API Gateway's $default route", () => {
   });
 });
 
+describe('throttling (docs/adr/0016-throttling-and-limits.md)', () => {
+  const stage = () => template.Resources.HttpApiStage!;
+
+  it("caps the whole stage, as a deployment's spending ceiling above what the documented per-vault limits send", () => {
+    expect(stage().Properties!.DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+  });
+
+  it('gives what no route key matched a tenth of the stage, set once its route exists', () => {
+    const defaults = stage().Properties!.DefaultRouteSettings;
+    const unmatched = stage().Properties!.RouteSettings?.$default;
+    expect(unmatched).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    expect(unmatched.ThrottlingRateLimit).toBeLessThanOrEqual(defaults.ThrottlingRateLimit / 10);
+    expect(unmatched.ThrottlingBurstLimit).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit / 10);
+    // Only the $default route has settings of its own: an operation's route throttled by API Gateway
+    // would answer its bare 429, which the Azure SDKs do not retry.
+    expect(Object.keys(stage().Properties!.RouteSettings)).toEqual(['$default']);
+    expect(list(stage().DependsOn)).toContain('HttpApiRouteDefault');
+    expect(template.Resources.HttpApiRouteDefault?.Properties?.RouteKey).toBe('$default');
+  });
+
+  it("reserves concurrency for the $default function only, so requests no route matched cannot take the operations' share", () => {
+    expect(template.Resources[`${unmatchedRequests.key}LambdaFunction`]!.Properties!.ReservedConcurrentExecutions).toBe(20);
+    for (const route of routes) expect(lambda(route)!.Properties!.ReservedConcurrentExecutions, route.operation).toBeUndefined();
+  });
+});
+
 describe('stack limits', () => {
   it('stays within CloudFormation’s 500 resources per stack', () => {
     const count = Object.keys(template.Resources).length;
