@@ -7,7 +7,7 @@ import type { Route } from '../routes.ts';
  * window, by kind. Key operations are not weighted by key type and size here, unlike Azure's; every
  * kind below is at most what Azure allows, so code that stays within Azure's limits stays within them.
  */
-export const VAULT_LIMIT_WINDOW_SECONDS = 10;
+const VAULT_LIMIT_WINDOW_SECONDS = 10;
 
 export const VAULT_LIMITS = {
   /** Creating an HSM key (`RSA-HSM`, `EC-HSM`, `oct-HSM`): Azure's HSM key CREATE. */
