@@ -72,7 +72,15 @@ export interface OperationPermissions {
   readonly purgesVaultObjects?: boolean;
   /** Queries the audit table (the audit API). */
   readonly readsAudit?: boolean;
+  /**
+   * Realizes event subscriptions on the deployment's bus (rules `es-*`, connections and API
+   * destinations `<stack>-es-*`, their connection secrets, and passing the delivery role), or only
+   * removes them.
+   */
+  readonly eventSubscriptions?: EventSubscriptionGrant;
 }
+
+export type EventSubscriptionGrant = 'realize' | 'remove';
 
 /** Every field present, sorted: what the generator and the tests work with. */
 export interface Grants {
@@ -87,6 +95,7 @@ export interface Grants {
   randomBytes: boolean;
   createsVaultKeys: boolean;
   vaultKeyLifecycle: VaultKeyAction[];
+  eventSubscriptions: EventSubscriptionGrant[];
 }
 
 const baseline = {
@@ -118,6 +127,8 @@ export const CONTROL_PLANE_PARTITIONS = [
   'RAUNIQUE#*',
   'RD#*',
   'RDSCOPE#*',
+  // A vault's event subscriptions (lib/aws/dynamo/layout.ts): no vault or object name has a `_`.
+  '*#event_subscriptions',
 ] as const;
 
 const none = [] as const;
@@ -342,7 +353,7 @@ export const permissions = {
   UpdateVaultAccessPolicy: { objects: ['PutItem'], vaultKey: none, backupKey: none },
   ListDeletedVaults: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
   GetDeletedVault: { objects: none, vaultKey: none, backupKey: none },
-  // Purging removes the vault's objects page by page, then its record and index item, releases its
+  // Purging removes the vault's event subscriptions' AWS resources, the vault's objects page by page, then its record and index item, releases its
   // endpoint and schedules the deletion of its own key and of its HSM key versions' keys; then it
   // records its finished operation for ARM clients to poll.
   PurgeDeletedVault: {
@@ -352,6 +363,8 @@ export const permissions = {
     purgesVaultObjects: true,
     hsmKeys: ['ScheduleKeyDeletion'],
     vaultKeyLifecycle: ['ScheduleKeyDeletion'],
+    // Its event subscriptions' rules, connections and API destinations go before its records (Query of their partition).
+    eventSubscriptions: 'remove',
   },
   // The operation a purge recorded.
   GetVaultOperationResult: { objects: ['GetItem'], vaultKey: none, backupKey: none },
@@ -367,6 +380,16 @@ export const permissions = {
   GetRoleDefinition: { objects: ['GetItem'], vaultKey: none, backupKey: none },
   DeleteRoleDefinition: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none },
   ListRoleDefinitions: { objects: none, vaultKey: none, backupKey: none },
+  // Event subscriptions (lib/events/subscriptions.ts, lib/aws/dynamo-event-subscriptions.ts): a record
+  // in the vault's `<vault>#event_subscriptions` partition (a control-plane record), realized on the
+  // bus as a rule, a connection and an API destination (lib/aws/eventbridge-subscriptions.ts), each
+  // upserted (a create that finds one updates it) or deleted (one already gone is fine).
+  CreateOrUpdateEventSubscription: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none, eventSubscriptions: 'realize' },
+  GetEventSubscription: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  UpdateEventSubscription: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none, eventSubscriptions: 'realize' },
+  DeleteEventSubscription: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none, eventSubscriptions: 'remove' },
+  ListEventSubscriptionsByResource: { objects: none, vaultKey: none, backupKey: none },
+  GetEventSubscriptionFullUrl: { objects: ['GetItem'], vaultKey: none, backupKey: none },
 } as const satisfies Record<OperationName, OperationPermissions>;
 
 /** The permissions of an operation, baseline included. Throws for an operation without an entry. */
@@ -396,6 +419,7 @@ export function permissionsFor(operation: string): Grants {
     randomBytes: own.randomBytes ?? false,
     createsVaultKeys: own.createsVaultKeys ?? false,
     vaultKeyLifecycle: sortedUnique(own.vaultKeyLifecycle ?? []),
+    eventSubscriptions: own.eventSubscriptions ? [own.eventSubscriptions] : [],
   };
 }
 
@@ -492,5 +516,6 @@ export function grantsOfAll(operations: readonly string[]): Grants {
     randomBytes: all.some((g) => g.randomBytes),
     createsVaultKeys: all.some((g) => g.createsVaultKeys),
     vaultKeyLifecycle: sortedUnique(all.flatMap((g) => g.vaultKeyLifecycle)),
+    eventSubscriptions: sortedUnique(all.flatMap((g) => g.eventSubscriptions)),
   };
 }

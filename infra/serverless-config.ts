@@ -237,6 +237,11 @@ export function deployedEnvironment(): Record<string, unknown> {
     eventBus: { Ref: 'EventBus' },
     // The time shift is the local stack's alone: a deployment's clock is real time (test/deploy/time-shift.test.ts).
     clockOffsetsFile: '',
+    // A subscription's handshake calls https webhooks on public addresses only (no SSRF: lib/events/webhook-client.ts).
+    webhookAddresses: 'public',
+    // infra/events.yml: the role EventBridge calls API destinations with, and their dead-letter queue.
+    eventDeliveryRoleArn: { 'Fn::GetAtt': ['EventDeliveryRole', 'Arn'] },
+    eventDeadLetterQueueArn: { 'Fn::GetAtt': ['EventDeliveryFailures', 'Arn'] },
   });
 }
 
@@ -294,6 +299,7 @@ function roleResource(operations: string[], grants: Grants) {
   statements.push(...vaultKeyLifecycleStatements(grants));
   statements.push(...hsmKeyStatements(grants));
   if (grants.createsVaultKeys || grants.createsHsmKeys.length > 0) statements.push(noRetagging);
+  statements.push(...eventSubscriptionStatements(grants));
   if (grants.backupKey.length > 0) {
     statements.push({
       Sid: 'BackupKey',
@@ -477,6 +483,78 @@ function hsmKeyStatements(grants: Grants): Record<string, unknown>[] {
   return statements;
 }
 
+/**
+ * Event subscriptions on the deployment's bus (lib/aws/eventbridge-subscriptions.ts): rules named
+ * `es-*` on this stack's bus (its name is the stack's), and connections and API destinations named
+ * `<stack>-es-*` (they are per account), with the secrets EventBridge keeps a connection's parameters
+ * in; targets may only be this stack's subscription destinations, and the only role passed is the
+ * delivery role (infra/events.yml), to EventBridge. Removing needs the deletes only.
+ */
+function eventSubscriptionStatements(grants: Grants): Record<string, unknown>[] {
+  if (grants.eventSubscriptions.length === 0) return [];
+  const realizes = grants.eventSubscriptions.includes('realize');
+  const rules = stackArn('events', 'rule/${AWS::StackName}/es-*');
+  const destinations = stackArn('events', 'api-destination/${AWS::StackName}-es-*');
+  const connections = stackArn('events', 'connection/${AWS::StackName}-es-*');
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: 'SubscriptionRules',
+      Effect: 'Allow',
+      Action: realizes ? ['events:DeleteRule', 'events:PutRule', 'events:RemoveTargets'] : ['events:DeleteRule', 'events:RemoveTargets'],
+      Resource: rules,
+    },
+    {
+      Sid: 'SubscriptionDestinations',
+      Effect: 'Allow',
+      Action: realizes
+        ? [
+            'events:CreateApiDestination',
+            'events:CreateConnection',
+            'events:DeleteApiDestination',
+            'events:DeleteConnection',
+            'events:DescribeConnection',
+            'events:UpdateApiDestination',
+            'events:UpdateConnection',
+          ]
+        : ['events:DeleteApiDestination', 'events:DeleteConnection'],
+      Resource: [destinations, connections],
+    },
+    {
+      Sid: 'SubscriptionConnectionSecrets',
+      Effect: 'Allow',
+      Action: realizes
+        ? [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecret',
+          ]
+        : ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
+      Resource: stackArn('secretsmanager', 'secret:events!connection/${AWS::StackName}-es-*'),
+    },
+  ];
+  if (realizes) {
+    statements.push(
+      {
+        Sid: 'SubscriptionTargets',
+        Effect: 'Allow',
+        Action: 'events:PutTargets',
+        Resource: rules,
+        Condition: { ArnLike: { 'events:TargetArn': destinations } },
+      },
+      {
+        Sid: 'PassDeliveryRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': ['EventDeliveryRole', 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
+      },
+    );
+  }
+  return statements;
+}
+
 /** The role API Gateway assumes to invoke the operations (`apiInvokeRole`). */
 export const API_INVOKE_ROLE = 'ApiInvokeRole';
 
@@ -577,6 +655,7 @@ function unmatchedRequestsRole(routes: readonly Route[]) {
     randomBytes: false,
     createsVaultKeys: false,
     vaultKeyLifecycle: [],
+    eventSubscriptions: [],
   };
   const role = roleResource([unmatchedRequests.key], grants);
   role.Properties.Policies[0]!.PolicyDocument.Statement.push({

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
 import { NotFound, VaultError } from '../core/errors.ts';
 import { KEY_VAULT_EVENT_TYPES, type KeyVaultEventType } from './events.ts';
 
@@ -102,6 +103,9 @@ export interface WebhookClient {
 
 // ---------------------------------------------------------------------------------------------------
 // Request checks
+
+/** The body a PUT or PATCH must be: a JSON object; its fields are checked here, with Event Grid's messages. */
+export const eventSubscriptionBody = z.record(z.string(), z.unknown());
 
 const NAME = /^[A-Za-z0-9-]{3,64}$/;
 

@@ -43,7 +43,7 @@ export const KEY_VAULT_API_VERSIONS: ApiVersions = {
  * The management plane answers each resource provider's api-versions, as ARM does: the versions the
  * official clients send (@azure/arm-keyvault 5: 2026-02-01; its vault list goes through
  * Microsoft.Resources at 2015-11-01; @azure/arm-authorization 9: 2022-04-01; @azure/arm-resources 8:
- * 2025-04-01; @azure/arm-resources-subscriptions 3: 2022-12-01) and the recent ones before them.
+ * 2025-04-01; @azure/arm-resources-subscriptions 3: 2022-12-01; @azure/arm-eventgrid 14: 2022-06-15) and the recent ones before them.
  */
 export const MANAGEMENT_API_VERSIONS = {
   keyVault: {
@@ -54,6 +54,8 @@ export const MANAGEMENT_API_VERSIONS = {
   resources: { supported: ['2021-04-01', '2022-09-01', '2024-03-01', '2024-11-01', '2025-04-01'], latest: '2025-04-01' },
   resourcesList: { supported: ['2015-11-01', '2021-04-01', '2025-04-01'], latest: '2025-04-01' },
   subscriptions: { supported: ['2016-06-01', '2020-01-01', '2021-01-01', '2022-12-01'], latest: '2022-12-01' },
+  // Event subscriptions on a vault: @azure/arm-eventgrid 14 sends 2022-06-15.
+  eventGrid: { supported: ['2020-06-01', '2021-12-01', '2022-06-15', '2025-02-15'], latest: '2025-02-15' },
 } as const satisfies Record<string, ApiVersions>;
 
 export type ManagementProvider = keyof typeof MANAGEMENT_API_VERSIONS;

@@ -81,6 +81,8 @@ export const managementParameters = z.object({
   scope: z.optional(z.string()),
   objectCollection: z.optional(z.enum(['secrets', 'keys', 'certificates'])),
   objectName: segment(127),
+  /** An Event Grid event subscription of a vault; its precise name rule is the domain's (lib/events/subscriptions.ts). */
+  eventSubscriptionName: segment(128),
 });
 
 export type ManagementParameters = z.infer<typeof managementParameters>;

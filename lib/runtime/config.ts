@@ -55,6 +55,17 @@ const configSchema = z.object({
    * sets it; unset in every deployment (test/deploy/time-shift.test.ts), where the clock is real time.
    */
   clockOffsetsFile: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Which webhook addresses an event subscription's validation handshake may call
+   * (lib/events/webhook-client.ts): `public` (https, public internet addresses only, checked after
+   * resolution: never a private, loopback, link-local or metadata address) in every deployment and
+   * when unset; `loopback` (http or https on loopback only) on the local stack.
+   */
+  webhookAddresses: z.enum(['public', 'loopback']),
+  /** The role EventBridge assumes to call a subscription's API destination (infra/events.yml); none locally. */
+  eventDeliveryRoleArn: z.optional(z.string().check(z.minLength(1))),
+  /** Where EventBridge puts events it could not deliver to a subscription (infra/events.yml); none locally. */
+  eventDeadLetterQueueArn: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -89,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     deployment: env.COFFER_DEPLOYMENT || undefined,
     eventBus: env.COFFER_EVENT_BUS || undefined,
     clockOffsetsFile: env.COFFER_CLOCK_OFFSETS_FILE || undefined,
+    webhookAddresses: env.COFFER_WEBHOOK_ADDRESSES || 'public',
+    eventDeliveryRoleArn: env.COFFER_EVENT_DELIVERY_ROLE_ARN || undefined,
+    eventDeadLetterQueueArn: env.COFFER_EVENT_DEAD_LETTER_QUEUE_ARN || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.

@@ -24,6 +24,9 @@ export const FUNCTION_VARIABLES = {
   deployment: 'COFFER_DEPLOYMENT',
   eventBus: 'COFFER_EVENT_BUS',
   clockOffsetsFile: 'COFFER_CLOCK_OFFSETS_FILE',
+  webhookAddresses: 'COFFER_WEBHOOK_ADDRESSES',
+  eventDeliveryRoleArn: 'COFFER_EVENT_DELIVERY_ROLE_ARN',
+  eventDeadLetterQueueArn: 'COFFER_EVENT_DEAD_LETTER_QUEUE_ARN',
 } as const;
 
 export type FunctionSetting = keyof typeof FUNCTION_VARIABLES;
@@ -57,6 +60,12 @@ export interface FunctionSettings {
   eventBus?: string;
   /** The local stack's time shift offsets (config.ts); none in AWS. */
   clockOffsetsFile?: string;
+  /**
+   * Which webhooks a subscription's handshake may call (config.ts). This environment is for functions
+   * run outside Lambda, whose webhooks are on loopback: `loopback` unless said otherwise. A deployment
+   * (infra/serverless-config.ts) says `public`.
+   */
+  webhookAddresses?: 'public' | 'loopback';
 }
 
 /** The environment as text, for functions that run outside Lambda (the local gateway, in-process tests, benchmarks). */
@@ -79,6 +88,10 @@ export function encodedEnvironment(settings: FunctionSettings): Record<string, s
     deployment: settings.deployment ?? '',
     eventBus: settings.eventBus ?? '',
     clockOffsetsFile: settings.clockOffsetsFile ?? '',
+    webhookAddresses: settings.webhookAddresses ?? 'loopback',
+    // EventBridge's delivery role and dead-letter queue exist in a deployment only.
+    eventDeliveryRoleArn: '',
+    eventDeadLetterQueueArn: '',
   });
 }
 

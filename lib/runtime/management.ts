@@ -3,9 +3,14 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { EventBridgeClient } from '../aws/api/eventbridge.ts';
+import { DynamoEventSubscriptionStore } from '../aws/dynamo-event-subscriptions.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
+import { EventBridgeSubscriptionRealizer } from '../aws/eventbridge-subscriptions.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
+import { EventSubscriptions, type SubscriptionRealizer } from '../events/subscriptions.ts';
+import { PolicyWebhookClient } from '../events/webhook-client.ts';
 import { VaultManager } from '../vaults/manage.ts';
 import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
@@ -25,9 +30,28 @@ export type ManagementServices = {
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
   auditEvents: AuditQueries;
+  eventSubscriptions: EventSubscriptions;
+};
+
+/** Without a bus (a configuration that names none) a subscription cannot be realized: say so, never pretend. */
+const noBus: SubscriptionRealizer = {
+  realize: () => Promise.reject(new Error('no event bus is configured (COFFER_EVENT_BUS): event subscriptions cannot be realized')),
+  remove: () => Promise.resolve(),
 };
 
 const managementServices = familyServices<ManagementServices>((shared) => {
+  const cfg = shared.config;
+  const eventSubscriptions = new EventSubscriptions(
+    new DynamoEventSubscriptionStore(shared.dynamo, cfg.objectsTable),
+    cfg.eventBus
+      ? new EventBridgeSubscriptionRealizer(new EventBridgeClient({ region: cfg.region }), {
+          bus: cfg.eventBus,
+          ...(cfg.eventDeliveryRoleArn ? { roleArn: cfg.eventDeliveryRoleArn } : {}),
+          ...(cfg.eventDeadLetterQueueArn ? { deadLetterQueueArn: cfg.eventDeadLetterQueueArn } : {}),
+        })
+      : noBus,
+    new PolicyWebhookClient(cfg.webhookAddresses),
+  );
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),
@@ -39,6 +63,7 @@ const managementServices = familyServices<ManagementServices>((shared) => {
       changed: (name) => shared.vaults.forget(name),
       assignments: shared.accessStore,
       revoked: (principal) => shared.access.forget(principal),
+      purging: (name) => eventSubscriptions.removeAll(name),
     },
     shared.clock,
   );
@@ -57,6 +82,7 @@ const managementServices = familyServices<ManagementServices>((shared) => {
       { seal: sealSkipToken, open: openSkipToken },
       shared.config.auditRetentionDays,
     ),
+    eventSubscriptions,
   };
 });
 

@@ -30,6 +30,8 @@ export interface VaultManagerSettings {
   assignments?: Pick<AccessStore, 'assignmentsUnder' | 'deleteAssignment'>;
   /** Told of every principal a purge took an assignment from, so its cached access is dropped at once. */
   revoked?(principal: { tenantId: string; objectId: string }): void;
+  /** Before a purge removes the vault's records: what lives outside them goes first (its event subscriptions' rules). */
+  purging?(name: string): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -161,6 +163,7 @@ export class VaultManager {
     }
     // Before the vault item goes: a purge that fails half-way is retried on the still-deleted vault.
     await this.removeAssignments(vault);
+    await this.settings.purging?.(vault.name);
     const hsmArns = await this.store.purgeVault(vault);
     for (const arn of [...hsmArns, vault.kmsKeyArn]) await this.keys.scheduleKeyDeletion(arn);
     const endpoint = this.claimedEndpoint(vault);

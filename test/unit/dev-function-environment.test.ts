@@ -45,6 +45,8 @@ const stackValues: Record<string, string> = {
   'AWS::Region': 'eu-west-1',
   'AWS::StackName': 'coffer-test',
   EventBus: 'coffer-test',
+  EventDeliveryRole: 'arn:aws:iam::111122223333:role/coffer-test-EventDeliveryRole-1',
+  EventDeliveryFailures: 'arn:aws:sqs:eu-west-1:111122223333:coffer-test-event-delivery-failures',
   '${param:auditRetentionDays}': '365',
 };
 
@@ -124,6 +126,8 @@ describe('the function environment', () => {
       backupKeyId: 'alias/coffer-backup',
       region: 'local',
       auditRetentionDays: 365,
+      // The local stack's webhooks are on loopback; a deployment's are public (infra/serverless-config.ts).
+      webhookAddresses: 'loopback',
     });
     expect(readByLoadConfig(functionEnvironment(info, { jwksUri: 'http://127.0.0.1:9/keys' })).config.trustedIssuers[0]!.jwksUri).toBe(
       'http://127.0.0.1:9/keys',

@@ -1,0 +1,16 @@
+import { managementOperation } from '#lib/runtime/management';
+import { vaultResourceId } from '#lib/vaults/vault';
+
+/** The webhook's URL with its query, which the subscription's own answers leave out. */
+export const handler = managementOperation(
+  'GetEventSubscriptionFullUrl',
+  {},
+  async ({ subscriptionId, resourceGroupName, vaultName, eventSubscriptionName, services }) => {
+    const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
+    return {
+      body: {
+        endpointUrl: await services.eventSubscriptions.fullUrl({ name: vault.name, resourceId: vaultResourceId(vault) }, eventSubscriptionName ?? ''),
+      },
+    };
+  },
+);

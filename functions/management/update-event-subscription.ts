@@ -1,0 +1,17 @@
+import { eventSubscriptionBody, subscriptionResource } from '#lib/events/subscriptions';
+import { managementOperation } from '#lib/runtime/management';
+import { vaultResourceId } from '#lib/vaults/vault';
+
+export const handler = managementOperation(
+  'UpdateEventSubscription',
+  { body: eventSubscriptionBody, bodyRequired: true },
+  async ({ subscriptionId, resourceGroupName, vaultName, eventSubscriptionName, body, services }) => {
+    const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
+    const subscription = await services.eventSubscriptions.update(
+      { name: vault.name, resourceId: vaultResourceId(vault) },
+      eventSubscriptionName ?? '',
+      body,
+    );
+    return { body: subscriptionResource(subscription) };
+  },
+);
