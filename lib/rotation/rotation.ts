@@ -98,12 +98,12 @@ export type RotationLogEntry =
   | { rotation: 'failed'; secret: string; step: RotationStep; restored: boolean; error: string };
 
 /** Tag on the secret: the ISO 8601 lifetime of each new version (default P90D). */
-export const ROTATION_PERIOD_TAG = 'rotation-period';
+const ROTATION_PERIOD_TAG = 'rotation-period';
 /** Tag on the secret: the name of a secret in the same vault holding the credential that changes the password (default: the role's own). */
-export const ROTATION_ADMIN_TAG = 'rotation-admin-secret';
-export const DEFAULT_ROTATION_PERIOD_SECONDS = 90 * 86_400;
+const ROTATION_ADMIN_TAG = 'rotation-admin-secret';
+const DEFAULT_ROTATION_PERIOD_SECONDS = 90 * 86_400;
 /** A day longer than the 30 days before exp that SecretNearExpiry comes. */
-export const MINIMUM_ROTATION_PERIOD_SECONDS = NEAR_EXPIRY_SECONDS + 86_400;
+const MINIMUM_ROTATION_PERIOD_SECONDS = NEAR_EXPIRY_SECONDS + 86_400;
 
 export interface RotatorDependencies {
   store: RotationSecretStore;
@@ -115,7 +115,7 @@ export interface RotatorDependencies {
 }
 
 /** 32 random bytes, base64url: 43 characters that need no quoting anywhere a password travels. */
-export function randomPassword(): string {
+function randomPassword(): string {
   return randomBytes(32).toString('base64url');
 }
 

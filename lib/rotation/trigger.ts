@@ -10,15 +10,11 @@ import type { PostgresPasswordRotator, RotationRequest, RotationResult } from '.
  * The rotator works on one vault, its configured URL: an event about an object of any other vault is
  * refused, so a forged event cannot send the rotator's token to a host of its choosing.
  */
-export const NEAR_EXPIRY: EventGridEvent['eventType'] = 'Microsoft.KeyVault.SecretNearExpiry';
-
-export interface OnDemandRequest {
-  secretName: string;
-}
+const NEAR_EXPIRY: EventGridEvent['eventType'] = 'Microsoft.KeyVault.SecretNearExpiry';
 
 export type Trigger = { kind: 'event'; eventId: string; request: RotationRequest } | { kind: 'ignored'; eventId: string; reason: string };
 
-export class BadTrigger extends Error {
+class BadTrigger extends Error {
   override name = 'BadTrigger';
 }
 

@@ -21,7 +21,7 @@ import {
  * HTTPS, authorized and audited by the vault. It reads none of Coffer's tables or keys, so it has
  * none of the functions' environment (lib/runtime/environment.ts), only these variables:
  */
-export const ROTATOR_VARIABLES = {
+const ROTATOR_VARIABLES = {
   /** The one vault whose secrets it rotates: events about any other vault are refused. */
   vaultUrl: 'COFFER_ROTATION_VAULT_URL',
   /** The rotator's service principal, as @azure/identity's EnvironmentCredential names them. */
