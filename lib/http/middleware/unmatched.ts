@@ -63,7 +63,13 @@ export function unmatchedRequests(options: UnmatchedRequestOptions): (event: Eve
     let route: Route | undefined;
     if (resolution.match) {
       route = resolution.match.route;
-      const forwarded: Event = { ...event, routeKey: routeKey(route), pathParameters: resolution.match.pathParameters };
+      const key = routeKey(route);
+      const forwarded: Event = {
+        ...event,
+        routeKey: key,
+        requestContext: { ...event.requestContext, routeKey: key },
+        pathParameters: resolution.match.pathParameters,
+      };
       try {
         const answer = await options.forward(route, forwarded);
         if (typeof answer?.statusCode === 'number') return answer;

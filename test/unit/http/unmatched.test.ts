@@ -55,6 +55,7 @@ describe("the $default route's function", () => {
     expect(forwarded).toHaveLength(1);
     expect(forwarded[0]!.route.operation).toBe('Sign');
     expect(forwarded[0]!.event.routeKey).toBe('POST /keys/{name}/{version}/sign');
+    expect(forwarded[0]!.event.requestContext.routeKey).toBe('POST /keys/{name}/{version}/sign');
     expect(forwarded[0]!.event.pathParameters).toEqual({ name: 'k1', version: '' });
     // The rest of the event is API Gateway's, unchanged: the operation's function reads it as always.
     expect(forwarded[0]!.event.rawPath).toBe('/keys/k1//sign');
