@@ -1,6 +1,7 @@
 /**
  * Event-triggered rotation end to end on the running local stack (docs/rotation.md, "Locally"): a
- * PostgreSQL role's credential in a fresh vault, the reference rotator's loopback webhook subscribed
+ * PostgreSQL role's credential in a fresh vault, the reference rotator's loopback webhook (as its own
+ * principal, Key Vault Secrets Officer on that secret alone) subscribed
  * to the vault's SecretNearExpiry through the local EventBridge (a rule with an API destination and
  * Event Grid's array as its input, as an event subscription is realized), and the time shift moving
  * the vault's clock past exp - 30 days. The stack's own stream reader and scheduler announce the
@@ -17,19 +18,21 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { randomUUID } from 'node:crypto';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { type RotatorWebhook, startRotatorWebhook } from '../../dev/rotator-webhook.ts';
+import { roleIds } from '../../lib/access/roles.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoDueStore } from '../../lib/aws/dynamo-schedule.ts';
 import { parseCredential } from '../../lib/rotation/credential.ts';
 import { PostgresRoleDatabase } from '../../lib/rotation/postgres.ts';
 import { rotationWith } from '../../lib/runtime/rotation.ts';
 import { eventBridgeClient, startWebhook, waitFor } from '../support/events.ts';
-import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
+import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
-import { createLocalVault } from '../support/vaults.ts';
+import { createLocalVault, managementClients } from '../support/vaults.ts';
 
 const info = localStack();
 const DAY = 86_400;
@@ -41,6 +44,7 @@ let vaultName: string;
 let secrets: SecretClient;
 let managementToken: string;
 let rotator: RotatorWebhook;
+let rotatorSecrets: SecretClient;
 let recorder: Awaited<ReturnType<typeof startWebhook>>;
 const secretName = uniqueName('billing-db');
 
@@ -106,7 +110,16 @@ beforeAll(async () => {
   vaultName = vault.name;
   secrets = new SecretClient(vault.vaultUri, adminSecretCredential(info), { disableChallengeResourceVerification: true });
   managementToken = (await adminSecretCredential(info).getToken(info.managementScope))!.token;
-  rotator = await startRotatorWebhook(rotationWith(vault.vaultUri, adminSecretCredential(info), { challengeResourceCheck: false }));
+  // The rotator is its own principal with Key Vault Secrets Officer on the one secret it rotates (docs/rotation.md).
+  const vaultId = `/subscriptions/${info.subscriptionId}/resourceGroups/${info.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vaultName}`;
+  await managementClients(info).authorization.roleAssignments.create(`${vaultId}/secrets/${secretName}`, randomUUID(), {
+    roleDefinitionId: `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.secretsOfficer}`,
+    principalId: info.unprivileged.objectId,
+    principalType: 'ServicePrincipal',
+  });
+  await secrets.setSecret('not-the-rotators', 'other');
+  rotatorSecrets = new SecretClient(vault.vaultUri, unprivilegedCredential(info), { disableChallengeResourceVerification: true });
+  rotator = await startRotatorWebhook(rotationWith(vault.vaultUri, unprivilegedCredential(info), { challengeResourceCheck: false }));
   recorder = await startWebhook();
   await subscribe('Microsoft.KeyVault.SecretNearExpiry', rotator.url);
   await subscribe('Microsoft.KeyVault.SecretNewVersionCreated', `${recorder.url}/hook`);
@@ -166,5 +179,7 @@ describe('SecretNearExpiry rotates the secret through a subscribed webhook', () 
     let versions = 0;
     for await (const _ of secrets.listPropertiesOfSecretVersions(secretName)) versions++;
     expect(versions).toBe(2);
+    // Its principal reaches that secret only.
+    await expect(rotatorSecrets.getSecret('not-the-rotators')).rejects.toMatchObject({ statusCode: 403 });
   });
 });
