@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type EventSubscription, EventGridManagementClient } from '@azure/arm-eventgrid';
+import { ListApiDestinationsCommand, ListConnectionsCommand, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adminSecretCredential, localStack, rolelessCredential, secretClient, uniqueName } from '../support/local.ts';
-import { waitFor } from '../support/events.ts';
+import { roleIds } from '../../lib/access/roles.ts';
+import { subscriptionUid } from '../../lib/events/subscriptions.ts';
+import { eventBridgeClient, waitFor } from '../support/events.ts';
+import { adminSecretCredential, localStack, rolelessCredential, secretClient, uniqueName, unprivilegedCredential } from '../support/local.ts';
+import { createLocalVault, managementClients } from '../support/vaults.ts';
 
 /**
  * Event Grid event subscriptions on a vault through the unmodified EventGridManagementClient against
@@ -231,5 +235,60 @@ describe('event subscriptions through EventGridManagementClient', () => {
     ).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
     await expect(roleless.eventSubscriptions.get(vaultId, 'whatever')).rejects.toMatchObject({ statusCode: 403 });
     expect(hook.handshakes).toEqual([]);
+  });
+
+  it("a vault's Reader reads its subscriptions but not their full URL, and a purged vault's subscriptions are gone from the bus", async () => {
+    const { vaults, authorization } = managementClients(info);
+    const vault = await createLocalVault('esvault');
+    const id = `/subscriptions/${info.subscriptionId}/resourceGroups/${info.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
+    const purge = async () => {
+      await vaults.vaults.delete(info.resourceGroup, vault.name).catch(() => undefined);
+      await vaults.vaults.purgeDeleted(vault.name, 'eastus').catch(() => undefined);
+    };
+    cleanups.push(purge);
+    const hook = await receiver();
+    const name = uniqueName('es-read');
+    await eventGrid.eventSubscriptions.beginCreateOrUpdateAndWait(
+      id,
+      name,
+      { destination: { endpointType: 'WebHook', endpointUrl: `${hook.url}/r?k=1` } },
+      poll,
+    );
+
+    await authorization.roleAssignments.create(id, randomUUID(), {
+      roleDefinitionId: `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.reader}`,
+      principalId: info.unprivileged.objectId,
+      principalType: 'ServicePrincipal',
+    });
+    const reader = new EventGridManagementClient(unprivilegedCredential(info), info.subscriptionId, clientOptions);
+    // Access decisions are cached for up to 5 seconds.
+    let answered: EventSubscription | undefined;
+    for (let attempt = 0; attempt < 30 && !answered; attempt++) {
+      answered = await reader.eventSubscriptions.get(id, name).catch(() => undefined);
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(answered?.name).toBe(name);
+    await expect(reader.eventSubscriptions.getFullUrl(id, name)).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
+    await expect(
+      reader.eventSubscriptions.beginCreateOrUpdateAndWait(
+        id,
+        uniqueName('es-nope'),
+        { destination: { endpointType: 'WebHook', endpointUrl: `${hook.url}/n` } },
+        poll,
+      ),
+    ).rejects.toMatchObject({ statusCode: 403 });
+    await expect(reader.eventSubscriptions.beginDeleteAndWait(id, name, poll)).rejects.toMatchObject({ statusCode: 403 });
+
+    const uid = subscriptionUid(id, name);
+    const eventBridge = eventBridgeClient(info);
+    try {
+      expect((await eventBridge.send(new ListRulesCommand({ EventBusName: info.eventBus, NamePrefix: `es-${uid}` }))).Rules).toHaveLength(1);
+      await purge();
+      expect((await eventBridge.send(new ListRulesCommand({ EventBusName: info.eventBus, NamePrefix: `es-${uid}` }))).Rules).toEqual([]);
+      expect((await eventBridge.send(new ListApiDestinationsCommand({ NamePrefix: `${info.eventBus}-es-${uid}` }))).ApiDestinations).toEqual([]);
+      expect((await eventBridge.send(new ListConnectionsCommand({ NamePrefix: `${info.eventBus}-es-${uid}` }))).Connections).toEqual([]);
+    } finally {
+      eventBridge.destroy();
+    }
   });
 });
