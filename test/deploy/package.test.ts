@@ -722,6 +722,15 @@ describe('alarms', () => {
     expect(alarms).toContain('Throttles');
     expect(alarms.some((m) => m.includes('ReadThrottleEvents') && m.includes('WriteThrottleEvents'))).toBe(true);
   });
+
+  it('alarms when scheduler runs fail, which leave rotations, expiry events and purges waiting', () => {
+    const onScheduler = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties!)
+      .filter((a) => (a.Dimensions as { Value: unknown }[] | undefined)?.some((d) => referenced(d.Value) === 'RunScheduledWorkLambdaFunction'));
+    expect(onScheduler).toHaveLength(1);
+    expect(onScheduler[0]).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(template.Resources.RunScheduledWorkLambdaFunction?.Type).toBe('AWS::Lambda::Function');
+  });
 });
 
 describe('bundle budget', () => {
