@@ -107,6 +107,27 @@ export function rotatorConfig(artifact: string) {
       Type: 'AWS::SQS::Queue',
       Properties: { QueueName: { 'Fn::Sub': '${AWS::StackName}-rotation-failures' }, MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true },
     },
+    // A failed rotation is the operator's to see: the previous version is still current, but its
+    // expiry is coming. The same alarm topic as every other alarm (infra/alarms.yml).
+    [`${FAILURES}Alarm`]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: { 'Fn::Sub': '${AWS::StackName}-rotation-failed' },
+        AlarmDescription:
+          'A secret rotation failed for good: its previous version is still current; fix the cause and rotate it on demand before it expires.',
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [FAILURES, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+        OKActions: [{ Ref: 'AlarmTopic' }],
+      },
+    },
     [`${FAILURES}Policy`]: {
       Type: 'AWS::SQS::QueuePolicy',
       Properties: {

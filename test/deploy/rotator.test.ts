@@ -90,6 +90,11 @@ describe('the reference rotator in the deployment', () => {
     const queuePolicy = resource('RotationFailuresPolicy').Properties.PolicyDocument.Statement[0];
     expect(queuePolicy.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['RotatePostgresPasswordRule', 'Arn'] } } });
     expect(resource('RotationFailures').Properties.SqsManagedSseEnabled).toBe(true);
+    expect(resource('RotationFailuresAlarm').Properties).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RotationFailures', 'QueueName'] } }],
+      Threshold: 0,
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 
   it('bundles within its budget, with nothing of the vault domains, the tables or KMS', async () => {
