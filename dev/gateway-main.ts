@@ -7,6 +7,7 @@
  * the log subscription delivers them in AWS (dev/audit-delivery.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { VaultRateLimiter } from '#lib/http/middleware/vault-limits';
 import { config } from '#lib/runtime/config';
 import { handler as deliverAuditRecords } from '../functions/audit/deliver-audit-records.ts';
 import { handler as publishEvents } from '../functions/events/publish-events.ts';
@@ -23,6 +24,8 @@ const gateway = await startGateway({
   managementPort: Number(process.env.COFFER_MANAGEMENT_PORT ?? 0),
   // The pool the handlers hand out to new vaults is the one listened on: both read the same variable.
   vaultEndpointPorts: config().vaultEndpoints.map((endpoint) => Number(new URL(endpoint).port || 443)),
+  // On when the launcher says so (dev/stack.ts `vaultLimits`: npm start).
+  vaultLimits: process.env.COFFER_VAULT_LIMITS === 'on' ? new VaultRateLimiter() : undefined,
 });
 // Off only when the launcher says so (dev/stack.ts `auditDelivery`: the benchmark).
 const delivery =

@@ -57,6 +57,13 @@ export interface StackOptions {
    * stream, not the process that serves requests on the table.
    */
   eventStream?: boolean;
+  /**
+   * Whether the gateway enforces the documented per-vault limits (README "Limits, 429 and 503"),
+   * answering 429 with Retry-After over them as Azure does (default no). `npm start` says yes, so a
+   * team's code meets Azure's limits locally; the test suite's shared stack says no, because suites
+   * with retries off create keys faster than a vault allows.
+   */
+  vaultLimits?: boolean;
 }
 
 /** What `.coffer/local.json` holds: everything a script or test suite needs to use the local vault. */
@@ -278,6 +285,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
       COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
       COFFER_EVENT_STREAM: options.eventStream === false ? 'off' : 'on',
+      COFFER_VAULT_LIMITS: options.vaultLimits ? 'on' : 'off',
       COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
       COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
     };

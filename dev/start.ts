@@ -95,6 +95,8 @@ try {
     vaultEndpointPorts,
     progress: (line) => console.log(line),
     strictAudit: process.env.COFFER_STRICT_AUDIT === '1',
+    // Azure's per-vault limits, as a vault enforces them; COFFER_VAULT_LIMITS=off for a load test.
+    vaultLimits: process.env.COFFER_VAULT_LIMITS !== 'off',
   });
 } catch (error) {
   console.error(`\nCoffer could not start: ${(error as Error).message}`);
