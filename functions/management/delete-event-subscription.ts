@@ -1,5 +1,5 @@
+import { subscriptionVault } from '#lib/events/subscription-wire';
 import { managementOperation } from '#lib/runtime/management';
-import { vaultResourceId } from '#lib/vaults/vault';
 
 /** 200 when it was deleted, 204 when there was none (a retried delete): both end the client's long-running operation. */
 export const handler = managementOperation(
@@ -7,7 +7,7 @@ export const handler = managementOperation(
   {},
   async ({ subscriptionId, resourceGroupName, vaultName, eventSubscriptionName, services }) => {
     const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
-    const deleted = await services.eventSubscriptions.delete({ name: vault.name, resourceId: vaultResourceId(vault) }, eventSubscriptionName ?? '');
+    const deleted = await services.eventSubscriptions.delete(subscriptionVault(vault), eventSubscriptionName ?? '');
     return { status: deleted ? 200 : 204 };
   },
 );

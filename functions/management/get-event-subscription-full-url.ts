@@ -1,5 +1,5 @@
+import { subscriptionVault } from '#lib/events/subscription-wire';
 import { managementOperation } from '#lib/runtime/management';
-import { vaultResourceId } from '#lib/vaults/vault';
 
 /** The webhook's URL with its query, which the subscription's own answers leave out. */
 export const handler = managementOperation(
@@ -9,7 +9,7 @@ export const handler = managementOperation(
     const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
     return {
       body: {
-        endpointUrl: await services.eventSubscriptions.fullUrl({ name: vault.name, resourceId: vaultResourceId(vault) }, eventSubscriptionName ?? ''),
+        endpointUrl: await services.eventSubscriptions.fullUrl(subscriptionVault(vault), eventSubscriptionName ?? ''),
       },
     };
   },

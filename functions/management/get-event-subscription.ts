@@ -1,6 +1,5 @@
-import { subscriptionResource } from '#lib/events/subscriptions';
+import { subscriptionResource, subscriptionVault } from '#lib/events/subscription-wire';
 import { managementOperation } from '#lib/runtime/management';
-import { vaultResourceId } from '#lib/vaults/vault';
 
 export const handler = managementOperation(
   'GetEventSubscription',
@@ -8,9 +7,7 @@ export const handler = managementOperation(
   async ({ subscriptionId, resourceGroupName, vaultName, eventSubscriptionName, services }) => {
     const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
     return {
-      body: subscriptionResource(
-        await services.eventSubscriptions.get({ name: vault.name, resourceId: vaultResourceId(vault) }, eventSubscriptionName ?? ''),
-      ),
+      body: subscriptionResource(await services.eventSubscriptions.get(subscriptionVault(vault), eventSubscriptionName ?? '')),
     };
   },
 );

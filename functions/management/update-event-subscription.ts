@@ -1,17 +1,13 @@
-import { eventSubscriptionBody, subscriptionResource } from '#lib/events/subscriptions';
+import { eventSubscriptionBody } from '#lib/events/subscription-schemas';
+import { subscriptionResource, subscriptionVault } from '#lib/events/subscription-wire';
 import { managementOperation } from '#lib/runtime/management';
-import { vaultResourceId } from '#lib/vaults/vault';
 
 export const handler = managementOperation(
   'UpdateEventSubscription',
   { body: eventSubscriptionBody, bodyRequired: true },
   async ({ subscriptionId, resourceGroupName, vaultName, eventSubscriptionName, body, services }) => {
     const vault = await services.vaults.get(subscriptionId ?? '', resourceGroupName ?? '', vaultName ?? '');
-    const subscription = await services.eventSubscriptions.update(
-      { name: vault.name, resourceId: vaultResourceId(vault) },
-      eventSubscriptionName ?? '',
-      body,
-    );
+    const subscription = await services.eventSubscriptions.update(subscriptionVault(vault), eventSubscriptionName ?? '', body);
     return { body: subscriptionResource(subscription) };
   },
 );

@@ -21,7 +21,7 @@ import type { EventBridgeClient } from './api/eventbridge.ts';
  * names start with the bus's (`<bus>-es-<uid>`), which the IAM policy's name prefixes follow
  * (infra/permissions.ts).
  */
-export const TARGET_ID = 'webhook';
+const TARGET_ID = 'webhook';
 const MAX_BUS_NAME = 40;
 
 export interface SubscriptionDelivery {

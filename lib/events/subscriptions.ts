@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import * as z from 'zod/mini';
 import { NotFound, VaultError } from '../core/errors.ts';
 import { KEY_VAULT_EVENT_TYPES, type KeyVaultEventType } from './events.ts';
 
@@ -17,18 +16,18 @@ export type EventDeliverySchema = 'EventGridSchema' | 'CloudEventSchemaV1_0';
 const DELIVERY_SCHEMAS: readonly EventDeliverySchema[] = ['EventGridSchema', 'CloudEventSchemaV1_0'];
 
 /** Event Grid's defaults (reference: EventSubscription.retryPolicy). */
-export const DEFAULT_MAX_DELIVERY_ATTEMPTS = 30;
-export const DEFAULT_EVENT_TTL_MINUTES = 1440;
+const DEFAULT_MAX_DELIVERY_ATTEMPTS = 30;
+const DEFAULT_EVENT_TTL_MINUTES = 1440;
 
 /** Event Grid's refusal of a malformed request: 400 InvalidRequest. */
-export class InvalidEventSubscription extends VaultError {
+class InvalidEventSubscription extends VaultError {
   constructor(message: string) {
     super(400, 'InvalidRequest', message);
   }
 }
 
 /** The webhook did not complete Event Grid's validation handshake: Azure's 400 `Url validation`. */
-export class WebhookValidationFailed extends VaultError {
+class WebhookValidationFailed extends VaultError {
   constructor(endpointBaseUrl: string, reason: string) {
     super(
       400,
@@ -104,12 +103,9 @@ export interface WebhookClient {
 // ---------------------------------------------------------------------------------------------------
 // Request checks
 
-/** The body a PUT or PATCH must be: a JSON object; its fields are checked here, with Event Grid's messages. */
-export const eventSubscriptionBody = z.record(z.string(), z.unknown());
-
 const NAME = /^[A-Za-z0-9-]{3,64}$/;
 
-export function checkSubscriptionName(name: string): void {
+function checkSubscriptionName(name: string): void {
   if (!NAME.test(name)) {
     throw new InvalidEventSubscription(
       'Event subscription name must be between 3 and 64 characters in length and use alphanumeric letters and hyphens only.',
@@ -316,40 +312,6 @@ export function endpointBaseUrl(endpointUrl: string): string {
   return `${url.origin}${url.pathname}`;
 }
 
-export function subscriptionResourceId(topic: string, name: string): string {
-  return `${topic}/providers/${EVENT_SUBSCRIPTION_TYPE}/${name}`;
-}
-
-/** The EventSubscription resource as Azure answers it: never the full URL (getFullUrl answers that). */
-export function subscriptionResource(subscription: EventSubscription): Json {
-  const filter = subscription.filter;
-  return {
-    id: subscriptionResourceId(subscription.topic, subscription.name),
-    name: subscription.name,
-    type: EVENT_SUBSCRIPTION_TYPE,
-    properties: {
-      topic: subscription.topic,
-      provisioningState: 'Succeeded',
-      destination: {
-        endpointType: 'WebHook',
-        properties: { endpointBaseUrl: endpointBaseUrl(subscription.endpointUrl), maxEventsPerBatch: 1, preferredBatchSizeInKilobytes: 64 },
-      },
-      filter: {
-        ...(filter.includedEventTypes ? { includedEventTypes: filter.includedEventTypes } : {}),
-        ...(filter.subjectBeginsWith ? { subjectBeginsWith: filter.subjectBeginsWith } : {}),
-        ...(filter.subjectEndsWith ? { subjectEndsWith: filter.subjectEndsWith } : {}),
-        isSubjectCaseSensitive: filter.isSubjectCaseSensitive,
-        enableAdvancedFilteringOnArrays: false,
-      },
-      labels: subscription.labels,
-      eventDeliverySchema: subscription.eventDeliverySchema,
-      retryPolicy: subscription.retryPolicy,
-      ...(subscription.expirationTimeUtc ? { expirationTimeUtc: subscription.expirationTimeUtc } : {}),
-    },
-    systemData: { createdAt: subscription.createdAt, lastModifiedAt: subscription.updatedAt },
-  };
-}
-
 /** 20 hex characters of a hash of the topic and the name (both case-insensitive). */
 export function subscriptionUid(topic: string, name: string): string {
   return createHash('sha256').update(`${topic.toLowerCase()}\u0000${name.toLowerCase()}`).digest('hex').slice(0, 20);
@@ -359,7 +321,7 @@ export function subscriptionUid(topic: string, name: string): string {
 // EventBridge
 
 /** The `source` Coffer's events carry on the bus (lib/aws/eventbridge-publisher.ts). */
-export const EVENT_SOURCE = 'coffer.keyvault';
+const EVENT_SOURCE = 'coffer.keyvault';
 
 /**
  * The rule pattern for a subscription: Coffer's events about this vault (the entry's `resources` is
@@ -431,7 +393,7 @@ export function queryParametersOf(endpointUrl: string): { Key: string; Value: st
 // Validation handshake
 
 /** The origin Event Grid names in the CloudEvents abuse-protection handshake. */
-export const WEBHOOK_REQUEST_ORIGIN = 'eventgrid.azure.net';
+const WEBHOOK_REQUEST_ORIGIN = 'eventgrid.azure.net';
 
 /**
  * Event Grid's validation handshake, before a subscription is created or its endpoint changes:

@@ -71,7 +71,7 @@ export function addressAllowed(policy: WebhookAddressPolicy, address: string): b
 }
 
 /** The URL's scheme is one the policy allows (checked before any lookup). */
-export function checkWebhookUrl(policy: WebhookAddressPolicy, url: URL): void {
+function checkWebhookUrl(policy: WebhookAddressPolicy, url: URL): void {
   if (policy === 'public' && url.protocol !== 'https:') throw new WebhookRefused('an endpoint that is not https');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new WebhookRefused('an endpoint that is not http or https');
 }

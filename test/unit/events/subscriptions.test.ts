@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchesPattern, parseEventPattern } from '../../../dev/eventbridge/pattern.ts';
 import { targetBody } from '../../../dev/eventbridge/transform.ts';
 import { MemoryEventSubscriptionStore } from '../../../lib/events/memory-subscriptions.ts';
+import { subscriptionResource } from '../../../lib/events/subscription-wire.ts';
 import { accessPolicyChangedEvent, type EventGridEvent, objectEvent, toCloudEvent } from '../../../lib/events/events.ts';
 import {
   type EventSubscription,
@@ -12,7 +13,6 @@ import {
   rulePattern,
   settingsFromPatch,
   settingsFromPut,
-  subscriptionResource,
   subscriptionUid,
   type SubscriptionRealizer,
   validateWebhook,
