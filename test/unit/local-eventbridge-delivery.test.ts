@@ -148,9 +148,10 @@ describe('API destination delivery', () => {
     await server.close();
   });
 
+  // The first pause is 100 s jittered by ±25% (75 to 125 s): always past the 60 s the event may age.
   it('gives up when the next retry would come after MaximumEventAgeInSeconds', async () => {
     const server = await receiver(() => 503);
-    const { deliverer: d, dead } = deliverer('age', { retryBaseMs: 70_000, maxRetryDelayMs: 200_000 });
+    const { deliverer: d, dead } = deliverer('age', { retryBaseMs: 100_000, maxRetryDelayMs: 200_000 });
     d.deliver(delivery(`http://127.0.0.1:${server.port}/`, { RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 60 } }));
     await until(async () => (await dead()).length === 1);
     expect((await dead())[0]).toMatchObject({ attributes: { EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds', RETRY_ATTEMPTS: 0 }, event });
