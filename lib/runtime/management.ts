@@ -3,18 +3,15 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
-import { EventBridgeClient } from '../aws/api/eventbridge.ts';
-import { DynamoEventSubscriptionStore } from '../aws/dynamo-event-subscriptions.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
-import { EventBridgeSubscriptionRealizer } from '../aws/eventbridge-subscriptions.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
-import { EventSubscriptions, type SubscriptionRealizer } from '../events/subscriptions.ts';
-import { PolicyWebhookClient } from '../events/webhook-client.ts';
+import type { EventSubscriptions } from '../events/subscriptions.ts';
 import { VaultManager } from '../vaults/manage.ts';
 import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
 import { SubscriptionService } from '../vaults/subscription-listing.ts';
+import { eventSubscriptionsOf } from './event-subscriptions.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -33,25 +30,8 @@ export type ManagementServices = {
   eventSubscriptions: EventSubscriptions;
 };
 
-/** Without a bus (a configuration that names none) a subscription cannot be realized: say so, never pretend. */
-const noBus: SubscriptionRealizer = {
-  realize: () => Promise.reject(new Error('no event bus is configured (COFFER_EVENT_BUS): event subscriptions cannot be realized')),
-  remove: () => Promise.resolve(),
-};
-
 const managementServices = familyServices<ManagementServices>((shared) => {
-  const cfg = shared.config;
-  const eventSubscriptions = new EventSubscriptions(
-    new DynamoEventSubscriptionStore(shared.dynamo, cfg.objectsTable),
-    cfg.eventBus
-      ? new EventBridgeSubscriptionRealizer(new EventBridgeClient({ region: cfg.region }), {
-          bus: cfg.eventBus,
-          ...(cfg.eventDeliveryRoleArn ? { roleArn: cfg.eventDeliveryRoleArn } : {}),
-          ...(cfg.eventDeadLetterQueueArn ? { deadLetterQueueArn: cfg.eventDeadLetterQueueArn } : {}),
-        })
-      : noBus,
-    new PolicyWebhookClient(cfg.webhookAddresses),
-  );
+  const eventSubscriptions = eventSubscriptionsOf(shared);
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),

@@ -7,6 +7,7 @@ import { type RunSummary, Scheduler } from '../events/scheduler.ts';
 import { KeyService } from '../keys/keys.ts';
 import { SecretService } from '../secrets/secrets.ts';
 import { VaultManager } from '../vaults/manage.ts';
+import { eventSubscriptionsOf } from './event-subscriptions.ts';
 import { EventBridgeClient } from '../aws/api/eventbridge.ts';
 import { DynamoDueStore } from '../aws/dynamo-schedule.ts';
 import { EventBridgePublisher } from '../aws/eventbridge-publisher.ts';
@@ -48,6 +49,7 @@ export function schedulerOf(shared: SharedServices, offsets: (ClockOffsets & Par
   const warn = (message: string, details: Record<string, unknown> = {}) => logger.warn(message, details);
   const kmsKeyTags: Record<string, string> = cfg.deployment ? { 'coffer:deployment': cfg.deployment } : {};
   const parts = { ...certificateParts(shared), clock };
+  const eventSubscriptions = eventSubscriptionsOf(shared);
   // The vault lifecycle as the management root builds it (lib/runtime/management.ts), for the purge.
   const vaults = new VaultManager(
     vaultStore,
@@ -60,6 +62,8 @@ export function schedulerOf(shared: SharedServices, offsets: (ClockOffsets & Par
       changed: (name) => shared.vaults.forget(name),
       assignments: shared.accessStore,
       revoked: (principal) => shared.access.forget(principal),
+      // A purged vault's event subscriptions stop delivering, as a purge through the management API does.
+      purging: (name) => eventSubscriptions.removeAll(name),
     },
     clock,
   );
