@@ -43,6 +43,15 @@ import { functionOfRoute, identityStatements, list, referenced, resourcesOfType,
  * Runs `npm run package`'s script once, offline and without AWS credentials, and checks the
  * CloudFormation template it produced: what the stack would be if deployed now.
  */
+/** The statements of the event-subscription grants (infra/serverless-config.ts), checked in test/deploy/event-subscriptions.test.ts. */
+const SUBSCRIPTION_SIDS = [
+  'SubscriptionRules',
+  'SubscriptionDestinations',
+  'SubscriptionConnectionSecrets',
+  'SubscriptionTargets',
+  'PassDeliveryRole',
+];
+
 const run = promisify(execFile);
 const STAGE = 'test';
 let out: string;
@@ -364,6 +373,9 @@ describe('the event publisher', () => {
       (s) =>
         s.owner !== publisherRole() &&
         !(s.owner === `${runScheduledWork.key}Role` && s.statement.Sid === 'EventBus') &&
+        // Event subscriptions' rules and destinations, and EventBridge's delivery role (test/deploy/event-subscriptions.test.ts).
+        !SUBSCRIPTION_SIDS.includes(s.statement.Sid ?? '') &&
+        s.owner !== 'EventDeliveryRole' &&
         list(s.statement.Action).some((a) => a.startsWith('events:') || a === 'dynamodb:GetRecords'),
     );
     expect(elsewhere).toEqual([]);
@@ -552,7 +564,9 @@ describe('least privilege', () => {
       expect(statements.some(bySid('TagNewVaultKeys')), where).toBe(expected.createsVaultKeys);
       expect(statements.some(bySid('NewVaultPagingKeys')), where).toBe(expected.createsVaultKeys);
       expect(on(bySid('PurgedVaultKeys'), 'kms:'), where).toEqual([...expected.vaultKeyLifecycle].sort());
+      expect(statements.some(bySid('SubscriptionRules')), where).toBe(expected.eventSubscriptions.length > 0);
       const known = [
+        ...SUBSCRIPTION_SIDS,
         'VaultObjects',
         'ControlPlaneRecords',
         'AuditRecords',
