@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { importPKCS8, SignJWT } from 'jose';
@@ -28,6 +30,7 @@ const KEYVAULT = 'api-version=2026-02-01';
 const RESOURCES = 'api-version=2025-04-01';
 const SUBSCRIPTIONS = 'api-version=2022-12-01';
 const AUTHORIZATION = 'api-version=2022-04-01';
+const EVENT_GRID = 'api-version=2022-06-15';
 const LOCATION = 'westeurope';
 
 /** A principal no other test knows, with tokens signed by the identity provider's own key. */
@@ -113,7 +116,27 @@ const SCENARIO = [
   'DeleteRoleDefinition',
   'ListRoleDefinitions',
   'ListAuditEvents',
+  'CreateOrUpdateEventSubscription',
+  'GetEventSubscription',
+  'UpdateEventSubscription',
+  'ListEventSubscriptionsByResource',
+  'GetEventSubscriptionFullUrl',
+  'DeleteEventSubscription',
 ];
+
+/** A loopback webhook that completes Event Grid's validation handshake, for the event-subscription steps. */
+async function validatingWebhook(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const [event] = JSON.parse(Buffer.concat(chunks).toString('utf8') || '[{}]');
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ validationResponse: event?.data?.validationCode }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 const management = routes.filter((r) => r.plane === 'management');
 const covered = management.filter((r) => SCENARIO.includes(r.operation));
 const uncovered = management.filter((r) => !SCENARIO.includes(r.operation));
@@ -221,6 +244,22 @@ describe('every AWS call a management operation makes is granted to its function
     expect(page.nextLink, JSON.stringify(page)).toEqual(expect.any(String));
     const next = new URL(page.nextLink);
     await expectStatus(200, manage('GET', `${next.pathname}${next.search}`));
+
+    // Event subscriptions on the vault: one made, read, changed, listed, its URL read, deleted; another left for the purge to remove.
+    const webhook = await validatingWebhook();
+    try {
+      const subscriptions = `${vaultId}/providers/Microsoft.EventGrid/eventSubscriptions`;
+      const destination = { endpointType: 'WebHook', properties: { endpointUrl: `${webhook.url}/hook?code=1` } };
+      await expectStatus(201, manage('PUT', `${subscriptions}/iam-one?${EVENT_GRID}`, { properties: { destination } }));
+      await expectStatus(201, manage('PUT', `${subscriptions}/iam-two?${EVENT_GRID}`, { properties: { destination } }));
+      await expectStatus(200, manage('GET', `${subscriptions}/iam-one?${EVENT_GRID}`));
+      await expectStatus(200, manage('PATCH', `${subscriptions}/iam-one?${EVENT_GRID}`, { filter: { subjectBeginsWith: 'db-' } }));
+      await expectStatus(200, manage('GET', `${subscriptions}?${EVENT_GRID}`));
+      await expectStatus(200, manage('POST', `${subscriptions}/iam-one/getFullUrl?${EVENT_GRID}`));
+      await expectStatus(200, manage('DELETE', `${subscriptions}/iam-one?${EVENT_GRID}`));
+    } finally {
+      await webhook.close();
+    }
 
     // Soft delete, recover, delete again, purge; then the group can go.
     await expectStatus(200, manage('DELETE', `${vaultId}?${KEYVAULT}`));

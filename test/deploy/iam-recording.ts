@@ -37,7 +37,17 @@ const REQUIRED_VAULT_KEY_TAGS = ['coffer:deployment', 'coffer:vault'];
 const ALLOWED_VAULT_KEY_TAGS = [...REQUIRED_VAULT_KEY_TAGS, 'coffer:tenant'];
 
 /** A write to a control-plane record (infra/permissions.ts): only management roles may make one. */
-const isControlPlane = (partition: string) => CONTROL_PLANE_PARTITIONS.some((pattern) => partition.startsWith(pattern.slice(0, -1)));
+const CONTROL_PLANE_MATCHERS = CONTROL_PLANE_PARTITIONS.map(
+  // IAM's StringLike: the whole value, `*` any characters (a pattern may start with one: `*#event_subscriptions`).
+  (pattern) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ),
+);
+const isControlPlane = (partition: string) => CONTROL_PLANE_MATCHERS.some((matcher) => matcher.test(partition));
 
 /** Who calls, and at which host. */
 export interface Caller {
