@@ -45,13 +45,10 @@ export class EventBridgeSubscriptionRealizer implements SubscriptionRealizer {
   constructor(
     private readonly client: EventBridgeClient,
     private readonly delivery: SubscriptionDelivery,
-  ) {
-    // Connection and API destination names are at most 64 characters: the bus's name and `-es-<uid>`.
-    if (delivery.bus.length > MAX_BUS_NAME) throw new Error(`the event bus name is longer than ${MAX_BUS_NAME} characters`);
-  }
+  ) {}
 
   async realize(subscription: EventSubscription): Promise<void> {
-    const { bus } = this.delivery;
+    const bus = this.bus();
     const name = accountResourceName(bus, subscription.uid);
     const description = `Event subscription ${subscription.name} of ${subscription.topic}`.slice(0, 512);
     const query = queryParametersOf(subscription.endpointUrl).map((parameter) => ({ ...parameter, IsValueSecret: true }));
@@ -116,13 +113,19 @@ export class EventBridgeSubscriptionRealizer implements SubscriptionRealizer {
 
   /** Target, rule, API destination, connection: each already gone is fine, so a retried delete converges. */
   async remove(subscription: Pick<EventSubscription, 'uid'>): Promise<void> {
-    const { bus } = this.delivery;
+    const bus = this.bus();
     const rule = ruleName(subscription.uid);
     const name = accountResourceName(bus, subscription.uid);
     await absentIsFine(() => this.client.removeTargets({ Rule: rule, EventBusName: bus, Ids: [TARGET_ID] }));
     await absentIsFine(() => this.client.deleteRule({ Name: rule, EventBusName: bus }));
     await absentIsFine(() => this.client.deleteApiDestination({ Name: name }));
     await absentIsFine(() => this.client.deleteConnection({ Name: name }));
+  }
+
+  /** Connection and API destination names are at most 64 characters: the bus's name and `-es-<uid>`. Checked per call, so a misnamed bus fails subscriptions only, not the management plane. */
+  private bus(): string {
+    if (this.delivery.bus.length > MAX_BUS_NAME) throw new Error(`the event bus name is longer than ${MAX_BUS_NAME} characters`);
+    return this.delivery.bus;
   }
 }
 
