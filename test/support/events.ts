@@ -78,13 +78,15 @@ export async function startWebhook(status: () => number = () => 200) {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({
-        at: Date.now(),
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
+      const body = Buffer.concat(chunks).toString('utf8');
+      // Event Grid's validation handshake, which an event subscription's create sends first: answered
+      // as a webhook that accepts the subscription does, and kept apart from the deliveries.
+      if (request.headers['aeg-event-type'] === 'SubscriptionValidation') {
+        const [validation] = JSON.parse(body) as { data: { validationCode: string } }[];
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ validationResponse: validation?.data.validationCode }));
+        return;
+      }
+      received.push({ at: Date.now(), method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
       response.writeHead(status()).end();
     });
   });
