@@ -10,6 +10,8 @@
  * queue. No Coffer table, no KMS key, no bus: everything it reads and writes in the vault goes through
  * the vault's API, authorized and audited there.
  */
+import { KEY_VAULT_EVENT_SOURCE } from '../lib/events/events.ts';
+
 export const rotatePostgresPassword = {
   key: 'RotatePostgresPassword',
   handler: 'rotation/rotate-postgres-password',
@@ -154,7 +156,7 @@ export function rotatorConfig(artifact: string) {
         EventBusName: { Ref: 'EventBus' },
         State: 'ENABLED',
         EventPattern: {
-          source: ['coffer.keyvault'],
+          source: [KEY_VAULT_EVENT_SOURCE],
           'detail-type': [NEAR_EXPIRY],
           resources: [{ Ref: 'RotatorVaultResourceId' }],
           detail: { subject: [{ prefix: { Ref: 'RotatorSecretPrefix' } }] },

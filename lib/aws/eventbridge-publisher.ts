@@ -1,4 +1,4 @@
-import type { EventGridEvent } from '../events/events.ts';
+import { type EventGridEvent, KEY_VAULT_EVENT_SOURCE } from '../events/events.ts';
 import type { EventPublisher } from '../events/publish.ts';
 import { type EventBridgeClient, PUT_EVENTS_MAX_ENTRIES } from './api/eventbridge.ts';
 
@@ -7,8 +7,6 @@ import { type EventBridgeClient, PUT_EVENTS_MAX_ENTRIES } from './api/eventbridg
  * is the Event Grid event itself and whose detail-type is its event type, so a rule matches on
  * `detail-type` (or `detail.subject`, `detail.topic`) the way an Event Grid subscription filters.
  */
-export const EVENT_SOURCE = 'coffer.keyvault';
-
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly client: EventBridgeClient,
@@ -22,7 +20,7 @@ export class EventBridgePublisher implements EventPublisher {
       try {
         const answer = await this.client.putEvents(
           batch.map((event) => ({
-            Source: EVENT_SOURCE,
+            Source: KEY_VAULT_EVENT_SOURCE,
             DetailType: event.eventType,
             Detail: JSON.stringify(event),
             EventBusName: this.busName,

@@ -23,6 +23,12 @@ export const KEY_VAULT_EVENT_TYPES = [
 
 export type KeyVaultEventType = (typeof KEY_VAULT_EVENT_TYPES)[number];
 
+/**
+ * The `source` Key Vault's events carry on the EventBridge bus: what the publisher writes, and what
+ * every rule on the bus (event subscriptions, the rotator's, a user's own) matches them by.
+ */
+export const KEY_VAULT_EVENT_SOURCE = 'coffer.keyvault';
+
 /** What happened to an object: a new version, its expiry coming (30 days before), its expiry. */
 export type ObjectMoment = 'NewVersionCreated' | 'NearExpiry' | 'Expired';
 

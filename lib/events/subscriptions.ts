@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { NotFound, VaultError } from '../core/errors.ts';
-import { KEY_VAULT_EVENT_TYPES, type KeyVaultEventType } from './events.ts';
+import { KEY_VAULT_EVENT_SOURCE, KEY_VAULT_EVENT_TYPES, type KeyVaultEventType } from './events.ts';
 
 /**
  * Event Grid event subscriptions on a vault (Microsoft.EventGrid/eventSubscriptions at the vault's
@@ -320,9 +320,6 @@ export function subscriptionUid(topic: string, name: string): string {
 // ---------------------------------------------------------------------------------------------------
 // EventBridge
 
-/** The `source` Coffer's events carry on the bus (lib/aws/eventbridge-publisher.ts). */
-const EVENT_SOURCE = 'coffer.keyvault';
-
 /**
  * The rule pattern for a subscription: Coffer's events about this vault (the entry's `resources` is
  * the vault's ARM id), of the included types, with the subject's prefix and suffix. EventBridge ORs
@@ -338,7 +335,7 @@ export function rulePattern(subscription: Pick<EventSubscription, 'topic' | 'fil
     ...(filter.subjectEndsWith ? { data: { ObjectName: text('suffix', filter.subjectEndsWith) } } : {}),
   };
   return {
-    source: [EVENT_SOURCE],
+    source: [KEY_VAULT_EVENT_SOURCE],
     resources: [subscription.topic],
     ...(filter.includedEventTypes ? { 'detail-type': filter.includedEventTypes } : {}),
     ...(Object.keys(detail).length > 0 ? { detail } : {}),

@@ -1,4 +1,4 @@
-import type { EventGridEvent, ObjectEventData } from '../events/events.ts';
+import { type EventGridEvent, KEY_VAULT_EVENT_SOURCE, type ObjectEventData } from '../events/events.ts';
 import type { PostgresPasswordRotator, RotationRequest, RotationResult } from './rotation.ts';
 
 /**
@@ -20,7 +20,7 @@ class BadTrigger extends Error {
 
 /** The Event Grid event in an EventBridge event, or the event itself. */
 export function eventGridEventOf(input: unknown): unknown {
-  if (isRecord(input) && input.source === 'coffer.keyvault' && isRecord(input.detail)) return input.detail;
+  if (isRecord(input) && input.source === KEY_VAULT_EVENT_SOURCE && isRecord(input.detail)) return input.detail;
   return input;
 }
 

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient } from '../../../lib/aws/api/eventbridge.ts';
-import { EVENT_SOURCE, EventBridgePublisher } from '../../../lib/aws/eventbridge-publisher.ts';
+import { EventBridgePublisher } from '../../../lib/aws/eventbridge-publisher.ts';
+import { KEY_VAULT_EVENT_SOURCE } from '../../../lib/events/events.ts';
 import { objectEvent } from '../../../lib/events/events.ts';
 
 interface Received {
@@ -70,7 +71,7 @@ describe('the EventBridge publisher', () => {
     expect(received[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/events\/aws4_request/);
     const first = received[0]!.entries[0]!;
     expect(first).toMatchObject({
-      Source: EVENT_SOURCE,
+      Source: KEY_VAULT_EVENT_SOURCE,
       DetailType: 'Microsoft.KeyVault.SecretNewVersionCreated',
       EventBusName: 'coffer-bus',
       Resources: [vault.resourceId],
