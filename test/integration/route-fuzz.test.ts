@@ -1,6 +1,8 @@
 import { KeyClient } from '@azure/keyvault-keys';
+import { SecretClient } from '@azure/keyvault-secrets';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminSecretCredential, adminToken, localStack, raw, secretClient, uniqueName } from '../support/local.ts';
+import { adminSecretCredential, adminToken, localStack, raw, uniqueName } from '../support/local.ts';
+import { createLocalVault } from '../support/vaults.ts';
 import { routes } from '../../lib/http/routes.ts';
 import { describeCase, type FuzzCase, type FuzzTargets, fuzzCases } from '../support/fuzz.ts';
 
@@ -22,17 +24,24 @@ const CONCURRENCY = 4;
 let targets: FuzzTargets;
 let managementToken: string;
 
+let vaultUrl: string;
+
 async function send(fuzz: FuzzCase) {
-  const base = fuzz.route.plane === 'management' ? info.managementUrl : info.vaultUrl;
+  const base = fuzz.route.plane === 'management' ? info.managementUrl : vaultUrl;
   const token = fuzz.route.plane === 'management' ? managementToken : await adminToken(info);
   return raw(fuzz.method, base + fuzz.path, { token, headers: fuzz.headers, body: fuzz.body });
 }
 
-/** What the canaries and the scopes look like now, read the way a client reads them. */
+/**
+ * What the canaries and the fuzzed vault look like now, read the way a client reads them. The vault
+ * is the fuzz's own, and subscription-wide lists are left out: the suite's other files write to the
+ * shared stack at the same time, so only what no other test touches can be compared.
+ */
 async function snapshot(): Promise<unknown> {
   const mgmt = (path: string) => raw('GET', info.managementUrl + path, { token: managementToken });
-  const data = (path: string) => raw('GET', path);
+  const data = (path: string) => raw('GET', vaultUrl + path);
   const subscription = `/subscriptions/${info.subscriptionId}`;
+  const vaultId = `${subscription}/resourceGroups/${info.resourceGroup}/providers/Microsoft.KeyVault/vaults/${targets.vaultName}`;
   const reads = await Promise.all([
     data(`/secrets/${targets.secret.name}?api-version=7.5`),
     data(`/secrets/${targets.secret.name}/versions?api-version=7.5`),
@@ -45,12 +54,10 @@ async function snapshot(): Promise<unknown> {
     data('/certificates/contacts?api-version=7.5'),
     data('/deletedsecrets?api-version=7.5'),
     data('/deletedkeys?api-version=7.5'),
-    mgmt(`${subscription}/resourcegroups?api-version=2021-04-01`),
-    mgmt(`${subscription}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01`),
-    mgmt(`${subscription}/providers/Microsoft.KeyVault/deletedVaults?api-version=2023-07-01`),
-    mgmt(`${subscription}/resourceGroups/${info.resourceGroup}/providers/Microsoft.KeyVault/vaults/${info.vaultName}?api-version=2023-07-01`),
-    mgmt(`${subscription}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`),
-    mgmt(`${subscription}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`),
+    mgmt(`${subscription}/resourcegroups/${info.resourceGroup}?api-version=2021-04-01`),
+    mgmt(`${vaultId}?api-version=2023-07-01`),
+    mgmt(`${vaultId}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=atScope()`),
+    mgmt(`${vaultId}/providers/Microsoft.EventGrid/eventSubscriptions?api-version=2022-06-15`),
   ]);
   return reads.map((read) => ({ status: read.status, body: read.json }));
 }
@@ -58,8 +65,13 @@ async function snapshot(): Promise<unknown> {
 beforeAll(async () => {
   const credential = adminSecretCredential(info);
   managementToken = (await credential.getToken(info.managementScope))!.token;
-  const secret = await secretClient(credential, info).setSecret(uniqueName('fuzz-canary'), 'canary value');
-  const key = await new KeyClient(info.vaultUrl, credential, {
+  const vault = await createLocalVault('fuzz');
+  vaultUrl = vault.vaultUri.replace(/\/+$/, '');
+  const secret = await new SecretClient(vaultUrl, credential, { disableChallengeResourceVerification: true }).setSecret(
+    uniqueName('fuzz-canary'),
+    'canary value',
+  );
+  const key = await new KeyClient(vaultUrl, credential, {
     disableChallengeResourceVerification: true,
     retryOptions: { maxRetries: 0 },
   }).createRsaKey(uniqueName('fuzz-canary'));
@@ -68,7 +80,7 @@ beforeAll(async () => {
     key: { name: key.name, version: key.properties.version! },
     subscriptionId: info.subscriptionId,
     resourceGroup: info.resourceGroup,
-    vaultName: info.vaultName,
+    vaultName: vault.name,
   };
 });
 
@@ -119,7 +131,7 @@ describe('request ids', () => {
   });
 
   it('answers a data-plane request with a 10 KB x-ms-client-request-id without echoing it', async () => {
-    const answer = await raw('GET', `/secrets/${targets.secret.name}?api-version=7.5`, {
+    const answer = await raw('GET', `${vaultUrl}/secrets/${targets.secret.name}?api-version=7.5`, {
       headers: { 'x-ms-client-request-id': 'r'.repeat(10 * 1024) },
     });
     expect(answer.status).toBe(200);
@@ -132,7 +144,7 @@ describe('request ids', () => {
     const management = await raw('GET', subscriptionPath(), { token: managementToken, headers: { 'x-ms-client-request-id': id } });
     expect(management.headers['x-ms-client-request-id']).toBe(id);
     expect(management.headers['x-ms-correlation-request-id']).toBe(id);
-    const data = await raw('GET', `/secrets/${targets.secret.name}?api-version=7.5`, { headers: { 'x-ms-client-request-id': id } });
+    const data = await raw('GET', `${vaultUrl}/secrets/${targets.secret.name}?api-version=7.5`, { headers: { 'x-ms-client-request-id': id } });
     expect(data.headers['x-ms-client-request-id']).toBe(id);
   });
 });

@@ -181,7 +181,9 @@ describe('scheduled work through the local stack', () => {
     const purgeAt = Math.floor(deleted.properties!.scheduledPurgeDate!.getTime() / 1000);
     // The gateway's stream reader schedules the purge from the vault record's change (and the secret's expiry from its head).
     const deadline = Date.now() + 20_000;
-    while (!(await dueStore.get(other.name, 'vault#purge')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // Two items, two stream records, possibly in two shards: wait for both.
+    const scheduled = async () => (await dueStore.get(other.name, 'vault#purge')) && (await dueStore.get(other.name, 'secrets#inside#expired'));
+    while (!(await scheduled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await dueStore.get(other.name, 'vault#purge')).toMatchObject({ dueAt: purgeAt, done: false });
     expect(await dueStore.get(other.name, 'secrets#inside#expired')).toBeDefined();
 
