@@ -83,11 +83,17 @@ export class VaultDirectory {
     return name;
   }
 
+  /**
+   * The vault's paging key, as a copy of the cached one: the cache zero-fills its own copy when the
+   * entry expires or is replaced (two requests that both missed set it twice), which can happen while
+   * a request still signs or opens a `$skiptoken` with the key it was handed. Handing out the cache's
+   * buffer itself let such a request sign with zeros, so its nextLink was refused later.
+   */
   async pagingKey(vault: Vault): Promise<Buffer> {
     const cached = this.pagingKeys.get(vault.name);
-    if (cached) return cached;
+    if (cached) return Buffer.from(cached);
     const key = Buffer.from(await this.keys.decryptDataKey(vault.pagingKeyCiphertext, pagingKeyContext(vault.name)));
-    this.pagingKeys.set(vault.name, key);
+    this.pagingKeys.set(vault.name, Buffer.from(key));
     return key;
   }
 
