@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientSecretCredential } from '@azure/identity';
+import { EventBridgeClient } from '../lib/aws/api/eventbridge.ts';
 import { rotationWith } from '../lib/runtime/rotation.ts';
+import { REGION } from './local-environment.ts';
 import { startRotatorWebhook } from './rotator-webhook.ts';
 import type { LocalStackInfo } from './stack.ts';
 
@@ -24,7 +26,12 @@ const credential = new ClientSecretCredential(
   { authorityHost: info.authorityHost, disableInstanceDiscovery: true },
 );
 // The local vaults answer on localhost, which cannot end in the challenge's `.vault.localhost`.
-const webhook = await startRotatorWebhook(rotationWith(vaultUrl, credential, { challengeResourceCheck: false }), Number(values.port));
+// A failed rotation's event goes to the stack's bus, as in AWS (docs/rotation.md, "When a rotation fails").
+const failureBus = {
+  client: new EventBridgeClient({ region: REGION, endpoint: info.endpoints.eventbridge, credentials: () => info.awsCredentials }),
+  busName: info.eventBus,
+};
+const webhook = await startRotatorWebhook(rotationWith(vaultUrl, credential, { challengeResourceCheck: false, failureBus }), Number(values.port));
 process.stdout.write(`rotator webhook for ${vaultUrl}: ${webhook.url}\n`);
 const stop = () => void webhook.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

@@ -7,10 +7,11 @@
  *
  * Its role is its own and the smallest there is: its log group, the SSM parameter holding its client
  * secret (decrypted by SSM with the account's `aws/ssm` key, so no KMS grant), and its failure
- * queue. No Coffer table, no KMS key, no bus: everything it reads and writes in the vault goes through
- * the vault's API, authorized and audited there.
+ * queue, and its failure events on the bus under its own source only. No Coffer table, no KMS key:
+ * everything it reads and writes in the vault goes through the vault's API, authorized and audited there.
  */
 import { KEY_VAULT_EVENT_SOURCE } from '../lib/events/events.ts';
+import { ROTATION_EVENT_SOURCE } from '../lib/rotation/failure-event.ts';
 
 export const rotatePostgresPassword = {
   key: 'RotatePostgresPassword',
@@ -65,6 +66,7 @@ export function rotatorConfig(artifact: string) {
       AZURE_CLIENT_ID: { Ref: 'RotatorClientId' },
       AZURE_AUTHORITY_HOST: { Ref: 'RotatorAuthorityHost' },
       COFFER_ROTATION_CLIENT_SECRET_PARAMETER: CLIENT_SECRET_PARAMETER,
+      COFFER_EVENT_BUS: { Ref: 'EventBus' },
     },
   };
   const resources: Record<string, unknown> = {
@@ -96,6 +98,15 @@ export function rotatorConfig(artifact: string) {
                 },
                 // Lambda sends an event whose rotation failed for good with the function's own role.
                 { Sid: 'FailedRotations', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [FAILURES, 'Arn'] } },
+                // Each failed attempt's event (lib/rotation/failure-event.ts), on the deployment's bus under
+                // the rotator's own source only: it can never put an event that looks like Key Vault's.
+                {
+                  Sid: 'FailureEvents',
+                  Effect: 'Allow',
+                  Action: 'events:PutEvents',
+                  Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
+                  Condition: { StringEquals: { 'events:source': ROTATION_EVENT_SOURCE } },
+                },
               ],
             },
           },

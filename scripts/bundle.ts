@@ -67,8 +67,12 @@ export const FAMILY_EXCLUSIONS: Record<string, RegExp[]> = {
   audit: [/^lib\/(http|access|objects|secrets|keys|crypto)\//, /node_modules\/(@middy|jose|@noble)\//, /^lib\/aws\/(api\/)?kms/],
   // The event publisher reads the stream and vault records and calls PutEvents: no request pipeline, no
   // vault domain, no KMS. Of lib/access only scopes.ts, which builds the vault's resource id (an event's topic).
-  // The reference rotator is a client of the vault's API: no vault domain, no table, no KMS.
-  rotation: [/^lib\/(http|auth|access|audit|objects|secrets|keys|certificates|crypto|vaults)\//, /^lib\/aws\/(?!api\/(ssm|aws-json)\.ts$)/],
+  // The reference rotator is a client of the vault's API: no vault domain, no table, no KMS; of the
+  // AWS adapters only SSM (its client secret) and the bus its failure events go to.
+  rotation: [
+    /^lib\/(http|auth|access|audit|objects|secrets|keys|certificates|crypto|vaults)\//,
+    /^lib\/aws\/(?!(api\/(ssm|aws-json|eventbridge)|rotation-failures)\.ts$)/,
+  ],
   events: [
     /^lib\/(http|secrets|keys|certificates|crypto)\//,
     /^lib\/access\/(?!scopes\.ts$)/,

@@ -91,11 +91,22 @@ export class RotationFailed extends Error {
   }
 }
 
+/** A failed rotation as its failure event tells it (lib/rotation/failure-event.ts). */
+export interface RotationFailure {
+  secretName: string;
+  step: RotationStep;
+  restored: boolean;
+  error: string;
+  /** The version that stays current, when the rotation read it. */
+  currentVersion?: string;
+}
+
 /** What the rotator reports: one line per outcome, never a value. */
 export type RotationLogEntry =
   | { rotation: 'rotated'; secret: string; previousVersion: string; version: string; expiresOn: string }
   | { rotation: 'skipped'; secret: string; currentVersion: string; reason: string }
-  | { rotation: 'failed'; secret: string; step: RotationStep; restored: boolean; error: string };
+  | { rotation: 'failed'; secret: string; step: RotationStep; restored: boolean; error: string }
+  | { rotation: 'failure-not-announced'; secret: string; error: string };
 
 /** Tag on the secret: the ISO 8601 lifetime of each new version (default P90D). */
 const ROTATION_PERIOD_TAG = 'rotation-period';
@@ -112,6 +123,11 @@ export interface RotatorDependencies {
   now?: () => number;
   generatePassword?: () => string;
   log?: (entry: RotationLogEntry) => void;
+  /**
+   * Emits the failure event (lib/rotation/failure-event.ts) of a rotation that failed, after the
+   * previous password was restored. Its own failure is logged, never in place of the rotation's.
+   */
+  announceFailure?: (failure: RotationFailure) => Promise<void>;
 }
 
 /** 32 random bytes, base64url: 43 characters that need no quoting anywhere a password travels. */
@@ -205,6 +221,9 @@ export class PostgresPasswordRotator {
         restored = await database.authenticates(previousPassword).catch(() => false);
       }
       this.log({ rotation: 'failed', secret: name, step, restored, error: describe(error) });
+      await this.deps
+        .announceFailure?.({ secretName: name, step, restored, error: describe(error), ...(previous ? { currentVersion: previous.version } : {}) })
+        .catch((announcing: unknown) => this.log({ rotation: 'failure-not-announced', secret: name, error: describe(announcing) }));
       throw new RotationFailed(step, name, restored, { cause: error });
     } finally {
       await session?.close().catch(() => {});

@@ -1,6 +1,8 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { EventBridgeClient } from '../aws/api/eventbridge.ts';
 import { SsmClient } from '../aws/api/ssm.ts';
+import { rotationFailurePublisher } from '../aws/rotation-failures.ts';
 import { KeyVaultSecretStore } from '../rotation/key-vault-store.ts';
 import { PostgresRoleDatabase } from '../rotation/postgres.ts';
 import { PostgresPasswordRotator, type RotationResult } from '../rotation/rotation.ts';
@@ -37,6 +39,8 @@ const ROTATOR_VARIABLES = {
    * a vault addressed by `localhost` cannot (README, "Using the local vault").
    */
   challengeResourceCheck: 'COFFER_ROTATION_CHALLENGE_RESOURCE_CHECK',
+  /** The bus a failed rotation's event goes to (lib/rotation/failure-event.ts); unset, failures are only logged. */
+  eventBus: 'COFFER_EVENT_BUS',
   /** Lambda's own. */
   region: 'AWS_REGION',
 } as const;
@@ -46,16 +50,22 @@ export interface Rotation {
   rotator: PostgresPasswordRotator;
 }
 
-/** A rotator of `vaultUrl`'s secrets, with the credential given. */
+/** A rotator of `vaultUrl`'s secrets, with the credential given; its failures announced on `failureBus` when given. */
 export function rotationWith(
   vaultUrl: string,
   credential: ConstructorParameters<typeof SecretClient>[1],
-  options: { challengeResourceCheck?: boolean } = {},
+  options: { challengeResourceCheck?: boolean; failureBus?: { client: EventBridgeClient; busName: string } } = {},
 ): Rotation {
   const client = new SecretClient(vaultUrl, credential, { disableChallengeResourceVerification: options.challengeResourceCheck === false });
+  const url = vaultUrl.replace(/\/+$/, '');
+  const bus = options.failureBus;
   return {
-    vaultUrl: vaultUrl.replace(/\/+$/, ''),
-    rotator: new PostgresPasswordRotator({ store: new KeyVaultSecretStore(client), database: new PostgresRoleDatabase() }),
+    vaultUrl: url,
+    rotator: new PostgresPasswordRotator({
+      store: new KeyVaultSecretStore(client),
+      database: new PostgresRoleDatabase(),
+      ...(bus ? { announceFailure: rotationFailurePublisher(bus.client, bus.busName, url) } : {}),
+    }),
   };
 }
 
@@ -72,7 +82,11 @@ export async function rotationFromEnvironment(env: NodeJS.ProcessEnv = process.e
   const credential = new ClientSecretCredential(read('tenantId'), read('clientId'), clientSecret, {
     ...(authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {}),
   });
-  return rotationWith(read('vaultUrl'), credential, { challengeResourceCheck: env[ROTATOR_VARIABLES.challengeResourceCheck] !== 'false' });
+  const busName = env[ROTATOR_VARIABLES.eventBus];
+  return rotationWith(read('vaultUrl'), credential, {
+    challengeResourceCheck: env[ROTATOR_VARIABLES.challengeResourceCheck] !== 'false',
+    ...(busName ? { failureBus: { client: new EventBridgeClient({ region: read('region') }), busName } } : {}),
+  });
 }
 
 /**

@@ -23,14 +23,20 @@ describe('the reference rotator in the deployment', () => {
     expect(rotatePostgresPassword.handler).toBe('rotation/rotate-postgres-password');
   });
 
-  it('has a role of its own that may write its logs, read its client secret parameter and set failed events aside, nothing else', () => {
+  it('has a role of its own that may write its logs, read its client secret parameter, announce and set aside its failures, nothing else', () => {
     const fn = withRotator.functions[key]!;
     expect(Object.values(withRotator.functions).filter((f) => f.role === fn.role)).toHaveLength(1);
     const statements = resource(fn.role).Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement) as Statement[];
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']);
+    expect(actions.sort()).toEqual(['events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
-    expect(actions.some((a) => /^(dynamodb|kms|events):/.test(a))).toBe(false);
+    expect(actions.some((a) => /^(dynamodb|kms):/.test(a))).toBe(false);
+    // On the deployment's bus, and only under its own source: never an event that looks like Key Vault's.
+    expect(statements.find((s) => s.Sid === 'FailureEvents')).toMatchObject({
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
+      Condition: { StringEquals: { 'events:source': 'coffer.rotation' } },
+    });
     expect(statements.find((s) => s.Sid === 'ClientSecret')?.Resource).toEqual({
       'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/coffer/${sls:stage}/rotator/client-secret',
     });
@@ -48,6 +54,7 @@ describe('the reference rotator in the deployment', () => {
       AZURE_CLIENT_ID: { Ref: 'RotatorClientId' },
       AZURE_AUTHORITY_HOST: { Ref: 'RotatorAuthorityHost' },
       COFFER_ROTATION_CLIENT_SECRET_PARAMETER: '/coffer/${sls:stage}/rotator/client-secret',
+      COFFER_EVENT_BUS: { Ref: 'EventBus' },
     });
     for (const parameter of Object.values(withRotator.resources.Parameters ?? {}) as { Type: string; Default: string }[]) {
       expect(parameter.Type).toBe('AWS::SSM::Parameter::Value<String>');

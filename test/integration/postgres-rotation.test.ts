@@ -13,10 +13,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRotatorWebhook } from '../../dev/rotator-webhook.ts';
 import { type PostgresCredential, parseCredential } from '../../lib/rotation/credential.ts';
+import { EventBridgeClient } from '../../lib/aws/api/eventbridge.ts';
+import { rotationFailurePublisher } from '../../lib/aws/rotation-failures.ts';
+import { ROTATION_EVENT_SOURCE, ROTATION_FAILED_EVENT_TYPE } from '../../lib/rotation/failure-event.ts';
 import { PostgresRoleDatabase } from '../../lib/rotation/postgres.ts';
 import { KeyVaultSecretStore } from '../../lib/rotation/key-vault-store.ts';
 import { PostgresPasswordRotator, RotationFailed, type RotationStep } from '../../lib/rotation/rotation.ts';
 import { type Rotation, rotateForInvocation, rotationWith } from '../../lib/runtime/rotation.ts';
+import { REGION } from '../../dev/local-environment.ts';
+import { eventsLogLines, waitFor } from '../support/events.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
 
@@ -226,11 +231,20 @@ describe('rotating a PostgreSQL role password', () => {
   describe('a failure injected at each step leaves the previous version current and the database accepting it', () => {
     const store = () =>
       new KeyVaultSecretStore(new SecretClient(info.vaultUrl, adminSecretCredential(), { disableChallengeResourceVerification: true }));
+    // Each failure's event, through the stack's own EventBridge as the deployed rotator puts it on the bus.
+    const bus = new EventBridgeClient({ region: REGION, endpoint: info.endpoints.eventbridge, credentials: () => info.awsCredentials });
+    const announceFailure = rotationFailurePublisher(bus, info.eventBus, info.vaultUrl);
+    const failureEvents = () =>
+      eventsLogLines(info.eventsLog).filter(
+        (line) => line.kind === 'put' && line['detail-type'] === ROTATION_FAILED_EVENT_TYPE && line.subject === secretName,
+      );
+    afterAll(() => bus.destroy());
     const injections: Record<RotationStep, () => PostgresPasswordRotator> = {
       createSecret: () =>
         new PostgresPasswordRotator({
           store: store(),
           database: new PostgresRoleDatabase(),
+          announceFailure,
           generatePassword: () => {
             throw new Error('no entropy');
           },
@@ -239,6 +253,7 @@ describe('rotating a PostgreSQL role password', () => {
         const database = new PostgresRoleDatabase();
         return new PostgresPasswordRotator({
           store: store(),
+          announceFailure,
           database: {
             authenticates: (credential) => database.authenticates(credential),
             openSession: async (credential) => {
@@ -254,6 +269,7 @@ describe('rotating a PostgreSQL role password', () => {
         let calls = 0;
         return new PostgresPasswordRotator({
           store: store(),
+          announceFailure,
           database: {
             // The first check is of the current version; the second, of the new password, is answered by a
             // connection to a port nothing listens on.
@@ -267,6 +283,7 @@ describe('rotating a PostgreSQL role password', () => {
         return new PostgresPasswordRotator({
           store: { current: (name) => real.current(name), addVersion: async () => Promise.reject(new Error('the vault answered 503')) },
           database: new PostgresRoleDatabase(),
+          announceFailure,
         });
       },
     };
@@ -274,11 +291,16 @@ describe('rotating a PostgreSQL role password', () => {
     it.each(Object.keys(injections) as RotationStep[])('%s', async (step) => {
       const before = await current();
       const versionsBefore = await versionCount();
+      const announcedBefore = failureEvents().length;
       const failure = await injections[step]()
         .rotate({ secretName, expectedVersion: before.version })
         .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(RotationFailed);
       expect(failure).toMatchObject({ step, restored: true });
+      // Its failure event is on the bus: one more, under the rotator's own source.
+      const announced = await waitFor('the failure event', () => failureEvents().length > announcedBefore && failureEvents());
+      expect(announced).toHaveLength(announcedBefore + 1);
+      expect(announced.at(-1)).toMatchObject({ source: ROTATION_EVENT_SOURCE, bus: info.eventBus });
       await app.connectsAgain();
 
       expect((await current()).version).toBe(before.version);

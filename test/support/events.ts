@@ -17,6 +17,7 @@ export interface EventsLogLine {
   kind: 'put' | 'delivery';
   id: string;
   bus?: string;
+  source?: string;
   'detail-type'?: string;
   subject?: string;
   detailId?: string;

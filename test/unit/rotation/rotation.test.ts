@@ -4,12 +4,14 @@ import {
   type PasswordSession,
   PostgresPasswordRotator,
   type RoleDatabase,
-  type RotationLogEntry,
   RotationFailed,
+  type RotationFailure,
+  type RotationLogEntry,
   type RotationSecretStore,
   type StoredSecret,
 } from '../../../lib/rotation/rotation.ts';
 import type { PostgresCredential } from '../../../lib/rotation/credential.ts';
+import { ROTATION_FAILED_EVENT_TYPE, rotationFailedEvent } from '../../../lib/rotation/failure-event.ts';
 
 const NOW = 1_800_000_000;
 
@@ -216,5 +218,64 @@ describe('the PostgreSQL password rotator', () => {
     s.database.passwords.set('app_user', 'changed-elsewhere');
     await expect(s.rotator.rotate({ secretName: 'app-db' })).rejects.toMatchObject({ step: 'createSecret' });
     expect(s.store.versions.get('app-db')).toHaveLength(1);
+  });
+});
+
+describe('a failed rotation’s event', () => {
+  function failing(announceFailure: (failure: RotationFailure) => Promise<void>) {
+    const store = new FakeStore();
+    const database = new FakeDatabase();
+    database.addRole('app_user', 'first');
+    database.refuseNewPasswords = true;
+    const first = store.put('app-db', credential('first'));
+    const log: RotationLogEntry[] = [];
+    const rotator = new PostgresPasswordRotator({
+      store,
+      database,
+      now: () => NOW,
+      generatePassword: () => 'generated',
+      log: (e) => log.push(e),
+      announceFailure,
+    });
+    return { rotator, first, log };
+  }
+
+  it('is announced once per failed attempt, after the previous password was restored, naming the step and the version that stays current', async () => {
+    const announced: RotationFailure[] = [];
+    const { rotator, first } = failing(async (failure) => {
+      announced.push(failure);
+    });
+    await expect(rotator.rotate({ secretName: 'app-db' })).rejects.toBeInstanceOf(RotationFailed);
+    expect(announced).toEqual([
+      { secretName: 'app-db', step: 'testSecret', restored: true, error: 'the new password does not log in', currentVersion: first.version },
+    ]);
+    expect(JSON.stringify(announced)).not.toMatch(/generated|first"/);
+  });
+
+  it('that cannot be announced is logged, and the rotation’s own failure is what the caller gets', async () => {
+    const { rotator, log } = failing(async () => {
+      throw new Error('the bus is unavailable');
+    });
+    await expect(rotator.rotate({ secretName: 'app-db' })).rejects.toMatchObject({ name: 'RotationFailed', step: 'testSecret' });
+    expect(log.map((e) => e.rotation)).toEqual(['failed', 'failure-not-announced']);
+  });
+
+  it('is in the Event Grid schema under the rotator’s own type, and carries no value', () => {
+    const event = rotationFailedEvent(
+      'https://vault.example',
+      { secretName: 'app-db', step: 'setSecret', restored: true, error: 'permission denied', currentVersion: 'v1' },
+      new Date(NOW * 1000),
+    );
+    expect(event).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      topic: 'https://vault.example',
+      subject: 'app-db',
+      eventType: ROTATION_FAILED_EVENT_TYPE,
+      eventTime: new Date(NOW * 1000).toISOString(),
+      data: { VaultUrl: 'https://vault.example', ObjectName: 'app-db', Version: 'v1', Step: 'setSecret', Restored: true, Error: 'permission denied' },
+      dataVersion: '1',
+      metadataVersion: '1',
+    });
+    expect(ROTATION_FAILED_EVENT_TYPE).toBe('Coffer.Rotation.SecretRotationFailed');
   });
 });
