@@ -169,7 +169,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** The pool's size when the caller names no ports: enough for the tests that create vaults side by side. */
 // Test files keep a vault or two each for their whole run, and run two at a time.
-const TEST_VAULT_ENDPOINTS = 48;
+export const TEST_VAULT_ENDPOINTS = 48;
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dataDir = resolve(options.dataDir);

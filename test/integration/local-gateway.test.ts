@@ -1,6 +1,7 @@
 import { connect, type PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { MANAGEMENT_AUDIENCE } from '../../dev/local-environment.ts';
+import { TEST_VAULT_ENDPOINTS } from '../../dev/stack.ts';
 import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
 
 /**
@@ -21,7 +22,7 @@ describe('local.json', () => {
     expect(info.managementScope).toBe('https://management.localhost/.default');
     expect(info.subscriptionId).toMatch(UUID);
     expect(info.resourceGroup).toBe('coffer-local');
-    expect(info.vaultEndpoints).toHaveLength(16);
+    expect(info.vaultEndpoints).toHaveLength(TEST_VAULT_ENDPOINTS);
     for (const endpoint of info.vaultEndpoints) expect(endpoint).toMatch(LOOPBACK_URL);
     const ports = [info.vaultUrl, info.managementUrl, ...info.vaultEndpoints].map(portOf);
     expect(new Set(ports).size).toBe(ports.length);
