@@ -3,16 +3,19 @@
  * the official Azure SDK writes, the gateway's stream reader keeps the due items, and the time shift
  * (`POST /_coffer/time`) moves a fresh vault's clock and runs the gateway's scheduler, answering when
  * it is done. NearExpiry and Expired reach the local EventBridge's log once each; a deleted secret is
- * purged after its retention and not before.
+ * purged after its retention and not before; in a purge-protected vault a caller's purge is refused
+ * until then, and the scheduler's purge at its end still happens.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoDueStore } from '../../lib/aws/dynamo-schedule.ts';
-import { adminSecretCredential, localStack, raw } from '../support/local.ts';
-import { createLocalVault } from '../support/vaults.ts';
+import { roleIds } from '../../lib/access/roles.ts';
+import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
+import { createLocalVault, managementClients } from '../support/vaults.ts';
 
 const info = localStack();
 const DAY = 86_400;
@@ -82,5 +85,42 @@ describe('scheduled work through the time shift', () => {
     await advance(660);
     await expect(secrets.getDeletedSecret('shifted')).rejects.toMatchObject({ statusCode: 404 });
     expect(await puts('SecretExpired', 'shifted')).toHaveLength(1);
+  });
+});
+
+describe('purge protection through the time shift', () => {
+  it('refuses a caller’s purge during the retention, and the scheduler purges at its end', async () => {
+    // A protected vault of its own: the one above keeps its clock for its own test.
+    const name = uniqueName('protect').replace(/-/g, '').slice(0, 24);
+    const { vaults, authorization } = managementClients(info);
+    const vault = await vaults.vaults.createOrUpdate(info.resourceGroup, name, {
+      location: 'eastus',
+      properties: { tenantId: info.tenantId, sku: { family: 'A', name: 'standard' }, enableRbacAuthorization: true, enablePurgeProtection: true },
+    });
+    await authorization.roleAssignments.create(vault.id!, randomUUID(), {
+      roleDefinitionId: `/subscriptions/${info.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.administrator}`,
+      principalId: info.objectId,
+      principalType: 'ServicePrincipal',
+    });
+    const protectedSecrets = new SecretClient(vault.properties.vaultUri!, adminSecretCredential(info), {
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    await protectedSecrets.setSecret('kept', 'value');
+    await (await protectedSecrets.beginDeleteSecret('kept')).pollUntilDone();
+    const deleted = await protectedSecrets.getDeletedSecret('kept');
+    const retention = (deleted.properties.scheduledPurgeDate!.getTime() - deleted.properties.deletedOn!.getTime()) / 1000;
+    const deadline = Date.now() + 20_000;
+    while (!(await dueStore.get(name, 'secrets#kept#purge')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+
+    const shift = async (seconds: number) => {
+      const answer = await raw('POST', '/_coffer/time', { token: managementToken, body: { vault: name, advanceSeconds: seconds } });
+      expect(answer.status, answer.text).toBe(200);
+    };
+    await shift(retention - 600);
+    await expect(protectedSecrets.purgeDeletedSecret('kept')).rejects.toMatchObject({ statusCode: 403 });
+    expect((await protectedSecrets.getDeletedSecret('kept')).name).toBe('kept');
+    await shift(660);
+    await expect(protectedSecrets.getDeletedSecret('kept')).rejects.toMatchObject({ statusCode: 404 });
   });
 });
