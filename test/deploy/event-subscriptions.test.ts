@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../lib/http/routes.ts';
-import { projectRoot } from '../../scripts/bundle.ts';
 import { identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
+import { type PackagedStack, packageStack } from './packaging.ts';
 
 /**
  * Event subscriptions in the packaged stack (`npm run package`, offline): every function calls
@@ -15,24 +10,17 @@ import { identityStatements, list, referenced, resourcesOfType, type Statement, 
  * send to; the event-subscription operations manage rules and destinations under this stack's
  * prefixes only, and pass the delivery role to EventBridge only.
  */
-const run = promisify(execFile);
-let out: string;
 let template: Template;
 
+let packaged: PackagedStack | undefined;
+
 beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'coffer-package-subscriptions-'));
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('AWS_') || name.startsWith('COFFER_')) delete env[name];
-  await run(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--stage', 'test', '--region', 'eu-west-1', '--out', out], {
-    cwd: projectRoot,
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  template = JSON.parse(await readFile(join(out, 'stack', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  packaged = await packageStack('subscriptions');
+  ({ template } = packaged);
 }, 180_000);
 
 afterAll(async () => {
-  if (out) await rm(out, { recursive: true, force: true });
+  await packaged?.remove();
 });
 
 const sub = (text: string) => ({ 'Fn::Sub': text });

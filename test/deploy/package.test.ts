@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Route, routes } from '../../lib/http/routes.ts';
@@ -38,6 +35,7 @@ import {
 } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleBudgetOf, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
+import { type PackagedStack, packageStack, runFile } from './packaging.ts';
 
 /**
  * Runs `npm run package`'s script once, offline and without AWS credentials, and checks the
@@ -52,26 +50,21 @@ const SUBSCRIPTION_SIDS = [
   'PassDeliveryRole',
 ];
 
-const run = promisify(execFile);
+const run = runFile;
 const STAGE = 'test';
 let out: string;
 let template: Template;
 
+let packaged: PackagedStack | undefined;
+
 beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'coffer-package-'));
-  const env = { ...process.env };
   // Whatever credentials the machine has must not be needed.
-  for (const name of Object.keys(env)) if (name.startsWith('AWS_')) delete env[name];
-  await run(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--stage', STAGE, '--region', 'eu-west-1', '--out', out], {
-    cwd: projectRoot,
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  template = JSON.parse(await readFile(join(out, 'stack', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  packaged = await packageStack('main', STAGE);
+  ({ out, template } = packaged);
 }, 180_000);
 
 afterAll(async () => {
-  if (out) await rm(out, { recursive: true, force: true });
+  await packaged?.remove();
 });
 
 const lambda = (route: Route) => template.Resources[`${functionKey(route)}LambdaFunction`];

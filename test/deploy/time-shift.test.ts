@@ -1,37 +1,28 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../lib/http/routes.ts';
-import { projectRoot } from '../../scripts/bundle.ts';
 import { resourcesOfType, type Template } from './template.ts';
+import { type PackagedStack, packageStack } from './packaging.ts';
 
 /**
  * The time shift is the local stack's alone (dev/time-shift.ts): the packaged stack, as `npm run
  * package` makes it offline, gives no function an offsets file, so every deployed clock is real
  * time, and has no `/_coffer` route nor any code that answers one.
  */
-const run = promisify(execFile);
 let out: string;
 let template: Template;
 
+let packaged: PackagedStack | undefined;
+
 beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'coffer-package-time-'));
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('AWS_') || name.startsWith('COFFER_')) delete env[name];
-  await run(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--stage', 'test', '--region', 'eu-west-1', '--out', out], {
-    cwd: projectRoot,
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  template = JSON.parse(await readFile(join(out, 'stack', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  packaged = await packageStack('time');
+  ({ out, template } = packaged);
 }, 180_000);
 
 afterAll(async () => {
-  if (out) await rm(out, { recursive: true, force: true });
+  await packaged?.remove();
 });
 
 describe('the packaged stack has no time shift', () => {
