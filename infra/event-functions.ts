@@ -53,7 +53,7 @@ const AUDIT_DELIVERY_FAILURES = 'AuditDeliveryFailures';
 /** Lambda's longest: a batch waits this long for a delivery that succeeds (throttled, or the store down) before it is set aside. */
 const MAX_EVENT_AGE_SECONDS = 6 * 3600;
 
-const stackArn = (service: string, resource: string) => ({
+export const stackArn = (service: string, resource: string) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
 });
 
@@ -66,7 +66,7 @@ const ownLogs = (key: string) => ({
 });
 
 /** An event function's role: Lambda assumes it, with these statements only. */
-function eventFunctionRole(key: string, policyName: string, statements: Record<string, unknown>[]) {
+export function eventFunctionRole(key: string, policyName: string, statements: Record<string, unknown>[]) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {

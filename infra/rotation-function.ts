@@ -12,6 +12,7 @@
  */
 import { KEY_VAULT_EVENT_SOURCE } from '../lib/events/events.ts';
 import { ROTATION_EVENT_SOURCE } from '../lib/rotation/failure-event.ts';
+import { eventFunctionRole, stackArn } from './event-functions.ts';
 
 export const rotatePostgresPassword = {
   key: 'RotatePostgresPassword',
@@ -36,10 +37,6 @@ const RULE = 'RotatePostgresPasswordRule';
 const NEAR_EXPIRY = 'Microsoft.KeyVault.SecretNearExpiry';
 /** A rotation is a few round trips to the vault and the database: well within this, the test connection's timeout included. */
 const TIMEOUT_SECONDS = 60;
-
-const stackArn = (service: string, resource: string) => ({
-  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
-});
 
 /** serverless.yml's entry for the rotator, its CloudFormation parameters and resources. */
 export function rotatorConfig(artifact: string) {
@@ -70,50 +67,31 @@ export function rotatorConfig(artifact: string) {
     },
   };
   const resources: Record<string, unknown> = {
-    [`${key}Role`]: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        Description: { 'Fn::Sub': `\${AWS::StackName}: ${key}` },
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        },
-        Policies: [
-          {
-            PolicyName: 'rotator',
-            PolicyDocument: {
-              Version: '2012-10-17',
-              Statement: [
-                {
-                  Sid: 'OwnLogs',
-                  Effect: 'Allow',
-                  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-                  Resource: [stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${key}:*`)],
-                },
-                {
-                  Sid: 'ClientSecret',
-                  Effect: 'Allow',
-                  Action: 'ssm:GetParameter',
-                  Resource: stackArn('ssm', `parameter${CLIENT_SECRET_PARAMETER}`),
-                },
-                // Lambda sends an event whose rotation failed for good with the function's own role.
-                { Sid: 'FailedRotations', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [FAILURES, 'Arn'] } },
-                // Each failed attempt's event (lib/rotation/failure-event.ts), on the deployment's bus under
-                // the rotator's own source only: it can never put an event that looks like Key Vault's.
-                {
-                  Sid: 'FailureEvents',
-                  Effect: 'Allow',
-                  Action: 'events:PutEvents',
-                  Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
-                  Condition: { StringEquals: { 'events:source': ROTATION_EVENT_SOURCE } },
-                },
-              ],
-            },
-          },
-        ],
-        Tags: [{ Key: 'coffer:operations', Value: key }],
+    [`${key}Role`]: eventFunctionRole(key, 'rotator', [
+      {
+        Sid: 'OwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [stackArn('logs', `log-group:/aws/lambda/\${AWS::StackName}-${key}:*`)],
       },
-    },
+      {
+        Sid: 'ClientSecret',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: stackArn('ssm', `parameter${CLIENT_SECRET_PARAMETER}`),
+      },
+      // Lambda sends an event whose rotation failed for good with the function's own role.
+      { Sid: 'FailedRotations', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [FAILURES, 'Arn'] } },
+      // Each failed attempt's event (lib/rotation/failure-event.ts), on the deployment's bus under
+      // the rotator's own source only: it can never put an event that looks like Key Vault's.
+      {
+        Sid: 'FailureEvents',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] },
+        Condition: { StringEquals: { 'events:source': ROTATION_EVENT_SOURCE } },
+      },
+    ]),
     // The events of rotations that failed for good (or that EventBridge could not hand to the
     // function): which secret and version, never a value. Rotate them on demand once the cause is fixed.
     [FAILURES]: {

@@ -278,19 +278,11 @@ export class LocalEventBridgeService {
     if (typeof type !== 'string' || !AUTHORIZATION_TYPES.has(type)) {
       throw validationError('AuthorizationType', 'Member must satisfy enum value set: [BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]');
     }
-    const auth = (input.AuthParameters ?? {}) as Connection['AuthParameters'];
-    if (
-      type === 'API_KEY' &&
-      (typeof auth.ApiKeyAuthParameters?.ApiKeyName !== 'string' || typeof auth.ApiKeyAuthParameters.ApiKeyValue !== 'string')
-    ) {
-      throw eventBridgeError(
-        'ValidationException',
-        'ApiKeyAuthParameters with ApiKeyName and ApiKeyValue are required for the API_KEY authorization type.',
-      );
-    }
-    if (type === 'BASIC' && (typeof auth.BasicAuthParameters?.Username !== 'string' || typeof auth.BasicAuthParameters.Password !== 'string')) {
-      throw eventBridgeError('ValidationException', 'BasicAuthParameters with Username and Password are required for the BASIC authorization type.');
-    }
+    // The same checks as an update's (an OAuth connection is refused here too, as the README says).
+    const authParameters = checkedAuthParameters(
+      type as Connection['AuthorizationType'],
+      (input.AuthParameters ?? {}) as Connection['AuthParameters'],
+    );
     if (this.store.state.connections[name]) throw eventBridgeError('ResourceAlreadyExistsException', `Connection ${name} already exists.`);
     const now = Math.floor(Date.now() / 1000);
     const connection: Connection = {
@@ -298,11 +290,7 @@ export class LocalEventBridgeService {
       ConnectionArn: this.arn(`connection/${name}/${randomUUID()}`),
       ...(typeof input.Description === 'string' ? { Description: input.Description } : {}),
       AuthorizationType: type as Connection['AuthorizationType'],
-      AuthParameters: {
-        ...(type === 'API_KEY' ? { ApiKeyAuthParameters: auth.ApiKeyAuthParameters } : {}),
-        ...(type === 'BASIC' ? { BasicAuthParameters: auth.BasicAuthParameters } : {}),
-        ...(auth.InvocationHttpParameters ? { InvocationHttpParameters: checkedInvocationParameters(auth.InvocationHttpParameters) } : {}),
-      },
+      AuthParameters: authParameters,
       CreationTime: now,
       LastModifiedTime: now,
     };
