@@ -1,6 +1,7 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from './api/dynamodb.ts';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
 import type { EventSubscription, EventSubscriptionStore } from '../events/subscriptions.ts';
 import { eventSubscriptionKey, eventSubscriptionPartition } from './dynamo/layout.ts';
+import { queryPartition } from './dynamo/paging.ts';
 
 /**
  * Event subscriptions in the objects table, in their vault's own partition (`<vault>#event_subscriptions`,
@@ -19,22 +20,7 @@ export class DynamoEventSubscriptionStore implements EventSubscriptionStore {
   }
 
   async list(vault: string): Promise<EventSubscription[]> {
-    const subscriptions: EventSubscription[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': eventSubscriptionPartition(vault) },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      subscriptions.push(...((result.Items ?? []) as Record<string, unknown>[]).map(toSubscription));
-      start = result.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (start);
-    return subscriptions;
+    return (await queryPartition(this.db, this.table, eventSubscriptionPartition(vault))).map(toSubscription);
   }
 
   async put(subscription: EventSubscription): Promise<void> {

@@ -1,8 +1,9 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from './api/dynamodb.ts';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
 import type { CertificateDocumentKind } from '../certificates/documents.ts';
 import { KINDS, type Collection } from '../core/kinds.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
 import { deleteItems, getItems, keyId } from './dynamo/batch.ts';
+import { queryPartition } from './dynamo/paging.ts';
 import { CONDITION_FAILED, cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
 import {
   attachmentPartition,
@@ -184,23 +185,8 @@ export class DynamoVaultStore implements VaultStore {
   }
 
   /** Every item of a partition, keys and all (purge and listing read whole partitions). */
-  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((result.Items ?? []) as Record<string, unknown>[]));
-      start = result.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (start);
-    return items;
+  private queryAll(pk: string): Promise<Record<string, unknown>[]> {
+    return queryPartition(this.db, this.table, pk);
   }
 }
 

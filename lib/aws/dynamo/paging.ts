@@ -56,3 +56,23 @@ async function queryItems(
   } while (exclusiveStartKey && items.length < wanted);
   return items;
 }
+
+/** Every item of a partition, keys and all, in sort-key order (purges and whole-partition listings). */
+export async function queryPartition(db: DynamoDBDocumentClient, table: string, pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await db.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...((result.Items ?? []) as Record<string, unknown>[]));
+    start = result.LastEvaluatedKey as Record<string, unknown> | undefined;
+  } while (start);
+  return items;
+}
