@@ -256,13 +256,33 @@ describe('PublishEvents keeps the due items with what infra/permissions.ts grant
       retryOptions: { maxRetries: 0 },
     });
     await secrets.setSecret('db', 'value', { expiresOn: new Date(Date.now() + 400 * 86_400_000) });
+    // The stack's own stream reader schedules this change too. Wait until it has, so that it cannot
+    // remove the stale due items the test plants before the handler under test gets to them.
+    const info = localStack();
+    const due = new DynamoDueStore(
+      new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS }),
+      info.tables.objects,
+    );
+    const deadline = Date.now() + 30_000;
+    while (!(await due.get(vault, 'secrets#db#expired'))) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the stack's stream reader to schedule the secret");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }, 60_000);
 
   it("schedules a head's change: reads the object and its vault, replaces its due items, nothing else", async () => {
     const info = localStack();
     const db = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
     // Due items the object's state no longer asks for (another slot, other work in a slot): replaced and removed.
-    const stale = { vault, dueBucket: 'due#0', dueAt: 1, work: { kind: 'rotate', name: 'db', version: 'x' }, fingerprint: 'stale', done: false };
+    // Due far ahead, so that the stack's scheduler timer never takes them up meanwhile.
+    const stale = {
+      vault,
+      dueBucket: 'due#0',
+      dueAt: 4_102_444_800,
+      work: { kind: 'rotate', name: 'db', version: 'x' },
+      fingerprint: 'stale',
+      done: false,
+    };
     await db.send(new PutCommand({ TableName: info.tables.objects, Item: { pk: `${vault}#schedule`, sk: 'secrets#db#rotate', ...stale } }));
     await db.send(new PutCommand({ TableName: info.tables.objects, Item: { pk: `${vault}#schedule`, sk: 'secrets#db#expired', ...stale } }));
     const event: DynamoDBStreamEvent = {
@@ -289,6 +309,7 @@ describe('PublishEvents keeps the due items with what infra/permissions.ts grant
     expect(await new DynamoDueStore(db, info.tables.objects).get(vault, 'secrets#db#expired')).toMatchObject({
       done: false,
       dueAt: expect.any(Number),
+      fingerprint: expect.not.stringMatching(/^stale$/),
     });
 
     const permitted = eventPermissions.PublishEvents;
