@@ -16,6 +16,8 @@ export class VaultDirectory {
   /** Which vault a local endpoint serves: claims change only when a vault is created or purged. */
   private readonly endpoints = new LRUCache<string, string>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS });
   private readonly pagingKeys = new LRUCache<string, Buffer>({ max: 1_000, ttl: 5 * 60_000, dispose: (k) => k.fill(0) });
+  /** The local endpoint pool by lower-case `host:port`, parsed once: each request looks its Host up. */
+  private readonly endpointOrigins: ReadonlyMap<string, string>;
 
   constructor(
     private readonly store: VaultStore,
@@ -23,8 +25,15 @@ export class VaultDirectory {
     private readonly vaultDomain: string,
     private readonly hostAliases: Record<string, string>,
     /** The local endpoint pool (COFFER_VAULT_ENDPOINTS); empty where vault host names resolve. */
-    private readonly vaultEndpoints: readonly string[] = [],
-  ) {}
+    vaultEndpoints: readonly string[] = [],
+  ) {
+    this.endpointOrigins = new Map(
+      vaultEndpoints
+        .map((url) => new URL(url))
+        .reverse()
+        .map((url) => [url.host.toLowerCase(), url.origin]),
+    );
+  }
 
   /**
    * The vault a Host header names and the vault's canonical URL, which every object id and nextLink
@@ -34,11 +43,11 @@ export class VaultDirectory {
   async locate(rawHost: string | undefined): Promise<VaultAddress> {
     const host = parseHost(rawHost, this.vaultDomain);
     const portSuffix = host.port === undefined ? '' : `:${host.port}`;
-    const endpoint = this.vaultEndpoints.map((url) => new URL(url)).find((url) => url.host.toLowerCase() === host.host);
-    if (endpoint) {
+    const endpointOrigin = this.endpointOrigins.get(host.host);
+    if (endpointOrigin) {
       // A pool endpoint serves only the vault that claimed it: an unclaimed one is nobody's, not the default vault.
       const name = await this.endpointVault(host.host);
-      return this.served(name, endpoint.origin);
+      return this.served(name, endpointOrigin);
     }
     const alias = Object.entries(this.hostAliases).find(([h]) => h.toLowerCase() === host.hostname);
     if (alias) return this.served(alias[1], `https://${alias[0].toLowerCase()}${portSuffix}`);
@@ -128,15 +137,16 @@ const MAX_HOSTNAME_LENGTH = 253;
  * Anything else is a 400 that does not repeat the header (it may be built to be reflected).
  */
 export function parseHost(raw: string | undefined, vaultDomain?: string): RequestedHost {
-  const refused = new BadParameter("The request's Host header must be a host name with an optional port.");
-  if (!raw || raw.length > MAX_HOSTNAME_LENGTH + 7) throw refused;
+  // Made only when thrown: an error's stack trace costs more than the rest of this function.
+  const refused = () => new BadParameter("The request's Host header must be a host name with an optional port.");
+  if (!raw || raw.length > MAX_HOSTNAME_LENGTH + 7) throw refused();
   const match = HOST_SHAPE.exec(raw.toLowerCase());
-  if (!match) throw refused;
+  if (!match) throw refused();
   const [, hostname = '', trailingDot, portText] = match;
-  if (hostname.length > MAX_HOSTNAME_LENGTH) throw refused;
-  if (trailingDot && !(vaultDomain && hostname.endsWith(`.${vaultDomain.toLowerCase()}`))) throw refused;
+  if (hostname.length > MAX_HOSTNAME_LENGTH) throw refused();
+  if (trailingDot && !(vaultDomain && hostname.endsWith(`.${vaultDomain.toLowerCase()}`))) throw refused();
   const port = portText === undefined ? undefined : Number(portText);
-  if (port !== undefined && port > 65_535) throw refused;
+  if (port !== undefined && port > 65_535) throw refused();
   const significantPort = port === 443 ? undefined : port;
   return {
     hostname,
