@@ -48,7 +48,12 @@ export interface CaseSpec {
   /** The case whose median this one is divided by. */
   baseline?: string;
   plan: Plan;
-  action: () => unknown;
+  /**
+   * What the call is handed, made before the timed part: for a handler, the event API Gateway builds
+   * (and times as its own, not the function's). Its value is `action`'s argument.
+   */
+  prepare?: () => unknown;
+  action: (prepared?: unknown) => unknown;
   /**
    * Looks at each call's result, outside the timed part, and throws if it is not the success it must
    * be (the right value, a signature): a row is reported only if every call passed (bench/refusal.ts).
@@ -129,9 +134,10 @@ export function groupMeasurer(dynamo: DynamoRequestCounter, kms: KmsLogCounter, 
 /** One call, timed; a call that throws or fails its check refuses the row (and so stops the run). */
 async function call(spec: CaseSpec, phase: string): Promise<number> {
   let result: unknown;
+  const prepared = spec.prepare?.();
   const t0 = performance.now();
   try {
-    result = spec.action();
+    result = spec.action(prepared);
     if (result instanceof Promise) result = await result;
   } catch (error) {
     throw new RowRefused(spec.label, `a call failed (${phase}): ${failureMessage(error)}`);

@@ -93,7 +93,9 @@ export class EnvelopeCipher {
     const tag = buffer.subarray(tagStart, bodyStart);
     const body = buffer.subarray(bodyStart);
     if (tag.length !== TAG_LENGTH) throw new Error('truncated envelope');
-    const key = await this.plaintextKey(scope, encryptedKey);
+    const id = cacheId(scope, encryptedKey);
+    // A warm read finds its data key cached and goes on without yielding to the event loop.
+    const key = this.decrypted.get(id) ?? (await this.plaintextKey(id, scope, encryptedKey));
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(tag);
@@ -130,10 +132,8 @@ export class EnvelopeCipher {
     }
   }
 
-  private async plaintextKey(scope: KeyScope, encryptedKey: Uint8Array): Promise<KeyObject> {
-    const id = cacheId(scope, encryptedKey);
-    const cached = this.decrypted.get(id);
-    if (cached) return cached;
+  /** The data key from KMS, one call for concurrent decryptions of blobs under it. */
+  private async plaintextKey(id: string, scope: KeyScope, encryptedKey: Uint8Array): Promise<KeyObject> {
     let pending = this.inflightDecrypts.get(id);
     if (!pending) {
       pending = this.provider
