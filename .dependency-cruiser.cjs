@@ -40,9 +40,9 @@ module.exports = {
       severity: 'error',
       comment:
         'Domains are reused by events and scheduled work without an HTTP request, and tested without AWS: ' +
-        'they declare ports; lib/aws implements them; lib/runtime wires them.',
+        'they declare ports; lib/aws and lib/pkcs11 implement them; lib/runtime wires them.',
       from: { path: `^lib/${DOMAINS}/` },
-      to: { path: '^lib/(http|aws|runtime)/' },
+      to: { path: '^lib/(http|aws|pkcs11|runtime)/' },
     },
     {
       name: 'http-imports-core-and-cross-cutting-domains-only',
@@ -61,6 +61,22 @@ module.exports = {
       to: { path: '^lib/(http|runtime)/' },
     },
     {
+      name: 'pkcs11-adapter-knows-no-transport-other-adapter-or-wiring',
+      severity: 'error',
+      comment:
+        'lib/pkcs11 implements the HSM port of lib/hsm over a PKCS#11 library (docs/adr/0019-pkcs11-adapter.md): it may import domains, ' +
+        'never the pipeline, the AWS adapters or the composition roots that wire it.',
+      from: { path: '^lib/pkcs11/' },
+      to: { path: '^lib/(http|aws|runtime)/' },
+    },
+    {
+      name: 'pkcs11js-only-in-lib-pkcs11',
+      severity: 'error',
+      comment: 'The native PKCS#11 binding is loaded by the adapter alone, so no other bundle carries a native addon.',
+      from: { path: '^(lib|functions)/', pathNot: '^lib/pkcs11/' },
+      to: { path: '(^|/)node_modules/pkcs11js/' },
+    },
+    {
       name: 'aws-sdk-only-in-lib-aws',
       severity: 'error',
       comment:
@@ -73,7 +89,7 @@ module.exports = {
       severity: 'error',
       comment: 'A handler gets its services from its composition root in lib/runtime, never by building an adapter itself.',
       from: { path: '^functions/' },
-      to: { path: '^lib/aws/' },
+      to: { path: '^lib/(aws|pkcs11)/' },
     },
     {
       name: 'functions-import-runtime-and-schemas-only',
@@ -84,7 +100,7 @@ module.exports = {
       from: { path: '^functions/' },
       to: {
         path: '^lib/',
-        pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/(schemas|wire)\\.ts$`, `^lib/${DOMAINS}/[a-z-]+-(schemas|wire)\\.ts$`, '^lib/aws/'],
+        pathNot: [`^lib/runtime/`, `^lib/${DOMAINS}/(schemas|wire)\\.ts$`, `^lib/${DOMAINS}/[a-z-]+-(schemas|wire)\\.ts$`, '^lib/(aws|pkcs11)/'],
       },
     },
     {
