@@ -36,4 +36,5 @@ done
 gyp=(node-gyp)
 command -v node-gyp >/dev/null 2>&1 || gyp=(node "$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js")
 echo "build-pkcs11-addon: building pkcs11js against Node $wanted_major headers in $nodedir" >&2
-(cd "$addon" && "${gyp[@]}" rebuild --nodedir="$nodedir" >&2)
+# node-gyp takes npm_config_nodedir over its own --nodedir flag, and a user's npmrc may set it: both say the same here.
+(cd "$addon" && npm_config_nodedir="$nodedir" "${gyp[@]}" rebuild --nodedir="$nodedir" >&2)
