@@ -10,7 +10,7 @@ export class DynamoOperationStore implements OperationStore {
   ) {}
 
   async putOperation(operation: VaultOperation): Promise<void> {
-    const { id, subscriptionId, location, status, vaultName, startTime, endTime } = operation;
+    const { id, subscriptionId, location, status, resourceName, startTime, endTime } = operation;
     await this.db.send(
       new PutCommand({
         TableName: this.table,
@@ -20,7 +20,7 @@ export class DynamoOperationStore implements OperationStore {
           location,
           status,
           operation: operation.operation,
-          vaultName,
+          resourceName,
           startTime,
           endTime,
         },
@@ -38,8 +38,9 @@ export class DynamoOperationStore implements OperationStore {
       id: String(Item.sk),
       subscriptionId: String(Item.subscriptionId),
       location: String(Item.location),
-      operation: 'purge',
-      vaultName: String(Item.vaultName),
+      operation: Item.operation === 'purgeManagedHsm' ? 'purgeManagedHsm' : 'purge',
+      // Vault purges recorded before pools existed named their vault `vaultName`.
+      resourceName: String(Item.resourceName ?? Item.vaultName),
       status: 'Succeeded',
       startTime: String(Item.startTime),
       endTime: String(Item.endTime),

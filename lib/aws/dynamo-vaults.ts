@@ -1,15 +1,14 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
 import type { CertificateDocumentKind } from '../certificates/documents.ts';
 import { KINDS, type Collection } from '../core/kinds.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
-import { deleteItems, getItems, keyId } from './dynamo/batch.ts';
+import { deleteItems } from './dynamo/batch.ts';
+import { claimEndpoint, createWithIndex, endpointHolder, putIfRevision, recordsByIndex, releaseEndpoint } from './dynamo/control-records.ts';
 import { queryPartition } from './dynamo/paging.ts';
-import { CONDITION_FAILED, cancellationReasons, isConditionFailure } from './dynamo/errors.ts';
 import {
   attachmentPartition,
   certificateDocumentPartition,
   deletedPartition,
-  endpointKey,
   eventSubscriptionPartition,
   headPartition,
   type ItemKey,
@@ -19,7 +18,6 @@ import {
   vaultKey,
   versionPartition,
 } from './dynamo/layout.ts';
-import { transactWrite } from './dynamo/transactions.ts';
 
 /**
  * Vault records in the objects table: the vault item, an index item per vault in its subscription's
@@ -36,98 +34,32 @@ export class DynamoVaultStore implements VaultStore {
     return Item ? toVault(Item) : undefined;
   }
 
-  async createVault(vault: Vault): Promise<boolean> {
-    try {
-      await transactWrite(this.db, [
-        { Put: { TableName: this.table, Item: { ...vaultKey(vault.name), ...vault }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: this.table, Item: this.indexItem(vault) } },
-      ]);
-      return true;
-    } catch (error) {
-      if (cancellationReasons(error)?.[0] === CONDITION_FAILED) return false;
-      throw error;
-    }
+  createVault(vault: Vault): Promise<boolean> {
+    return createWithIndex(this.db, this.table, { ...vaultKey(vault.name), ...vault }, this.indexItem(vault));
   }
 
   async updateVault(vault: Vault, expectedRevision: number): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...vaultKey(vault.name), ...vault },
-          // Records from before revisions have none: revision 0 means "still without one".
-          ...(expectedRevision === 0
-            ? {
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#revision)',
-                ExpressionAttributeNames: { '#revision': 'revision' },
-              }
-            : {
-                ConditionExpression: '#revision = :expected',
-                ExpressionAttributeNames: { '#revision': 'revision' },
-                ExpressionAttributeValues: { ':expected': expectedRevision },
-              }),
-        }),
-      );
-      // A vault created before subscriptions existed gains its index item on its first update.
-      await this.db.send(new PutCommand({ TableName: this.table, Item: this.indexItem(vault) }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    if (!(await putIfRevision(this.db, this.table, { ...vaultKey(vault.name), ...vault }, expectedRevision))) return false;
+    // A vault created before subscriptions existed gains its index item on its first update.
+    await this.db.send(new PutCommand({ TableName: this.table, Item: this.indexItem(vault) }));
+    return true;
   }
 
-  async vaultAtEndpoint(hostAndPort: string): Promise<string | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: endpointKey(hostAndPort), ConsistentRead: true }));
-    return Item ? String(Item.vault) : undefined;
+  /** A claim a managed HSM pool holds names no vault. */
+  vaultAtEndpoint(hostAndPort: string): Promise<string | undefined> {
+    return endpointHolder(this.db, this.table, hostAndPort, 'vault');
   }
 
   async vaultsIn(subscriptionId: string): Promise<Vault[]> {
-    const names = (await this.queryAll(subscriptionVaultsPartition(subscriptionId))).map((item) => String(item.sk));
-    const vaults: Vault[] = [];
-    for (let i = 0; i < names.length; i += 100) {
-      const keys = names.slice(i, i + 100).map((name) => vaultKey(name));
-      const found = await getItems(this.db, this.table, keys);
-      for (const key of keys) {
-        const item = found.get(keyId(key));
-        if (item) vaults.push(toVault(item));
-      }
-    }
-    return vaults;
+    return (await recordsByIndex(this.db, this.table, subscriptionVaultsPartition(subscriptionId), vaultKey)).map(toVault);
   }
 
-  async claimEndpoint(hostAndPort: string, vaultName: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...endpointKey(hostAndPort), vault: vaultName },
-          ConditionExpression: 'attribute_not_exists(pk) OR #vault = :vault',
-          ExpressionAttributeNames: { '#vault': 'vault' },
-          ExpressionAttributeValues: { ':vault': vaultName },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  claimEndpoint(hostAndPort: string, vaultName: string): Promise<boolean> {
+    return claimEndpoint(this.db, this.table, hostAndPort, 'vault', vaultName);
   }
 
-  async releaseEndpoint(hostAndPort: string, vaultName: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: endpointKey(hostAndPort),
-          ConditionExpression: '#vault = :vault',
-          ExpressionAttributeNames: { '#vault': 'vault' },
-          ExpressionAttributeValues: { ':vault': vaultName },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+  releaseEndpoint(hostAndPort: string, vaultName: string): Promise<void> {
+    return releaseEndpoint(this.db, this.table, hostAndPort, 'vault', vaultName);
   }
 
   async purgeVault(vault: Vault): Promise<string[]> {

@@ -4,6 +4,20 @@ import { type VaultClock, vaultClock } from '../core/clock.ts';
 import { VaultError } from '../core/errors.ts';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 import { editAccessPolicies } from './access-policy-edits.ts';
+import {
+  assertPurgeAllowed,
+  badRequest,
+  byName,
+  changeRevisioned,
+  checkTenant,
+  deletionMark,
+  isDeletedAt,
+  LocalEndpoints,
+  normalizeLocation,
+  publicNetworkAccess,
+  sameResourceGroup,
+  softDeleteSettings,
+} from './arm-resource.ts';
 import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
 import { isReservedName, pagingKeyContext, VAULT_NAME, type Vault, type VaultStore, vaultResourceId } from './vault.ts';
 
@@ -34,30 +48,23 @@ export interface VaultManagerSettings {
   purging?(name: string): Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
-/** A lost race on a vault's revision is retried this often before the caller gets a 409. */
-const UPDATE_ATTEMPTS = 3;
-
-const badRequest = (message: string) => new VaultError(400, 'BadRequest', message);
-
-/** Azure's `location` spelling: case and spaces do not matter (`West Europe` is `westeurope`). */
-export function normalizeLocation(location: string): string {
-  return location.replace(/\s+/g, '').toLowerCase();
-}
-
 /**
  * The vault lifecycle behind the management plane (docs/adr/0013): create, recover, update, soft
  * delete, purge and access policies, with ARM's rules and wording. Every write is conditional on the
  * revision it read, so concurrent management calls never lose one another's change.
  */
 export class VaultManager {
+  private readonly endpoints: LocalEndpoints;
+
   constructor(
     private readonly store: VaultStore,
     private readonly keys: ManagedVaultKeys,
     private readonly settings: VaultManagerSettings,
     /** The vault's clock: its dates, and when purge protection lets it go, follow the vault's time. */
     private readonly clock: VaultClock = vaultClock(),
-  ) {}
+  ) {
+    this.endpoints = new LocalEndpoints(settings.vaultEndpoints);
+  }
 
   async checkName(name: string): Promise<{ nameAvailable: boolean; reason?: string; message?: string }> {
     if (!VAULT_NAME.test(name)) return { nameAvailable: false, reason: 'AccountNameInvalid', message: invalidNameMessage(name) };
@@ -118,11 +125,7 @@ export class VaultManager {
   async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
     const vault = await this.store.getVault(name.toLowerCase());
     if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) return false;
-    await this.change(vault, (current) => {
-      const deletionDate = new Date(this.clock(current.name) * 1000);
-      const scheduledPurgeDate = new Date(deletionDate.getTime() + current.softDeleteRetentionDays * DAY_MS);
-      return { ...current, deleted: { deletionDate: deletionDate.toISOString(), scheduledPurgeDate: scheduledPurgeDate.toISOString() } };
-    });
+    await this.change(vault, (current) => ({ ...current, deleted: deletionMark(current, this.clock(current.name)) }));
     return true;
   }
 
@@ -140,11 +143,7 @@ export class VaultManager {
 
   async getDeleted(subscriptionId: string, location: string, name: string): Promise<Vault> {
     const vault = await this.store.getVault(name.toLowerCase());
-    if (
-      !vault?.deleted ||
-      vault.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase() ||
-      normalizeLocation(vault.location) !== normalizeLocation(location)
-    ) {
+    if (!vault || !isDeletedAt(vault, subscriptionId, location)) {
       throw new VaultError(404, 'ResourceNotFound', `The deleted vault '${name}' was not found in location '${location}'.`);
     }
     return vault;
@@ -153,20 +152,13 @@ export class VaultManager {
   /** Removes a deleted vault for good: its objects, its item, its endpoint; its KMS keys are scheduled for deletion. */
   async purge(subscriptionId: string, location: string, name: string): Promise<void> {
     const vault = await this.getDeleted(subscriptionId, location, name);
-    const deleted = vault.deleted!;
-    if (vault.purgeProtection && this.clock(vault.name) * 1000 < Date.parse(deleted.scheduledPurgeDate)) {
-      throw new VaultError(
-        409,
-        'Conflict',
-        `Operation 'DeleteVault' is not allowed: the vault '${vault.name}' has purge protection enabled and cannot be purged before its scheduled purge date ${deleted.scheduledPurgeDate}.`,
-      );
-    }
+    assertPurgeAllowed(vault, this.clock(vault.name), 'DeleteVault', 'vault');
     // Before the vault item goes: a purge that fails half-way is retried on the still-deleted vault.
     await this.removeAssignments(vault);
     await this.settings.purging?.(vault.name);
     const hsmArns = await this.store.purgeVault(vault);
     for (const arn of [...hsmArns, vault.kmsKeyArn]) await this.keys.scheduleKeyDeletion(arn);
-    const endpoint = this.claimedEndpoint(vault);
+    const endpoint = this.endpoints.claimedBy(vault.vaultUri);
     if (endpoint) await this.store.releaseEndpoint(endpoint, vault.name);
     this.settings.changed?.(vault.name);
   }
@@ -215,7 +207,7 @@ export class VaultManager {
     };
     // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
     const shaped = applyProperties(template, body.tags, props, true);
-    const endpoint = await this.claimEndpoint(lower);
+    const endpoint = await this.endpoints.claim((host) => this.store.claimEndpoint(host, lower));
     let kmsKeyArn: string | undefined;
     try {
       kmsKeyArn = await this.keys.createVaultKey(lower, {
@@ -246,7 +238,7 @@ export class VaultManager {
   private async abandonCreate(name: string, endpoint: string | undefined, kmsKeyArn: string | undefined): Promise<void> {
     if (endpoint) {
       const holder = await this.store.getVault(name);
-      if (!holder || this.claimedEndpoint(holder) !== endpoint) await this.store.releaseEndpoint(endpoint, name);
+      if (!holder || this.endpoints.claimedBy(holder.vaultUri) !== endpoint) await this.store.releaseEndpoint(endpoint, name);
     }
     if (kmsKeyArn) await this.keys.scheduleKeyDeletion(kmsKeyArn);
   }
@@ -266,30 +258,22 @@ export class VaultManager {
   }
 
   /** Applies the change to the latest record, conditional on its revision; a lost race reads again and retries. */
-  private async change(vault: Vault, apply: (current: Vault) => Vault): Promise<Vault> {
-    let current = vault;
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const next = { ...apply(current), revision: current.revision + 1, updated: this.clock(current.name) };
-      if (await this.store.updateVault(next, current.revision)) {
-        this.settings.changed?.(vault.name);
-        return next;
-      }
-      const reread = await this.store.getVault(vault.name);
-      if (!reread) break;
-      current = reread;
-    }
-    throw new VaultError(409, 'Conflict', `The vault '${vault.name}' was changed by another request at the same time; retry the request.`);
+  private change(vault: Vault, apply: (current: Vault) => Vault): Promise<Vault> {
+    return changeRevisioned(
+      vault,
+      apply,
+      {
+        write: (next, expected) => this.store.updateVault(next, expected),
+        reread: (name) => this.store.getVault(name),
+        now: (name) => this.clock(name),
+        changed: (name) => this.settings.changed?.(name),
+      },
+      'vault',
+    );
   }
 
   private checkTenant(subscriptionId: string, tenantId: string | undefined, required: boolean): void {
-    if (tenantId === undefined) {
-      if (required) throw badRequest("The property 'tenantId' is required.");
-      return;
-    }
-    const expected = this.settings.tenantOf(subscriptionId);
-    if (!expected || expected.toLowerCase() !== tenantId.toLowerCase()) {
-      throw badRequest(`The tenant '${tenantId}' given in the request is not the tenant of subscription '${subscriptionId}'.`);
-    }
+    checkTenant((id) => this.settings.tenantOf(id), subscriptionId, tenantId, required);
   }
 
   private async removeAssignments(vault: Vault): Promise<void> {
@@ -299,20 +283,6 @@ export class VaultManager {
       await store.deleteAssignment(assignment);
       this.settings.revoked?.({ tenantId: assignment.tenantId, objectId: assignment.principalId });
     }
-  }
-
-  private async claimEndpoint(vaultName: string): Promise<string | undefined> {
-    if (this.settings.vaultEndpoints.length === 0) return undefined;
-    for (const url of this.settings.vaultEndpoints) {
-      const host = new URL(url).host.toLowerCase();
-      if (await this.store.claimEndpoint(host, vaultName)) return host;
-    }
-    throw new VaultError(409, 'QuotaExceeded', 'Every local vault endpoint is taken: purge a deleted vault or configure more endpoints.');
-  }
-
-  private claimedEndpoint(vault: Vault): string | undefined {
-    const host = new URL(vault.vaultUri).host.toLowerCase();
-    return this.settings.vaultEndpoints.some((url) => new URL(url).host.toLowerCase() === host) ? host : undefined;
   }
 }
 
@@ -332,47 +302,14 @@ function applyProperties(
     }
     next.sku = sku;
   }
-  if (props.enableSoftDelete === false) {
-    throw badRequest('The property "enableSoftDelete" cannot be set to false. Soft delete is always enabled for a vault and cannot be turned off.');
-  }
-  if (props.softDeleteRetentionInDays !== undefined) {
-    const days = props.softDeleteRetentionInDays;
-    if (!Number.isInteger(days) || days < 7 || days > 90) throw badRequest('The property "softDeleteRetentionInDays" must be between 7 and 90.');
-    if (!creating && days !== vault.softDeleteRetentionDays) {
-      throw badRequest('The property "softDeleteRetentionInDays" has been set already and it can\'t be modified.');
-    }
-    next.softDeleteRetentionDays = days;
-  }
-  if (props.enablePurgeProtection !== undefined) {
-    if (!props.enablePurgeProtection && vault.purgeProtection) {
-      throw badRequest(
-        'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.',
-      );
-    }
-    if (!props.enablePurgeProtection && creating)
-      throw badRequest('The property "enablePurgeProtection" cannot be set to false: leave it out instead.');
-    next.purgeProtection = props.enablePurgeProtection;
-  }
+  Object.assign(next, softDeleteSettings(vault, props, creating, 'vault'));
   if (props.enableRbacAuthorization !== undefined) next.enableRbacAuthorization = props.enableRbacAuthorization;
   if (props.accessPolicies !== undefined) {
     if (props.accessPolicies.length > MAX_ACCESS_POLICIES) throw badRequest(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
     next.accessPolicies = props.accessPolicies.map((e) => structuredClone(e));
   }
-  if (props.publicNetworkAccess !== undefined) {
-    const access = props.publicNetworkAccess.toLowerCase();
-    if (access !== 'enabled' && access !== 'disabled')
-      throw badRequest(`The value '${props.publicNetworkAccess}' of 'publicNetworkAccess' is not valid: use 'Enabled' or 'Disabled'.`);
-    next.publicNetworkAccess = access === 'enabled' ? 'Enabled' : 'Disabled';
-  }
+  if (props.publicNetworkAccess !== undefined) next.publicNetworkAccess = publicNetworkAccess(props.publicNetworkAccess);
   return next;
-}
-
-function sameResourceGroup(vault: Vault, subscriptionId: string, resourceGroup: string): boolean {
-  return vault.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase();
-}
-
-function byName(a: Vault, b: Vault): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function vaultNotFound(name: string, resourceGroup: string): VaultError {

@@ -1,22 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { VaultError } from '../core/errors.ts';
-import { normalizeLocation } from './manage.ts';
+import { normalizeLocation } from './arm-resource.ts';
 
 /**
  * A management operation ARM clients poll as a long-running one (a purge: Azure's Vaults_PurgeDeleted
- * is `x-ms-long-running-operation`). Coffer finishes the work within the request, so an operation is
+ * and ManagedHsms_PurgeDeleted are `x-ms-long-running-operation`). Coffer finishes the work within the request, so an operation is
  * recorded only once it has succeeded; the record is what `operationResults/{id}` answers.
  */
 export interface VaultOperation {
   id: string;
   subscriptionId: string;
   location: string;
-  operation: 'purge';
-  vaultName: string;
+  operation: OperationKind;
+  /** The purged vault's or pool's name. */
+  resourceName: string;
   status: 'Succeeded';
   startTime: string;
   endTime: string;
 }
+
+/** A vault's purge, or a managed HSM pool's. */
+export type OperationKind = 'purge' | 'purgeManagedHsm';
 
 /** Where operations are kept: by subscription, so one subscription never reads another's. */
 export interface OperationStore {
@@ -35,7 +39,13 @@ export class VaultOperations {
   ) {}
 
   /** Runs the work and records it as succeeded; work that fails is answered as its error and leaves no operation. */
-  async run(subscriptionId: string, location: string, operation: 'purge', vaultName: string, work: () => Promise<void>): Promise<VaultOperation> {
+  async run(
+    subscriptionId: string,
+    location: string,
+    operation: OperationKind,
+    resourceName: string,
+    work: () => Promise<void>,
+  ): Promise<VaultOperation> {
     const startTime = new Date(this.now()).toISOString();
     await work();
     const record: VaultOperation = {
@@ -43,7 +53,7 @@ export class VaultOperations {
       subscriptionId,
       location,
       operation,
-      vaultName,
+      resourceName,
       status: 'Succeeded',
       startTime,
       endTime: new Date(this.now()).toISOString(),

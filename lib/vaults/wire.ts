@@ -1,5 +1,5 @@
 import { VaultError } from '../core/errors.ts';
-import { normalizeLocation } from './manage.ts';
+import { normalizeLocation } from './arm-resource.ts';
 import { type Vault, vaultResourceId } from './vault.ts';
 
 /** The management API's shapes of a vault, as `@azure/arm-keyvault` deserializes them. */
@@ -66,21 +66,21 @@ export function accessPolicyResource(vault: Vault, kind: string) {
 }
 
 /**
- * One page of an ARM list: `$top` items after `$skiptoken` (the last name of the page before), and a
+ * One page of an ARM list (of vaults, or of managed HSM pools): `$top` items after `$skiptoken` (the last name of the page before), and a
  * nextLink when more are left. Names are not secret, so the token is the name itself.
  */
-export function armPage<T>(
-  vaults: Vault[],
+export function armPage<R extends { name: string }, T>(
+  resources: R[],
   query: Record<string, string | undefined>,
   nextBase: string,
-  shape: (vault: Vault) => T,
+  shape: (resource: R) => T,
 ): { value: T[]; nextLink?: string } {
   const top = query.$top === undefined ? undefined : Number(query.$top);
   if (top !== undefined && (!Number.isInteger(top) || top < 1 || top > 1000)) {
     throw new ArmBadTop(query.$top ?? '');
   }
   const after = query.$skiptoken;
-  const rest = after === undefined ? vaults : vaults.filter((v) => v.name > after.toLowerCase());
+  const rest = after === undefined ? resources : resources.filter((r) => r.name > after.toLowerCase());
   const page = top === undefined ? rest : rest.slice(0, top);
   if (top === undefined || rest.length <= top) return { value: page.map(shape) };
   const next = new URL(nextBase);

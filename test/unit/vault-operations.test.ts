@@ -41,7 +41,7 @@ describe('vault operations', () => {
       subscriptionId: SUB,
       location: 'eastus',
       operation: 'purge',
-      vaultName: 'gone',
+      resourceName: 'gone',
       status: 'Succeeded',
       startTime: '2026-01-01T00:00:00.000Z',
       endTime: '2026-01-01T00:00:01.500Z',
