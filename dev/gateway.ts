@@ -9,7 +9,7 @@ import { BadParameter, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError
 import { echoableRequestId } from '#lib/http/middleware/respond';
 import { resolveRoute } from '#lib/http/middleware/unmatched';
 import { limitKind, type VaultRateLimiter } from '#lib/http/middleware/vault-limits';
-import { type Route, routes } from '#lib/http/routes';
+import { localRoutes, type Route } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
 import { pipelineServices, storedVault } from '#lib/runtime/services';
@@ -114,7 +114,7 @@ const servesData = (route: Route) => route.plane !== 'management';
 
 async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
-  for (const route of routes) {
+  for (const route of localRoutes) {
     // Family and file apart: a bundler that resolves the import ahead (vitest's, when a test runs the
     // gateway in its own process) matches `functions/*/*.ts`, and a variable may name one level only.
     const [family, file] = route.handler.split('/');
@@ -200,7 +200,7 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   const url = new URL(rawUrl, 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
   // The same rule as API Gateway's `$default` function (lib/http/middleware/unmatched.ts): one matching, one 404/405.
-  const resolution = resolveRoute(method, url.pathname, listener.serves);
+  const resolution = resolveRoute(method, url.pathname, listener.serves, localRoutes);
   const match = resolution.match;
   const body = await readBody(req);
   const refusal = (error: VaultError, operation = UNKNOWN_OPERATION) => ({

@@ -1,4 +1,11 @@
-import { type OperationName, type Route, routes, SCOPE_SEGMENT } from '../lib/http/routes.ts';
+import {
+  type MainStackOperationName,
+  type ManagedHsmPoolOperationName,
+  type OperationName,
+  type Route,
+  routes,
+  SCOPE_SEGMENT,
+} from '../lib/http/routes.ts';
 
 /**
  * The AWS permissions of each operation's Lambda function, in one place (so longer than 400 lines: one
@@ -127,6 +134,9 @@ export const CONTROL_PLANE_PARTITIONS = [
   'RAUNIQUE#*',
   'RD#*',
   'RDSCOPE#*',
+  // Managed HSM pools' records and their subscriptions' index items (lib/aws/dynamo-managed-hsm-pools.ts).
+  'MHSM#*',
+  'MHSMSUB#*',
   // A vault's event subscriptions (lib/aws/dynamo/layout.ts): no vault or object name has a `_`.
   '*#event_subscriptions',
 ] as const;
@@ -390,7 +400,29 @@ export const permissions = {
   DeleteEventSubscription: { objects: ['GetItem', 'DeleteItem'], vaultKey: none, backupKey: none, eventSubscriptions: 'remove' },
   ListEventSubscriptionsByResource: { objects: none, vaultKey: none, backupKey: none },
   GetEventSubscriptionFullUrl: { objects: ['GetItem'], vaultKey: none, backupKey: none },
-} as const satisfies Record<OperationName, OperationPermissions>;
+} as const satisfies Record<MainStackOperationName, OperationPermissions>;
+
+/**
+ * The managed HSM pools' operations (lib/hsm/pool-manager.ts through lib/aws/dynamo-managed-hsm-pools.ts), laid out
+ * as vaults are: the record and its index item in one transaction, changes conditional on the
+ * revision, lists through the subscription's index. A pool holds no KMS key; creating claims a local
+ * endpoint (none in AWS) and releases it when the record turns out to be taken, which the coverage
+ * test cannot drive; purging removes record and index item, releases the endpoint and records its
+ * finished operation for GetVaultOperationResult. They deploy with the pools' own stack, not with
+ * the main one (docs/adr/0020): its roles are to be generated from this map as the main stack's are.
+ */
+export const managedHsmPoolPermissions = {
+  CheckManagedHsmNameAvailability: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  ListManagedHsmsBySubscription: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  ListManagedHsmsByResourceGroup: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  CreateOrUpdateManagedHsm: { objects: ['GetItem', 'PutItem', 'DeleteItem'], vaultKey: none, backupKey: none },
+  GetManagedHsm: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  UpdateManagedHsm: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  DeleteManagedHsm: { objects: ['GetItem', 'PutItem'], vaultKey: none, backupKey: none },
+  ListDeletedManagedHsms: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none },
+  GetDeletedManagedHsm: { objects: ['GetItem'], vaultKey: none, backupKey: none },
+  PurgeDeletedManagedHsm: { objects: ['GetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem'], vaultKey: none, backupKey: none },
+} as const satisfies Record<ManagedHsmPoolOperationName, OperationPermissions>;
 
 /** The permissions of an operation, baseline included. Throws for an operation without an entry. */
 export function permissionsFor(operation: string): Grants {

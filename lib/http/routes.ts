@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import type { Collection } from '../core/kinds.ts';
 import type { ManagementProvider } from './api-version.ts';
 import { managementParameters, namedIssuer, namedObject, objectVersion, type PathSchema } from './path-parameters.ts';
@@ -33,7 +34,8 @@ export type Plane = 'data' | 'managedHsm' | 'management';
  * What a data-plane route addresses (the vault, or one object named by a path parameter), or on the
  * management plane which ARM scope its permission is checked at: the tenant (nothing in the path),
  * the path's subscription, resource group or vault, or `path` for the role-assignment and
- * role-definition routes, whose scope is the part of the path before `/providers/Microsoft.Authorization`.
+ * role-definition routes, whose scope is the part of the path before `/providers/Microsoft.Authorization`,
+ * and for a managed HSM pool's routes, whose path is the pool's resource id.
  */
 export type RouteScope = 'vault' | { readonly collection: Collection; readonly parameter: 'name' } | 'tenant' | 'subscription' | 'resourceGroup' | 'path';
 
@@ -82,6 +84,10 @@ const certificateName = namedObject('certificates');
 const certificateVersion = objectVersion('certificates');
 const issuerName = namedIssuer();
 const management = managementParameters;
+/** A managed HSM pool's `{name}` (Azure's own parameter name) beside the management parameters; its precise rule is the pool manager's. */
+const managedHsm = z.extend(managementParameters, { name: z.optional(z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^/]+$/))) });
+const MANAGED_HSMS = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/managedHSMs';
+const DELETED_MANAGED_HSM = '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedManagedHSMs/{name}';
 
 export const routes = [
   // Secrets (reference §1.1)
@@ -729,13 +735,155 @@ export const routes = [
   },
 ] as const satisfies readonly Route[];
 
-export type OperationName = (typeof routes)[number]['operation'];
+/**
+ * Managed HSM pools' management operations (lib/hsm/pool-manager.ts, docs/adr/0020): ARM's
+ * managedHSMs, checked at the pool's resource id (Key Vault Contributor's notActions exclude
+ * `Microsoft.KeyVault/managedHsms/*`). Rows of the one table like any other, kept apart because they
+ * deploy with the pools' own stack, not with `routes`' (the main stack's CloudFormation resource
+ * budget: ADR 0020): the local gateway serves them with the rest (`localRoutes`), the main stack's
+ * package and its `$default` route know `routes` only.
+ */
+export const managedHsmPoolRoutes = [
+  {
+    operation: 'CheckManagedHsmNameAvailability',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'POST',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkMhsmNameAvailability',
+    handler: 'management/check-managed-hsm-name-availability',
+    permission: 'Microsoft.KeyVault/checkMhsmNameAvailability/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'ManagedHsmCheckNameAvailability',
+  },
+  {
+    operation: 'ListManagedHsmsBySubscription',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/managedHSMs',
+    handler: 'management/list-managed-hsms-by-subscription',
+    permission: 'Microsoft.KeyVault/managedHSMs/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'ManagedHsmList',
+  },
+  {
+    operation: 'ListManagedHsmsByResourceGroup',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: MANAGED_HSMS,
+    handler: 'management/list-managed-hsms-by-resource-group',
+    permission: 'Microsoft.KeyVault/managedHSMs/read',
+    scope: 'resourceGroup',
+    params: management,
+    audit: 'ManagedHsmList',
+  },
+  {
+    operation: 'CreateOrUpdateManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'PUT',
+    path: `${MANAGED_HSMS}/{name}`,
+    handler: 'management/create-or-update-managed-hsm',
+    permission: 'Microsoft.KeyVault/managedHSMs/write',
+    scope: 'path',
+    params: managedHsm,
+    audit: 'ManagedHsmPut',
+  },
+  {
+    operation: 'GetManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: `${MANAGED_HSMS}/{name}`,
+    handler: 'management/get-managed-hsm',
+    permission: 'Microsoft.KeyVault/managedHSMs/read',
+    scope: 'path',
+    params: managedHsm,
+    audit: 'ManagedHsmGet',
+  },
+  {
+    operation: 'UpdateManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'PATCH',
+    path: `${MANAGED_HSMS}/{name}`,
+    handler: 'management/update-managed-hsm',
+    permission: 'Microsoft.KeyVault/managedHSMs/write',
+    scope: 'path',
+    params: managedHsm,
+    audit: 'ManagedHsmPatch',
+  },
+  {
+    operation: 'DeleteManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'DELETE',
+    path: `${MANAGED_HSMS}/{name}`,
+    handler: 'management/delete-managed-hsm',
+    permission: 'Microsoft.KeyVault/managedHSMs/delete',
+    scope: 'path',
+    params: managedHsm,
+    audit: 'ManagedHsmDelete',
+  },
+  {
+    operation: 'ListDeletedManagedHsms',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedManagedHSMs',
+    handler: 'management/list-deleted-managed-hsms',
+    permission: 'Microsoft.KeyVault/deletedManagedHsms/read',
+    scope: 'subscription',
+    params: management,
+    audit: 'ManagedHsmListDeleted',
+  },
+  {
+    operation: 'GetDeletedManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'GET',
+    path: DELETED_MANAGED_HSM,
+    handler: 'management/get-deleted-managed-hsm',
+    permission: 'Microsoft.KeyVault/locations/deletedManagedHsms/read',
+    scope: 'subscription',
+    params: managedHsm,
+    audit: 'ManagedHsmGetDeleted',
+  },
+  // Polled through GetVaultOperationResult, as a vault's purge is.
+  {
+    operation: 'PurgeDeletedManagedHsm',
+    plane: 'management',
+    provider: 'keyVault',
+    method: 'POST',
+    path: `${DELETED_MANAGED_HSM}/purge`,
+    handler: 'management/purge-deleted-managed-hsm',
+    permission: 'Microsoft.KeyVault/locations/deletedManagedHsms/purge/action',
+    scope: 'subscription',
+    params: managedHsm,
+    audit: 'ManagedHsmPurge',
+  },
+] as const satisfies readonly Route[];
+
+/** Every row the local gateway serves: the main stack's and the pools' stack's. */
+export const localRoutes: readonly Route[] = [...routes, ...managedHsmPoolRoutes];
+
+type AnyRoute = (typeof routes)[number] | (typeof managedHsmPoolRoutes)[number];
+
+export type OperationName = AnyRoute['operation'];
 
 /** One row of the table with its literal types: the handler's input is typed from it. */
-export type RouteOf<Op extends OperationName> = Extract<(typeof routes)[number], { operation: Op }>;
+export type RouteOf<Op extends OperationName> = Extract<AnyRoute, { operation: Op }>;
+
+/** The operations the main stack deploys (infra/permissions.ts grants each of them). */
+export type MainStackOperationName = (typeof routes)[number]['operation'];
+
+export type ManagedHsmPoolOperationName = (typeof managedHsmPoolRoutes)[number]['operation'];
 
 export function routeFor(operation: OperationName): Route {
-  const route = routes.find((r) => r.operation === operation);
+  const route = localRoutes.find((r) => r.operation === operation);
   if (!route) throw new Error(`no route for operation ${operation}`);
   return route;
 }
@@ -760,11 +908,13 @@ export function matchRoute(
   rawPath: string,
   /** Which routes take part: a listener of the local gateway serves some planes only (dev/gateway.ts). */
   serves: (route: Route) => boolean = () => true,
+  /** The rows to match: the main stack's (what its `$default` route forwards to), or the local gateway's `localRoutes`. */
+  table: readonly Route[] = routes,
 ): { match?: RouteMatch; pathExists: boolean } {
   const segments = splitPath(rawPath);
   let best: { match: RouteMatch; literalCount: number } | undefined;
   let pathExists = false;
-  for (const route of routes as readonly Route[]) {
+  for (const route of table) {
     if (!serves(route)) continue;
     const params = matchSegments(route, segments);
     if (!params) continue;

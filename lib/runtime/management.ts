@@ -3,10 +3,12 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
 import type { EventSubscriptions } from '../events/subscriptions.ts';
+import { PoolManager } from '../hsm/pool-manager.ts';
 import { VaultManager } from '../vaults/manage.ts';
 import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
@@ -16,7 +18,7 @@ import { familyServices, pipelineServices } from './services.ts';
 
 /**
  * The management functions' composition root: the shared services and the management domains
- * (vaults and their operations, resource groups, role assignments and definitions, audit queries). Each domain adds its
+ * (vaults and their operations, managed HSM pools, resource groups, role assignments and definitions, audit queries). Each domain adds its
  * service here.
  */
 export type ManagementServices = {
@@ -24,6 +26,7 @@ export type ManagementServices = {
   resourceGroups: ResourceGroupService;
   vaults: VaultManager;
   vaultOperations: VaultOperations;
+  pools: PoolManager;
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
   auditEvents: AuditQueries;
@@ -52,6 +55,11 @@ const managementServices = familyServices<ManagementServices>((shared) => {
     resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
     vaults,
     vaultOperations: new VaultOperations(new DynamoOperationStore(shared.dynamo, shared.config.objectsTable)),
+    pools: new PoolManager(new DynamoPoolStore(shared.dynamo, shared.config.objectsTable), {
+      vaultDomain: shared.config.vaultDomain,
+      endpoints: shared.config.vaultEndpoints,
+      tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
+    }),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
     roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
     // Audit pages are signed like the data plane's lists: with the vault's paging key.

@@ -20,8 +20,14 @@ export type RouteResolution = { match: RouteMatch; refusal?: undefined } | { mat
  * collapsing a leading `//` (ARM clients join their endpoint and a scope that starts with `/`); no
  * route is a 405 when the path has one for another method, else a 404, both in Azure's error shape.
  */
-export function resolveRoute(method: string, path: string, serves: (route: Route) => boolean = () => true): RouteResolution {
-  const { match, pathExists } = matchRoute(method, normalizedPath(path), serves);
+export function resolveRoute(
+  method: string,
+  path: string,
+  serves: (route: Route) => boolean = () => true,
+  /** The rows to resolve against: the main stack's by default; the local gateway passes `localRoutes`. */
+  table?: readonly Route[],
+): RouteResolution {
+  const { match, pathExists } = matchRoute(method, normalizedPath(path), serves, table);
   if (match) return { match };
   return { refusal: pathExists ? new MethodNotAllowed(method.toUpperCase()) : new NotFound('NotFound', 'The requested resource was not found.') };
 }

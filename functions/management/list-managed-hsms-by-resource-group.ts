@@ -1,0 +1,13 @@
+import { poolResource } from '#lib/hsm/pool-wire';
+import { managementOperation } from '#lib/runtime/management';
+import { armPage } from '#lib/vaults/wire';
+
+export const handler = managementOperation(
+  'ListManagedHsmsByResourceGroup',
+  {},
+  async ({ subscriptionId, resourceGroupName, query, management, services }) => {
+    const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}/providers/Microsoft.KeyVault/managedHSMs`;
+    const pools = await services.pools.list(subscriptionId ?? '', resourceGroupName ?? '');
+    return { body: armPage(pools, query, `${management.baseUrl}${path}`, poolResource) };
+  },
+);

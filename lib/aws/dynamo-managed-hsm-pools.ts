@@ -1,0 +1,73 @@
+import type { ManagedHsmPool, PoolStore } from '../hsm/pools.ts';
+import { type DynamoDBDocumentClient, GetCommand } from './api/dynamodb.ts';
+import { deleteItems } from './dynamo/batch.ts';
+import { claimEndpoint, createWithIndex, endpointHolder, putIfRevision, recordsByIndex, releaseEndpoint } from './dynamo/control-records.ts';
+import { type ItemKey, resourceGroupKey } from './dynamo/layout.ts';
+
+/**
+ * Managed HSM pool records in the objects table, laid out as vaults' are (lib/aws/tables.ts): the
+ * record `MHSM#<name>` / `MHSM` (names global among pools, live or soft-deleted), its subscription's
+ * index item `MHSMSUB#<subscription>` / `<name>` written with it in one transaction, and the claim of
+ * a local endpoint, `HOST#<host:port>` naming the pool as `managedHsm` (a vault's claim names `vault`).
+ */
+function poolKey(name: string): ItemKey {
+  return { pk: `MHSM#${name.toLowerCase()}`, sk: 'MHSM' };
+}
+
+function subscriptionPoolsPartition(subscriptionId: string): string {
+  return `MHSMSUB#${subscriptionId.toLowerCase()}`;
+}
+
+export class DynamoPoolStore implements PoolStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getPool(name: string): Promise<ManagedHsmPool | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: poolKey(name), ConsistentRead: true }));
+    return Item ? toPool(Item) : undefined;
+  }
+
+  createPool(pool: ManagedHsmPool): Promise<boolean> {
+    return createWithIndex(this.db, this.table, { ...poolKey(pool.name), ...pool }, this.indexItem(pool));
+  }
+
+  updatePool(pool: ManagedHsmPool, expectedRevision: number): Promise<boolean> {
+    return putIfRevision(this.db, this.table, { ...poolKey(pool.name), ...pool }, expectedRevision);
+  }
+
+  async poolsIn(subscriptionId: string): Promise<ManagedHsmPool[]> {
+    return (await recordsByIndex(this.db, this.table, subscriptionPoolsPartition(subscriptionId), poolKey)).map(toPool);
+  }
+
+  claimEndpoint(hostAndPort: string, poolName: string): Promise<boolean> {
+    return claimEndpoint(this.db, this.table, hostAndPort, 'managedHsm', poolName);
+  }
+
+  releaseEndpoint(hostAndPort: string, poolName: string): Promise<void> {
+    return releaseEndpoint(this.db, this.table, hostAndPort, 'managedHsm', poolName);
+  }
+
+  poolAtEndpoint(hostAndPort: string): Promise<string | undefined> {
+    return endpointHolder(this.db, this.table, hostAndPort, 'managedHsm');
+  }
+
+  async removePool(pool: ManagedHsmPool): Promise<void> {
+    await deleteItems(this.db, this.table, [poolKey(pool.name), { pk: subscriptionPoolsPartition(pool.subscriptionId), sk: pool.name }]);
+  }
+
+  async resourceGroupExists(subscriptionId: string, name: string): Promise<boolean> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: resourceGroupKey(subscriptionId, name), ConsistentRead: true }));
+    return Item !== undefined;
+  }
+
+  private indexItem(pool: ManagedHsmPool): Record<string, unknown> {
+    return { pk: subscriptionPoolsPartition(pool.subscriptionId), sk: pool.name, resourceGroup: pool.resourceGroup };
+  }
+}
+
+function toPool(item: Record<string, unknown>): ManagedHsmPool {
+  const { pk: _pk, sk: _sk, ...pool } = item;
+  return pool as unknown as ManagedHsmPool;
+}

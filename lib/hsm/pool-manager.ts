@@ -1,0 +1,274 @@
+import { type Clock, nowSeconds } from '../core/clock.ts';
+import { VaultError } from '../core/errors.ts';
+import {
+  assertPurgeAllowed,
+  badRequest,
+  byName,
+  changeRevisioned,
+  checkTenant,
+  deletionMark,
+  isDeletedAt,
+  LocalEndpoints,
+  normalizeLocation,
+  publicNetworkAccess,
+  sameResourceGroup,
+  softDeleteSettings,
+} from '../vaults/arm-resource.ts';
+import { VAULT_NAME } from '../vaults/vault.ts';
+import type { PoolBody } from './pool-schemas.ts';
+import {
+  MANAGED_HSM_SKUS,
+  MANAGED_HSM_SUBDOMAIN,
+  type ManagedHsmPool,
+  type ManagedHsmSkuName,
+  NOT_ACTIVATED_MESSAGE,
+  type PoolStore,
+} from './pools.ts';
+
+export interface PoolManagerSettings {
+  vaultDomain: string;
+  /** The local endpoints vaults claim theirs from; a pool claims one of the same (docs/adr/0020). Empty where host names resolve. */
+  endpoints: readonly string[];
+  /** The tenant a subscription belongs to. */
+  tenantOf(subscriptionId: string): string | undefined;
+  /** Before a purge removes the pool's record: what the pool holds elsewhere goes first (its keys and role assignments, next slice). */
+  purging?(name: string): Promise<void>;
+}
+
+const WHAT = 'managed HSM pool';
+/** Azure's object ids are GUIDs: an initial administrator is one. */
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The managed HSM pool life cycle behind the management plane (docs/adr/0020): create, recover,
+ * update, soft delete (always: a pool's is not optional), purge and name checks, with the rules vaults
+ * share (lib/vaults/arm-resource.ts). Pool names are global among pools, live and soft-deleted; a pool
+ * and a vault may share a name, as their hosts live under different subdomains.
+ */
+export class PoolManager {
+  private readonly endpoints: LocalEndpoints;
+
+  constructor(
+    private readonly store: PoolStore,
+    private readonly settings: PoolManagerSettings,
+    private readonly clock: Clock = nowSeconds,
+  ) {
+    this.endpoints = new LocalEndpoints(settings.endpoints);
+  }
+
+  async checkName(name: string): Promise<{ nameAvailable: boolean; reason?: string; message?: string }> {
+    if (!VAULT_NAME.test(name)) return { nameAvailable: false, reason: 'AccountNameInvalid', message: invalidNameMessage(name) };
+    if (await this.store.getPool(name.toLowerCase())) return { nameAvailable: false, reason: 'AlreadyExists', message: alreadyExistsMessage(name) };
+    return { nameAvailable: true };
+  }
+
+  /** PUT: creates the pool, recovers a deleted one (`createMode: recover`), or replaces the given settings of an existing one. */
+  async createOrUpdate(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
+    if (!VAULT_NAME.test(name)) throw badRequest(invalidNameMessage(name));
+    const props = body.properties ?? {};
+    const createMode = (props.createMode ?? 'default').toLowerCase();
+    if (createMode !== 'default' && createMode !== 'recover')
+      throw badRequest(`The value '${props.createMode}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
+    const existing = await this.store.getPool(name.toLowerCase());
+    if (existing && existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) throw nameTaken(name);
+    if (createMode === 'recover') return this.recover(existing, subscriptionId, resourceGroup, name);
+    if (existing?.deleted)
+      throw new VaultError(
+        409,
+        'ConflictError',
+        `A soft-deleted managed HSM pool named '${name}' exists. It can only be recovered (createMode 'recover') or purged.`,
+      );
+    if (existing && !sameResourceGroup(existing, subscriptionId, resourceGroup)) throw nameTaken(name);
+    checkTenant(this.settings.tenantOf, subscriptionId, props.tenantId, true);
+    if (existing) return this.change(existing, (pool) => applyProperties(pool, body, false));
+    return this.create(subscriptionId, resourceGroup, name, body);
+  }
+
+  async get(subscriptionId: string, resourceGroup: string, name: string): Promise<ManagedHsmPool> {
+    const pool = await this.store.getPool(name.toLowerCase());
+    if (!pool || pool.deleted || !sameResourceGroup(pool, subscriptionId, resourceGroup)) throw poolNotFound(name, resourceGroup);
+    return pool;
+  }
+
+  /** PATCH: only the given fields change. */
+  async update(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
+    const props = body.properties ?? {};
+    if (props.createMode !== undefined) throw badRequest("The property 'createMode' is only accepted by a PUT.");
+    checkTenant(this.settings.tenantOf, subscriptionId, props.tenantId, false);
+    const pool = await this.get(subscriptionId, resourceGroup, name);
+    return this.change(pool, (current) => applyProperties(current, body, false));
+  }
+
+  /** Soft delete: the pool stays, unreachable, until recovered or purged. False when there was no such pool. */
+  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
+    const pool = await this.store.getPool(name.toLowerCase());
+    if (!pool || pool.deleted || !sameResourceGroup(pool, subscriptionId, resourceGroup)) return false;
+    await this.change(pool, (current) => ({ ...current, deleted: deletionMark(current, this.clock()) }));
+    return true;
+  }
+
+  /** The subscription's live pools (of one resource group, when given), in name order. */
+  async list(subscriptionId: string, resourceGroup?: string): Promise<ManagedHsmPool[]> {
+    return (await this.store.poolsIn(subscriptionId))
+      .filter((p) => !p.deleted && (resourceGroup === undefined || p.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+      .sort(byName);
+  }
+
+  async listDeleted(subscriptionId: string): Promise<ManagedHsmPool[]> {
+    return (await this.store.poolsIn(subscriptionId)).filter((p) => p.deleted).sort(byName);
+  }
+
+  async getDeleted(subscriptionId: string, location: string, name: string): Promise<ManagedHsmPool> {
+    const pool = await this.store.getPool(name.toLowerCase());
+    if (!pool || !isDeletedAt(pool, subscriptionId, location)) {
+      throw new VaultError(404, 'ResourceNotFound', `The deleted managed HSM pool '${name}' was not found in location '${location}'.`);
+    }
+    return pool;
+  }
+
+  /** Removes a deleted pool for good: what it holds, its record, its endpoint. */
+  async purge(subscriptionId: string, location: string, name: string): Promise<void> {
+    const pool = await this.getDeleted(subscriptionId, location, name);
+    assertPurgeAllowed(pool, this.clock(), 'PurgeDeletedManagedHsm', WHAT);
+    // Before the record goes: a purge that fails half-way is retried on the still-deleted pool.
+    await this.settings.purging?.(pool.name);
+    await this.store.removePool(pool);
+    const endpoint = this.endpoints.claimedBy(pool.hsmUri);
+    if (endpoint) await this.store.releaseEndpoint(endpoint, pool.name);
+  }
+
+  private async create(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
+    const props = body.properties ?? {};
+    if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (!body.sku) throw badRequest("The property 'sku' is required.");
+    if (!props.initialAdminObjectIds || props.initialAdminObjectIds.length === 0) {
+      throw badRequest("The property 'initialAdminObjectIds' is required: name at least one administrator's object id.");
+    }
+    if (!(await this.store.resourceGroupExists(subscriptionId, resourceGroup))) {
+      throw new VaultError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+    }
+    const lower = name.toLowerCase();
+    const template: ManagedHsmPool = {
+      name: lower,
+      tenantId: this.settings.tenantOf(subscriptionId)!,
+      subscriptionId,
+      resourceGroup,
+      location: normalizeLocation(body.location),
+      hsmUri: `https://${lower}.${MANAGED_HSM_SUBDOMAIN}.${this.settings.vaultDomain}/`,
+      sku: 'Standard_B1',
+      initialAdminObjectIds: [],
+      softDeleteRetentionDays: 90,
+      purgeProtection: false,
+      publicNetworkAccess: 'Enabled',
+      tags: {},
+      activation: { status: 'NotActivated', message: NOT_ACTIVATED_MESSAGE },
+      revision: 1,
+      created: this.clock(),
+    };
+    // Validated before anything is claimed: a refused PUT leaves no endpoint claim behind.
+    const shaped = applyProperties(template, body, true);
+    const endpoint = await this.endpoints.claim((host) => this.store.claimEndpoint(host, lower));
+    const pool: ManagedHsmPool = { ...shaped, ...(endpoint ? { hsmUri: `https://${endpoint}/` } : {}) };
+    try {
+      if (await this.store.createPool(pool)) return pool;
+    } catch (error) {
+      await this.abandonCreate(lower, endpoint).catch(() => undefined);
+      throw error;
+    }
+    await this.abandonCreate(lower, endpoint);
+    throw nameTaken(name);
+  }
+
+  /** A claim is by name: a concurrent create of the same name claimed the same endpoint, released only when no pool of that name holds it. */
+  private async abandonCreate(name: string, endpoint: string | undefined): Promise<void> {
+    if (!endpoint) return;
+    const holder = await this.store.getPool(name);
+    if (!holder || this.endpoints.claimedBy(holder.hsmUri) !== endpoint) await this.store.releaseEndpoint(endpoint, name);
+  }
+
+  /** Recovered into its own resource group only: the caller's write permission was checked on the group the path names. */
+  private async recover(existing: ManagedHsmPool | undefined, subscriptionId: string, resourceGroup: string, name: string): Promise<ManagedHsmPool> {
+    if (!existing?.deleted || !sameResourceGroup(existing, subscriptionId, resourceGroup)) {
+      throw new VaultError(
+        404,
+        'ResourceNotFound',
+        `No deleted managed HSM pool named '${name}' was found in resource group '${resourceGroup}' to recover.`,
+      );
+    }
+    return this.change(existing, (current) => {
+      const { deleted: _deleted, ...recovered } = current;
+      return recovered;
+    });
+  }
+
+  private change(pool: ManagedHsmPool, apply: (current: ManagedHsmPool) => ManagedHsmPool): Promise<ManagedHsmPool> {
+    return changeRevisioned(
+      pool,
+      apply,
+      { write: (next, expected) => this.store.updatePool(next, expected), reread: (name) => this.store.getPool(name), now: () => this.clock() },
+      WHAT,
+    );
+  }
+}
+
+/** The PUT/PATCH body onto a record, with ARM's refusals; nothing is written when one applies. */
+function applyProperties(pool: ManagedHsmPool, body: PoolBody, creating: boolean): ManagedHsmPool {
+  const props = body.properties ?? {};
+  const next: ManagedHsmPool = { ...pool, ...softDeleteSettings(pool, props, creating, WHAT) };
+  if (!creating && body.location !== undefined && normalizeLocation(body.location) !== pool.location) {
+    throw badRequest("The property 'location' is set at creation and can't be modified.");
+  }
+  if (body.tags !== undefined) next.tags = { ...body.tags };
+  if (body.sku !== undefined) next.sku = skuOf(body.sku, pool.sku, creating);
+  if (props.initialAdminObjectIds !== undefined) {
+    const ids = props.initialAdminObjectIds.map((id) => id.toLowerCase());
+    const bad = ids.find((id) => !OBJECT_ID.test(id));
+    if (bad !== undefined) throw badRequest(`The initial administrator '${bad.slice(0, 64)}' is not an object id (a GUID).`);
+    if (!creating && !sameSet(ids, pool.initialAdminObjectIds)) {
+      throw badRequest(
+        "The property 'initialAdminObjectIds' is set at creation and can't be modified: grant administrators through the pool's local RBAC.",
+      );
+    }
+    next.initialAdminObjectIds = [...new Set(ids)];
+  }
+  if (props.publicNetworkAccess !== undefined) next.publicNetworkAccess = publicNetworkAccess(props.publicNetworkAccess);
+  return next;
+}
+
+/** The spec's SKU names, each in its family; a pool's SKU is its HSM's size, fixed at creation. */
+function skuOf(sku: NonNullable<PoolBody['sku']>, current: ManagedHsmSkuName, creating: boolean): ManagedHsmSkuName {
+  const name = Object.keys(MANAGED_HSM_SKUS).find((known) => known.toLowerCase() === sku.name?.toLowerCase()) as ManagedHsmSkuName | undefined;
+  if (!name || (sku.family ?? MANAGED_HSM_SKUS[name]).toUpperCase() !== MANAGED_HSM_SKUS[name]) {
+    throw badRequest(
+      `The sku '${(sku.family ?? '').slice(0, 16)}/${(sku.name ?? '').slice(0, 32)}' is not valid: use family 'B' with 'Standard_B1', 'Custom_B32' or 'Custom_B6', or family 'C' with 'Custom_C42' or 'Custom_C10'.`,
+    );
+  }
+  if (!creating && name !== current) throw badRequest("The property 'sku' is set at creation and can't be modified.");
+  return name;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((id) => right.has(id));
+}
+
+function poolNotFound(name: string, resourceGroup: string): VaultError {
+  return new VaultError(
+    404,
+    'ResourceNotFound',
+    `The Resource 'Microsoft.KeyVault/managedHSMs/${name}' under resource group '${resourceGroup}' was not found.`,
+  );
+}
+
+function nameTaken(name: string): VaultError {
+  return new VaultError(409, 'Conflict', alreadyExistsMessage(name));
+}
+
+function invalidNameMessage(name: string): string {
+  return `The managed HSM pool name '${name.slice(0, 64)}' is invalid. A managed HSM pool's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`;
+}
+
+function alreadyExistsMessage(name: string): string {
+  return `The managed HSM pool name '${name}' is already in use. Managed HSM pool names are globally unique so it is possible that the name is already taken.`;
+}

@@ -1,0 +1,65 @@
+import { resourceGroupScope } from '../access/scopes.ts';
+import type { SoftDeletableResource } from '../vaults/arm-resource.ts';
+
+/**
+ * A managed HSM pool (`Microsoft.KeyVault/managedHSMs`, docs/adr/0020-managed-hsm-pools.md): a
+ * container of HSM-backed keys with its own host and, from the next slice on, its own HSM partition
+ * and local RBAC. Its life cycle is the management plane's (lib/hsm/pool-manager.ts), as a vault's.
+ */
+export interface ManagedHsmPool extends SoftDeletableResource {
+  tenantId: string;
+  /** The pool's data-plane URL the management API answers as `hsmUri`: `https://<name>.managedhsm.<vault domain>/`, or a claimed local endpoint. */
+  hsmUri: string;
+  sku: ManagedHsmSkuName;
+  /** The pool's first administrators: they hold its local Administrator role once it is served. */
+  initialAdminObjectIds: string[];
+  publicNetworkAccess: 'Enabled' | 'Disabled';
+  tags: Record<string, string>;
+  /** A new pool is provisioned but not active until its security domain is downloaded (the next slice). */
+  activation: { status: 'NotActivated' | 'Active'; message: string };
+  created: number;
+}
+
+/** The spec's SKUs (managedHsm.json `ManagedHsmSku`), each in its family. */
+export const MANAGED_HSM_SKUS = {
+  Standard_B1: 'B',
+  Custom_B32: 'B',
+  Custom_B6: 'B',
+  Custom_C42: 'C',
+  Custom_C10: 'C',
+} as const;
+
+export type ManagedHsmSkuName = keyof typeof MANAGED_HSM_SKUS;
+
+/** The subdomain of the vault domain pool hosts live under, as Azure's `managedhsm.azure.net` beside `vault.azure.net`. */
+export const MANAGED_HSM_SUBDOMAIN = 'managedhsm';
+
+export const NOT_ACTIVATED_MESSAGE =
+  'Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.';
+
+/** The pool's ARM resource id: its management permissions, audit records and (next) its local RBAC scope name it. */
+export function poolResourceId(pool: Pick<ManagedHsmPool, 'subscriptionId' | 'resourceGroup' | 'name'>): string {
+  return `${resourceGroupScope(pool.subscriptionId, pool.resourceGroup)}/providers/Microsoft.KeyVault/managedHSMs/${pool.name}`;
+}
+
+/** The port the pool manager uses; lib/aws/dynamo-managed-hsm-pools.ts implements it. */
+export interface PoolStore {
+  /** The pool, deleted or not. */
+  getPool(name: string): Promise<ManagedHsmPool | undefined>;
+  /** Creates the pool; false if the name is taken (by a live or a soft-deleted pool). */
+  createPool(pool: ManagedHsmPool): Promise<boolean>;
+  /** Writes the pool if its stored revision is still `expectedRevision`; false if another change came first. */
+  updatePool(pool: ManagedHsmPool, expectedRevision: number): Promise<boolean>;
+  /** Every pool of the subscription, deleted or not. */
+  poolsIn(subscriptionId: string): Promise<ManagedHsmPool[]>;
+  /** Claims a free local endpoint for the pool; false if a vault or another pool holds it. */
+  claimEndpoint(hostAndPort: string, poolName: string): Promise<boolean>;
+  /** Frees the pool's claim on the endpoint. */
+  releaseEndpoint(hostAndPort: string, poolName: string): Promise<void>;
+  /** The pool a claimed local endpoint serves, if a pool holds it (the next slice's data plane resolves its Host through it). */
+  poolAtEndpoint(hostAndPort: string): Promise<string | undefined>;
+  /** Removes the pool's record and its subscription index item. */
+  removePool(pool: ManagedHsmPool): Promise<void>;
+  /** Whether the resource group exists (ARM clients create it before the pools in it). */
+  resourceGroupExists(subscriptionId: string, name: string): Promise<boolean>;
+}
