@@ -8,7 +8,7 @@
 import pkcs11js from 'pkcs11js';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
 import type { Curve } from '../keys/algorithms.ts';
-import type { HsmKeySpec, HsmPublicKey } from '../hsm/hsm-keys.ts';
+import type { HsmAesKeySize, HsmKeySpec, HsmPublicKey, HsmRsaKeySize } from '../hsm/hsm-keys.ts';
 import { CURVE_PARAMS } from './mechanisms.ts';
 import type { ObjectHandle, Pkcs11Module } from './token-session.ts';
 
@@ -27,12 +27,18 @@ export interface KeyObjects {
 
 const RSA_PUBLIC_EXPONENT = Buffer.from([1, 0, 1]);
 
-function identity(handle: string): Template {
+/**
+ * CKA_ID is the handle and the key's spec ('coffer-...;oct-256'): SoftHSM2 2.6 leaves CKA_VALUE_LEN at 0
+ * for an unwrapped AES key and refuses it in the unwrap template, so an imported AES key's size is
+ * read from here.
+ */
+function identity(handle: string, spec: HsmKeySpec): Template {
+  const specName = spec.kty === 'EC' ? `EC-${spec.curve}` : `${spec.kty}-${spec.size}`;
   return [
     { type: pkcs11js.CKA_TOKEN, value: true },
     { type: pkcs11js.CKA_PRIVATE, value: true },
     { type: pkcs11js.CKA_LABEL, value: handle },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(handle) },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(`${handle};${specName}`) },
   ];
 }
 
@@ -44,22 +50,28 @@ const PROTECTED: Template = [
 ];
 
 /** One RSA key signs, verifies, encrypts and decrypts (Key Vault's six operations on one key). */
-export function rsaTemplates(handle: string, size: number): { publicTemplate: Template; privateTemplate: Template } {
+export function rsaTemplates(handle: string, size: HsmRsaKeySize): { publicTemplate: Template; privateTemplate: Template } {
+  const spec = { kty: 'RSA', size } as const;
   return {
     publicTemplate: [
-      ...identity(handle),
+      ...identity(handle, spec),
       { type: pkcs11js.CKA_MODULUS_BITS, value: size },
       { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: RSA_PUBLIC_EXPONENT },
       ...publicUsage(),
     ],
-    privateTemplate: [...identity(handle), ...privateUsage('RSA'), ...PROTECTED],
+    privateTemplate: [...identity(handle, spec), ...privateUsage('RSA'), ...PROTECTED],
   };
 }
 
 export function ecTemplates(handle: string, curve: Curve): { publicTemplate: Template; privateTemplate: Template } {
+  const spec = { kty: 'EC', curve } as const;
   return {
-    publicTemplate: [...identity(handle), { type: pkcs11js.CKA_EC_PARAMS, value: CURVE_PARAMS[curve] }, { type: pkcs11js.CKA_VERIFY, value: true }],
-    privateTemplate: [...identity(handle), ...privateUsage('EC'), ...PROTECTED],
+    publicTemplate: [
+      ...identity(handle, spec),
+      { type: pkcs11js.CKA_EC_PARAMS, value: CURVE_PARAMS[curve] },
+      { type: pkcs11js.CKA_VERIFY, value: true },
+    ],
+    privateTemplate: [...identity(handle, spec), ...privateUsage('EC'), ...PROTECTED],
   };
 }
 
@@ -68,9 +80,9 @@ export function ecTemplates(handle: string, curve: Curve): { publicTemplate: Tem
  * the adapter puts into a session object first: C_Encrypt has no CKM_AES_KEY_WRAP). A key they wrap must
  * be extractable and not CKA_WRAP_WITH_TRUSTED, so no pool key can be wrapped under one of them.
  */
-export function aesTemplate(handle: string, size: number): Template {
+export function aesTemplate(handle: string, size: HsmAesKeySize): Template {
   return [
-    ...identity(handle),
+    ...identity(handle, { kty: 'oct', size }),
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
     { type: pkcs11js.CKA_VALUE_LEN, value: size / 8 },
@@ -83,7 +95,7 @@ export function aesTemplate(handle: string, size: number): Template {
 export function unwrapTemplate(handle: string, spec: HsmKeySpec): Template {
   if (spec.kty === 'oct') {
     return [
-      ...identity(handle),
+      ...identity(handle, spec),
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
       ...secretUsage(),
@@ -91,7 +103,7 @@ export function unwrapTemplate(handle: string, spec: HsmKeySpec): Template {
     ];
   }
   return [
-    ...identity(handle),
+    ...identity(handle, spec),
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: spec.kty === 'RSA' ? pkcs11js.CKK_RSA : pkcs11js.CKK_EC },
     ...privateUsage(spec.kty),
@@ -102,7 +114,9 @@ export function unwrapTemplate(handle: string, spec: HsmKeySpec): Template {
 /** The public object of a key a backup brings back, from the public part the backup carries. */
 export function publicObjectTemplate(handle: string, publicKey: HsmPublicKey): Template | undefined {
   if (publicKey.kty === 'oct') return undefined;
-  const base = [...identity(handle), { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }];
+  const spec: HsmKeySpec =
+    publicKey.kty === 'EC' ? { kty: 'EC', curve: publicKey.crv } : { kty: 'RSA', size: (publicKey.n.length * 8) as HsmRsaKeySize };
+  const base = [...identity(handle, spec), { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }];
   if (publicKey.kty === 'RSA') {
     return [
       ...base,
@@ -187,7 +201,9 @@ export function readKeyObjects(module: Pkcs11Module, session: Buffer, handle: st
     else if (objectClass === pkcs11js.CKO_SECRET_KEY) secretKey = object;
   }
   if (secretKey) {
-    const size = ulong(attribute(module, session, secretKey, pkcs11js.CKA_VALUE_LEN)) * 8;
+    const valueLength = ulong(attribute(module, session, secretKey, pkcs11js.CKA_VALUE_LEN));
+    const size =
+      valueLength > 0 ? valueLength * 8 : Number(/;oct-(\d+)$/.exec(attribute(module, session, secretKey, pkcs11js.CKA_ID).toString())?.[1]);
     return { spec: { kty: 'oct', size } as HsmKeySpec, publicKey: { kty: 'oct' }, secretKey };
   }
   if (!publicObject) return undefined;

@@ -37,9 +37,9 @@ export interface Pkcs11Session {
 const libraries = new Map<string, Pkcs11Module>();
 const tokens = new Map<string, TokenSession>();
 
-/** The one TokenSession of this process for a library and token label. */
+/** The one TokenSession of this process for a library, token label and credentials. */
 export function tokenSession(config: Pkcs11TokenConfig): TokenSession {
-  const key = `${config.libraryPath}\0${config.tokenLabel}`;
+  const key = [config.libraryPath, config.tokenLabel, config.pin, config.soPin ?? ''].join('\0');
   let token = tokens.get(key);
   if (!token) {
     token = new TokenSession(config);
@@ -82,7 +82,9 @@ export class TokenSession {
       try {
         return await work(session);
       } catch (error) {
-        if (SESSION_LOST.has(ckrName(error) ?? '')) this.drop();
+        // The adapter may have mapped the library's error already: its CKR value is then the cause.
+        const name = ckrName(error) ?? ckrName((error as Error | undefined)?.cause);
+        if (SESSION_LOST.has(name ?? '')) this.drop();
         throw error;
       }
     });

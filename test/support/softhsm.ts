@@ -76,7 +76,7 @@ export function removeSoftHsmTokens(): void {
  * attributes to prove what the HSM refuses). Login is per application and token, so this shares the
  * adapter's login when the adapter has a session open.
  */
-function operatorSession(token: SoftHsmToken): { module: pkcs11js.PKCS11; session: Buffer; close(): void } {
+export function operatorSession(token: SoftHsmToken): { module: pkcs11js.PKCS11; session: Buffer; close(): void } {
   const module = pkcs11Library(token.libraryPath);
   const slot = module.C_GetSlotList(true).find((s) => module.C_GetTokenInfo(s).label.trim() === token.tokenLabel);
   if (!slot) throw new Error(`no token ${token.tokenLabel}`);
@@ -101,7 +101,9 @@ export function putKnownKey(token: SoftHsmToken, key: JsonWebKey | Buffer): stri
   try {
     if (Buffer.isBuffer(key)) {
       const spec = { kty: 'oct', size: (key.length * 8) as HsmAesKeySize } as const;
-      module.C_CreateObject(session, [...unwrapTemplate(handle, spec), { type: pkcs11js.CKA_VALUE, value: key }]);
+      // CKA_VALUE_LEN follows from CKA_VALUE when an object is created (the library refuses both).
+      const template = unwrapTemplate(handle, spec).filter(({ type }) => type !== pkcs11js.CKA_VALUE_LEN);
+      module.C_CreateObject(session, [...template, { type: pkcs11js.CKA_VALUE, value: key }]);
       return handle;
     }
     if (key.kty === 'RSA') {
