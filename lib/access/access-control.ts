@@ -6,6 +6,7 @@ import { type AccessStore, type RoleAssignment, roleDefinitionName } from './ass
 import { type ActionKind, findGrant, type Grant } from './decide.ts';
 import { builtInRole, type RoleDefinition } from './roles.ts';
 import { subscriptionOf, type VaultLocation, vaultScope } from './scopes.ts';
+import { EXPIRING_CACHE } from '../core/caches.ts';
 
 /**
  * Every access decision, for both planes. What a decision reads is cached per container for
@@ -51,8 +52,8 @@ export class AccessControl {
     options: AccessControlOptions,
   ) {
     const ttl = options.ttlMs ?? ACCESS_CACHE_TTL_MS;
-    this.held = new LRUCache({ max: 10_000, ttl });
-    this.customRoles = new LRUCache({ max: 1_000, ttl });
+    this.held = new LRUCache({ max: 10_000, ttl, ...EXPIRING_CACHE });
+    this.customRoles = new LRUCache({ max: 1_000, ttl, ...EXPIRING_CACHE });
     this.administrators = new Set(options.tenantAdministrators.map((a) => identityKey(a.tenantId, a.objectId)));
   }
 

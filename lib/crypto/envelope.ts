@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { EXPIRING_CACHE } from '../core/caches.ts';
 
 /**
  * Envelope encryption for everything Coffer stores: AES-256-GCM under a data key that a KMS key
@@ -65,6 +66,7 @@ export class EnvelopeCipher {
     this.decrypted = new LRUCache<string, KeyObject>({
       max: limits.maxCachedDataKeys,
       ttl: limits.dataKeyLifetimeMs,
+      ...EXPIRING_CACHE,
     });
   }
 

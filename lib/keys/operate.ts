@@ -13,6 +13,7 @@ import type { KeyOperationRecord, VerifyRecord } from './records.ts';
 import { assertRandomByteCount, decodeBase64Url } from './rules.ts';
 import type { KeyOperationInput, VerifyInput } from './schemas.ts';
 import { decrypt, encrypt, maxPlaintextBytes, type OpenedPrivateKey, openPrivateKey, signDigest, verifyDigest, wipePrivateKey } from './software.ts';
+import { EXPIRING_CACHE } from '../core/caches.ts';
 
 export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
 
@@ -29,7 +30,7 @@ export class KeyOperations {
    * nor decrypts the sealed blob, nor parses the key again (parsing costs more than a signature).
    * Bounded in count and lifetime; on eviction what can be wiped is (wipePrivateKey).
    */
-  private readonly openedKeys = new LRUCache<string, OpenedPrivateKey>({ max: 500, ttl: 5 * 60_000, dispose: wipePrivateKey });
+  private readonly openedKeys = new LRUCache<string, OpenedPrivateKey>({ max: 500, ttl: 5 * 60_000, dispose: wipePrivateKey, ...EXPIRING_CACHE });
 
   constructor(
     private readonly objects: VersionedObjects,

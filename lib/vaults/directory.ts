@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { DataKeyProvider } from '../crypto/envelope.ts';
 import { BadParameter, NotFound } from '../core/errors.ts';
 import { pagingKeyContext, type Vault, type VaultAddress, type VaultStore } from './vault.ts';
+import { EXPIRING_CACHE } from '../core/caches.ts';
 
 /**
  * Finds the vault a request addresses (a claimed local endpoint `host:port`, a configured host alias,
@@ -12,10 +13,10 @@ import { pagingKeyContext, type Vault, type VaultAddress, type VaultStore } from
 const VAULT_CACHE_TTL_MS = 10_000;
 
 export class VaultDirectory {
-  private readonly vaults = new LRUCache<string, Vault>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS });
+  private readonly vaults = new LRUCache<string, Vault>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS, ...EXPIRING_CACHE });
   /** Which vault a local endpoint serves: claims change only when a vault is created or purged. */
-  private readonly endpoints = new LRUCache<string, string>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS });
-  private readonly pagingKeys = new LRUCache<string, Buffer>({ max: 1_000, ttl: 5 * 60_000, dispose: (k) => k.fill(0) });
+  private readonly endpoints = new LRUCache<string, string>({ max: 1_000, ttl: VAULT_CACHE_TTL_MS, ...EXPIRING_CACHE });
+  private readonly pagingKeys = new LRUCache<string, Buffer>({ max: 1_000, ttl: 5 * 60_000, dispose: (k) => k.fill(0), ...EXPIRING_CACHE });
   /** The local endpoint pool by lower-case `host:port`, parsed once: each request looks its Host up. */
   private readonly endpointOrigins: ReadonlyMap<string, string>;
 
