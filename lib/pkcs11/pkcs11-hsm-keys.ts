@@ -44,6 +44,9 @@ import { type Pkcs11Session, type Pkcs11TokenConfig, tokenSession, type TokenSes
 /** A PKCS#8 RSA-4096 private key wrapped with padding is under 2.5 KiB. */
 const WRAPPED_KEY_BUFFER = 8192;
 
+/** A key's object handle that is no longer valid. */
+const STALE_OBJECT = new Set(['CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID']);
+
 /** The token's CKR value for a signature that does not verify, and for one of the wrong length. */
 const NOT_VERIFIED = new Set(['CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']);
 
@@ -232,7 +235,9 @@ export class Pkcs11HsmKeys implements HsmKeys {
     const { handle, publicKey, domainKey } = wrapped;
     const spec = checkKeySpec(wrapped.spec);
     return this.call('unwrap', 'importing a key', handle, async (s) => {
-      if (this.find(s, handle)) throw new Conflict(`The pool's HSM already holds a key ${handle}.`);
+      // Asked of the token itself: a handle cached here may name objects another container deleted.
+      this.token.objects.delete(handle);
+      if (readKeyObjects(s.module, s.session, handle)) throw new Conflict(`The pool's HSM already holds a key ${handle}.`);
       const unwrapping = this.part(this.domainKeyObjects(s, domainKey), 'secretKey', domainKey);
       const mechanism = { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
       const material = await s.module.C_UnwrapKeyAsync(
@@ -263,7 +268,14 @@ export class Pkcs11HsmKeys implements HsmKeys {
     work: (session: Pkcs11Session) => Promise<T> | T,
   ): Promise<T> {
     try {
-      return await this.token.run(work);
+      try {
+        return await this.token.run(work);
+      } catch (error) {
+        // Another container may have deleted and restored the key: its cached object handles are stale,
+        // so look it up again, once.
+        if (handle === undefined || !STALE_OBJECT.has(ckrName(error) ?? '') || !this.token.objects.delete(handle)) throw error;
+        return await this.token.run(work);
+      }
     } catch (error) {
       throw domainError(error, step, operation, handle);
     }
@@ -274,6 +286,7 @@ export class Pkcs11HsmKeys implements HsmKeys {
     try {
       start();
     } catch (error) {
+      if (STALE_OBJECT.has(ckrName(error) ?? '')) throw error;
       throw domainError(error, 'init', operation);
     }
   }

@@ -204,6 +204,19 @@ describe('the domain key, export and import', () => {
     expect((await hsm.decrypt(aes, { algorithm: 'A256GCM', iv, tag: cipher.getAuthTag() }, ciphertext)).toString()).toBe('kept across a backup');
   });
 
+  it('a key another container deleted and restored is found again, not answered from stale object handles', async () => {
+    const key = await hsm.generateKey({ kty: 'EC', curve: 'P-256' });
+    const digest = Buffer.alloc(32, 7);
+    await hsm.signDigest(key.handle, 'ES256', digest);
+    const exported = await hsm.exportKey(key.handle, domainKey);
+    // Another container: its own session on the same token (other credentials give it its own TokenSession).
+    const otherContainer = new Pkcs11HsmKeys({ ...token, soPin: `${token.soPin}-elsewhere` });
+    expect(await otherContainer.deleteKey(key.handle)).toBe(true);
+    await otherContainer.importKey(exported);
+    const signature = await hsm.signDigest(key.handle, 'ES256', digest);
+    expect(await otherContainer.verifyDigest(key.handle, 'ES256', digest, signature)).toBe(true);
+  });
+
   it('refuses to export under a key that is not trusted, and to import a wrapped key that was altered', async () => {
     const key = await hsm.generateKey({ kty: 'oct', size: 128 });
     const ordinary = await hsm.generateKey({ kty: 'oct', size: 256 });
