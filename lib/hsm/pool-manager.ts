@@ -3,14 +3,11 @@ import { VaultError } from '../core/errors.ts';
 import {
   assertPurgeAllowed,
   badRequest,
-  byName,
-  changeRevisioned,
   checkTenant,
-  deletionMark,
-  isDeletedAt,
   LocalEndpoints,
   normalizeLocation,
   publicNetworkAccess,
+  SoftDeletableResources,
   sameResourceGroup,
   softDeleteSettings,
 } from '../vaults/arm-resource.ts';
@@ -45,7 +42,7 @@ const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
  * share (lib/vaults/arm-resource.ts). Pool names are global among pools, live and soft-deleted; a pool
  * and a vault may share a name, as their hosts live under different subdomains.
  */
-export class PoolManager {
+export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
   private readonly endpoints: LocalEndpoints;
 
   constructor(
@@ -53,6 +50,11 @@ export class PoolManager {
     private readonly settings: PoolManagerSettings,
     private readonly clock: Clock = nowSeconds,
   ) {
+    super(
+      { read: (name) => store.getPool(name), inSubscription: (subscriptionId) => store.poolsIn(subscriptionId) },
+      { write: (next, expected) => store.updatePool(next, expected), reread: (name) => store.getPool(name), now: () => clock() },
+      { what: WHAT, type: 'Microsoft.KeyVault/managedHSMs' },
+    );
     this.endpoints = new LocalEndpoints(settings.endpoints);
   }
 
@@ -66,9 +68,7 @@ export class PoolManager {
   async createOrUpdate(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
     if (!VAULT_NAME.test(name)) throw badRequest(invalidNameMessage(name));
     const props = body.properties ?? {};
-    const createMode = (props.createMode ?? 'default').toLowerCase();
-    if (createMode !== 'default' && createMode !== 'recover')
-      throw badRequest(`The value '${props.createMode}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
+    const createMode = this.createMode(props.createMode);
     const existing = await this.store.getPool(name.toLowerCase());
     if (existing && existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase()) throw nameTaken(name);
     if (createMode === 'recover') return this.recover(existing, subscriptionId, resourceGroup, name);
@@ -79,51 +79,18 @@ export class PoolManager {
         `A soft-deleted managed HSM pool named '${name}' exists. It can only be recovered (createMode 'recover') or purged.`,
       );
     if (existing && !sameResourceGroup(existing, subscriptionId, resourceGroup)) throw nameTaken(name);
-    checkTenant(this.settings.tenantOf, subscriptionId, props.tenantId, true);
+    checkTenant((id) => this.settings.tenantOf(id), subscriptionId, props.tenantId, true);
     if (existing) return this.change(existing, (pool) => applyProperties(pool, body, false));
     return this.create(subscriptionId, resourceGroup, name, body);
-  }
-
-  async get(subscriptionId: string, resourceGroup: string, name: string): Promise<ManagedHsmPool> {
-    const pool = await this.store.getPool(name.toLowerCase());
-    if (!pool || pool.deleted || !sameResourceGroup(pool, subscriptionId, resourceGroup)) throw poolNotFound(name, resourceGroup);
-    return pool;
   }
 
   /** PATCH: only the given fields change. */
   async update(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
     const props = body.properties ?? {};
     if (props.createMode !== undefined) throw badRequest("The property 'createMode' is only accepted by a PUT.");
-    checkTenant(this.settings.tenantOf, subscriptionId, props.tenantId, false);
+    checkTenant((id) => this.settings.tenantOf(id), subscriptionId, props.tenantId, false);
     const pool = await this.get(subscriptionId, resourceGroup, name);
     return this.change(pool, (current) => applyProperties(current, body, false));
-  }
-
-  /** Soft delete: the pool stays, unreachable, until recovered or purged. False when there was no such pool. */
-  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
-    const pool = await this.store.getPool(name.toLowerCase());
-    if (!pool || pool.deleted || !sameResourceGroup(pool, subscriptionId, resourceGroup)) return false;
-    await this.change(pool, (current) => ({ ...current, deleted: deletionMark(current, this.clock()) }));
-    return true;
-  }
-
-  /** The subscription's live pools (of one resource group, when given), in name order. */
-  async list(subscriptionId: string, resourceGroup?: string): Promise<ManagedHsmPool[]> {
-    return (await this.store.poolsIn(subscriptionId))
-      .filter((p) => !p.deleted && (resourceGroup === undefined || p.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
-      .sort(byName);
-  }
-
-  async listDeleted(subscriptionId: string): Promise<ManagedHsmPool[]> {
-    return (await this.store.poolsIn(subscriptionId)).filter((p) => p.deleted).sort(byName);
-  }
-
-  async getDeleted(subscriptionId: string, location: string, name: string): Promise<ManagedHsmPool> {
-    const pool = await this.store.getPool(name.toLowerCase());
-    if (!pool || !isDeletedAt(pool, subscriptionId, location)) {
-      throw new VaultError(404, 'ResourceNotFound', `The deleted managed HSM pool '${name}' was not found in location '${location}'.`);
-    }
-    return pool;
   }
 
   /** Removes a deleted pool for good: what it holds, its record, its endpoint. */
@@ -185,30 +152,6 @@ export class PoolManager {
     const holder = await this.store.getPool(name);
     if (!holder || this.endpoints.claimedBy(holder.hsmUri) !== endpoint) await this.store.releaseEndpoint(endpoint, name);
   }
-
-  /** Recovered into its own resource group only: the caller's write permission was checked on the group the path names. */
-  private async recover(existing: ManagedHsmPool | undefined, subscriptionId: string, resourceGroup: string, name: string): Promise<ManagedHsmPool> {
-    if (!existing?.deleted || !sameResourceGroup(existing, subscriptionId, resourceGroup)) {
-      throw new VaultError(
-        404,
-        'ResourceNotFound',
-        `No deleted managed HSM pool named '${name}' was found in resource group '${resourceGroup}' to recover.`,
-      );
-    }
-    return this.change(existing, (current) => {
-      const { deleted: _deleted, ...recovered } = current;
-      return recovered;
-    });
-  }
-
-  private change(pool: ManagedHsmPool, apply: (current: ManagedHsmPool) => ManagedHsmPool): Promise<ManagedHsmPool> {
-    return changeRevisioned(
-      pool,
-      apply,
-      { write: (next, expected) => this.store.updatePool(next, expected), reread: (name) => this.store.getPool(name), now: () => this.clock() },
-      WHAT,
-    );
-  }
 }
 
 /** The PUT/PATCH body onto a record, with ARM's refusals; nothing is written when one applies. */
@@ -251,14 +194,6 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   const left = new Set(a);
   const right = new Set(b);
   return left.size === right.size && [...left].every((id) => right.has(id));
-}
-
-function poolNotFound(name: string, resourceGroup: string): VaultError {
-  return new VaultError(
-    404,
-    'ResourceNotFound',
-    `The Resource 'Microsoft.KeyVault/managedHSMs/${name}' under resource group '${resourceGroup}' was not found.`,
-  );
 }
 
 function nameTaken(name: string): VaultError {

@@ -35,6 +35,7 @@ export type ManagementServices = {
 
 const managementServices = familyServices<ManagementServices>((shared) => {
   const eventSubscriptions = eventSubscriptionsOf(shared);
+  const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),
@@ -52,10 +53,12 @@ const managementServices = familyServices<ManagementServices>((shared) => {
   );
   return {
     subscriptions: new SubscriptionService(shared.config.subscriptions, shared.access, shared.accessStore),
-    resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), shared.vaultStore),
+    resourceGroups: new ResourceGroupService(new DynamoResourceGroupStore(shared.dynamo, shared.config.objectsTable), {
+      vaultsIn: async (subscriptionId) => [...(await shared.vaultStore.vaultsIn(subscriptionId)), ...(await poolStore.poolsIn(subscriptionId))],
+    }),
     vaults,
     vaultOperations: new VaultOperations(new DynamoOperationStore(shared.dynamo, shared.config.objectsTable)),
-    pools: new PoolManager(new DynamoPoolStore(shared.dynamo, shared.config.objectsTable), {
+    pools: new PoolManager(poolStore, {
       vaultDomain: shared.config.vaultDomain,
       endpoints: shared.config.vaultEndpoints,
       tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),

@@ -195,3 +195,101 @@ export class LocalEndpoints {
     return this.endpoints.some((url) => new URL(url).host.toLowerCase() === host) ? host : undefined;
   }
 }
+
+/** How a manager reads its records for `SoftDeletableResources`. */
+export interface ResourceRecords<T> {
+  /** The record, deleted or not. */
+  read(name: string): Promise<T | undefined>;
+  /** Every record of the subscription, deleted or not. */
+  inSubscription(subscriptionId: string): Promise<T[]>;
+}
+
+/** How ARM names the resource in its answers: `vault` and `Microsoft.KeyVault/vaults`. */
+export interface ResourceWording {
+  what: string;
+  type: string;
+}
+
+/**
+ * The reads and soft-delete changes every soft-deletable resource answers alike: the live one of a
+ * resource group, the subscription's live and deleted ones, the deleted one at a location, soft
+ * delete, recovery into its own resource group, and revisioned changes; ARM's wording names the
+ * resource. A manager extends it with its own create, update and purge.
+ */
+export class SoftDeletableResources<T extends SoftDeletableResource> {
+  constructor(
+    private readonly records: ResourceRecords<T>,
+    private readonly writes: RevisionedWrites<T>,
+    private readonly wording: ResourceWording,
+  ) {}
+
+  /** The PUT's `createMode`: `default` or `recover`, in any case. */
+  protected createMode(value: string | undefined): 'default' | 'recover' {
+    const mode = (value ?? 'default').toLowerCase();
+    if (mode !== 'default' && mode !== 'recover')
+      throw badRequest(`The value '${value}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
+    return mode;
+  }
+
+  async get(subscriptionId: string, resourceGroup: string, name: string): Promise<T> {
+    const resource = await this.records.read(name.toLowerCase());
+    if (!resource || resource.deleted || !sameResourceGroup(resource, subscriptionId, resourceGroup)) {
+      throw new VaultError(
+        404,
+        'ResourceNotFound',
+        `The Resource '${this.wording.type}/${name}' under resource group '${resourceGroup}' was not found.`,
+      );
+    }
+    return resource;
+  }
+
+  /** Soft delete: the resource stays, unreachable, until recovered or purged. False when there was no such live resource. */
+  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
+    const resource = await this.records.read(name.toLowerCase());
+    if (!resource || resource.deleted || !sameResourceGroup(resource, subscriptionId, resourceGroup)) return false;
+    await this.change(resource, (current) => ({ ...current, deleted: deletionMark(current, this.writes.now(current.name)) }));
+    return true;
+  }
+
+  /** The subscription's live resources (of one resource group, when given), in name order. */
+  async list(subscriptionId: string, resourceGroup?: string): Promise<T[]> {
+    return (await this.records.inSubscription(subscriptionId))
+      .filter((r) => !r.deleted && (resourceGroup === undefined || r.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
+      .sort(byName);
+  }
+
+  async listDeleted(subscriptionId: string): Promise<T[]> {
+    return (await this.records.inSubscription(subscriptionId)).filter((r) => r.deleted).sort(byName);
+  }
+
+  async getDeleted(subscriptionId: string, location: string, name: string): Promise<T> {
+    const resource = await this.records.read(name.toLowerCase());
+    if (!resource || !isDeletedAt(resource, subscriptionId, location)) {
+      throw new VaultError(404, 'ResourceNotFound', `The deleted ${this.wording.what} '${name}' was not found in location '${location}'.`);
+    }
+    return resource;
+  }
+
+  /**
+   * Recovered into its own resource group only: the caller's write permission was checked on the group
+   * the path names, so recovering through another group's path would pass another's check.
+   */
+  protected async recover(existing: T | undefined, subscriptionId: string, resourceGroup: string, name: string): Promise<T> {
+    if (!existing?.deleted || !sameResourceGroup(existing, subscriptionId, resourceGroup)) {
+      throw new VaultError(
+        404,
+        'ResourceNotFound',
+        `No deleted ${this.wording.what} named '${name}' was found in resource group '${resourceGroup}' to recover.`,
+      );
+    }
+    return this.change(existing, (current) => {
+      const { deleted: _deleted, ...recovered } = current;
+      return recovered as T;
+    });
+  }
+
+  /** Applies the change to the latest record, conditional on its revision; a lost race reads again and retries. */
+  protected change(resource: T, apply: (current: T) => T): Promise<T> {
+    return changeRevisioned(resource, apply, this.writes, this.wording.what);
+  }
+}

@@ -7,15 +7,11 @@ import { editAccessPolicies } from './access-policy-edits.ts';
 import {
   assertPurgeAllowed,
   badRequest,
-  byName,
-  changeRevisioned,
   checkTenant,
-  deletionMark,
-  isDeletedAt,
   LocalEndpoints,
   normalizeLocation,
   publicNetworkAccess,
-  sameResourceGroup,
+  SoftDeletableResources,
   softDeleteSettings,
 } from './arm-resource.ts';
 import type { AccessPolicyUpdateBody, VaultCreateBody, VaultPatchBody } from './schemas.ts';
@@ -53,7 +49,7 @@ export interface VaultManagerSettings {
  * delete, purge and access policies, with ARM's rules and wording. Every write is conditional on the
  * revision it read, so concurrent management calls never lose one another's change.
  */
-export class VaultManager {
+export class VaultManager extends SoftDeletableResources<Vault> {
   private readonly endpoints: LocalEndpoints;
 
   constructor(
@@ -63,6 +59,16 @@ export class VaultManager {
     /** The vault's clock: its dates, and when purge protection lets it go, follow the vault's time. */
     private readonly clock: VaultClock = vaultClock(),
   ) {
+    super(
+      { read: (name) => store.getVault(name), inSubscription: (subscriptionId) => store.vaultsIn(subscriptionId) },
+      {
+        write: (next, expected) => store.updateVault(next, expected),
+        reread: (name) => store.getVault(name),
+        now: (name) => clock(name),
+        changed: (name) => settings.changed?.(name),
+      },
+      { what: 'vault', type: 'Microsoft.KeyVault/vaults' },
+    );
     this.endpoints = new LocalEndpoints(settings.vaultEndpoints);
   }
 
@@ -86,9 +92,7 @@ export class VaultManager {
     if (!VAULT_NAME.test(name)) throw new VaultError(400, 'VaultNameNotValid', invalidNameMessage(name));
     if (isReservedName(name)) throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
     const props = body.properties ?? {};
-    const createMode = (props.createMode ?? 'default').toLowerCase();
-    if (createMode !== 'default' && createMode !== 'recover')
-      throw badRequest(`The value '${props.createMode}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
+    const createMode = this.createMode(props.createMode);
     const existing = await this.store.getVault(name.toLowerCase());
     if (existing && existing.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase())
       throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
@@ -106,12 +110,6 @@ export class VaultManager {
     return { vault: await this.create(subscriptionId, resourceGroup, name, body, options.strictAudit ?? false), created: true };
   }
 
-  async get(subscriptionId: string, resourceGroup: string, name: string): Promise<Vault> {
-    const vault = await this.store.getVault(name.toLowerCase());
-    if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) throw vaultNotFound(name, resourceGroup);
-    return vault;
-  }
-
   /** PATCH: only the given fields change. */
   async update(subscriptionId: string, resourceGroup: string, name: string, body: VaultPatchBody): Promise<Vault> {
     const props = body.properties ?? {};
@@ -119,34 +117,6 @@ export class VaultManager {
     this.checkTenant(subscriptionId, props.tenantId, false);
     const vault = await this.get(subscriptionId, resourceGroup, name);
     return this.change(vault, (current) => applyProperties(current, body.tags, props, false));
-  }
-
-  /** Soft delete: the vault and its objects stay, unreachable, until recovered or purged. */
-  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
-    const vault = await this.store.getVault(name.toLowerCase());
-    if (!vault || vault.deleted || !sameResourceGroup(vault, subscriptionId, resourceGroup)) return false;
-    await this.change(vault, (current) => ({ ...current, deleted: deletionMark(current, this.clock(current.name)) }));
-    return true;
-  }
-
-  /** The subscription's live vaults (of one resource group, when given), in name order. */
-  async list(subscriptionId: string, resourceGroup?: string): Promise<Vault[]> {
-    const vaults = await this.store.vaultsIn(subscriptionId);
-    return vaults
-      .filter((v) => !v.deleted && (resourceGroup === undefined || v.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()))
-      .sort(byName);
-  }
-
-  async listDeleted(subscriptionId: string): Promise<Vault[]> {
-    return (await this.store.vaultsIn(subscriptionId)).filter((v) => v.deleted).sort(byName);
-  }
-
-  async getDeleted(subscriptionId: string, location: string, name: string): Promise<Vault> {
-    const vault = await this.store.getVault(name.toLowerCase());
-    if (!vault || !isDeletedAt(vault, subscriptionId, location)) {
-      throw new VaultError(404, 'ResourceNotFound', `The deleted vault '${name}' was not found in location '${location}'.`);
-    }
-    return vault;
   }
 
   /** Removes a deleted vault for good: its objects, its item, its endpoint; its KMS keys are scheduled for deletion. */
@@ -243,35 +213,6 @@ export class VaultManager {
     if (kmsKeyArn) await this.keys.scheduleKeyDeletion(kmsKeyArn);
   }
 
-  /**
-   * A vault is recovered into its own resource group only: the caller's write permission was checked on
-   * the group the path names, so recovering through another group's path would pass another's check.
-   */
-  private async recover(existing: Vault | undefined, subscriptionId: string, resourceGroup: string, name: string): Promise<Vault> {
-    if (!existing?.deleted || !sameResourceGroup(existing, subscriptionId, resourceGroup)) {
-      throw new VaultError(404, 'ResourceNotFound', `No deleted vault named '${name}' was found in resource group '${resourceGroup}' to recover.`);
-    }
-    return this.change(existing, (current) => {
-      const { deleted: _deleted, ...recovered } = current;
-      return recovered;
-    });
-  }
-
-  /** Applies the change to the latest record, conditional on its revision; a lost race reads again and retries. */
-  private change(vault: Vault, apply: (current: Vault) => Vault): Promise<Vault> {
-    return changeRevisioned(
-      vault,
-      apply,
-      {
-        write: (next, expected) => this.store.updateVault(next, expected),
-        reread: (name) => this.store.getVault(name),
-        now: (name) => this.clock(name),
-        changed: (name) => this.settings.changed?.(name),
-      },
-      'vault',
-    );
-  }
-
   private checkTenant(subscriptionId: string, tenantId: string | undefined, required: boolean): void {
     checkTenant((id) => this.settings.tenantOf(id), subscriptionId, tenantId, required);
   }
@@ -310,14 +251,6 @@ function applyProperties(
   }
   if (props.publicNetworkAccess !== undefined) next.publicNetworkAccess = publicNetworkAccess(props.publicNetworkAccess);
   return next;
-}
-
-function vaultNotFound(name: string, resourceGroup: string): VaultError {
-  return new VaultError(
-    404,
-    'ResourceNotFound',
-    `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`,
-  );
 }
 
 function invalidNameMessage(name: string): string {

@@ -22,7 +22,7 @@ export interface ResourceGroupStore {
   deleteResourceGroup(subscriptionId: string, name: string): Promise<boolean>;
 }
 
-/** What lives in a subscription (the vault store): a group that still holds a vault, live or soft-deleted, is not deleted. */
+/** What lives in a subscription (its vaults and managed HSM pools): a group that still holds one, live or soft-deleted, is not deleted. */
 export interface ResourceGroupContents {
   vaultsIn(subscriptionId: string): Promise<Pick<Vault, 'name' | 'resourceGroup'>[]>;
 }
@@ -76,8 +76,8 @@ export class ResourceGroupService {
   }
 
   /**
-   * Azure deletes a group's contents with it; Coffer refuses while the group holds a vault, live or
-   * soft-deleted, so no vault (and none of its keys) is lost by deleting its group.
+   * Azure deletes a group's contents with it; Coffer refuses while the group holds a vault or a
+   * managed HSM pool, live or soft-deleted, so none (and none of their keys) is lost by deleting its group.
    */
   async delete(subscriptionId: string, name: string): Promise<void> {
     const group = await this.get(subscriptionId, name);
@@ -88,7 +88,7 @@ export class ResourceGroupService {
       throw new VaultError(
         409,
         'ResourceGroupNotEmpty',
-        `The resource group '${group.name}' cannot be deleted because it contains vaults (${vaults.slice(0, 10).join(', ')}), live or soft-deleted. Delete and purge them first.`,
+        `The resource group '${group.name}' cannot be deleted because it contains vaults or managed HSM pools (${vaults.slice(0, 10).join(', ')}), live or soft-deleted. Delete and purge them first.`,
       );
     }
     if (!(await this.store.deleteResourceGroup(subscriptionId, name))) throw resourceGroupNotFound(name);

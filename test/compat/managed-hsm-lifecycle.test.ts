@@ -183,6 +183,9 @@ describe('the managed HSM pool life cycle', () => {
     const inSubscription = (await collect(pools.listBySubscription())).map((p) => p.name);
     for (const name of names) expect(inSubscription).toContain(name);
     expect((await collect(pools.listByResourceGroup(info.resourceGroup))).map((p) => p.name)).not.toContain(names[0]);
+    // A group that holds pools is not deleted with them.
+    expect(await refusal(resources.resourceGroups.delete(group))).toMatchObject({ statusCode: 409, code: 'ResourceGroupNotEmpty' });
+    expect((await collect(pools.listByResourceGroup(group))).length).toBe(3);
   });
 
   it('soft-deletes a pool, shows it among the deleted, recovers it with its hsmUri, and purges it', async () => {
