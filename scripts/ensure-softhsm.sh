@@ -26,6 +26,11 @@ ready() {
 
 ready && exit 0
 
+# Test files run in parallel workers, each calling this: one installs, the others wait and find it ready.
+exec 9>"${TMPDIR:-/tmp}/coffer-ensure-softhsm.lock"
+flock -w 600 9 || unavailable "another install of softhsm2 did not finish within 10 minutes"
+ready && exit 0
+
 command -v apt-get >/dev/null 2>&1 || unavailable "SoftHSM2 is not installed and there is no apt-get to install it"
 [ "$(id -u)" = 0 ] || unavailable "SoftHSM2 is not installed and installing it needs root (uid is $(id -u))"
 
