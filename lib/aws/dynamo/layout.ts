@@ -125,3 +125,12 @@ export function endpointKey(hostAndPort: string): ItemKey {
 export function operationKey(subscriptionId: string, operationId: string): ItemKey {
   return { pk: `OPERATION#${lower(subscriptionId)}`, sk: lower(operationId) };
 }
+
+/**
+ * A managed HSM pool's local RBAC (lib/aws/dynamo-hsm-rbac.ts, docs/adr/0021): its role assignments,
+ * their by-principal index items and its custom role definitions, one partition per pool, so a
+ * decision is one Query on a prefix and purging the pool removes them all.
+ */
+export function poolRbacPartition(pool: string): string {
+  return `MHSMRBAC#${lower(pool)}`;
+}
