@@ -68,7 +68,7 @@ export interface WrappedHsmKey {
   wrappedMaterial: Buffer;
 }
 
-export interface HsmKeys {
+export interface PoolHsm {
   /** A new key, generated in the HSM: sensitive, and extractable only wrapped under a trusted key (the domain key). */
   generateKey(spec: HsmKeySpec): Promise<HsmKey>;
   /** Throws HsmKeyNotFound for a handle the HSM does not hold. */

@@ -1,5 +1,5 @@
 /**
- * The HsmKeys port (lib/hsm/hsm-keys.ts) over a PKCS#11 token, through pkcs11js
+ * The PoolHsm port (lib/hsm/hsm-keys.ts) over a PKCS#11 token, through pkcs11js
  * (docs/adr/0019-pkcs11-adapter.md). The same code serves CloudHSM's PKCS#11 library in AWS and
  * SoftHSM2 locally: which library, which token and which PIN is configuration (Pkcs11TokenConfig),
  * nothing else differs. Input is checked before it reaches the HSM (lib/hsm/hsm-key-rules.ts); what the
@@ -18,7 +18,7 @@ import {
   type HsmEncryption,
   type HsmKey,
   HsmKeyNotFound,
-  type HsmKeys,
+  type PoolHsm,
   type HsmKeySpec,
   HsmOperationNotSupported,
   type HsmWrapAlgorithm,
@@ -50,7 +50,7 @@ const STALE_OBJECT = new Set(['CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVAL
 /** The token's CKR value for a signature that does not verify, and for one of the wrong length. */
 const NOT_VERIFIED = new Set(['CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']);
 
-export class Pkcs11HsmKeys implements HsmKeys {
+export class Pkcs11PoolHsm implements PoolHsm {
   private readonly token: TokenSession;
 
   constructor(config: Pkcs11TokenConfig) {

@@ -23,15 +23,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadParameter } from '../../lib/core/errors.ts';
 import type { Curve, SignatureAlgorithm } from '../../lib/keys/algorithms.ts';
 import { HsmDecryptionFailed, type HsmKey, HsmOperationNotSupported, type HsmPublicKey } from '../../lib/hsm/hsm-keys.ts';
-import { Pkcs11HsmKeys } from '../../lib/pkcs11/pkcs11-hsm-keys.ts';
+import { Pkcs11PoolHsm } from '../../lib/pkcs11/pkcs11-hsm-keys.ts';
 import { createSoftHsmToken, putKnownKey, removeSoftHsmTokens, type SoftHsmToken } from '../support/softhsm.ts';
 
 let token: SoftHsmToken;
-let hsm: Pkcs11HsmKeys;
+let hsm: Pkcs11PoolHsm;
 
 beforeAll(() => {
   token = createSoftHsmToken('pkcs11-keys');
-  hsm = new Pkcs11HsmKeys(token);
+  hsm = new Pkcs11PoolHsm(token);
 });
 
 afterAll(() => {

@@ -13,17 +13,17 @@ import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadParameter, Conflict, NotFound, ServiceUnavailable, type VaultError } from '../../lib/core/errors.ts';
 import { HsmDecryptionFailed, type HsmKey, HsmKeyNotFound, type HsmKeySpec, HsmOperationNotSupported } from '../../lib/hsm/hsm-keys.ts';
-import { Pkcs11HsmKeys } from '../../lib/pkcs11/pkcs11-hsm-keys.ts';
+import { Pkcs11PoolHsm } from '../../lib/pkcs11/pkcs11-hsm-keys.ts';
 import { createSoftHsmToken, operatorSession, putKnownKey, removeSoftHsmTokens, type SoftHsmToken } from '../support/softhsm.ts';
 
 let token: SoftHsmToken;
 let otherToken: SoftHsmToken;
-let hsm: Pkcs11HsmKeys;
+let hsm: Pkcs11PoolHsm;
 
 beforeAll(() => {
   token = createSoftHsmToken('pkcs11-protection');
   otherToken = createSoftHsmToken('pkcs11-wrong-pin');
-  hsm = new Pkcs11HsmKeys(token);
+  hsm = new Pkcs11PoolHsm(token);
 });
 
 afterAll(() => {
@@ -210,7 +210,7 @@ describe('the domain key, export and import', () => {
     await hsm.signDigest(key.handle, 'ES256', digest);
     const exported = await hsm.exportKey(key.handle, domainKey);
     // Another container: its own session on the same token (other credentials give it its own TokenSession).
-    const otherContainer = new Pkcs11HsmKeys({ ...token, soPin: `${token.soPin}-elsewhere` });
+    const otherContainer = new Pkcs11PoolHsm({ ...token, soPin: `${token.soPin}-elsewhere` });
     expect(await otherContainer.deleteKey(key.handle)).toBe(true);
     await otherContainer.importKey(exported);
     const signature = await hsm.signDigest(key.handle, 'ES256', digest);
@@ -282,7 +282,7 @@ describe('bad input and unknown keys', () => {
 describe('an HSM that cannot be reached', () => {
   it('a library that is missing or not a PKCS#11 library is a 503 naming that, not a 500', async () => {
     for (const libraryPath of ['/nonexistent/libcloudhsm_pkcs11.so', '/etc/hostname']) {
-      const unreachable = new Pkcs11HsmKeys({ ...token, libraryPath });
+      const unreachable = new Pkcs11PoolHsm({ ...token, libraryPath });
       const error = await failure(unreachable.randomBytes(16));
       expect(error).toBeInstanceOf(ServiceUnavailable);
       expect(error.status).toBe(503);
@@ -292,11 +292,11 @@ describe('an HSM that cannot be reached', () => {
   });
 
   it('a token label with no token, and a wrong PIN, are 503s whose message and cause never carry the PIN', async () => {
-    const noToken = await failure(new Pkcs11HsmKeys({ ...token, tokenLabel: 'no-such-token' }).randomBytes(16));
+    const noToken = await failure(new Pkcs11PoolHsm({ ...token, tokenLabel: 'no-such-token' }).randomBytes(16));
     expect(noToken).toBeInstanceOf(ServiceUnavailable);
     expect(noToken.message).toBe("The pool's HSM is unavailable: no token is labelled 'no-such-token'.");
     const wrongPin = { ...otherToken, pin: 'not-the-pin-4711' };
-    const error = await failure(new Pkcs11HsmKeys(wrongPin).generateKey({ kty: 'oct', size: 128 }));
+    const error = await failure(new Pkcs11PoolHsm(wrongPin).generateKey({ kty: 'oct', size: 128 }));
     expect(error).toBeInstanceOf(ServiceUnavailable);
     expect(error.message).toBe(`The pool's HSM is unavailable: the user could not log in to token '${otherToken.tokenLabel}'.`);
     expect((error.cause as Error).message).toBe('CKR_PIN_INCORRECT');
@@ -305,7 +305,7 @@ describe('an HSM that cannot be reached', () => {
 
   it('a security officer PIN that is not configured is a 503 for the domain key', async () => {
     const { soPin: _, ...withoutSo } = otherToken;
-    const error = await failure(new Pkcs11HsmKeys(withoutSo).createDomainKey());
+    const error = await failure(new Pkcs11PoolHsm(withoutSo).createDomainKey());
     expect(error).toBeInstanceOf(ServiceUnavailable);
     expect(error.message).toBe("The pool's HSM is unavailable: the pool's security officer PIN is not configured.");
   });
