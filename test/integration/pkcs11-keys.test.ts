@@ -3,7 +3,9 @@
  * managed HSM pool, each checked against node:crypto both ways (node:crypto verifies the HSM's
  * signatures and decrypts its ciphertexts; the HSM verifies node:crypto's and decrypts what
  * node:crypto encrypted with the public part), one RSA key that signs and decrypts, and what SoftHSM2
- * does not implement reported as such.
+ * does not implement reported as such. Where node:crypto needs the private or secret key too (the HSM
+ * verifying node:crypto's signatures, node:crypto decrypting the HSM's AES output), the key is one the
+ * test put into the token as a pool key (putKnownKey): a generated key's material cannot be read.
  */
 import {
   constants,
@@ -172,7 +174,7 @@ describe.each([
     expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(namedCurve);
   });
 
-  it(`${algorithm}: node:crypto verifies the HSM's r || s, the HSM verifies node:crypto's`, async () => {
+  it(`${algorithm}: node:crypto verifies the HSM's r || s; the HSM verifies it and refuses another key's`, async () => {
     const hash = hashOf(algorithm);
     const digest = createHash(hash).update(message).digest();
     const signature = await hsm.signDigest(key.handle, algorithm, digest);
