@@ -127,10 +127,14 @@ export function operationKey(subscriptionId: string, operationId: string): ItemK
 }
 
 /**
- * A managed HSM pool's local RBAC (lib/aws/dynamo-hsm-rbac.ts, docs/adr/0021): its role assignments,
- * their by-principal index items and its custom role definitions, one partition per pool, so a
- * decision is one Query on a prefix and purging the pool removes them all.
+ * A managed HSM pool's local RBAC (lib/aws/dynamo-hsm-rbac.ts, docs/adr/0021): its role assignments
+ * (`RA#<name>`) and custom role definitions (`RD#<guid>`) in one partition per pool, and each
+ * assignment again in its principal's partition of the pool, so a decision is one Query.
  */
 export function poolRbacPartition(pool: string): string {
   return `MHSMRBAC#${lower(pool)}`;
+}
+
+export function poolRbacPrincipalPartition(pool: string, principalId: string): string {
+  return `${poolRbacPartition(pool)}#${lower(principalId)}`;
 }
