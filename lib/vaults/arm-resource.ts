@@ -48,12 +48,12 @@ export function sameResourceGroup(resource: SoftDeletableResource, subscriptionI
   );
 }
 
-export function byName(a: { name: string }, b: { name: string }): number {
+function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** A deleted resource of the subscription at the location; anything else is not it. */
-export function isDeletedAt(resource: SoftDeletableResource | undefined, subscriptionId: string, location: string): boolean {
+function isDeletedAt(resource: SoftDeletableResource | undefined, subscriptionId: string, location: string): boolean {
   return (
     resource?.deleted !== undefined &&
     resource.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
@@ -62,7 +62,7 @@ export function isDeletedAt(resource: SoftDeletableResource | undefined, subscri
 }
 
 /** The soft-delete mark at `nowSeconds` (the resource's clock): its purge is due after the retention. */
-export function deletionMark(resource: SoftDeletableResource, nowSeconds: number): NonNullable<SoftDeletableResource['deleted']> {
+function deletionMark(resource: SoftDeletableResource, nowSeconds: number): NonNullable<SoftDeletableResource['deleted']> {
   const deletionDate = new Date(nowSeconds * 1000);
   const scheduledPurgeDate = new Date(deletionDate.getTime() + resource.softDeleteRetentionDays * DAY_MS);
   return { deletionDate: deletionDate.toISOString(), scheduledPurgeDate: scheduledPurgeDate.toISOString() };
@@ -152,7 +152,7 @@ export interface RevisionedWrites<T> {
 }
 
 /** Applies the change to the latest record, conditional on its revision; a lost race reads again and retries. */
-export async function changeRevisioned<T extends SoftDeletableResource>(
+async function changeRevisioned<T extends SoftDeletableResource>(
   record: T,
   apply: (current: T) => T,
   writes: RevisionedWrites<T>,
