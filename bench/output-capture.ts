@@ -3,6 +3,8 @@
  * Lambda that is the function's log stream, which CloudWatch Logs bills by the byte. Captured lines
  * are kept from the terminal (the report is on stdout).
  */
+import { mayBeAuditLine } from '../lib/audit/log-stream.ts';
+
 type Write = typeof process.stdout.write;
 
 export async function captureOutput<T>(action: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
@@ -31,7 +33,7 @@ export async function captureOutput<T>(action: () => Promise<T>): Promise<{ resu
   }
 }
 
-/** An audit record's line, whatever wraps it: the record's fixed category (lib/audit/audit.ts) is in no other line. */
+/** An audit record's line: the log stream's marker (lib/audit/log-stream.ts) is in no other line. */
 export function isAuditLine(line: string): boolean {
-  return line.includes('"category":"AuditEvent"');
+  return mayBeAuditLine(line);
 }

@@ -4,20 +4,98 @@ import { type AuditHandling, type AuditLog, type AuditRecord, type AuditSink, ty
 
 /**
  * The function's log stream as the audit transport (docs/adr/0009-audit-through-the-log-stream.md).
- * A record is one JSON line, `{"cofferAudit":1,"record":{...}}`, written to the function's standard
+ * A record is one JSON line, `{"cofferAudit":1,"a":{...}}`, written to the function's standard
  * output before the response leaves; in Lambda, CloudWatch Logs stores it and a subscription filter
  * on the marker hands it to the delivery function, which writes it to the audit store. No log line
  * the functions write otherwise has the marker at its top level (Powertools' lines carry their own
  * fixed keys), so the filter selects records only.
+ *
+ * The record under `a` is written compactly (`COMPACT_KEYS`): CloudWatch Logs bills every byte a
+ * request logs, and the record's field names were a third of its line
+ * (docs/adr/0018-cost-floor-of-a-read.md). Lines of the first form, `{"cofferAudit":1,"record":{...}}`,
+ * with the record as it is stored, are still read: a delivery may meet them in a log group written
+ * before.
  */
 const MARKER = 'cofferAudit';
 
 /** The CloudWatch Logs subscription filter pattern that selects audit lines. */
 export const AUDIT_LOG_FILTER_PATTERN = `{ $.${MARKER} = 1 }`;
 
+/** The compact line's key for each record field but `category` (`identity`'s members under `IDENTITY_KEYS`). */
+export const COMPACT_KEYS = {
+  time: 't',
+  vault: 'v',
+  tenantId: 'tn',
+  resourceId: 'res',
+  requestId: 'rq',
+  operationName: 'op',
+  operationVersion: 'ver',
+  resultType: 'rt',
+  resultSignature: 'sig',
+  resultDescription: 'desc',
+  httpStatusCode: 'st',
+  durationMs: 'ms',
+  callerIpAddress: 'ip',
+  correlationId: 'cid',
+  identity: 'who',
+  requestUri: 'uri',
+  id: 'id',
+  clientInfo: 'ua',
+} as const satisfies Record<Exclude<keyof AuditRecord, 'category'>, string>;
+
+export const IDENTITY_KEYS = { oid: 'oid', appid: 'app', upn: 'upn', tid: 'tid' } as const;
+
+type Fields = Record<string, unknown>;
+
+/**
+ * The compact line leaves out what its reader can tell again: `category` is always AuditEvent;
+ * `resultType` follows from the status unless written; `tenantId` is the caller's tenant unless
+ * written (`null`: the record has none, though its caller has one).
+ */
+function derivedResultType(status: number): AuditRecord['resultType'] {
+  return status < 400 ? 'Success' : 'Failure';
+}
+
+/** `from`'s fields renamed by `keys` (field to key), the undefined ones left out. */
+function renamed(from: Fields, keys: Record<string, string>): Fields {
+  return Object.fromEntries(Object.entries(keys).flatMap(([field, key]) => (from[field] === undefined ? [] : [[key, from[field]]])));
+}
+
+/** The reverse of `renamed`: fields from keys, absent (undefined or null) ones left out. */
+function named(from: Fields, keys: Record<string, string>): Fields {
+  return Object.fromEntries(
+    Object.entries(keys).flatMap(([field, key]) => (from[key] === undefined || from[key] === null ? [] : [[field, from[key]]])),
+  );
+}
+
+function compact(record: AuditRecord): Fields {
+  const { category: _always, identity, ...fields } = record;
+  const out = renamed(fields, COMPACT_KEYS);
+  if (identity) out[COMPACT_KEYS.identity] = renamed(identity, IDENTITY_KEYS);
+  if (record.resultType === derivedResultType(record.httpStatusCode)) delete out[COMPACT_KEYS.resultType];
+  if (identity?.tid !== undefined) {
+    if (record.tenantId === identity.tid) delete out[COMPACT_KEYS.tenantId];
+    else if (record.tenantId === undefined) out[COMPACT_KEYS.tenantId] = null;
+  }
+  return out;
+}
+
+/** The record a compact line holds, for the schema to check; undefined when it is no object. */
+function expanded(line: unknown): unknown {
+  if (!line || typeof line !== 'object' || Array.isArray(line)) return undefined;
+  const fields = line as Fields;
+  const record: Fields = { category: 'AuditEvent', ...named(fields, COMPACT_KEYS) };
+  const who = fields[COMPACT_KEYS.identity];
+  if (who && typeof who === 'object' && !Array.isArray(who)) record.identity = named(who as Fields, IDENTITY_KEYS);
+  if (record.resultType === undefined && typeof record.httpStatusCode === 'number') record.resultType = derivedResultType(record.httpStatusCode);
+  const tid = (record.identity as Fields | undefined)?.tid;
+  if (fields[COMPACT_KEYS.tenantId] === undefined && tid !== undefined) record.tenantId = tid;
+  return record;
+}
+
 export function auditLine(record: AuditRecord): string {
   // JSON.stringify escapes line breaks, so a record is always exactly one line.
-  return `${JSON.stringify({ [MARKER]: 1, record })}\n`;
+  return `${JSON.stringify({ [MARKER]: 1, a: compact(record) })}\n`;
 }
 
 /** What a log line is to the delivery: not an audit line, an audit record, or an audit line that does not hold a valid record. */
@@ -31,7 +109,8 @@ export function parseAuditLine(message: string): ParsedLine {
     return { kind: 'other' };
   }
   if (!parsed || typeof parsed !== 'object' || (parsed as Record<string, unknown>)[MARKER] !== 1) return { kind: 'other' };
-  const record = auditRecordSchema.safeParse((parsed as { record?: unknown }).record);
+  const line = parsed as { a?: unknown; record?: unknown };
+  const record = auditRecordSchema.safeParse(line.a === undefined ? line.record : expanded(line.a));
   return record.success ? { kind: 'record', record: record.data } : { kind: 'malformed' };
 }
 

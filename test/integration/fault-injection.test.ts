@@ -10,6 +10,7 @@ import { DEPENDENCY_TIMING } from '../../lib/aws/api/aws-json.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
 import { type Fault, FaultProxy } from '../support/fault-proxy.ts';
+import { loggedAuditRecords } from '../support/audit.ts';
 import { adminSecretCredential, adminToken, localStack, raw, uniqueName } from '../support/local.ts';
 
 /**
@@ -81,10 +82,7 @@ async function call(operation: string, method: string, url: string, body?: objec
 
 /** The audit record the request left in the function's log stream (the default vault audits there). */
 function auditedStatus(requestId: string): number | undefined {
-  const line = readFileSync(info.inProcessAuditLog, 'utf8')
-    .split('\n')
-    .find((l) => l.includes(`"requestId":"${requestId}"`));
-  return line ? (JSON.parse(line) as { record: { httpStatusCode: number } }).record.httpStatusCode : undefined;
+  return loggedAuditRecords(readFileSync(info.inProcessAuditLog, 'utf8'), requestId)[0]?.httpStatusCode;
 }
 
 /** A retryable refusal: in time, 503 or 429 with Retry-After, Azure's error shape, audited with its status. */

@@ -16,6 +16,7 @@ import { clockOffsetsFileIn } from '../../dev/local-environment.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
+import { loggedAuditRecords } from '../support/audit.ts';
 import { adminSecretCredential, localStack, raw, unprivilegedCredential, uniqueName } from '../support/local.ts';
 import { createLocalVault, managementClients } from '../support/vaults.ts';
 
@@ -65,8 +66,7 @@ const clientOptions = { disableChallengeResourceVerification: true, retryOptions
 /** The audit record a request to this process's gateway left (its handlers audit to the in-process log). */
 async function auditRecordOf(answer: { headers: Record<string, string | string[] | undefined> }) {
   const requestId = String(answer.headers['x-ms-request-id']);
-  const line = (await readFile(info.inProcessAuditLog, 'utf8')).split('\n').find((l) => l.includes(`"requestId":"${requestId}"`));
-  return line ? (JSON.parse(line) as { record: Record<string, any> }).record : undefined;
+  return loggedAuditRecords(await readFile(info.inProcessAuditLog, 'utf8'), requestId)[0];
 }
 
 const realNow = () => Math.floor(Date.now() / 1000);

@@ -1,5 +1,7 @@
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localClient } from '../../dev/dynamodb.ts';
+import type { AuditRecord } from '../../lib/audit/audit.ts';
+import { parseAuditLine } from '../../lib/audit/log-stream.ts';
 import { localStack } from './local.ts';
 
 /**
@@ -44,4 +46,13 @@ export async function waitForAuditItems(requestId: string, timeoutMs = 20_000): 
     if (Date.now() > deadline) throw new Error(`no audit record of request ${requestId} was delivered within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The records of a request in a log file of audit lines (a function's log stream), as the delivery reads them. */
+export function loggedAuditRecords(logText: string, requestId: string): AuditRecord[] {
+  return logText
+    .split('\n')
+    .filter((line) => line.includes(requestId))
+    .map(parseAuditLine)
+    .flatMap((parsed) => (parsed.kind === 'record' && parsed.record.requestId === requestId ? [parsed.record] : []));
 }
