@@ -136,6 +136,9 @@ describe('the managed HSM pool life cycle', () => {
       expect(await stores.pools.poolAtEndpoint(host)).toBe(name);
       expect(await stores.vaults.vaultAtEndpoint(host)).toBeUndefined();
     });
+    // Until the pool's data plane is served there, its endpoint serves no vault either.
+    const onEndpoint = await fetch(`${hsmUri}secrets?api-version=7.5`);
+    expect(onEndpoint.status).toBe(404);
     expect(await pools.get(info.resourceGroup, name)).toEqual(pool);
   });
 
