@@ -2,8 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { Principal } from '../auth/principal.ts';
 import { Forbidden, VaultError } from '../core/errors.ts';
 import { type AccessPolicyEntry, type PolicyRequirement, policyGrants } from './access-policies.ts';
-import { type AccessStore, type RoleAssignment, roleDefinitionName } from './assignments.ts';
-import { type ActionKind, findGrant, type Grant } from './decide.ts';
+import type { AccessStore, RoleAssignment } from './assignments.ts';
+import { type ActionKind, findGrant, findGrantLoading, type Grant } from './decide.ts';
 import { builtInRole, type RoleDefinition } from './roles.ts';
 import { subscriptionOf, type VaultLocation, vaultScope } from './scopes.ts';
 import { EXPIRING_CACHE } from '../core/caches.ts';
@@ -123,11 +123,15 @@ export class AccessControl {
   private async grant(principal: Principal, action: string, kind: ActionKind, scope: string): Promise<Grant | undefined> {
     const assignments = await this.assignmentsOf(principal, scope);
     if (assignments.length === 0) return undefined;
-    // Custom roles are loaded before the (synchronous) decision walks the assignments; built-in ones
-    // need no await, which the hot path would otherwise pay on every request.
-    const unloaded = assignments.map((a) => roleDefinitionName(a.roleDefinitionId)).filter((name) => !this.cachedDefinition(name));
-    if (unloaded.length > 0) await Promise.all(unloaded.map((name) => this.definition(name)));
-    return findGrant(assignments, (name) => this.cachedDefinition(name), action, kind, scope);
+    // Built-in roles need no await, which the hot path would otherwise pay on every request.
+    return findGrantLoading(
+      assignments,
+      (name) => this.cachedDefinition(name),
+      (name) => this.definition(name),
+      action,
+      kind,
+      scope,
+    );
   }
 
   private cachedDefinition(name: string): RoleDefinition | undefined {

@@ -45,6 +45,16 @@ const KEY_VAULT_READS = [
 
 const VAULT = 'Microsoft.KeyVault/vaults/';
 
+/** A key's six cryptographic operations, as both Key Vault's and Managed HSM's DataActions end (lib/hsm/roles.ts). */
+export const KEY_CRYPTO_ACTIONS = [
+  'keys/encrypt/action',
+  'keys/decrypt/action',
+  'keys/wrap/action',
+  'keys/unwrap/action',
+  'keys/sign/action',
+  'keys/verify/action',
+] as const;
+
 export const roleIds = {
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
@@ -134,12 +144,7 @@ export const builtInRoles: readonly RoleDefinition[] = [
     'keys/read',
     'keys/update/action',
     'keys/backup/action',
-    'keys/encrypt/action',
-    'keys/decrypt/action',
-    'keys/wrap/action',
-    'keys/unwrap/action',
-    'keys/sign/action',
-    'keys/verify/action',
+    ...KEY_CRYPTO_ACTIONS,
   ]),
   userRole(
     roleIds.cryptoServiceEncryptionUser,

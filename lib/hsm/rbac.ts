@@ -5,6 +5,7 @@ import { findGrantLoading } from '../access/decide.ts';
 import type { RoleDefinition } from '../access/roles.ts';
 import { normalizeScope } from '../access/scopes.ts';
 import type { Principal } from '../auth/principal.ts';
+import { EXPIRING_CACHE } from '../core/caches.ts';
 import { BadParameter, VaultError } from '../core/errors.ts';
 import { OBJECT_NAME, printable } from '../core/names.ts';
 import { HSM_DATA_ACTION_PREFIX, type HsmDataAction, hsmBuiltInRole } from './roles.ts';
@@ -98,8 +99,8 @@ export class HsmRbac {
     private readonly store: HsmRbacStore,
     ttlMs: number = ACCESS_CACHE_TTL_MS,
   ) {
-    this.held = new LRUCache({ max: 10_000, ttl: ttlMs });
-    this.customRoles = new LRUCache({ max: 1_000, ttl: ttlMs });
+    this.held = new LRUCache({ max: 10_000, ttl: ttlMs, ...EXPIRING_CACHE });
+    this.customRoles = new LRUCache({ max: 1_000, ttl: ttlMs, ...EXPIRING_CACHE });
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { RoleDefinition } from '../access/roles.ts';
+import { KEY_CRYPTO_ACTIONS, type RoleDefinition } from '../access/roles.ts';
 
 /**
  * Managed HSM local RBAC's built-in roles (docs/adr/0021-managed-hsm-local-rbac.md): what a pool's
@@ -15,6 +15,7 @@ export const HSM_DATA_ACTION_PREFIX = 'Microsoft.KeyVault/managedHsm/';
  * spelling is authoritative), and the four the service's own definitions use beyond it
  * (keys/rotate/action, keys/derive/action, settings/read/action, settings/write/action).
  */
+
 export const HSM_DATA_ACTIONS = [
   'keys/read/action',
   'keys/write/action',
@@ -27,12 +28,7 @@ export const HSM_DATA_ACTIONS = [
   'keys/backup/action',
   'keys/restore/action',
   'keys/derive/action',
-  'keys/encrypt/action',
-  'keys/decrypt/action',
-  'keys/wrap/action',
-  'keys/unwrap/action',
-  'keys/sign/action',
-  'keys/verify/action',
+  ...KEY_CRYPTO_ACTIONS,
   'keys/deletedKeys/read/action',
   'keys/deletedKeys/recover/action',
   'keys/deletedKeys/delete',
@@ -116,12 +112,7 @@ export const hsmBuiltInRoles: readonly RoleDefinition[] = [
     'keys/release/action',
     'keys/backup/action',
     'keys/restore/action',
-    'keys/encrypt/action',
-    'keys/decrypt/action',
-    'keys/wrap/action',
-    'keys/unwrap/action',
-    'keys/sign/action',
-    'keys/verify/action',
+    ...KEY_CRYPTO_ACTIONS,
     'keys/derive/action',
     'rng/action',
   ]),
