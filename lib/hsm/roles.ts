@@ -16,6 +16,15 @@ export const HSM_DATA_ACTION_PREFIX = 'Microsoft.KeyVault/managedHsm/';
  * (keys/rotate/action, keys/derive/action, settings/read/action, settings/write/action).
  */
 
+/** Activating a pool (download) and restoring its domain into another (transfer key, upload). */
+const SECURITY_DOMAIN = [
+  'securitydomain/download/action',
+  'securitydomain/download/read',
+  'securitydomain/upload/action',
+  'securitydomain/upload/read',
+  'securitydomain/transferkey/read',
+] as const;
+
 export const HSM_DATA_ACTIONS = [
   'keys/read/action',
   'keys/write/action',
@@ -38,11 +47,7 @@ export const HSM_DATA_ACTIONS = [
   'roleDefinitions/read/action',
   'roleDefinitions/write/action',
   'roleDefinitions/delete/action',
-  'securitydomain/download/action',
-  'securitydomain/download/read',
-  'securitydomain/upload/action',
-  'securitydomain/upload/read',
-  'securitydomain/transferkey/read',
+  ...SECURITY_DOMAIN,
   'backup/start/action',
   'backup/status/action',
   'restore/start/action',
@@ -79,11 +84,7 @@ export const hsmBuiltInRoles: readonly RoleDefinition[] = [
   // "Security domain, full backup and restore, and role management. Not permitted to perform any key management operations."
   builtIn(hsmRoleIds.administrator, 'Managed HSM Administrator', [
     ...MANAGE_ROLES,
-    'securitydomain/download/action',
-    'securitydomain/download/read',
-    'securitydomain/upload/action',
-    'securitydomain/upload/read',
-    'securitydomain/transferkey/read',
+    ...SECURITY_DOMAIN,
     'backup/start/action',
     'restore/start/action',
     'backup/status/action',
