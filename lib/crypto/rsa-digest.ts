@@ -20,13 +20,21 @@ const DIGEST_INFO_PREFIX: Record<RsaDigestHash, Buffer> = {
   sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
 };
 
+/**
+ * DigestInfo over the digest: what an RSASSA-PKCS1-v1_5 signature encodes (RFC 8017 §9.2). An HSM's
+ * raw CKM_RSA_PKCS signs it as it is (lib/pkcs11/).
+ */
+export function digestInfo(hash: RsaDigestHash, digest: Uint8Array): Buffer {
+  return Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]);
+}
+
 /** Throws BadParameter if the key is too small for PSS with this hash (never so for 2048 bits and up). */
 export function signRsaDigest(privateKey: KeyObject, scheme: RsaDigestScheme, hash: RsaDigestHash, digest: Uint8Array): Buffer {
   const modulusBits = modulusBitsOf(privateKey);
   const mHash = checkedDigest(hash, digest);
   if (scheme === 'pkcs1') {
     // privateEncrypt with PKCS#1 padding applies exactly the signature (type 1) padding to DigestInfo.
-    return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO_PREFIX[hash], mHash]));
+    return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, mHash));
   }
   return privateEncrypt(
     { key: privateKey, padding: constants.RSA_NO_PADDING },
@@ -49,7 +57,7 @@ export function verifyRsaDigest(
   try {
     if (scheme === 'pkcs1') {
       const recovered = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, sig);
-      const expected = Buffer.concat([DIGEST_INFO_PREFIX[hash], mHash]);
+      const expected = digestInfo(hash, mHash);
       return recovered.length === expected.length && timingSafeEqual(recovered, expected);
     }
     return emsaPssVerify(hash, mHash, publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, sig), modulusBits - 1);

@@ -7,6 +7,7 @@ import pkcs11js from 'pkcs11js';
 import type { Curve, EncryptionAlgorithm, SignatureAlgorithm } from '../keys/algorithms.ts';
 import { hashOf } from '../keys/algorithms.ts';
 import type { HsmDecryption, HsmEncryption } from '../hsm/hsm-keys.ts';
+import { digestInfo } from '../crypto/rsa-digest.ts';
 import { isAesGcm } from '../hsm/hsm-key-rules.ts';
 
 export type Mechanism = pkcs11js.Mechanism;
@@ -14,13 +15,6 @@ export type Mechanism = pkcs11js.Mechanism;
 /** CKZ_DATA_SPECIFIED: OAEP's label source (an empty label); pkcs11js does not export the constant. */
 const CKZ_DATA_SPECIFIED = 1;
 export const GCM_TAG_BYTES = 16;
-
-// DER of the AlgorithmIdentifier and OCTET STRING header that precede the digest (RFC 8017 §9.2, note 1).
-const DIGEST_INFO_PREFIX = {
-  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
-  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
-  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
-};
 
 const HASH = {
   sha256: { hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, bytes: 32 },
@@ -40,7 +34,7 @@ export const CURVE_PARAMS: Record<Curve, Buffer> = {
 export function signatureMechanism(algorithm: SignatureAlgorithm, digest: Uint8Array): { mechanism: Mechanism; data: Buffer } {
   const hash = hashOf(algorithm);
   if (algorithm.startsWith('RS')) {
-    return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, data: Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]) };
+    return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, data: digestInfo(hash, digest) };
   }
   if (algorithm.startsWith('PS')) {
     const { hashAlg, mgf, bytes } = HASH[hash];
