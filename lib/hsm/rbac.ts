@@ -18,7 +18,7 @@ import { HSM_DATA_ACTION_PREFIX, type HsmDataAction, hsmBuiltInRole } from './ro
  * control documentation has it: an assignment at either covers the whole pool.
  */
 export const HSM_ROOT_SCOPE = '/';
-export const HSM_KEYS_SCOPE = '/keys';
+const HSM_KEYS_SCOPE = '/keys';
 
 /** A role assignment in a pool: the principal holds the role at the scope. Object ids are the pool's tenant's. */
 export interface HsmRoleAssignment {
@@ -52,7 +52,7 @@ export interface HsmRbacStore {
   deletePool(pool: string): Promise<void>;
 }
 
-export const HSM_ROLE_DEFINITION_ID_PREFIX = 'Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/';
+const HSM_ROLE_DEFINITION_ID_PREFIX = 'Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/';
 
 export function hsmRoleDefinitionId(name: string): string {
   return HSM_ROLE_DEFINITION_ID_PREFIX + name.toLowerCase();
