@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { managedHsmPoolPermissions } from '../../infra/permissions.ts';
 import { apiPaths, assertNoConflicts } from '../../infra/serverless-config.ts';
+import { resolveRoute } from '../../lib/http/middleware/unmatched.ts';
 import { localRoutes, managedHsmPoolRoutes, matchRoute, routes } from '../../lib/http/routes.ts';
 
 /**
@@ -31,6 +32,9 @@ describe('managed HSM pool routes', () => {
     const path = '/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/pool1';
     expect(matchRoute('PUT', path, () => true, localRoutes).match?.route.operation).toBe('CreateOrUpdateManagedHsm');
     expect(matchRoute('PUT', path).match).toBeUndefined();
+    // The main stack's `$default` answers its own 404 instead of forwarding to a function it does not have.
+    expect(resolveRoute('PUT', path).refusal).toMatchObject({ status: 404, code: 'NotFound' });
+    expect(resolveRoute('PUT', path, () => true, localRoutes).match?.route.operation).toBe('CreateOrUpdateManagedHsm');
     expect(routes.some((r) => r.path.toLowerCase().includes('managedhsm'))).toBe(false);
     const purge = '/subscriptions/s/providers/Microsoft.KeyVault/locations/eastus/deletedManagedHSMs/pool1/purge';
     expect(matchRoute('POST', purge, () => true, localRoutes).match).toMatchObject({
