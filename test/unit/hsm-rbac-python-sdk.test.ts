@@ -5,7 +5,7 @@ import type { Principal } from '../../lib/auth/principal.ts';
 import { HsmRbac, hsmRoleDefinitionId } from '../../lib/hsm/rbac.ts';
 import { grantInitialAdministrators, HsmRbacManagement } from '../../lib/hsm/rbac-management.ts';
 import { MemoryHsmRbacStore } from '../../lib/hsm/rbac-memory-store.ts';
-import { hsmRoleAssignmentBody, hsmRoleDefinitionBody } from '../../lib/hsm/rbac-schemas.ts';
+import { hsmRoleAssignmentRequest, hsmRoleDefinitionRequest } from '../../lib/hsm/rbac-schemas.ts';
 import { hsmRoleAssignmentList, hsmRoleDefinitionList } from '../../lib/hsm/rbac-wire.ts';
 import { hsmBuiltInRoles, hsmRoleIds } from '../../lib/hsm/roles.ts';
 
@@ -63,9 +63,9 @@ describe('Managed HSM RBAC shapes through the Python administration client', () 
 
     // First the client's request bodies, through the routes' schemas and the service.
     const { requests } = python({ assignments: { value: [] }, definitions: { value: [] }, principalId, roleDefinitionId });
-    const assigned = await manage.createAssignment(POOL, admin, '/keys/k1', randomUUID(), hsmRoleAssignmentBody.parse(requests.assignment));
-    const bare = await manage.putDefinition(POOL, admin, '/', randomUUID(), hsmRoleDefinitionBody.parse(requests.bareDefinition));
-    const wrapper = await manage.putDefinition(POOL, admin, '/', randomUUID(), hsmRoleDefinitionBody.parse(requests.definition));
+    const assigned = await manage.createAssignment(POOL, admin, '/keys/k1', randomUUID(), hsmRoleAssignmentRequest.parse(requests.assignment));
+    const bare = await manage.putDefinition(POOL, admin, '/', randomUUID(), hsmRoleDefinitionRequest.parse(requests.bareDefinition));
+    const wrapper = await manage.putDefinition(POOL, admin, '/', randomUUID(), hsmRoleDefinitionRequest.parse(requests.definition));
     expect(bare).toMatchObject({ roleName: '', description: '', roleType: 'CustomRole', permissions: [], assignableScopes: ['/'] });
     expect(wrapper).toMatchObject({
       roleName: 'Wrapper',

@@ -5,7 +5,7 @@ import type { Principal } from '../../lib/auth/principal.ts';
 import { HsmRbac, hsmRoleDefinitionId, hsmScope } from '../../lib/hsm/rbac.ts';
 import { grantInitialAdministrators, HsmRbacManagement } from '../../lib/hsm/rbac-management.ts';
 import { MemoryHsmRbacStore } from '../../lib/hsm/rbac-memory-store.ts';
-import { hsmRoleAssignmentBody as assignmentSchema, hsmRoleDefinitionBody as definitionSchema } from '../../lib/hsm/rbac-schemas.ts';
+import { hsmRoleAssignmentRequest as assignmentSchema, hsmRoleDefinitionRequest as definitionSchema } from '../../lib/hsm/rbac-schemas.ts';
 import { hsmRoleAssignmentBody, hsmRoleAssignmentList, hsmRoleDefinitionBody, hsmRoleDefinitionList } from '../../lib/hsm/rbac-wire.ts';
 import { hsmBuiltInRole, hsmRoleIds } from '../../lib/hsm/roles.ts';
 
