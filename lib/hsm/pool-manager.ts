@@ -51,7 +51,11 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
     private readonly clock: Clock = nowSeconds,
   ) {
     super(
-      { read: (name) => store.getPool(name), inSubscription: (subscriptionId) => store.poolsIn(subscriptionId) },
+      {
+        read: (name) => store.getPool(name),
+        inSubscription: (subscriptionId) => store.poolsIn(subscriptionId),
+        resourceGroupExists: (subscriptionId, group) => store.resourceGroupExists(subscriptionId, group),
+      },
       { write: (next, expected) => store.updatePool(next, expected), reread: (name) => store.getPool(name), now: () => clock() },
       { what: WHAT, type: 'Microsoft.KeyVault/managedHSMs' },
     );
@@ -106,21 +110,19 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
 
   private async create(subscriptionId: string, resourceGroup: string, name: string, body: PoolBody): Promise<ManagedHsmPool> {
     const props = body.properties ?? {};
-    if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
+    const location = this.requireLocation(body.location);
     if (!body.sku) throw badRequest("The property 'sku' is required.");
     if (!props.initialAdminObjectIds || props.initialAdminObjectIds.length === 0) {
       throw badRequest("The property 'initialAdminObjectIds' is required: name at least one administrator's object id.");
     }
-    if (!(await this.store.resourceGroupExists(subscriptionId, resourceGroup))) {
-      throw new VaultError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
-    }
+    await this.requireResourceGroup(subscriptionId, resourceGroup);
     const lower = name.toLowerCase();
     const template: ManagedHsmPool = {
       name: lower,
       tenantId: this.settings.tenantOf(subscriptionId)!,
       subscriptionId,
       resourceGroup,
-      location: normalizeLocation(body.location),
+      location,
       hsmUri: `https://${lower}.${MANAGED_HSM_SUBDOMAIN}.${this.settings.vaultDomain}/`,
       sku: 'Standard_B1',
       initialAdminObjectIds: [],

@@ -202,6 +202,8 @@ export interface ResourceRecords<T> {
   read(name: string): Promise<T | undefined>;
   /** Every record of the subscription, deleted or not. */
   inSubscription(subscriptionId: string): Promise<T[]>;
+  /** Whether the resource group exists (ARM clients create it before the resources in it). */
+  resourceGroupExists(subscriptionId: string, name: string): Promise<boolean>;
 }
 
 /** How ARM names the resource in its answers: `vault` and `Microsoft.KeyVault/vaults`. */
@@ -229,6 +231,19 @@ export class SoftDeletableResources<T extends SoftDeletableResource> {
     if (mode !== 'default' && mode !== 'recover')
       throw badRequest(`The value '${value}' of the property 'createMode' is not valid: use 'default' or 'recover'.`);
     return mode;
+  }
+
+  /** A creation's location, required, in Azure's spelling. */
+  protected requireLocation(location: string | undefined): string {
+    if (!location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
+    return normalizeLocation(location);
+  }
+
+  /** A resource is created only in a resource group that exists. */
+  protected async requireResourceGroup(subscriptionId: string, resourceGroup: string): Promise<void> {
+    if (!(await this.records.resourceGroupExists(subscriptionId, resourceGroup))) {
+      throw new VaultError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+    }
   }
 
   async get(subscriptionId: string, resourceGroup: string, name: string): Promise<T> {

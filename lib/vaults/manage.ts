@@ -9,7 +9,6 @@ import {
   badRequest,
   checkTenant,
   LocalEndpoints,
-  normalizeLocation,
   publicNetworkAccess,
   SoftDeletableResources,
   softDeleteSettings,
@@ -60,7 +59,11 @@ export class VaultManager extends SoftDeletableResources<Vault> {
     private readonly clock: VaultClock = vaultClock(),
   ) {
     super(
-      { read: (name) => store.getVault(name), inSubscription: (subscriptionId) => store.vaultsIn(subscriptionId) },
+      {
+        read: (name) => store.getVault(name),
+        inSubscription: (subscriptionId) => store.vaultsIn(subscriptionId),
+        resourceGroupExists: (subscriptionId, group) => store.resourceGroupExists(subscriptionId, group),
+      },
       {
         write: (next, expected) => store.updateVault(next, expected),
         reread: (name) => store.getVault(name),
@@ -149,18 +152,16 @@ export class VaultManager extends SoftDeletableResources<Vault> {
 
   private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody, strictAudit: boolean): Promise<Vault> {
     const props = body.properties ?? {};
-    if (!body.location) throw new VaultError(400, 'LocationRequired', 'The location property is required for this definition.');
+    const location = this.requireLocation(body.location);
     if (!props.sku) throw badRequest("The property 'sku' is required.");
-    if (!(await this.store.resourceGroupExists(subscriptionId, resourceGroup))) {
-      throw new VaultError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
-    }
+    await this.requireResourceGroup(subscriptionId, resourceGroup);
     const lower = name.toLowerCase();
     const template: Vault = {
       name: lower,
       tenantId: this.settings.tenantOf(subscriptionId)!,
       subscriptionId,
       resourceGroup,
-      location: normalizeLocation(body.location),
+      location,
       vaultUri: `https://${lower}.${this.settings.vaultDomain}/`,
       enableRbacAuthorization: false,
       accessPolicies: [],
