@@ -59,6 +59,16 @@ export function describeHsmRbacStoreContract(label: string, store: () => HsmRbac
       expect(await store.createAssignment(`${pool}x`, second)).toBe(true);
     });
 
+    it('lets exactly one of two concurrent creations of a name win', async () => {
+      const { store, pool } = subject();
+      const name = randomUUID();
+      const rivals = [assignment({ name }), assignment({ name })];
+      const outcomes = await Promise.all(rivals.map((a) => store.createAssignment(pool, a)));
+      expect([...outcomes].sort()).toEqual([false, true]);
+      const winner = rivals[outcomes.indexOf(true)]!;
+      expect(await store.assignments(pool)).toEqual([winner]);
+    });
+
     it("lists a pool's assignments by name, and a principal's", async () => {
       const { store, pool } = subject();
       const principalId = randomUUID();
