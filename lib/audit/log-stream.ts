@@ -22,7 +22,7 @@ const MARKER = 'cofferAudit';
 export const AUDIT_LOG_FILTER_PATTERN = `{ $.${MARKER} = 1 }`;
 
 /** The compact line's key for each record field but `category` (`identity`'s members under `IDENTITY_KEYS`). */
-export const COMPACT_KEYS = {
+const COMPACT_KEYS = {
   time: 't',
   vault: 'v',
   tenantId: 'tn',
@@ -43,7 +43,7 @@ export const COMPACT_KEYS = {
   clientInfo: 'ua',
 } as const satisfies Record<Exclude<keyof AuditRecord, 'category'>, string>;
 
-export const IDENTITY_KEYS = { oid: 'oid', appid: 'app', upn: 'upn', tid: 'tid' } as const;
+const IDENTITY_KEYS = { oid: 'oid', appid: 'app', upn: 'upn', tid: 'tid' } as const;
 
 type Fields = Record<string, unknown>;
 
