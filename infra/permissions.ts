@@ -2,8 +2,8 @@ import {
   type MainStackOperationName,
   type ManagedHsmPoolOperationName,
   type OperationName,
+  localRoutes,
   type Route,
-  routes,
   SCOPE_SEGMENT,
 } from '../lib/http/routes.ts';
 
@@ -85,9 +85,17 @@ export interface OperationPermissions {
    * removes them.
    */
   readonly eventSubscriptions?: EventSubscriptionGrant;
+  /**
+   * Objects under the managed HSM pools' prefix of the pools' backup bucket (infra/pool-stack.ts,
+   * deployed with `--cloudhsm`): a full backup writes them, a restore reads them. Only the pools'
+   * stack grants it.
+   */
+  readonly poolBackups?: readonly PoolBackupAction[];
 }
 
 export type EventSubscriptionGrant = 'realize' | 'remove';
+/** S3 actions on the pools' backup objects; ListBucket is granted on the bucket, for the pools' prefix only. */
+export type PoolBackupAction = 'PutObject' | 'GetObject' | 'ListBucket';
 
 /** Every field present, sorted: what the generator and the tests work with. */
 export interface Grants {
@@ -424,11 +432,19 @@ export const managedHsmPoolPermissions = {
   PurgeDeletedManagedHsm: { objects: ['GetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem'], vaultKey: none, backupKey: none },
 } as const satisfies Record<ManagedHsmPoolOperationName, OperationPermissions>;
 
-/** The permissions of an operation, baseline included. Throws for an operation without an entry. */
+/** The entry of an operation of either stack: the main stack's `permissions` or the pools' stack's. */
+export function ownPermissionsOf(operation: string): OperationPermissions | undefined {
+  return (
+    (permissions as Record<string, OperationPermissions | undefined>)[operation] ??
+    (managedHsmPoolPermissions as Record<string, OperationPermissions | undefined>)[operation]
+  );
+}
+
+/** The permissions of an operation (of the main stack or the pools'), baseline included. Throws for an operation without an entry. */
 export function permissionsFor(operation: string): Grants {
-  const own = (permissions as Record<string, OperationPermissions | undefined>)[operation];
+  const own = ownPermissionsOf(operation);
   if (!own) throw new Error(`infra/permissions.ts has no entry for operation ${operation}: add what its code path calls`);
-  const route = routes.find((r) => r.operation === operation);
+  const route = localRoutes.find((r) => r.operation === operation);
   const management = route?.plane === 'management';
   const base =
     baseline[
