@@ -37,8 +37,16 @@ export interface AuthenticatorOptions {
   keySet?: (issuer: TrustedIssuer) => JWTVerifyGetKey;
 }
 
-/** The data plane's tokens carry the vault audience, the management plane's the management audience: neither reaches the other. */
-export type Audience = 'data' | 'management';
+/**
+ * The data plane's tokens carry the vault audience, a managed HSM pool's the Managed HSM audience
+ * (`https://managedhsm.<vault domain>`, as Azure's is `https://managedhsm.azure.net`), the management
+ * plane's the management audience: none reaches another.
+ */
+export type Audience = 'data' | 'managedHsm' | 'management';
+
+/** Azure's own resources, which an issuer's configured audiences may name: a pool's token is Managed HSM's where a vault's is Key Vault's. */
+const AZURE_VAULT_RESOURCE = 'https://vault.azure.net';
+const AZURE_MANAGED_HSM_RESOURCE = 'https://managedhsm.azure.net';
 
 interface VerifiedToken {
   issuer: TrustedIssuer;
@@ -73,16 +81,35 @@ export class TokenAuthenticator {
     this.keySetOf = options.keySet ?? ((issuer) => this.remoteKeySet(issuer));
   }
 
-  /** The WWW-Authenticate value for a vault of this tenant, reached at `origin`. */
-  challenge(tenantId: string, origin: VaultOrigin = {}): string {
+  /** The WWW-Authenticate value for a vault (or, with the `managedHsm` audience, a pool) of this tenant, reached at `origin`. */
+  challenge(tenantId: string, origin: VaultOrigin = {}, audience: Audience = 'data'): string {
     const issuer = this.issuerOf(tenantId);
     const authority = issuer?.authority ?? `https://login.microsoftonline.com/${tenantId}`;
-    return `Bearer authorization="${authority}", resource="${this.resource(origin)}"`;
+    return `Bearer authorization="${authority}", resource="${this.resource(origin, audience)}"`;
   }
 
-  /** The vault domain's resource: `https://<vault domain>`, with the vault's port when its URL has one. */
-  private resource(origin: VaultOrigin): string {
-    return `https://${this.vaultDomain}${origin.port === undefined ? '' : `:${origin.port}`}`;
+  /**
+   * The vault domain's resource: `https://<vault domain>`, or a pool's `https://managedhsm.<vault
+   * domain>`, with the vault's or pool's port when its URL has one.
+   */
+  private resource(origin: VaultOrigin, audience: Audience = 'data'): string {
+    const domain = audience === 'managedHsm' ? `managedhsm.${this.vaultDomain}` : this.vaultDomain;
+    return `https://${domain}${origin.port === undefined ? '' : `:${origin.port}`}`;
+  }
+
+  /**
+   * A pool's audiences follow its issuer's vault audiences, so no configuration changes: where the
+   * issuer accepts the vault domain's resource, the pool's (`https://managedhsm.<vault domain>`, and
+   * its port-qualified form on a port); where it accepts Azure's vault resource, Azure's Managed HSM one.
+   */
+  private managedHsmAudiences(issuer: TrustedIssuer, origin: VaultOrigin): string[] {
+    const audiences: string[] = [];
+    if (issuer.audiences.includes(this.resource({}))) {
+      audiences.push(this.resource({}, 'managedHsm'));
+      if (origin.port !== undefined) audiences.push(this.resource(origin, 'managedHsm'));
+    }
+    if (issuer.audiences.includes(AZURE_VAULT_RESOURCE)) audiences.push(AZURE_MANAGED_HSM_RESOURCE);
+    return audiences;
   }
 
   /**
@@ -109,11 +136,16 @@ export class TokenAuthenticator {
   ): Promise<Principal> {
     const token = bearerToken(authorizationHeader);
     const tenantId = requestTenant ?? (token ? claimedTenant(token) : undefined) ?? '';
-    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId, origin) });
+    const fail = (message: string) => new Unauthorized(message, { 'WWW-Authenticate': this.challenge(tenantId, origin, audience) });
     if (!token) throw fail('AKV10000: Request is missing a Bearer or PoP token.');
     const issuer = this.issuerOf(tenantId);
     if (!issuer) throw fail("AKV10032: Invalid issuer. The vault's tenant has no trusted issuer.");
-    const audiences = audience === 'management' ? [this.managementAudience] : this.dataAudiences(issuer, origin);
+    const audiences =
+      audience === 'management'
+        ? [this.managementAudience]
+        : audience === 'managedHsm'
+          ? this.managedHsmAudiences(issuer, origin)
+          : this.dataAudiences(issuer, origin);
     let payload: JWTPayload;
     try {
       payload = await this.verify(token, issuer, audience, audiences);

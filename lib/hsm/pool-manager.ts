@@ -30,6 +30,12 @@ export interface PoolManagerSettings {
   tenantOf(subscriptionId: string): string | undefined;
   /** Before a purge removes the pool's record: what the pool holds elsewhere goes first (its keys and role assignments, next slice). */
   purging?(name: string): Promise<void>;
+  /**
+   * Once this creation won the pool's name, never before (a losing concurrent creation must not grant
+   * its administrators on the winner's pool): the initial administrators' grants. If it fails, the
+   * creation is undone (through `purging`, then the record), so the caller's retry creates it again.
+   */
+  created?(pool: ManagedHsmPool): Promise<void>;
 }
 
 const WHAT = 'managed HSM pool';
@@ -138,14 +144,32 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
     const shaped = applyProperties(template, body, true);
     const endpoint = await this.endpoints.claim((host) => this.store.claimEndpoint(host, lower));
     const pool: ManagedHsmPool = { ...shaped, ...(endpoint ? { hsmUri: `https://${endpoint}/` } : {}) };
+    let won: boolean;
     try {
-      if (await this.store.createPool(pool)) return pool;
+      won = await this.store.createPool(pool);
     } catch (error) {
       await this.abandonCreate(lower, endpoint).catch(() => undefined);
       throw error;
     }
-    await this.abandonCreate(lower, endpoint);
-    throw nameTaken(name);
+    if (!won) {
+      await this.abandonCreate(lower, endpoint);
+      throw nameTaken(name);
+    }
+    try {
+      await this.settings.created?.(pool);
+    } catch (error) {
+      await this.undoCreate(pool).catch(() => undefined);
+      throw error;
+    }
+    return pool;
+  }
+
+  /** A creation whose grants failed: what it wrote goes, as a purge removes it, so no half-made pool stays. */
+  private async undoCreate(pool: ManagedHsmPool): Promise<void> {
+    await this.settings.purging?.(pool.name);
+    await this.store.removePool(pool);
+    const endpoint = this.endpoints.claimedBy(pool.hsmUri);
+    if (endpoint) await this.store.releaseEndpoint(endpoint, pool.name);
   }
 
   /** A claim is by name: a concurrent create of the same name claimed the same endpoint, released only when no pool of that name holds it. */

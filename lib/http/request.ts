@@ -31,6 +31,11 @@ export interface RequestState {
    * assignment...), for its audit record; without it, the record names the vault's.
    */
   resourceId?: string;
+  /**
+   * The audit partition of a container that is not a vault (a managed HSM pool's `managedhsms/<name>`):
+   * every record of a request it addresses goes there, answered or refused.
+   */
+  auditPartition?: string;
   /** The vault a management request's path names, whose audit partition its record goes to when `vault` is unset (e.g. a vault being created). */
   auditVault?: string;
   /** The ARM scope a management request's permission is checked at (lib/http/middleware/authorize.ts). */

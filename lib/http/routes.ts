@@ -867,10 +867,37 @@ export const managedHsmPoolRoutes = [
   },
 ] as const satisfies readonly Route[];
 
-/** Every row the local gateway serves: the main stack's and the pools' stack's. */
-export const localRoutes: readonly Route[] = [...routes, ...managedHsmPoolRoutes];
+/** A pool's RBAC path: `{hsmScope*}` is `/`, `/keys` or `/keys/{key name}`; the domain reads the scope and the name strictly (docs/adr/0021). */
+const hsmRbac = z.object({
+  scope: z.string(),
+  name: z.optional(z.string().check(z.maxLength(128))),
+});
+const HSM_ROLE_ASSIGNMENTS = '/{hsmScope*}/providers/Microsoft.Authorization/roleAssignments';
+const HSM_ROLE_DEFINITIONS = '/{hsmScope*}/providers/Microsoft.Authorization/roleDefinitions';
 
-type AnyRoute = (typeof routes)[number] | (typeof managedHsmPoolRoutes)[number];
+/**
+ * A managed HSM pool's own data plane (plane `managedHsm`, docs/adr/0022), on the pool's host: its
+ * local RBAC and its settings. `permission` is the Managed HSM DataAction without
+ * `Microsoft.KeyVault/managedHsm/`; `scope: 'vault'` checks it at the pool (`/`) before the
+ * operation, `scope: 'path'` leaves the decision to the domain, at the scope the path names, after
+ * the path's own syntax is checked (ADR 0021). Kept apart from `routes` as the pools' management rows
+ * are: they deploy with the pools' stack.
+ */
+export const managedHsmDataRoutes = [
+  { operation: 'CreateHsmRoleAssignment', plane: 'managedHsm', method: 'PUT', path: `${HSM_ROLE_ASSIGNMENTS}/{name}`, handler: 'hsm/create-hsm-role-assignment', permission: 'roleAssignments/write/action', scope: 'path', params: hsmRbac, audit: 'RoleAssignmentCreate' },
+  { operation: 'GetHsmRoleAssignment', plane: 'managedHsm', method: 'GET', path: `${HSM_ROLE_ASSIGNMENTS}/{name}`, handler: 'hsm/get-hsm-role-assignment', permission: 'roleAssignments/read/action', scope: 'path', params: hsmRbac, audit: 'RoleAssignmentGet' },
+  { operation: 'DeleteHsmRoleAssignment', plane: 'managedHsm', method: 'DELETE', path: `${HSM_ROLE_ASSIGNMENTS}/{name}`, handler: 'hsm/delete-hsm-role-assignment', permission: 'roleAssignments/delete/action', scope: 'path', params: hsmRbac, audit: 'RoleAssignmentDelete' },
+  { operation: 'ListHsmRoleAssignments', plane: 'managedHsm', method: 'GET', path: HSM_ROLE_ASSIGNMENTS, handler: 'hsm/list-hsm-role-assignments', permission: 'roleAssignments/read/action', scope: 'path', params: hsmRbac, audit: 'RoleAssignmentList' },
+  { operation: 'SetHsmRoleDefinition', plane: 'managedHsm', method: 'PUT', path: `${HSM_ROLE_DEFINITIONS}/{name}`, handler: 'hsm/set-hsm-role-definition', permission: 'roleDefinitions/write/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionCreate' },
+  { operation: 'GetHsmRoleDefinition', plane: 'managedHsm', method: 'GET', path: `${HSM_ROLE_DEFINITIONS}/{name}`, handler: 'hsm/get-hsm-role-definition', permission: 'roleDefinitions/read/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionGet' },
+  { operation: 'DeleteHsmRoleDefinition', plane: 'managedHsm', method: 'DELETE', path: `${HSM_ROLE_DEFINITIONS}/{name}`, handler: 'hsm/delete-hsm-role-definition', permission: 'roleDefinitions/delete/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionDelete' },
+  { operation: 'ListHsmRoleDefinitions', plane: 'managedHsm', method: 'GET', path: HSM_ROLE_DEFINITIONS, handler: 'hsm/list-hsm-role-definitions', permission: 'roleDefinitions/read/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionList' },
+] as const satisfies readonly Route[];
+
+/** Every row the local gateway serves: the main stack's and the pools' stack's. */
+export const localRoutes: readonly Route[] = [...routes, ...managedHsmPoolRoutes, ...managedHsmDataRoutes];
+
+type AnyRoute = (typeof routes)[number] | (typeof managedHsmPoolRoutes)[number] | (typeof managedHsmDataRoutes)[number];
 
 export type OperationName = AnyRoute['operation'];
 
@@ -881,6 +908,9 @@ export type RouteOf<Op extends OperationName> = Extract<AnyRoute, { operation: O
 export type MainStackOperationName = (typeof routes)[number]['operation'];
 
 export type ManagedHsmPoolOperationName = (typeof managedHsmPoolRoutes)[number]['operation'];
+
+/** The operations of a pool's own host (the pools' stack deploys them with the management rows). */
+export type ManagedHsmDataOperationName = (typeof managedHsmDataRoutes)[number]['operation'];
 
 export function routeFor(operation: OperationName): Route {
   const route = localRoutes.find((r) => r.operation === operation);
@@ -952,7 +982,8 @@ function shapeOf(route: Route): RouteShape {
 
 function matchSegments(route: Route, requestSegments: string[]): Record<string, string> | undefined {
   const routeSegments = shapeOf(route).segments;
-  if (routeSegments[0] === SCOPE_SEGMENT) return matchScoped(route, routeSegments, requestSegments);
+  if (routeSegments[0] === SCOPE_SEGMENT) return matchScoped(route, routeSegments, requestSegments, SCOPE_SHAPES);
+  if (routeSegments[0] === HSM_SCOPE_SEGMENT) return matchScoped(route, routeSegments, requestSegments, HSM_SCOPE_SHAPES);
   let segments = requestSegments;
   // `/secrets/x/` has a trailing empty segment: for optional-tail routes it is the empty version,
   // otherwise a trailing slash is tolerated like Azure does.
@@ -994,11 +1025,11 @@ function matchFixed(route: Route, routeSegments: readonly string[], segments: re
  * are made at (`SCOPE_SHAPES`), the rest matches as usual. The scope's own parameters
  * (subscriptionId, ...) are set too, as API Gateway sets them for the expanded paths (`scopedPaths`).
  */
-function matchScoped(route: Route, routeSegments: readonly string[], requestSegments: string[]): Record<string, string> | undefined {
+function matchScoped(route: Route, routeSegments: readonly string[], requestSegments: string[], shapes: readonly string[]): Record<string, string> | undefined {
   const segments = requestSegments.length > 1 && requestSegments.at(-1) === '' ? requestSegments.slice(0, -1) : requestSegments;
   const rest = routeSegments.slice(1);
-  for (const shape of SCOPE_SHAPES) {
-    const shapeSegments = shape.split('/').slice(1);
+  for (const shape of shapes) {
+    const shapeSegments = shape === '' ? [] : shape.split('/').slice(1);
     if (segments.length !== shapeSegments.length + rest.length) continue;
     const params = matchFixed(route, [...shapeSegments, ...rest], segments);
     if (params) return { ...params, scope: `/${segments.slice(0, shapeSegments.length).join('/')}` };
@@ -1017,8 +1048,15 @@ const SCOPE_SHAPES = [
   '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/{objectCollection}/{objectName}',
 ] as const;
 
-/** A route's paths with `{scope*}` written out as each scope shape: what API Gateway routes (it has no inner greedy variables). */
+/** The path segment standing for a managed HSM pool's RBAC scope: `/`, `/keys` or `/keys/{key name}` (reference §1.4). */
+export const HSM_SCOPE_SEGMENT = '{hsmScope*}';
+
+/** A pool's scopes as paths: the root is no segment at all (`/providers/...`). */
+const HSM_SCOPE_SHAPES = ['', '/keys', '/keys/{keyName}'] as const;
+
+/** A route's paths with `{scope*}` (or `{hsmScope*}`) written out as each scope shape: what API Gateway routes (it has no inner greedy variables). */
 export function scopedPaths(route: Route): string[] {
+  if (route.path.startsWith(`/${HSM_SCOPE_SEGMENT}/`)) return HSM_SCOPE_SHAPES.map((shape) => shape + route.path.slice(HSM_SCOPE_SEGMENT.length + 1));
   if (!route.path.startsWith(`/${SCOPE_SEGMENT}/`)) return [route.path];
   return SCOPE_SHAPES.map((shape) => shape + route.path.slice(SCOPE_SEGMENT.length + 1));
 }

@@ -25,8 +25,8 @@ export interface SubscriptionDirectory {
   tenantOf(subscriptionId: string): string | undefined;
 }
 
-/** Which audience a plane's tokens must carry: the vault's, or the management plane's (docs/adr/0013). */
-export type TokenAudience = 'data' | 'management';
+/** Which audience a plane's tokens must carry: the vault's, a managed HSM pool's (docs/adr/0022), or the management plane's (docs/adr/0013). */
+export type TokenAudience = 'data' | 'managedHsm' | 'management';
 
 /** lib/vaults/directory.ts implements it. */
 export interface VaultResolver {

@@ -3,12 +3,14 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
+import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
 import type { EventSubscriptions } from '../events/subscriptions.ts';
 import { PoolManager } from '../hsm/pool-manager.ts';
+import { grantInitialAdministrators } from '../hsm/rbac-management.ts';
 import { VaultManager } from '../vaults/manage.ts';
 import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
@@ -36,6 +38,7 @@ export type ManagementServices = {
 const managementServices = familyServices<ManagementServices>((shared) => {
   const eventSubscriptions = eventSubscriptionsOf(shared);
   const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
+  const hsmRbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),
@@ -62,6 +65,9 @@ const managementServices = familyServices<ManagementServices>((shared) => {
       vaultDomain: shared.config.vaultDomain,
       endpoints: shared.config.vaultEndpoints,
       tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
+      // The initial administrators hold Administrator in the pool's local RBAC once its creation won the name (ADR 0021).
+      created: (pool) => grantInitialAdministrators(hsmRbacStore, pool.name, pool.initialAdminObjectIds),
+      purging: (name) => hsmRbacStore.deletePool(name),
     }),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
     roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),

@@ -26,7 +26,7 @@ export function authenticate(services: () => PipelineServices, audience: TokenAu
       try {
         // TokenAuthenticator takes the vault's origin too; an authenticator without the parameter ignores it.
         const authenticator: OriginAwareAuthenticator = services().authenticator;
-        const origin = audience === 'data' ? vaultOrigin(request.event) : {};
+        const origin = audience === 'management' ? {} : vaultOrigin(request.event);
         state.principal = await authenticator.authenticate(header(request.event, 'authorization'), tenant, audience, origin);
       } catch (error) {
         throw audience === 'management' && error instanceof Unauthorized ? armUnauthorized(error) : error;
@@ -37,8 +37,8 @@ export function authenticate(services: () => PipelineServices, audience: TokenAu
 }
 
 /**
- * The port of the vault's URL: by now the context middleware has replaced the Host header with the
- * vault's canonical host, so this is the directory's port, not whatever the caller wrote.
+ * The port of the vault's (or pool's) URL: by now the context middleware has replaced the Host header
+ * with the canonical host, so this is the directory's port, not whatever the caller wrote.
  */
 function vaultOrigin(event: Event): VaultOrigin {
   const port = new URL(`https://${hostOf(event)}`).port;

@@ -59,7 +59,8 @@ export const subscriptionFromPath: RequestLocator = async (event, services, stat
   }
 };
 
-function replaceHost(event: Event, host: string): void {
+/** The Host header replaced by the addressed container's canonical host: a pool's locator (lib/runtime/hsm.ts) does as the vault's. */
+export function replaceHost(event: Event, host: string): void {
   event.headers ??= {};
   const headers = event.headers;
   for (const name of Object.keys(headers)) if (name.toLowerCase() === 'host') delete headers[name];

@@ -31,7 +31,9 @@ export function respond(route: Route, services: () => PipelineServices, planeHea
       // A 429 with a cause is DynamoDB or KMS throttling Coffer, not the caller's own limit: the
       // operator needs to see it (capacity, quotas), though the answer is the caller's to retry.
       else if (failure.status === 429 && failure.cause !== undefined) services().logger.error('dependency throttled', logged);
-      const response = { statusCode: failure.status, headers: failure.headers, body: JSON.stringify(failure.toBody()) };
+      // Managed HSM answers its 401 with the challenge and an empty body (reference §2), as its clients expect.
+      const bodyless = failure.status === 401 && route.plane === 'managedHsm';
+      const response = { statusCode: failure.status, headers: failure.headers, body: bodyless ? '' : JSON.stringify(failure.toBody()) };
       request.response = await finish(request.event, state, response, failure);
     },
   };
@@ -97,7 +99,7 @@ export function auditRecord(event: Event, state: RequestState, status: number, f
   const partitionVault = vault?.name ?? (status < 400 ? state.auditVault : undefined);
   return {
     time: new Date(state.startedAt).toISOString(),
-    vault: auditPartition(partitionVault, resourceId),
+    vault: state.auditPartition ?? auditPartition(partitionVault, resourceId),
     // The addressed vault's tenant; a management request's is its subscription's (the caller's, once authenticated for it).
     tenantId: vault?.tenantId ?? state.tenantId,
     resourceId,

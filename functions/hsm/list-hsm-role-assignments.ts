@@ -1,0 +1,7 @@
+import { hsmRoleAssignmentList } from '#lib/hsm/rbac-wire';
+import { hsmOperation } from '#lib/runtime/hsm';
+
+/** `$filter`: `atScope()`, `principalId eq '{id}'`, or both joined by `and`; one page, no nextLink. */
+export const handler = hsmOperation('ListHsmRoleAssignments', {}, async ({ pool, scope, query, principal, requestId, services }) => ({
+  body: hsmRoleAssignmentList(await services.rbacManagement.listAssignments(pool.name, principal, scope, query.$filter, requestId)),
+}));

@@ -1,0 +1,7 @@
+import { hsmRoleDefinitionList } from '#lib/hsm/rbac-wire';
+import { hsmOperation } from '#lib/runtime/hsm';
+
+/** The built-in roles, then the pool's custom ones; `$filter`: `roleName eq '{name}'`, `atScope()`, `atScopeAndBelow()`. */
+export const handler = hsmOperation('ListHsmRoleDefinitions', {}, async ({ pool, scope, query, principal, requestId, services }) => ({
+  body: hsmRoleDefinitionList(await services.rbacManagement.listDefinitions(pool.name, principal, scope, query.$filter, requestId)),
+}));

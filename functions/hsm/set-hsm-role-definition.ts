@@ -1,0 +1,13 @@
+import { hsmRoleDefinitionRequest } from '#lib/hsm/rbac-schemas';
+import { hsmRoleDefinitionBody } from '#lib/hsm/rbac-wire';
+import { hsmOperation } from '#lib/runtime/hsm';
+
+/** RoleDefinitions_CreateOrUpdate on a pool: a custom role at `/`, created or replaced, 201. */
+export const handler = hsmOperation(
+  'SetHsmRoleDefinition',
+  { body: hsmRoleDefinitionRequest, bodyRequired: true },
+  async ({ pool, scope, name, body, principal, requestId, services }) => ({
+    status: 201,
+    body: hsmRoleDefinitionBody(await services.rbacManagement.putDefinition(pool.name, principal, scope, name ?? '', body, requestId)),
+  }),
+);

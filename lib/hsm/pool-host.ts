@@ -1,0 +1,97 @@
+import { LRUCache } from 'lru-cache';
+import { EXPIRING_CACHE } from '../core/caches.ts';
+import { NotFound } from '../core/errors.ts';
+import { parseHost } from '../vaults/directory.ts';
+import { MANAGED_HSM_SUBDOMAIN, type ManagedHsmPool, type PoolStore } from './pools.ts';
+
+/**
+ * Which pool a request to a pool's data plane addresses (docs/adr/0022-pool-data-plane.md): its
+ * claimed local endpoint (`localhost:<port>`, its `hsmUri` on the local stack), or
+ * `<pool>.managedhsm.<vault domain>` with any port (its `hsmUri` in AWS; locally the same name on its
+ * endpoint's port, so a client that checks the challenge's resource against the host can). A pool's
+ * record is cached per container as a vault's is, for as long.
+ */
+const POOL_CACHE_TTL_MS = 10_000;
+
+export interface PoolAddress {
+  pool: ManagedHsmPool;
+  /** The pool's canonical URL, which the answers' ids and the audit record's request URI are built on. */
+  baseUrl: string;
+}
+
+export class PoolHost {
+  private readonly pools = new LRUCache<string, ManagedHsmPool>({ max: 1_000, ttl: POOL_CACHE_TTL_MS, ...EXPIRING_CACHE });
+  private readonly endpoints = new LRUCache<string, string>({ max: 1_000, ttl: POOL_CACHE_TTL_MS, ...EXPIRING_CACHE });
+  /** The local endpoint pool by lower-case `host:port`, as the vault directory reads it. */
+  private readonly endpointOrigins: ReadonlyMap<string, string>;
+
+  constructor(
+    private readonly store: Pick<PoolStore, 'getPool' | 'poolAtEndpoint'>,
+    private readonly vaultDomain: string,
+    endpoints: readonly string[] = [],
+  ) {
+    this.endpointOrigins = new Map(endpoints.map((url) => new URL(url)).map((url) => [url.host.toLowerCase(), url.origin]));
+  }
+
+  /**
+   * The live pool the Host header names and its canonical URL; Managed HSM's 404 for any other host,
+   * a soft-deleted pool, and an endpoint no pool holds (or a vault holds). A Host that is not a host
+   * name with an optional port is a 400 before any store call.
+   */
+  async locate(rawHost: string | undefined): Promise<PoolAddress> {
+    const host = parseHost(rawHost, this.vaultDomain);
+    const endpointOrigin = this.endpointOrigins.get(host.host);
+    if (endpointOrigin) return this.served(await this.endpointPool(host.host), endpointOrigin);
+    const name = this.poolNameFor(host.hostname);
+    const portSuffix = host.port === undefined ? '' : `:${host.port}`;
+    return this.served(name, `https://${name}.${MANAGED_HSM_SUBDOMAIN}.${this.vaultDomain.toLowerCase()}${portSuffix}`);
+  }
+
+  /** A live pool by name (cached); a soft-deleted or purged pool is not found. */
+  async get(name: string): Promise<ManagedHsmPool | undefined> {
+    const key = name.toLowerCase();
+    const cached = this.pools.get(key);
+    if (cached) return cached;
+    const pool = await this.store.getPool(key);
+    if (!pool || pool.deleted) return undefined;
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  /** After the pool changed (activated, deleted, purged) in this container. */
+  forget(name: string): void {
+    const key = name.toLowerCase();
+    this.pools.delete(key);
+    for (const [endpoint, pool] of this.endpoints.entries()) if (pool === key) this.endpoints.delete(endpoint);
+  }
+
+  private poolNameFor(hostname: string): string | undefined {
+    const suffix = `.${MANAGED_HSM_SUBDOMAIN}.${this.vaultDomain.toLowerCase()}`;
+    if (!hostname.endsWith(suffix)) return undefined;
+    const label = hostname.slice(0, -suffix.length);
+    return /^[a-z0-9-]{3,24}$/.test(label) ? label : undefined;
+  }
+
+  private async endpointPool(host: string): Promise<string | undefined> {
+    const cached = this.endpoints.get(host);
+    if (cached) return cached;
+    const name = await this.store.poolAtEndpoint(host);
+    if (name) this.endpoints.set(host, name);
+    return name;
+  }
+
+  private async served(name: string | undefined, baseUrl: string): Promise<PoolAddress> {
+    const pool = name ? await this.get(name) : undefined;
+    if (!pool) throw poolNotFound();
+    return { pool, baseUrl };
+  }
+}
+
+export function poolNotFound(): NotFound {
+  return new NotFound('ManagedHsmNotFound', 'No managed HSM pool is served at this host name.');
+}
+
+/** The audit partition of a pool's data-plane requests: beside the vaults', never one of theirs (a vault name has no slash). */
+export function poolAuditPartition(name: string): string {
+  return `managedhsms/${name.toLowerCase()}`;
+}
