@@ -187,7 +187,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const ca = await step(progress, 'TLS certificate authority', () => ensureLocalCa(dataDir));
     const tls = await issueServerCertificate(ca, {
-      dns: ['localhost', `*.${VAULT_DOMAIN}`, new URL(MANAGEMENT_AUDIENCE).hostname],
+      // A pool is reached by its name too, `<pool>.managedhsm.<vault domain>` on its endpoint's port (docs/adr/0022).
+      dns: ['localhost', `*.${VAULT_DOMAIN}`, `*.managedhsm.${VAULT_DOMAIN}`, new URL(MANAGEMENT_AUDIENCE).hostname],
       ips: ['127.0.0.1', '::1'],
     });
     const tlsDir = join(dataDir, 'tls');
