@@ -872,6 +872,8 @@ const hsmRbac = z.object({
   scope: z.string(),
   name: z.optional(z.string().check(z.maxLength(128))),
 });
+/** A pool setting's `{name}`; which names exist is the settings domain's. */
+const hsmSettingName = z.object({ name: z.string().check(z.minLength(1), z.maxLength(128)) });
 const HSM_ROLE_ASSIGNMENTS = '/{hsmScope*}/providers/Microsoft.Authorization/roleAssignments';
 const HSM_ROLE_DEFINITIONS = '/{hsmScope*}/providers/Microsoft.Authorization/roleDefinitions';
 
@@ -892,6 +894,11 @@ export const managedHsmDataRoutes = [
   { operation: 'GetHsmRoleDefinition', plane: 'managedHsm', method: 'GET', path: `${HSM_ROLE_DEFINITIONS}/{name}`, handler: 'hsm/get-hsm-role-definition', permission: 'roleDefinitions/read/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionGet' },
   { operation: 'DeleteHsmRoleDefinition', plane: 'managedHsm', method: 'DELETE', path: `${HSM_ROLE_DEFINITIONS}/{name}`, handler: 'hsm/delete-hsm-role-definition', permission: 'roleDefinitions/delete/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionDelete' },
   { operation: 'ListHsmRoleDefinitions', plane: 'managedHsm', method: 'GET', path: HSM_ROLE_DEFINITIONS, handler: 'hsm/list-hsm-role-definitions', permission: 'roleDefinitions/read/action', scope: 'path', params: hsmRbac, audit: 'RoleDefinitionList' },
+  // Settings (reference §1.4), at the pool: the settings DataActions the Administrator holds. First in
+  // 7.4-preview.1, which Debian's KeyVaultSettingsClient sends (answered as 7.4).
+  { operation: 'GetHsmSettings', plane: 'managedHsm', method: 'GET', path: '/settings', handler: 'hsm/get-hsm-settings', permission: 'settings/read/action', scope: 'vault', since: '7.4', audit: 'SettingsList' },
+  { operation: 'GetHsmSetting', plane: 'managedHsm', method: 'GET', path: '/settings/{name}', handler: 'hsm/get-hsm-setting', permission: 'settings/read/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingGet' },
+  { operation: 'UpdateHsmSetting', plane: 'managedHsm', method: 'PATCH', path: '/settings/{name}', handler: 'hsm/update-hsm-setting', permission: 'settings/write/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingUpdate' },
 ] as const satisfies readonly Route[];
 
 /** Every row the local gateway serves: the main stack's and the pools' stack's. */

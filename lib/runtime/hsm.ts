@@ -1,11 +1,13 @@
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
+import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { Forbidden } from '../core/errors.ts';
 import { poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
 import { type ManagedHsmPool, poolResourceId } from '../hsm/pools.ts';
 import { HsmRbac } from '../hsm/rbac.ts';
 import { HsmRbacManagement } from '../hsm/rbac-management.ts';
 import type { HsmDataAction } from '../hsm/roles.ts';
+import { PoolSettings } from '../hsm/settings.ts';
 import { KEY_VAULT_API_VERSIONS } from '../http/api-version.ts';
 import { replaceHost } from '../http/middleware/context.ts';
 import { keyVaultHeaders } from '../http/middleware/respond.ts';
@@ -17,13 +19,14 @@ import { familyServices, pipelineServices } from './services.ts';
 
 /**
  * The composition root of a managed HSM pool's own data plane (docs/adr/0022-pool-data-plane.md):
- * the pool found from the host, its local RBAC (ADR 0021) and the plane's settings. The pool's
+ * the pool found from the host, its local RBAC (ADR 0021) and its settings. The pool's
  * handlers (functions/hsm/) get the pool they address beside the usual input.
  */
 export interface HsmServices {
   pools: PoolHost;
   rbac: HsmRbac;
   rbacManagement: HsmRbacManagement;
+  settings: PoolSettings;
 }
 
 const hsmServices = familyServices<HsmServices>((shared) => {
@@ -33,6 +36,7 @@ const hsmServices = familyServices<HsmServices>((shared) => {
     pools: new PoolHost(new DynamoPoolStore(shared.dynamo, shared.config.objectsTable), shared.config.vaultDomain, shared.config.vaultEndpoints),
     rbac,
     rbacManagement: new HsmRbacManagement(rbacStore, rbac),
+    settings: new PoolSettings(new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable)),
   };
 });
 

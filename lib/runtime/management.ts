@@ -5,6 +5,7 @@ import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
+import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
@@ -39,6 +40,7 @@ const managementServices = familyServices<ManagementServices>((shared) => {
   const eventSubscriptions = eventSubscriptionsOf(shared);
   const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
   const hsmRbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
+  const hsmSettingsStore = new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable);
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),
@@ -67,7 +69,10 @@ const managementServices = familyServices<ManagementServices>((shared) => {
       tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
       // The initial administrators hold Administrator in the pool's local RBAC once its creation won the name (ADR 0021).
       created: (pool) => grantInitialAdministrators(hsmRbacStore, pool.name, pool.initialAdminObjectIds),
-      purging: (name) => hsmRbacStore.deletePool(name),
+      purging: async (name) => {
+        await hsmRbacStore.deletePool(name);
+        await hsmSettingsStore.deletePool(name);
+      },
     }),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
     roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),

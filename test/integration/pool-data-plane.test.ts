@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoHsmRbacStore } from '../../lib/aws/dynamo-hsm-rbac.ts';
+import { DynamoPoolSettingsStore } from '../../lib/aws/dynamo-pool-settings.ts';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { waitForAuditItems } from '../support/audit.ts';
@@ -257,8 +258,43 @@ describe("a pool's local RBAC", () => {
   });
 });
 
+describe("a pool's settings", () => {
+  it('answers its one setting, takes a boolean string, and refuses anything else', async () => {
+    const setting = { name: 'AllowKeyManagementOperationsThroughARM', value: 'false', type: 'boolean' };
+    expect((await raw('GET', at('/settings'), { token: adminToken })).json).toEqual({ settings: [setting] });
+    const patched = await raw('PATCH', at('/settings/allowkeymanagementoperationsthroughARM'), { token: adminToken, body: { value: 'TRUE' } });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toEqual({ ...setting, value: 'true' });
+    expect((await raw('GET', at(`/settings/${setting.name}`), { token: adminToken })).json).toEqual({ ...setting, value: 'true' });
+    const notBoolean = await raw('PATCH', at(`/settings/${setting.name}`), { token: adminToken, body: { value: 'yes' } });
+    expect(notBoolean.status).toBe(400);
+    expect(notBoolean.json.error).toEqual({
+      code: 'BadParameter',
+      message: `The value of the setting '${setting.name}' is a boolean: 'true' or 'false'.`,
+    });
+    const notString = await raw('PATCH', at(`/settings/${setting.name}`), { token: adminToken, body: { value: true } });
+    expect(notString.status).toBe(400);
+    const unknown = await raw('GET', at('/settings/NoSuch'), { token: adminToken });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('SettingNotFound');
+    // Settings are the Administrator's: a Crypto User (granted here at /) holds no settings DataAction.
+    const grant = `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
+    await raw('PUT', at(grant), {
+      token: adminToken,
+      body: { properties: { roleDefinitionId: ROLE_DEFINITION(hsmRoleIds.cryptoUser), principalId: userObjectId } },
+    });
+    const refused = await raw('PATCH', at(`/settings/${setting.name}`), { token: userToken, body: { value: 'false' } });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.message).toBe(
+      `Not authorized to access Microsoft.KeyVault/managedHsm/settings/write/action on / (Activity ID: ${refused.headers['x-ms-request-id']})`,
+    );
+    await raw('DELETE', at(grant), { token: adminToken });
+    expect((await raw('GET', at('/settings'), { token: adminToken })).json.settings[0].value).toBe('true');
+  });
+});
+
 describe("a pool's end", () => {
-  it('a soft-deleted pool answers 404 on its host, and its purge removes its RBAC', async () => {
+  it('a soft-deleted pool answers 404 on its host, and its purge removes its RBAC and its settings', async () => {
     const other = uniqueName('pdq').replace(/-/g, '').slice(0, 24);
     const pool = await pools.beginCreateOrUpdateAndWait(info.resourceGroup, other, {
       location: LOCATION,
@@ -268,6 +304,7 @@ describe("a pool's end", () => {
     const uri = pool.properties!.hsmUri!;
     const dynamo = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
     const store = new DynamoHsmRbacStore(dynamo, info.tables.objects);
+    const settingsStore = new DynamoPoolSettingsStore(dynamo, info.tables.objects);
     try {
       expect((await store.assignments(other)).map((a) => a.principalId).sort()).toEqual([info.objectId, userObjectId].sort());
       // The second administrator, too, holds Administrator: it may write roles.
@@ -276,6 +313,12 @@ describe("a pool's end", () => {
         body: { properties: { roleDefinitionId: ROLE_DEFINITION(hsmRoleIds.cryptoAuditor), principalId: randomUUID() } },
       });
       expect(written.status).toBe(201);
+      const patched = await raw('PATCH', `${uri}settings/AllowKeyManagementOperationsThroughARM?${API}`, {
+        token: adminToken,
+        body: { value: 'true' },
+      });
+      expect(patched.status).toBe(200);
+      expect(await settingsStore.values(other)).toEqual({ AllowKeyManagementOperationsThroughARM: 'true' });
       await pools.beginDeleteAndWait(info.resourceGroup, other);
       // The management plane's delete reaches a warm data plane within its cache's lifetime (10 s).
       await expect
@@ -286,6 +329,7 @@ describe("a pool's end", () => {
         .toBe(404);
       await pools.beginPurgeDeletedAndWait(other, LOCATION);
       expect(await store.assignments(other)).toEqual([]);
+      expect(await settingsStore.values(other)).toEqual({});
     } finally {
       dynamo.destroy();
       await pools.beginDeleteAndWait(info.resourceGroup, other).catch(() => undefined);

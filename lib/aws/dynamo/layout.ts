@@ -138,3 +138,8 @@ export function poolRbacPartition(pool: string): string {
 export function poolRbacPrincipalPartition(pool: string, principalId: string): string {
   return `${poolRbacPartition(pool)}#${lower(principalId)}`;
 }
+
+/** A managed HSM pool's settings (lib/aws/dynamo-pool-settings.ts, docs/adr/0022): one item per setting changed from its default. */
+export function poolSettingsPartition(pool: string): string {
+  return `MHSMSET#${lower(pool)}`;
+}
