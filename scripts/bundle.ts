@@ -120,11 +120,32 @@ interface FunctionSource {
   route?: Route;
 }
 
+/**
+ * Native addons a bundle cannot carry: esbuild leaves their imports to Node, and the zip of a function
+ * that imports one ships the package's files that load it, under `node_modules/<package>/` beside
+ * `index.mjs`, where Node resolves it (docs/adr/0019-pkcs11-adapter.md: pkcs11js' addon, built by
+ * scripts/build-pkcs11-addon.sh for the machine that packages, which the pools' stack's architecture
+ * matches: `NATIVE_ADDON_ARCHITECTURE`).
+ */
+export const NATIVE_ADDONS: Record<string, readonly string[]> = {
+  pkcs11js: ['package.json', 'index.js', 'build/Release/pkcs11.node'],
+};
+/** The ELF machine the shipped addons must be built for: the pools' stack runs on x86_64 (infra/pools/serverless.yml). */
+const NATIVE_ADDON_ARCHITECTURE = { name: 'x86-64', elfMachine: 0x3e } as const;
+
+export interface BundleOptions {
+  /** The `$default` route's function too (the main stack's; the pools' stack has none). */
+  unmatched?: boolean;
+  /** Leave `NATIVE_ADDONS` to Node and ship them (the pools' stack). */
+  nativeAddons?: boolean;
+}
+
 /** The routes' functions, then `events` (by default every function no route reaches). */
 export async function bundleFunctions(
   routes: readonly Route[],
   outDir: string,
   events: readonly (EventFunction | typeof rotatePostgresPassword)[] = eventFunctions,
+  options: BundleOptions = {},
 ): Promise<BundledFunction[]> {
   const sources: FunctionSource[] = [
     ...routes.map((route) => ({
@@ -134,7 +155,7 @@ export async function bundleFunctions(
       route,
     })),
     ...events.map((fn) => ({ key: fn.key, handler: fn.handler, name: fn.key })),
-    { key: unmatchedRequests.key, handler: unmatchedRequests.handler, name: unmatchedRequests.key },
+    ...((options.unmatched ?? true) ? [{ key: unmatchedRequests.key, handler: unmatchedRequests.handler, name: unmatchedRequests.key }] : []),
   ];
   const entryPoints: Record<string, string> = {};
   for (const fn of sources) {
@@ -165,6 +186,7 @@ export async function bundleFunctions(
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: projectRoot,
+    external: options.nativeAddons ? Object.keys(NATIVE_ADDONS) : [],
   });
   await writeFile(join(bundleDir, 'metafile.json'), JSON.stringify(result.metafile));
 
@@ -173,14 +195,41 @@ export async function bundleFunctions(
   const bundled: BundledFunction[] = [];
   for (const { key, route, ...fn } of sources) {
     const bundle = join(bundleDir, key, 'index.mjs');
-    assertFamilyBoundary({ key, ...fn }, Object.keys(result.metafile.outputs[relative(projectRoot, bundle)]?.inputs ?? {}));
+    const output = result.metafile.outputs[relative(projectRoot, bundle)];
+    assertFamilyBoundary({ key, ...fn }, Object.keys(output?.inputs ?? {}));
     const code = await readFile(bundle);
-    const zip = zipSync({ 'index.mjs': [code, { level: 9, mtime: ZIP_DATE, os: 3, attrs: (ZIP_FILE_MODE << 16) >>> 0 }] });
+    const entries: Record<string, Uint8Array> = { 'index.mjs': code };
+    const addons = new Set((output?.imports ?? []).filter((i) => i.external && i.path in NATIVE_ADDONS).map((i) => i.path));
+    for (const addon of [...addons].sort()) Object.assign(entries, await nativeAddonFiles(addon));
+    const zip = zipSync(
+      Object.fromEntries(
+        Object.entries(entries).map(([path, bytes]) => [path, [bytes, { level: 9, mtime: ZIP_DATE, os: 3, attrs: (ZIP_FILE_MODE << 16) >>> 0 }]]),
+      ),
+    );
     const artifact = join(artifactDir, `${key}.zip`);
     await writeFile(artifact, zip);
     bundled.push({ key, route, bundle, bundleBytes: code.length, artifact, artifactBytes: zip.length });
   }
   return bundled;
+}
+
+/** The files of a native addon's package a function's zip ships, by their path in the zip; refuses an addon built for another machine. */
+export async function nativeAddonFiles(addon: string): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const file of NATIVE_ADDONS[addon] ?? []) {
+    const bytes = await readFile(join(projectRoot, 'node_modules', addon, file));
+    if (file.endsWith('.node')) {
+      // ELF: the magic, then e_machine (little-endian) at offset 18.
+      const elf = bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+      if (!elf || bytes.readUInt16LE(18) !== NATIVE_ADDON_ARCHITECTURE.elfMachine) {
+        throw new Error(
+          `node_modules/${addon}/${file} is not a Linux ${NATIVE_ADDON_ARCHITECTURE.name} addon: package on a Linux ${NATIVE_ADDON_ARCHITECTURE.name} machine`,
+        );
+      }
+    }
+    files[`node_modules/${addon}/${file}`] = bytes;
+  }
+  return files;
 }
 
 function assertFamilyBoundary(fn: Omit<FunctionSource, 'route'>, inputs: string[]): void {

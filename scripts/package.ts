@@ -6,8 +6,11 @@
  *   <out>/artifacts/<Function>.zip       the Lambda deployment packages
  *   <out>/config/generated.json          functions, routes and roles generated from the route table
  *   <out>/stack/                         `serverless package` output: the CloudFormation templates
+ *   <out>/pools/{bundles,artifacts,config,stack}/   the same for the managed HSM pools' stack
+ *                                        (infra/pool-stack.ts, infra/pools/serverless.yml)
  *
- * Deploy what was built with `npx serverless deploy --stage <stage> --region <region> --package <out>/stack`.
+ * Deploy what was built with `npx serverless deploy --stage <stage> --region <region> --package <out>/stack`,
+ * then the pools' stack (docs/deploy.md, "Managed HSM pools").
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,8 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
 import { eventFunctions } from '../infra/event-functions.ts';
+import { generatePoolStackConfig, mainStackExports, mainStackName, poolStackRoutes, rebaseOnMainStack } from '../infra/pool-stack.ts';
 import { rotatePostgresPassword } from '../infra/rotation-function.ts';
-import { apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
+import { API_INVOKE_ROLE, apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
 
 export interface PackageOptions {
@@ -29,6 +33,8 @@ export interface PackageOptions {
   params?: string[];
   /** The optional reference rotator (docs/rotation.md) too. */
   rotator?: boolean;
+  /** The pools' stack's optional CloudHSM part (its cluster, VPC, PKCS#11 layer and backup bucket). */
+  cloudHsm?: boolean;
   /** Where progress goes; tests pass a quiet one. */
   log?: (line: string) => void;
 }
@@ -37,6 +43,8 @@ export interface PackageResult {
   functions: BundledFunction[];
   templateFile: string;
   stackDir: string;
+  /** The managed HSM pools' stack, packaged beside the main one. */
+  pools: { functions: BundledFunction[]; templateFile: string; stackDir: string };
 }
 
 /** Files the generated config is derived from; infra/generated.cjs refuses a config older than them. */
@@ -49,6 +57,8 @@ const SOURCES = [
   'lib/audit/log-stream.ts',
   'lib/runtime/environment.ts',
 ];
+/** The pools' stack is generated from these too. */
+const POOL_SOURCES = [...SOURCES, 'infra/pool-stack.ts'];
 
 export async function packageStack(options: PackageOptions): Promise<PackageResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -66,13 +76,9 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
   }
 
   const config = generateConfig(routes, { artifactFor: (key) => join(out, 'artifacts', `${key}.zip`), rotator: options.rotator ?? false });
-  const sources: Record<string, string> = {};
-  for (const source of SOURCES)
-    sources[source] = createHash('sha256')
-      .update(await readFile(join(projectRoot, source)))
-      .digest('hex');
-  await mkdir(join(out, 'config'), { recursive: true });
-  await writeFile(join(out, 'config', 'generated.json'), `${JSON.stringify({ sources, config }, null, 2)}\n`);
+  // What the pools' stack imports of this one (infra/pool-stack.ts): outputs only, no resource.
+  Object.assign(config.resources.Outputs, mainStackExports());
+  await writeGeneratedConfig(out, SOURCES, config);
 
   started = Date.now();
   const stackDir = join(out, 'stack');
@@ -80,25 +86,89 @@ export async function packageStack(options: PackageOptions): Promise<PackageResu
   await runServerless(['package', '--stage', options.stage, '--region', options.region, '--package', stackDir, ...params], out, log);
   await finishTemplate(stackDir);
   log(`serverless package done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
+
+  const pools = await packagePoolStack(join(out, 'pools'), options, params, log);
+  return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir, pools };
+}
+
+/**
+ * The managed HSM pools' stack (infra/pool-stack.ts): its functions bundled with the native addons
+ * they import, its generated config, and `serverless package` of infra/pools/serverless.yml.
+ */
+async function packagePoolStack(
+  out: string,
+  options: PackageOptions,
+  params: string[],
+  log: (line: string) => void,
+): Promise<PackageResult['pools']> {
+  let started = Date.now();
+  const functions = await bundleFunctions(poolStackRoutes, out, [], { unmatched: false, nativeAddons: true });
+  log(`bundled ${functions.length} pool functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const overBudget = functions.filter((f) => f.bundleBytes > BUNDLE_BUDGET_BYTES);
+  if (overBudget.length > 0) {
+    log(`warning: over the ${BUNDLE_BUDGET_BYTES}-byte bundle budget: ${overBudget.map((f) => `${f.key} (${f.bundleBytes})`).join(', ')}`);
+  }
+  const config = generatePoolStackConfig({ artifactFor: (key) => join(out, 'artifacts', `${key}.zip`), cloudHsm: options.cloudHsm ?? false });
+  await writeGeneratedConfig(out, POOL_SOURCES, config);
+
+  started = Date.now();
+  const stackDir = join(out, 'stack');
+  await runServerless(
+    ['package', '--stage', options.stage, '--region', options.region, '--package', stackDir, ...params],
+    out,
+    log,
+    join(projectRoot, 'infra', 'pools'),
+  );
+  await finishTemplate(stackDir, (resources) =>
+    // The invoke role API Gateway assumes is this stack's, for the main stack's API.
+    resources[API_INVOKE_ROLE]
+      ? {
+          ...resources,
+          [API_INVOKE_ROLE]: rebaseOnMainStack(resources[API_INVOKE_ROLE], {
+            local: new Set(Object.keys(resources)),
+            keepStackName: true,
+            mainStack: mainStackName(options.stage),
+          }),
+        }
+      : resources,
+  );
+  log(`serverless package of the pools' stack done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
   return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir };
+}
+
+/** `<out>/config/generated.json`, with the digests of the files it was generated from (infra/generated.cjs checks them). */
+async function writeGeneratedConfig(out: string, sourceFiles: readonly string[], config: unknown): Promise<void> {
+  const sources: Record<string, string> = {};
+  for (const source of sourceFiles)
+    sources[source] = createHash('sha256')
+      .update(await readFile(join(projectRoot, source)))
+      .digest('hex');
+  await mkdir(join(out, 'config'), { recursive: true });
+  await writeFile(join(out, 'config', 'generated.json'), `${JSON.stringify({ sources, config }, null, 2)}\n`);
 }
 
 /**
  * The compiled template, finished (infra/serverless-config.ts `apiInvokeRole`), in both places
  * `serverless deploy --package` reads it: the template file it uploads and the state it restores.
  */
-async function finishTemplate(stackDir: string): Promise<void> {
+type TemplateResources = Parameters<typeof apiInvokeRole>[0];
+
+async function finishTemplate(stackDir: string, then: (resources: TemplateResources) => TemplateResources = (r) => r): Promise<void> {
   const templateFile = join(stackDir, 'cloudformation-template-update-stack.json');
   const stateFile = join(stackDir, 'serverless-state.json');
   const template = JSON.parse(await readFile(templateFile, 'utf8'));
   const state = JSON.parse(await readFile(stateFile, 'utf8'));
-  template.Resources = apiInvokeRole(template.Resources);
+  const invoked = Object.values(template.Resources as TemplateResources).some(
+    (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties?.Principal === 'apigateway.amazonaws.com',
+  );
+  // A pools' stack with no management row has no route, so no invoke permission to replace.
+  template.Resources = then(invoked ? apiInvokeRole(template.Resources) : template.Resources);
   state.service.provider.compiledCloudFormationTemplate = template;
   await writeFile(templateFile, JSON.stringify(template, null, 2));
   await writeFile(stateFile, JSON.stringify(state, null, 2));
 }
 
-const BUILD_ENTRIES = new Set(['bundles', 'artifacts', 'config', 'stack', 'measure']);
+const BUILD_ENTRIES = new Set(['bundles', 'artifacts', 'config', 'stack', 'measure', 'pools']);
 
 /** The output directory is emptied first: refuse one that holds anything but an earlier build. */
 async function assertBuildDirectory(out: string): Promise<void> {
@@ -112,7 +182,7 @@ async function assertBuildDirectory(out: string): Promise<void> {
  * The Serverless CLI (osls) with fake credentials, its update and telemetry checks off, and the
  * offline guard loaded: packaging reads no AWS account and reaches no network.
  */
-async function runServerless(args: string[], buildDir: string, log: (line: string) => void): Promise<void> {
+async function runServerless(args: string[], buildDir: string, log: (line: string) => void, serviceDir = projectRoot): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_ACCESS_KEY_ID: 'offline-packaging',
@@ -129,7 +199,7 @@ async function runServerless(args: string[], buildDir: string, log: (line: strin
   const guard = pathToFileURL(join(projectRoot, 'scripts', 'offline-guard.mjs')).href;
   const output: string[] = [];
   const code = await new Promise<number | null>((resolveExit, reject) => {
-    const child = spawn(process.execPath, ['--import', guard, cli, ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', guard, cli, ...args], { cwd: serviceDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.once('error', reject);
@@ -148,12 +218,18 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       out: { type: 'string', default: 'dist' },
       param: { type: 'string', multiple: true, default: [] },
       rotator: { type: 'boolean', default: false },
+      cloudhsm: { type: 'boolean', default: false },
     },
   });
-  packageStack({ stage: values.stage, region: values.region, out: values.out, params: values.param, rotator: values.rotator }).catch(
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  packageStack({
+    stage: values.stage,
+    region: values.region,
+    out: values.out,
+    params: values.param,
+    rotator: values.rotator,
+    cloudHsm: values.cloudhsm,
+  }).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
 }
