@@ -1,0 +1,421 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { managedHsmPoolRoutes, type Route, routes } from '../../lib/http/routes.ts';
+import { managedHsmPoolPermissions, permissionsFor } from '../../infra/permissions.ts';
+import {
+  BACKUP_BUCKET,
+  CLOUDHSM_PKCS11_LIBRARY,
+  CLUSTER,
+  generatePoolStackConfig,
+  MAIN_STACK_EXPORTS,
+  POOL_SERVICE,
+  poolStackRoutes,
+  rebaseOnMainStack,
+} from '../../infra/pool-stack.ts';
+import { API_INVOKE_ROLE, apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
+import { BUNDLE_BUDGET_BYTES, bundleFunctions, NATIVE_ADDONS, projectRoot } from '../../scripts/bundle.ts';
+import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
+import { type PackagedStack, packageStack, runFile } from './packaging.ts';
+
+/**
+ * The managed HSM pools' own stack (infra/pool-stack.ts, docs/adr/0023-pool-stack.md), as
+ * `npm run package` builds it beside the main stack: offline, from the pools' route tables.
+ */
+const STAGE = 'test';
+const MAIN = `coffer-${STAGE}`;
+let packaged: PackagedStack | undefined;
+let main: Template;
+let pools: Template;
+let withCloudHsm: Template;
+let cloudHsmOut: string | undefined;
+
+const readTemplate = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Template;
+
+beforeAll(async () => {
+  packaged = await packageStack('pools', STAGE);
+  main = packaged.template;
+  pools = await readTemplate(join(packaged.out, 'pools', 'stack', 'cloudformation-template-update-stack.json'));
+  // And with the optional CloudHSM part, as `npm run package -- --cloudhsm` builds it.
+  cloudHsmOut = await mkdtemp(join(tmpdir(), 'coffer-package-cloudhsm-'));
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('AWS_') || key.startsWith('COFFER_')) delete env[key];
+  await runFile(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/package.ts', '--stage', STAGE, '--region', 'eu-west-1', '--out', cloudHsmOut, '--cloudhsm'],
+    { cwd: projectRoot, env, maxBuffer: 16 * 1024 * 1024 },
+  );
+  withCloudHsm = await readTemplate(join(cloudHsmOut, 'pools', 'stack', 'cloudformation-template-update-stack.json'));
+}, 240_000);
+
+afterAll(async () => {
+  await packaged?.remove();
+  if (cloudHsmOut) await rm(cloudHsmOut, { recursive: true, force: true });
+});
+
+const lambda = (template: Template, route: Route) => template.Resources[`${functionKey(route)}LambdaFunction`];
+const importOf = (name: string) => ({ 'Fn::ImportValue': `${MAIN}-${name}` });
+
+/** The statements of a function's role. */
+const statementsOf = (template: Template, route: Route) => {
+  const roleId = referenced(lambda(template, route)!.Properties!.Role)!;
+  return identityStatements(template)
+    .filter((s) => s.owner === roleId)
+    .map((s) => s.statement);
+};
+
+/** Every `Fn::ImportValue` in a template. */
+function importsOf(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const item of value) importsOf(item, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'Fn::ImportValue') found.push(child as string);
+      else importsOf(child, found);
+    }
+  }
+  return found;
+}
+
+describe("the pools' stack: its functions follow the pools' route tables", () => {
+  it('deploys every row of managedHsmPoolRoutes, and the main stack none of them', () => {
+    expect(poolStackRoutes).toEqual(expect.arrayContaining([...managedHsmPoolRoutes]));
+    for (const route of poolStackRoutes) {
+      expect(lambda(pools, route), route.operation).toBeDefined();
+      expect(lambda(main, route), route.operation).toBeUndefined();
+    }
+    expect(resourcesOfType(pools, 'AWS::Lambda::Function')).toHaveLength(poolStackRoutes.length);
+  });
+
+  it("gives each function the main stack's settings, on x86_64 for the native addon, with its own bundle", async () => {
+    const reference = main.Resources.GetVaultLambdaFunction!.Properties!;
+    for (const route of poolStackRoutes) {
+      const fn = lambda(pools, route)!.Properties!;
+      expect(fn, route.operation).toMatchObject({
+        Runtime: reference.Runtime,
+        MemorySize: reference.MemorySize,
+        Timeout: reference.Timeout,
+        Handler: 'index.handler',
+        Architectures: ['x86_64'],
+        FunctionName: `${POOL_SERVICE}-${STAGE}-${functionKey(route)}`,
+      });
+      const zip = unzipSync(new Uint8Array(await readFile(join(packaged!.out, 'pools', 'artifacts', `${functionKey(route)}.zip`))));
+      // The management functions import no native addon, so their zips hold the bundle alone.
+      expect(Object.keys(zip), route.operation).toEqual(['index.mjs']);
+      expect(zip['index.mjs']!.length, route.operation).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+    }
+  });
+
+  it("routes every method and path of the pools' management rows, and only those, on the main stack's HTTP API", () => {
+    const expected = poolStackRoutes.flatMap((route) =>
+      apiPaths(route).map((path) => `${route.method} ${path} -> ${functionKey(route)}LambdaFunction`),
+    );
+    const actual = resourcesOfType(pools, 'AWS::ApiGatewayV2::Route').map(([, r]) => `${r.Properties!.RouteKey} -> ${functionOfRoute(pools, r)}`);
+    expect(actual.sort()).toEqual(expected.sort());
+    // No API, stage or domain of its own: the routes and integrations are on the main stack's API.
+    expect(resourcesOfType(pools, 'AWS::ApiGatewayV2::Api')).toEqual([]);
+    expect(resourcesOfType(pools, 'AWS::ApiGatewayV2::Stage')).toEqual([]);
+    for (const type of ['AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Integration']) {
+      for (const [id, resource] of resourcesOfType(pools, type)) expect(resource.Properties!.ApiId, id).toEqual(importOf('HttpApi'));
+    }
+    // None of them is a route key the main stack has.
+    const mainKeys = new Set(resourcesOfType(main, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey));
+    for (const [, route] of resourcesOfType(pools, 'AWS::ApiGatewayV2::Route')) expect(mainKeys.has(route.Properties!.RouteKey)).toBe(false);
+  });
+
+  it("has API Gateway invoke them through the pools' own invoke role, assumable only for the main stack's API", () => {
+    expect(resourcesOfType(pools, 'AWS::Lambda::Permission')).toEqual([]);
+    const integrations = resourcesOfType(pools, 'AWS::ApiGatewayV2::Integration');
+    for (const [id, integration] of integrations)
+      expect(integration.Properties!.CredentialsArn, id).toEqual({ 'Fn::GetAtt': [API_INVOKE_ROLE, 'Arn'] });
+    const role = pools.Resources[API_INVOKE_ROLE]!;
+    expect(role.Properties!.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'apigateway.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Sub': [
+                'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${MainHttpApi}/*',
+                { MainHttpApi: importOf('HttpApi') },
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    const [invoke] = identityStatements(pools).filter((s) => s.owner === API_INVOKE_ROLE);
+    expect(
+      list(invoke!.statement.Resource as unknown[])
+        .map(referenced)
+        .sort(),
+    ).toEqual(poolStackRoutes.map((route) => `${functionKey(route)}LambdaFunction`).sort());
+  });
+});
+
+describe("the pools' stack: attached to the main stack", () => {
+  it('imports only what the main stack exports, and the main stack exports it under the names imported', () => {
+    const imported = [...new Set(importsOf(pools))].sort();
+    expect(imported.length).toBeGreaterThan(0);
+    const exported = Object.values(main.Outputs ?? {})
+      .map((output) => (output as { Export?: { Name: unknown } }).Export?.Name)
+      .filter((name): name is { 'Fn::Sub': string } => typeof name === 'object' && name !== null && 'Fn::Sub' in name)
+      .map((name) => name['Fn::Sub'].replace('${AWS::StackName}', MAIN));
+    for (const name of imported) expect(exported, name).toContain(name);
+    expect(exported.sort()).toEqual(MAIN_STACK_EXPORTS.map((reference) => `${MAIN}-${reference.replace('.', '')}`).sort());
+  });
+
+  it("configures every function as the main stack's, with the main stack's tables, keys and bus and the stage's SSM parameters", () => {
+    const expected = deployedEnvironment();
+    for (const route of poolStackRoutes) {
+      const variables = lambda(pools, route)!.Properties!.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(variables).sort(), route.operation).toEqual(Object.keys(expected).sort());
+      expect(variables, route.operation).toMatchObject({
+        COFFER_OBJECTS_TABLE: importOf('ObjectsTable'),
+        COFFER_AUDIT_TABLE: importOf('AuditTable'),
+        COFFER_BACKUP_KEY_ID: importOf('BackupKeyArn'),
+        COFFER_EVENT_BUS: importOf('EventBus'),
+        COFFER_VAULT_DOMAIN: { Ref: 'VaultDomain' },
+        COFFER_TRUSTED_ISSUERS: { Ref: 'TrustedIssuers' },
+        // The KMS keys and tags its functions meet are the deployment's: the main stack's name.
+        COFFER_DEPLOYMENT: MAIN,
+      });
+    }
+    for (const name of ['VaultDomain', 'TrustedIssuers', 'Subscriptions', 'TenantAdministrators']) {
+      expect(pools.Parameters?.[name]).toEqual(main.Parameters?.[name]);
+    }
+  });
+
+  it("logs to the main stack's operations' log group, so the one audit subscription delivers the pools' records", () => {
+    expect(resourcesOfType(pools, 'AWS::Logs::LogGroup')).toEqual([]);
+    expect(resourcesOfType(pools, 'AWS::Logs::SubscriptionFilter')).toEqual([]);
+    for (const route of poolStackRoutes) {
+      expect(lambda(pools, route)!.Properties!.LoggingConfig, route.operation).toEqual({
+        LogGroup: importOf('OperationsLogGroup'),
+        LogFormat: 'Text',
+      });
+    }
+    const logs = identityStatements(pools).filter((s) => s.statement.Sid === 'OwnLogs');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const { statement } of logs) {
+      expect(statement.Resource).toEqual([
+        { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${MAIN}-operations:*` },
+      ]);
+    }
+  });
+
+  it("leaves the main stack's resource budget as it was, and the pools' stack the same spare margin", () => {
+    // The main stack's own test keeps it within 460; none of the pools' resources is in it.
+    expect(Object.keys(main.Resources).length).toBeLessThanOrEqual(460);
+    expect(Object.keys(main.Resources).filter((id) => /ManagedHsm/.test(id))).toEqual([]);
+    expect(Object.keys(pools.Resources).length).toBeLessThanOrEqual(460);
+    expect(Object.keys(withCloudHsm.Resources).length).toBeLessThanOrEqual(460);
+  });
+});
+
+describe("the pools' stack: least privilege from managedHsmPoolPermissions", () => {
+  it('gives each function exactly the DynamoDB actions its entry and its plane grant, on the main tables, and nothing else', () => {
+    for (const route of poolStackRoutes) {
+      const statements = statementsOf(pools, route);
+      const expected = permissionsFor(route.operation);
+      const on = (target: string) =>
+        statements
+          .filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource) === JSON.stringify(importOf(target)))
+          .flatMap((s) => list(s.Action).map((a) => a.replace('dynamodb:', '')))
+          .sort();
+      expect(on('ObjectsTableArn'), route.operation).toEqual([...expected.objects].sort());
+      expect(on('AuditTableArn'), route.operation).toEqual([...expected.audit].sort());
+      // The entry's own actions are all there (the baseline adds the plane's reads).
+      const own = (managedHsmPoolPermissions as Record<string, { objects: readonly string[] }>)[route.operation]!;
+      expect(on('ObjectsTableArn'), route.operation).toEqual(expect.arrayContaining([...own.objects]));
+      // Its management writes land on control-plane records only.
+      for (const statement of statements.filter((s) => s.Sid === 'ControlPlaneRecords')) {
+        expect(Object.keys(statement.Condition ?? {}), route.operation).toEqual(['ForAllValues:StringLike']);
+      }
+      // No KMS, no S3, no VPC, no statement that grants nothing.
+      const actions = statements.flatMap((s) => list(s.Action));
+      expect(
+        actions.filter((a) => !/^(dynamodb|logs):/.test(a)),
+        route.operation,
+      ).toEqual([]);
+      expect(
+        statements.filter((s) => list(s.Action).length === 0),
+        route.operation,
+      ).toEqual([]);
+    }
+  });
+
+  it('shares a role only between operations whose entries are identical', () => {
+    const byRole = new Map<string, string[]>();
+    for (const route of poolStackRoutes) {
+      const role = referenced(lambda(pools, route)!.Properties!.Role)!;
+      byRole.set(role, [...(byRole.get(role) ?? []), route.operation]);
+    }
+    for (const operations of byRole.values()) {
+      const grants = operations.map((operation) => JSON.stringify(permissionsFor(operation)));
+      expect(new Set(grants).size, operations.join(', ')).toBe(1);
+    }
+  });
+});
+
+describe("the pools' stack with CloudHSM (--cloudhsm)", () => {
+  it('is off by default: no cluster, no VPC, no layer, no bucket', () => {
+    expect(pools.Resources[CLUSTER]).toBeUndefined();
+    expect(pools.Resources[BACKUP_BUCKET]).toBeUndefined();
+    for (const route of poolStackRoutes) {
+      const fn = lambda(pools, route)!.Properties!;
+      expect(fn.VpcConfig, route.operation).toBeUndefined();
+      expect(fn.Layers, route.operation).toBeUndefined();
+    }
+    expect(Object.keys(pools.Parameters ?? {}).filter((name) => /CloudHsm|Pkcs11|PoolBackup/.test(name))).toEqual([]);
+  });
+
+  it("creates the stage's cluster (kept when the stack goes) unless given an existing one, in the stage's subnets", () => {
+    const cluster = withCloudHsm.Resources[CLUSTER]!;
+    expect(cluster).toMatchObject({
+      Type: 'AWS::CloudHSM::Cluster',
+      Condition: 'CreatesCloudHsmCluster',
+      DeletionPolicy: 'Retain',
+      Properties: { HsmType: 'hsm2m.medium', Mode: 'FIPS', SubnetIds: { Ref: 'CloudHsmSubnetIds' } },
+    });
+    expect((withCloudHsm as { Conditions?: Record<string, unknown> }).Conditions?.CreatesCloudHsmCluster).toEqual({
+      'Fn::Equals': [{ Ref: 'CloudHsmClusterId' }, 'create'],
+    });
+    for (const name of ['CloudHsmClusterId', 'CloudHsmSecurityGroupId', 'CloudHsmSubnetIds', 'Pkcs11LayerArn', 'PoolBackupPrefix']) {
+      expect(withCloudHsm.Parameters?.[name]?.Type, name).toMatch(/^AWS::SSM::Parameter::Value</);
+      expect(withCloudHsm.Parameters?.[name]?.Default, name).toMatch(new RegExp(`^/coffer/${STAGE}/cloudhsm/`));
+    }
+  });
+
+  it("runs every pool function in the cluster's subnets and security group, with the PKCS#11 layer and the library's path", () => {
+    const securityGroup = { 'Fn::If': ['CreatesCloudHsmCluster', { 'Fn::GetAtt': [CLUSTER, 'SecurityGroup'] }, { Ref: 'CloudHsmSecurityGroupId' }] };
+    for (const route of poolStackRoutes) {
+      const fn = lambda(withCloudHsm, route)!.Properties!;
+      expect(fn.VpcConfig, route.operation).toEqual({ SecurityGroupIds: [securityGroup], SubnetIds: { Ref: 'CloudHsmSubnetIds' } });
+      expect(fn.Layers, route.operation).toEqual([{ Ref: 'Pkcs11LayerArn' }]);
+      expect(fn.Environment.Variables, route.operation).toMatchObject({
+        COFFER_PKCS11_LIBRARY: CLOUDHSM_PKCS11_LIBRARY,
+        // The crypto user's credentials are a SecureString the function reads: never in the template.
+        COFFER_PKCS11_PIN_PARAMETER: `/coffer/${STAGE}/cloudhsm/crypto-user`,
+        COFFER_POOL_BACKUP_BUCKET: { Ref: BACKUP_BUCKET },
+      });
+      const statements = statementsOf(withCloudHsm, route);
+      expect(statements.find((s) => s.Sid === 'CryptoUserPin')).toEqual({
+        Sid: 'CryptoUserPin',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/coffer/${STAGE}/cloudhsm/crypto-user` },
+      });
+      // Lambda's network interfaces in the VPC: the only actions on "*", none of them DynamoDB, KMS or S3.
+      const everywhere = statements.filter((s) => list(s.Resource).includes('*'));
+      expect(everywhere.map((s) => s.Sid)).toEqual(['VpcNetworkInterfaces']);
+      expect(list(everywhere[0]!.Action).every((a) => a.startsWith('ec2:'))).toBe(true);
+    }
+  });
+
+  it('has the backup bucket encrypted under the backup key, versioned, closed to the public, TLS only, and kept', () => {
+    const bucket = withCloudHsm.Resources[BACKUP_BUCKET]!;
+    expect(bucket).toMatchObject({ Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain' });
+    expect(bucket.Properties!.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: importOf('BackupKeyArn') }, BucketKeyEnabled: true },
+    ]);
+    expect(bucket.Properties!.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const [, policy] = resourcesOfType(withCloudHsm, 'AWS::S3::BucketPolicy').find(([, p]) => referenced(p.Properties?.Bucket) === BACKUP_BUCKET)!;
+    expect(policy.Properties!.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+  });
+
+  it('lets only the operations whose entry asks for the backups read or write them, under the prefix only', () => {
+    // No pool row asks for them yet: no role may touch the bucket.
+    const s3 = identityStatements(withCloudHsm).filter(({ statement }) => list(statement.Action).some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([]);
+    // A row that asks (the data plane's backup and restore, to come) gets exactly that, under the prefix.
+    const backup = poolStackRoutes[0]!;
+    const config = generatePoolStackConfig({
+      artifactFor: (key) => `${key}.zip`,
+      cloudHsm: true,
+      table: [backup],
+      permissionsOf: () => ({ poolBackups: ['PutObject', 'GetObject', 'ListBucket'] }),
+    });
+    const role = config.resources.Resources[config.functions[functionKey(backup)]!.role] as {
+      Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] };
+    };
+    const statements = role.Properties.Policies[0]!.PolicyDocument.Statement;
+    expect(statements.find((s) => s.Sid === 'PoolBackupObjects')).toEqual({
+      Sid: 'PoolBackupObjects',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetObject'],
+      Resource: { 'Fn::Sub': `\${${BACKUP_BUCKET}.Arn}/\${PoolBackupPrefix}*` },
+    });
+    expect(statements.find((s) => s.Sid === 'PoolBackupListing')).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [BACKUP_BUCKET, 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': { 'Fn::Sub': '${PoolBackupPrefix}*' } } },
+    });
+    expect(statements.find((s) => s.Sid === 'PoolBackupEncryption')).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: { 'Fn::ImportValue': 'coffer-${sls:stage}-BackupKeyArn' },
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [BACKUP_BUCKET, 'Arn'] } } },
+    });
+  });
+});
+
+describe("the pools' stack's generation", () => {
+  it('refuses a row that is on no plane it attaches, and a route key the main stack has', () => {
+    const vaultRow = routes.find((route) => route.plane === 'data')!;
+    expect(() => generatePoolStackConfig({ artifactFor: (key) => key, table: [{ ...vaultRow, operation: 'GetManagedHsmThing' }] })).toThrow(
+      /attaches data-plane rows to no API/,
+    );
+    const management = routes.find((route) => route.plane === 'management')!;
+    expect(() =>
+      generatePoolStackConfig({ artifactFor: (key) => key, table: [{ ...poolStackRoutes[0]!, path: management.path, method: management.method }] }),
+    ).toThrow(/conflicts with/);
+  });
+
+  it('refuses a reference to the main stack that the main stack does not export', () => {
+    expect(() => rebaseOnMainStack({ Ref: 'AlarmTopic' })).toThrow(/MAIN_STACK_EXPORTS/);
+    expect(() => rebaseOnMainStack({ 'Fn::Sub': '${StorageKey.Arn}/x' })).toThrow(/StorageKey\.Arn/);
+    expect(rebaseOnMainStack({ 'Fn::Sub': '${ObjectsTable.Arn}/index/*' })).toEqual({
+      'Fn::Sub': ['${MainObjectsTableArn}/index/*', { MainObjectsTableArn: { 'Fn::ImportValue': 'coffer-${sls:stage}-ObjectsTableArn' } }],
+    });
+    expect(rebaseOnMainStack({ Ref: 'Mine' }, { local: new Set(['Mine']) })).toEqual({ Ref: 'Mine' });
+  });
+});
+
+describe('a pool function that imports pkcs11js', () => {
+  it("ships the addon's package beside its bundle, where Node loads it from the unzipped function", async () => {
+    const out = await mkdtemp(join(tmpdir(), 'coffer-addon-'));
+    try {
+      // A function whose code path is the PKCS#11 adapter's, bundled as the pools' functions are.
+      const route = { ...poolStackRoutes[0]!, operation: 'Pkcs11Probe', handler: '../lib/pkcs11/pkcs11-hsm-keys' } as Route;
+      const [bundled] = await bundleFunctions([route], out, [], { unmatched: false, nativeAddons: true });
+      const zip = unzipSync(new Uint8Array(await readFile(bundled!.artifact)));
+      expect(Object.keys(zip).sort()).toEqual(['index.mjs', ...NATIVE_ADDONS.pkcs11js!.map((file) => `node_modules/pkcs11js/${file}`)].sort());
+      // The bundle leaves pkcs11js to Node rather than inlining its loader of the .node file.
+      expect(new TextDecoder().decode(zip['index.mjs'])).toMatch(/from"pkcs11js"|require\("pkcs11js"\)/);
+      // As Lambda runs it: unzipped into a directory of its own, a fresh Node, no project around it.
+      const task = join(out, 'task');
+      for (const [path, bytes] of Object.entries(zip)) {
+        await mkdir(dirname(join(task, path)), { recursive: true });
+        await writeFile(join(task, path), bytes);
+      }
+      const probe = "const m = await import('./index.mjs'); process.stdout.write(typeof m.Pkcs11PoolHsm);";
+      const { stdout } = await runFile(process.execPath, ['--input-type=module', '-e', probe], { cwd: task, env: { PATH: process.env.PATH ?? '' } });
+      expect(stdout).toBe('function');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
