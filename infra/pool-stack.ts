@@ -80,7 +80,7 @@ export function mainStackExports(): Record<string, unknown> {
 }
 
 /** The pools' stack's import of one of the main stack's exports. */
-export function importFromMainStack(reference: (typeof MAIN_STACK_EXPORTS)[number], mainStack = MAIN_STACK): { 'Fn::ImportValue': string } {
+function importFromMainStack(reference: (typeof MAIN_STACK_EXPORTS)[number], mainStack = MAIN_STACK): { 'Fn::ImportValue': string } {
   return { 'Fn::ImportValue': `${mainStack}-${exportName(reference)}` };
 }
 
