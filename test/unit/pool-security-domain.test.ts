@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -159,4 +163,32 @@ describe('a security domain restored into another pool', () => {
     });
     expect(target.imported).toEqual([]);
   });
+});
+
+describe('scripts/security-domain.ts restore', () => {
+  it('turns the download answer, a quorum of PEM keys and the transfer key answer into the upload body', async () => {
+    const source = fakeHsm();
+    const { blob } = await downloadSecurityDomain('pool1', { certificates, required: 2 }, source);
+    const transfer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const transferKey = { ...transfer.publicKey.export({ format: 'jwk' }), kid: 'tk-1' };
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-sd-'));
+    try {
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text, { mode: 0o600 });
+        return join(dir, name);
+      };
+      const args = ['restore', '--domain', file('download.json', JSON.stringify({ value: JSON.stringify(blob) }))];
+      args.push('--key', file('o1.pem', officers[0]!.keyPem), '--key', file('o3.pem', officers[2]!.keyPem));
+      args.push('--transfer-key', file('tk.json', JSON.stringify({ transfer_key: transferKey })));
+      const stdout = execFileSync(join('node_modules', '.bin', 'tsx'), [join('scripts', 'security-domain.ts'), ...args], { encoding: 'utf8' });
+      const upload = JSON.parse(JSON.parse(stdout).value);
+      const unwrap = async (encryptedKey: Buffer) =>
+        privateDecrypt({ key: transfer.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, encryptedKey);
+      const target = fakeHsm();
+      await importUploadedDomain(upload, 'tk-1', unwrap, target);
+      expect(target.imported[0]!.material.equals(source.imported[0]!.material)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
