@@ -91,6 +91,15 @@ export interface PoolHsm {
    * so that it alone may wrap the pool's keys, and itself never extractable.
    */
   createDomainKey(): Promise<string>;
+  /**
+   * The pool's domain key from 32 bytes made by the HSM's generator and split into the pool's
+   * security domain first (lib/hsm/security-domain.ts): created in the HSM by the security officer,
+   * as `createDomainKey`'s is, trusted, only wrapping, never extractable. The caller zero-fills the
+   * material once this returns; the adapter does so with its own copies. `handle`: the domain key's
+   * handle in the pool the security domain came from, so its backups find it here too (a new one
+   * without it); Conflict if the HSM already holds a key of that handle.
+   */
+  importDomainKey(material: Uint8Array, handle?: string): Promise<string>;
   /** The key's material wrapped under the domain key, inside the HSM (C_WrapKey): it never leaves in the clear. */
   exportKey(handle: string, domainKey: string): Promise<WrappedHsmKey>;
   /** The exported key back in the HSM under its own handle, unwrapped inside it; Conflict if the handle is taken. */

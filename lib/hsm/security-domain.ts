@@ -79,8 +79,8 @@ export interface SecurityDomainUploadBlob {
 /** What the download needs of the pool's HSM (the PoolHsm port and its PKCS#11 adapter provide it). */
 export interface DomainKeyHsm {
   randomBytes(count: number): Promise<Buffer>;
-  /** The material as the pool's trusted, non-extractable AES domain key, made by the security officer; answers its handle. */
-  importDomainKey(material: Uint8Array): Promise<string>;
+  /** The material as the pool's trusted, non-extractable AES domain key, made by the security officer (under `handle`, if given); answers its handle. */
+  importDomainKey(material: Uint8Array, handle?: string): Promise<string>;
 }
 
 /** The request's certificates and quorum, checked before anything is generated: precise 400s. */
@@ -206,7 +206,8 @@ export async function importUploadedDomain(
     }
     material = await combine(shares);
     if (material.length !== DOMAIN_KEY_BYTES) throw new BadParameter('The shares do not combine into a domain key.');
-    return await hsm.importDomainKey(material);
+    // Under the source pool's handle: the keys of that pool's backups name their domain key by it.
+    return await hsm.importDomainKey(material, upload.domainKey);
   } finally {
     material?.fill(0);
     for (const share of shares) share.fill(0);

@@ -157,6 +157,11 @@ export function domainKeyTemplate(handle: string): Template {
   ];
 }
 
+/** The domain key made from given material (a security domain's): the generated key's attributes, with its value instead of its length. */
+export function importedDomainKeyTemplate(handle: string, value: Buffer): Template {
+  return [...domainKeyTemplate(handle).filter((attribute) => attribute.type !== pkcs11js.CKA_VALUE_LEN), { type: pkcs11js.CKA_VALUE, value }];
+}
+
 /** Caller key bytes as a short-lived session object, so AES key wrap (C_WrapKey) can wrap them. */
 export function callerKeyTemplate(value: Uint8Array): Template {
   return [

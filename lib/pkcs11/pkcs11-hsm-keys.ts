@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
-import { Conflict } from '../core/errors.ts';
+import { BadParameter, Conflict } from '../core/errors.ts';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
 import type { SignatureAlgorithm } from '../keys/algorithms.ts';
 import {
@@ -30,6 +30,7 @@ import {
   aesTemplate,
   callerKeyTemplate,
   domainKeyTemplate,
+  importedDomainKeyTemplate,
   ecTemplates,
   type KeyObjects,
   publicObjectTemplate,
@@ -49,6 +50,9 @@ const STALE_OBJECT = new Set(['CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVAL
 
 /** The token's CKR value for a signature that does not verify, and for one of the wrong length. */
 const NOT_VERIFIED = new Set(['CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']);
+
+/** What `createDomainKey` and `importDomainKey` name a domain key. */
+const DOMAIN_KEY_HANDLE = /^coffer-domain-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class Pkcs11PoolHsm implements PoolHsm {
   private readonly token: TokenSession;
@@ -207,6 +211,23 @@ export class Pkcs11PoolHsm implements PoolHsm {
       .catch((error: unknown) => {
         throw domainError(error, 'init', 'creating a trusted domain key');
       });
+  }
+
+  async importDomainKey(material: Uint8Array, handle = `coffer-domain-${randomUUID()}`): Promise<string> {
+    if (material.length !== 32) throw new BadParameter("The pool's domain key is an AES-256 key: 32 bytes.");
+    if (!DOMAIN_KEY_HANDLE.test(handle)) throw new BadParameter(`'${handle.slice(0, 64)}' is not a domain key's handle.`);
+    const value = Buffer.from(material);
+    return this.token
+      .runAsSecurityOfficer(async ({ module, session }) => {
+        if (readKeyObjects(module, session, handle)) throw new Conflict(`The pool's HSM already holds a key ${handle}.`);
+        // pkcs11js has no asynchronous C_CreateObject; creating one small object does not block for long.
+        module.C_CreateObject(session, importedDomainKeyTemplate(handle, value));
+        return handle;
+      })
+      .catch((error: unknown) => {
+        throw domainError(error, 'init', 'importing a trusted domain key');
+      })
+      .finally(() => value.fill(0));
   }
 
   exportKey(handle: string, domainKey: string): Promise<WrappedHsmKey> {
