@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { EXPIRING_CACHE } from '../core/caches.ts';
-import { NotFound } from '../core/errors.ts';
+import { NotFound, VaultError } from '../core/errors.ts';
 import { parseHost } from '../vaults/directory.ts';
 import { MANAGED_HSM_SUBDOMAIN, type ManagedHsmPool, type PoolStore } from './pools.ts';
 
@@ -87,7 +87,18 @@ export class PoolHost {
   }
 }
 
-export function poolNotFound(): NotFound {
+/**
+ * What a pool's key operations ask first (the keys-on-pools slice): a pool is used for cryptography
+ * only once its security domain was downloaded (or uploaded). The refusal is a 403 naming the
+ * activation as the pool's record words it; Managed HSM's own code for it is not recorded anywhere
+ * Coffer could read, so the code is Key Vault's `Forbidden` with the inner code `HsmNotActivated`.
+ */
+export function assertPoolActive(pool: Pick<ManagedHsmPool, 'name' | 'activation'>): void {
+  if (pool.activation.status === 'Active') return;
+  throw new VaultError(403, 'Forbidden', `The managed HSM '${pool.name}' is not activated. ${pool.activation.message}`, 'HsmNotActivated');
+}
+
+function poolNotFound(): NotFound {
   return new NotFound('ManagedHsmNotFound', 'No managed HSM pool is served at this host name.');
 }
 
