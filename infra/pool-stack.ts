@@ -1,6 +1,8 @@
 import { managedHsmPoolRoutes, type Route, routes } from '../lib/http/routes.ts';
 import { ownPermissionsOf, type PoolBackupAction } from './permissions.ts';
 import {
+  API_INVOKE_ROLE,
+  apiPaths,
   assertNoConflicts,
   deployedEnvironment,
   functionKey,
@@ -173,10 +175,15 @@ export function generatePoolStackConfig(options: PoolStackOptions): PoolStackCon
   const table = options.table ?? poolStackRoutes;
   const permissionsOf = options.permissionsOf ?? ownPermissionsOf;
   for (const route of table) {
-    if (route.plane !== 'management') throw new Error(`${route.operation}: the pools' stack attaches ${route.plane}-plane rows to no API yet`);
+    if (route.plane === 'data')
+      throw new Error(`${route.operation}: the pools' stack attaches data-plane rows to no API: the vaults' data plane is the main stack's`);
   }
-  // Their routes join the main stack's API: no route key may clash with one of its own.
-  assertNoConflicts([...routes, ...table]);
+  const management = table.filter((route) => route.plane === 'management');
+  const pool = table.filter((route) => route.plane === 'managedHsm');
+  // The management rows join the main stack's API: no route key may clash with one of its own. The
+  // pool's data plane has an API of its own (its paths are the vaults': /keys/{name}...).
+  assertNoConflicts([...routes, ...management]);
+  assertNoConflicts(pool);
 
   // The main stack's generator, run over the pools' rows: each function, its route keys and its role
   // as they would be in the main stack. Of its result only the rows' functions and roles are kept.
@@ -186,13 +193,103 @@ export function generatePoolStackConfig(options: PoolStackOptions): PoolStackCon
   for (const route of table) {
     const key = functionKey(route);
     const fn = generated.functions[key]!;
-    functions[key] = fn;
+    // A pool data-plane row's routes are the pool API's (`addPoolApi`), not serverless' main-API events.
+    functions[key] = route.plane === 'managedHsm' ? { ...fn, events: [] } : fn;
     resources.Resources[fn.role] ??= withoutEmptyStatements(rebaseOnMainStack(generated.resources.Resources[fn.role]));
     resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack(generated.resources.extensions[`${key}LambdaFunction`]);
   }
   const config: PoolStackConfig = { service: POOL_SERVICE, environment: rebaseOnMainStack(deployedEnvironment()), functions, resources };
+  if (pool.length > 0) addPoolApi(config, pool);
   if (options.cloudHsm) addCloudHsm(config, table, permissionsOf);
   return config;
+}
+
+/** The pools' own HTTP API, which their data-plane rows' hosts `<pool>.managedhsm.<vault domain>` are mapped to. */
+export const POOL_API = 'PoolHttpApi';
+const POOL_API_STAGE = 'PoolHttpApiStage';
+const POOL_DOMAIN = 'ManagedHsmDomainName';
+
+/**
+ * The pools' data plane (plane `managedHsm`) answers on `<pool>.managedhsm.<vault domain>`, which
+ * the main API's `*.<vault domain>` domain and certificate do not cover, and its paths are the
+ * vaults' (`/keys/{name}`), which API Gateway, routing by path alone, could not tell from the main
+ * API's. So those rows get an HTTP API of the pools' stack's own, with the wildcard custom domain
+ * `*.managedhsm.<vault domain>` (its certificate an SSM parameter), the main stage's throttling, and
+ * for each row an integration and its route keys as the main stack's generator writes them
+ * (`apiPaths`). API Gateway invokes the functions through the invoke role the packaging makes of
+ * the Lambda permissions (scripts/package.ts, infra/serverless-config.ts `apiInvokeRole`).
+ */
+function addPoolApi(config: PoolStackConfig, pool: readonly Route[]): void {
+  const { Resources, Parameters, Outputs } = config.resources;
+  Parameters.ManagedHsmCertificateArn = {
+    Type: 'AWS::SSM::Parameter::Value<String>',
+    Default: '/coffer/${sls:stage}/managedhsm-certificate-arn',
+    Description: "ACM certificate in this region covering *.managedhsm.<VaultDomain>, the pools' hosts.",
+  };
+  Resources[POOL_API] = {
+    Type: 'AWS::ApiGatewayV2::Api',
+    // A pool is found by its host name, which the execute-api endpoint could never carry.
+    Properties: { Name: { 'Fn::Sub': '${AWS::StackName}' }, ProtocolType: 'HTTP', DisableExecuteApiEndpoint: true },
+  };
+  Resources[POOL_API_STAGE] = {
+    Type: 'AWS::ApiGatewayV2::Stage',
+    Properties: {
+      ApiId: { Ref: POOL_API },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        DetailedMetricsEnabled: false,
+        ThrottlingRateLimit: '${param:throttleRatePerSecond}',
+        ThrottlingBurstLimit: '${param:throttleBurst}',
+      },
+    },
+  };
+  Resources[POOL_DOMAIN] = {
+    Type: 'AWS::ApiGatewayV2::DomainName',
+    Properties: {
+      DomainName: { 'Fn::Sub': '*.managedhsm.${VaultDomain}' },
+      DomainNameConfigurations: [{ CertificateArn: { Ref: 'ManagedHsmCertificateArn' }, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+    },
+  };
+  Resources.ManagedHsmApiMapping = {
+    Type: 'AWS::ApiGatewayV2::ApiMapping',
+    DependsOn: POOL_API_STAGE,
+    Properties: { ApiId: { Ref: POOL_API }, DomainName: { Ref: POOL_DOMAIN }, Stage: '$default' },
+  };
+  Outputs.ManagedHsmDomainTarget = {
+    Description: 'Where *.managedhsm.<VaultDomain> must point (CNAME, or Route 53 alias).',
+    Value: { 'Fn::GetAtt': [POOL_DOMAIN, 'RegionalDomainName'] },
+  };
+  for (const route of pool) {
+    const key = functionKey(route);
+    const fn = { 'Fn::GetAtt': [`${key}LambdaFunction`, 'Arn'] };
+    const integration = `PoolApiIntegration${key}`;
+    Resources[integration] = {
+      Type: 'AWS::ApiGatewayV2::Integration',
+      Properties: { ApiId: { Ref: POOL_API }, IntegrationType: 'AWS_PROXY', IntegrationUri: fn, PayloadFormatVersion: '2.0', TimeoutInMillis: 30000 },
+    };
+    apiPaths(route).forEach((path, index) => {
+      Resources[`PoolApiRoute${key}${index}`] = {
+        Type: 'AWS::ApiGatewayV2::Route',
+        DependsOn: integration,
+        Properties: {
+          ApiId: { Ref: POOL_API },
+          RouteKey: `${route.method} ${path}`,
+          Target: { 'Fn::Join': ['/', ['integrations', { Ref: integration }]] },
+        },
+      };
+    });
+    // As serverless writes it for the main API's routes; the packaging turns it into the invoke role's grant.
+    Resources[`${key}PoolApiPermission`] = {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: fn,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${POOL_API}}/*` },
+      },
+    };
+  }
 }
 
 /**
@@ -414,4 +511,33 @@ function backupBucketPolicy() {
       },
     },
   };
+}
+
+type TemplateResources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] }>;
+
+/**
+ * The packaged template's last step (scripts/package.ts), after `apiInvokeRole` made one invoke role
+ * of the Lambda permissions: the role is the pools' stack's, assumed for the main stack's API (the
+ * management rows) and for the pools' own API (the data-plane rows), and nothing else.
+ */
+export function finishPoolTemplate(resources: TemplateResources, stage: string): TemplateResources {
+  const role = resources[API_INVOKE_ROLE];
+  if (!role) return resources;
+  const rebased = rebaseOnMainStack(role, { local: new Set(Object.keys(resources)), keepStackName: true, mainStack: mainStackName(stage) });
+  const statement = (rebased.Properties as { AssumeRolePolicyDocument: { Statement: { Condition: { ArnLike: Record<string, unknown> } }[] } })
+    .AssumeRolePolicyDocument.Statement[0]!;
+  const apis: unknown[] = [];
+  if (
+    resourceTypeCount(resources, 'AWS::ApiGatewayV2::Integration', (r) => JSON.stringify(r.Properties?.ApiId) !== JSON.stringify({ Ref: POOL_API })) >
+    0
+  ) {
+    apis.push(statement.Condition.ArnLike['aws:SourceArn']);
+  }
+  if (resources[POOL_API]) apis.push({ 'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${POOL_API}}/*` });
+  statement.Condition.ArnLike['aws:SourceArn'] = apis.length === 1 ? apis[0] : apis;
+  return { ...resources, [API_INVOKE_ROLE]: rebased };
+}
+
+function resourceTypeCount(resources: TemplateResources, type: string, where: (r: TemplateResources[string]) => boolean): number {
+  return Object.values(resources).filter((r) => r.Type === type && where(r)).length;
 }

@@ -20,9 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
 import { eventFunctions } from '../infra/event-functions.ts';
-import { generatePoolStackConfig, mainStackExports, mainStackName, poolStackRoutes, rebaseOnMainStack } from '../infra/pool-stack.ts';
+import { finishPoolTemplate, generatePoolStackConfig, mainStackExports, poolStackRoutes } from '../infra/pool-stack.ts';
 import { rotatePostgresPassword } from '../infra/rotation-function.ts';
-import { API_INVOKE_ROLE, apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
+import { apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
 
 export interface PackageOptions {
@@ -119,19 +119,8 @@ async function packagePoolStack(
     log,
     join(projectRoot, 'infra', 'pools'),
   );
-  await finishTemplate(stackDir, (resources) =>
-    // The invoke role API Gateway assumes is this stack's, for the main stack's API.
-    resources[API_INVOKE_ROLE]
-      ? {
-          ...resources,
-          [API_INVOKE_ROLE]: rebaseOnMainStack(resources[API_INVOKE_ROLE], {
-            local: new Set(Object.keys(resources)),
-            keepStackName: true,
-            mainStack: mainStackName(options.stage),
-          }),
-        }
-      : resources,
-  );
+  // The invoke role API Gateway assumes is this stack's, for the main stack's API and the pools' own.
+  await finishTemplate(stackDir, (resources) => finishPoolTemplate(resources, options.stage));
   log(`serverless package of the pools' stack done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${relative(projectRoot, stackDir)}/`);
   return { functions, templateFile: join(stackDir, 'cloudformation-template-update-stack.json'), stackDir };
 }

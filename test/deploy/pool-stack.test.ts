@@ -10,13 +10,15 @@ import {
   BACKUP_BUCKET,
   CLOUDHSM_PKCS11_LIBRARY,
   CLUSTER,
+  finishPoolTemplate,
   generatePoolStackConfig,
   MAIN_STACK_EXPORTS,
+  POOL_API,
   POOL_SERVICE,
   poolStackRoutes,
   rebaseOnMainStack,
 } from '../../infra/pool-stack.ts';
-import { API_INVOKE_ROLE, apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
+import { API_INVOKE_ROLE, apiInvokeRole, apiPaths, deployedEnvironment, functionKey } from '../../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, bundleFunctions, NATIVE_ADDONS, projectRoot } from '../../scripts/bundle.ts';
 import { functionOfRoute, identityStatements, list, referenced, resourcesOfType, type Statement, type Template } from './template.ts';
 import { type PackagedStack, packageStack, runFile } from './packaging.ts';
@@ -391,6 +393,76 @@ describe("the pools' stack's generation", () => {
       'Fn::Sub': ['${MainObjectsTableArn}/index/*', { MainObjectsTableArn: { 'Fn::ImportValue': 'coffer-${sls:stage}-ObjectsTableArn' } }],
     });
     expect(rebaseOnMainStack({ Ref: 'Mine' }, { local: new Set(['Mine']) })).toEqual({ Ref: 'Mine' });
+  });
+});
+
+describe("the pools' data plane (plane managedHsm): an HTTP API of the pools' stack's own", () => {
+  // Pool data-plane rows as they come (their paths are the vaults': one API could not route both), on
+  // operations the permissions map knows, so the main stack's generator can give them roles.
+  const dataRows = [
+    { ...poolStackRoutes[0]!, plane: 'managedHsm', method: 'GET', path: '/keys/{name}/{version}', optionalTail: true },
+    { ...poolStackRoutes[1]!, plane: 'managedHsm', method: 'GET', path: '/settings' },
+  ] as Route[];
+  const config = generatePoolStackConfig({ artifactFor: (key) => `${key}.zip`, table: [...poolStackRoutes.slice(2), ...dataRows] });
+  const resources = config.resources.Resources as Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string }>;
+
+  it("routes them on the pools' API, the management rows on the main API, never both", () => {
+    expect(resources[POOL_API]).toMatchObject({
+      Type: 'AWS::ApiGatewayV2::Api',
+      Properties: { ProtocolType: 'HTTP', DisableExecuteApiEndpoint: true },
+    });
+    const keys = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => {
+        expect(r.Properties.ApiId).toEqual({ Ref: POOL_API });
+        const integration = resources[r.Properties.Target['Fn::Join'][1][1].Ref]!;
+        return `${r.Properties.RouteKey} -> ${referenced(integration.Properties.IntegrationUri)}`;
+      });
+    const expected = dataRows.flatMap((route) => apiPaths(route).map((path) => `${route.method} ${path} -> ${functionKey(route)}LambdaFunction`));
+    expect(keys.sort()).toEqual(expected.sort());
+    for (const route of dataRows) expect(config.functions[functionKey(route)]!.events, route.operation).toEqual([]);
+    for (const route of poolStackRoutes.slice(2)) expect(config.functions[functionKey(route)]!.events.length, route.operation).toBeGreaterThan(0);
+  });
+
+  it('answers on *.managedhsm.<vault domain> with its own certificate, throttled like the main stage', () => {
+    const domain = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApiGatewayV2::DomainName')!;
+    expect(domain[1].Properties.DomainName).toEqual({ 'Fn::Sub': '*.managedhsm.${VaultDomain}' });
+    expect(domain[1].Properties.DomainNameConfigurations[0].CertificateArn).toEqual({ Ref: 'ManagedHsmCertificateArn' });
+    expect(config.resources.Parameters.ManagedHsmCertificateArn).toMatchObject({
+      Type: 'AWS::SSM::Parameter::Value<String>',
+      Default: '/coffer/${sls:stage}/managedhsm-certificate-arn',
+    });
+    const mapping = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::ApiMapping')!;
+    expect(mapping.Properties).toEqual({ ApiId: { Ref: POOL_API }, DomainName: { Ref: domain[0] }, Stage: '$default' });
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: '${param:throttleRatePerSecond}',
+      ThrottlingBurstLimit: '${param:throttleBurst}',
+    });
+  });
+
+  it('has API Gateway invoke them through the invoke role, assumable for both APIs and no other', () => {
+    // The functions serverless compiles from the config, beside the generated resources.
+    const compiled = Object.fromEntries(
+      Object.keys(config.functions).map((key) => [`${key}LambdaFunction`, { Type: 'AWS::Lambda::Function', Properties: {} }]),
+    );
+    const finished = finishPoolTemplate(apiInvokeRole({ ...resources, ...compiled }), STAGE) as typeof resources;
+    expect(Object.values(finished).filter((r) => r.Type === 'AWS::Lambda::Permission')).toEqual([]);
+    for (const r of Object.values(finished).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration')) {
+      expect(r.Properties.CredentialsArn).toEqual({ 'Fn::GetAtt': [API_INVOKE_ROLE, 'Arn'] });
+    }
+    // Without serverless's main-API integrations here, only the pools' API may have it assumed.
+    expect(finished[API_INVOKE_ROLE]!.Properties.AssumeRolePolicyDocument.Statement[0].Condition.ArnLike['aws:SourceArn']).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${POOL_API}}/*`,
+    });
+    const invoked = finished[API_INVOKE_ROLE]!.Properties.Policies[0].PolicyDocument.Statement[0].Resource.map(referenced).sort();
+    expect(invoked).toEqual(dataRows.map((route) => `${functionKey(route)}LambdaFunction`).sort());
+  });
+
+  it('refuses two data-plane route keys API Gateway could not tell apart', () => {
+    expect(() =>
+      generatePoolStackConfig({ artifactFor: (key) => key, table: [dataRows[1]!, { ...dataRows[1]!, operation: 'GetManagedHsm' }] }),
+    ).toThrow(/conflicts with/);
   });
 });
 
