@@ -34,7 +34,9 @@ describe('a pool host', () => {
   });
 
   it('answers 404 for an unclaimed endpoint, a vault host, an unknown or deleted pool, and 400 for a malformed host', async () => {
-    const { host: pools } = host({ gone: pool('gone', { deleted: { deletionDate: '2026-01-01', scheduledPurgeDate: '2026-04-01' } } as unknown as Partial<ManagedHsmPool>) });
+    const { host: pools } = host({
+      gone: pool('gone', { deleted: { deletionDate: '2026-01-01', scheduledPurgeDate: '2026-04-01' } } as unknown as Partial<ManagedHsmPool>),
+    });
     for (const requested of ['localhost:9002', 'default.vault.localhost', 'nosuch.managedhsm.vault.localhost', 'gone.managedhsm.vault.localhost']) {
       await expect(pools.locate(requested), requested).rejects.toMatchObject({ status: 404, code: 'ManagedHsmNotFound' });
     }
