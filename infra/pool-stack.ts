@@ -39,7 +39,7 @@ export const poolStackRoutes: readonly Route[] = [...managedHsmPoolRoutes];
 /** The pools' stack's serverless service: its stack is `coffer-pools-<stage>`. */
 export const POOL_SERVICE = 'coffer-pools';
 /** The main stack the pools' stack attaches to (serverless names it `<service>-<stage>`). */
-export const mainStackName = (stage: string) => `coffer-${stage}`;
+const mainStackName = (stage: string) => `coffer-${stage}`;
 /** The main stack's name in the generated config, which serverless resolves. */
 const MAIN_STACK = mainStackName('${sls:stage}');
 
