@@ -30,7 +30,7 @@ const SHARE_ALGORITHM = { alg: 'RSA-OAEP-256', enc: 'A256GCM' } as const;
  * The shares' encryption to the transfer key: the key lives in the pool's HSM, which decrypts the
  * content key; SoftHSM2 implements RSA-OAEP with SHA-1 only (ADR 0019), so upload uses RSA-OAEP.
  */
-export const TRANSFER_ALGORITHM = { alg: 'RSA-OAEP', enc: 'A256GCM' } as const;
+const TRANSFER_ALGORITHM = { alg: 'RSA-OAEP', enc: 'A256GCM' } as const;
 
 /** A certificate of the download request (securitydomain.json SecurityDomainJsonWebKey): an RSA JWK with its x5c chain. */
 export interface SecurityDomainCertificate {
@@ -84,7 +84,7 @@ export interface DomainKeyHsm {
 }
 
 /** The request's certificates and quorum, checked before anything is generated: precise 400s. */
-export function checkDownloadRequest(request: SecurityDomainDownloadRequest): { keys: KeyObject[]; thumbprints: string[] } {
+function checkDownloadRequest(request: SecurityDomainDownloadRequest): { keys: KeyObject[]; thumbprints: string[] } {
   const { certificates, required } = request;
   if (certificates.length < MIN_CERTIFICATES || certificates.length > MAX_CERTIFICATES) {
     throw new BadParameter(

@@ -1056,7 +1056,7 @@ const SCOPE_SHAPES = [
 ] as const;
 
 /** The path segment standing for a managed HSM pool's RBAC scope: `/`, `/keys` or `/keys/{key name}` (reference §1.4). */
-export const HSM_SCOPE_SEGMENT = '{hsmScope*}';
+const HSM_SCOPE_SEGMENT = '{hsmScope*}';
 
 /** A pool's scopes as paths: the root is no segment at all (`/providers/...`). */
 const HSM_SCOPE_SHAPES = ['', '/keys', '/keys/{keyName}'] as const;
