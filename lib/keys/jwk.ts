@@ -10,7 +10,8 @@ import { BadParameter } from '../core/errors.ts';
 import { type Curve, CURVES, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
 
 export interface PublicJwk {
-  kty: KeyKind;
+  /** `oct`: a managed HSM pool's AES key, whose public part is its type alone. */
+  kty: KeyKind | 'oct';
   n?: string;
   e?: string;
   crv?: Curve;

@@ -6,6 +6,7 @@ import type { ObjectStore, Page } from '../objects/store.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { KeyBackups } from './backup.ts';
 import { HsmChanges, type Warn } from './hsm-changes.ts';
+import type { HandleKeys } from './handle-keys.ts';
 import type { HsmKeys } from './hsm.ts';
 import type { KeyMeta } from './layout.ts';
 import { KeyLifeCycle } from './life-cycle.ts';
@@ -40,15 +41,17 @@ export class KeyService {
     /** Tags every KMS key this service creates carries (the deployment's, see lib/runtime/config.ts). */
     kmsKeyTags: Record<string, string> = {},
     clock: VaultClock = vaultClock(),
+    /** A managed HSM pool's HSM: its keys are made and used there, and the KMS port is not used (docs/adr/0024-keys-in-pools.md). */
+    handleKeys?: HandleKeys,
   ) {
     const objects = new VersionedObjects(store, 'Key', 'keys', clock);
     const content = new SealedContent<KeyMeta>(sealer, 'keys');
     const changes = new HsmChanges(warn);
     const versions = new KeyVersions(objects, content, hsm, changes, kmsKeyTags);
-    this.lifeCycle = new KeyLifeCycle(objects, content, versions, changes, hsm, clock);
+    this.lifeCycle = new KeyLifeCycle(objects, content, versions, changes, hsm, clock, handleKeys);
     this.backups = new KeyBackups(objects, content, backups, versions, changes, hsm);
     this.rotation = new KeyRotation(objects, content, versions, clock);
-    this.operations = new KeyOperations(objects, content, hsm, clock);
+    this.operations = new KeyOperations(objects, content, hsm, clock, handleKeys);
   }
 
   create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyRecord> {

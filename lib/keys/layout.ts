@@ -10,8 +10,8 @@ import type { GeneratedKey, PublicJwk } from './jwk.ts';
  */
 export const ROTATION_POLICY = 'rotationpolicy';
 
-/** The stored kty keeps the -HSM suffix that the public JWK drops. */
-export type KeyType = 'RSA' | 'RSA-HSM' | 'EC' | 'EC-HSM';
+/** The stored kty keeps the -HSM suffix that the public JWK drops; oct-HSM (AES) keys are a managed HSM pool's only. */
+export type KeyType = 'RSA' | 'RSA-HSM' | 'EC' | 'EC-HSM' | 'oct-HSM';
 
 /** What a key version keeps in the clear: public material and service-owned facts. */
 export interface KeyPlain {
@@ -27,6 +27,8 @@ export interface KeyPlain {
   /** HSM keys: the KMS key holding this version's material, and what KMS lets it do. */
   hsmArn?: string;
   hsmUsage?: HsmKeyUsage;
+  /** A managed HSM pool's keys: the handle of this version's material in the pool's HSM (handle-keys.ts). */
+  hsmHandle?: string;
   managed?: boolean;
 }
 
@@ -46,7 +48,9 @@ export function kindOf(plain: KeyPlain): KeyKind {
   return plain.kty.startsWith('RSA') ? 'RSA' : 'EC';
 }
 
+/** An AES key's public part is its type alone: Key Vault answers no `k`. */
 export function publicJwkOf(plain: KeyPlain): PublicJwk {
+  if (plain.kty === 'oct-HSM') return { kty: 'oct' };
   return plain.kty.startsWith('RSA') ? { kty: 'RSA', n: plain.n!, e: plain.e! } : { kty: 'EC', crv: plain.crv!, x: plain.x!, y: plain.y! };
 }
 
@@ -66,6 +70,14 @@ export function softwarePlain(kind: KeyKind, key: GeneratedKey, keyOps: string[]
     ...sizeOf(key),
     ...(publicExponent !== undefined ? { publicExponent } : {}),
   };
+}
+
+/** The pool HSM handles of these versions (a managed HSM pool's versions only). */
+export function hsmHandlesOf(versions: Pick<StoredVersion, 'plain'>[]): string[] {
+  return versions.flatMap((version) => {
+    const handle = plainOf(version).hsmHandle;
+    return handle ? [handle] : [];
+  });
 }
 
 /** The KMS keys of these versions (HSM versions only). */

@@ -9,10 +9,12 @@ import { defaultKeyOps } from './algorithms.ts';
 import type { HsmChanges } from './hsm-changes.ts';
 import type { HsmKeys } from './hsm.ts';
 import { importJwk } from './jwk.ts';
-import { type KeyMeta, kindOf, metaOf, plainOf, softwarePlain } from './layout.ts';
+import type { HandleKeys } from './handle-keys.ts';
+import { hsmHandlesOf, type KeyMeta, kindOf, metaOf, plainOf, softwarePlain } from './layout.ts';
 import { type DeletedKeyRecord, type KeyRecord, keyRecord } from './records.ts';
 import {
   assertCurve,
+  assertHandleKeyOps,
   assertKeyOps,
   assertKeySize,
   assertNoReleasePolicyUpdate,
@@ -20,6 +22,8 @@ import {
   assertOpsPossible,
   assertParametersFit,
   assertPremium,
+  defaultHandleKeyOps,
+  handleKeyRequest,
   KEY_TAG_LIMITS,
   parseKeyType,
 } from './rules.ts';
@@ -38,12 +42,15 @@ export class KeyLifeCycle {
     private readonly changes: HsmChanges,
     private readonly hsm: HsmKeys,
     private readonly clock: VaultClock,
+    /** A managed HSM pool's HSM: every key is made there (handle-keys.ts). */
+    private readonly handleKeys?: HandleKeys,
   ) {}
 
   async create(at: VaultAddress, name: string, input: CreateKeyInput): Promise<KeyRecord> {
     assertObjectName('key', name);
     assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
     assertNotExportable(input.attributes?.exportable, input.release_policy);
+    if (this.handleKeys) return this.createInHandleHsm(at, name, input, this.handleKeys);
     const { kind, hsm } = parseKeyType(at.vault, input.kty);
     const keyOps = input.key_ops ? assertKeyOps(input.key_ops, kind) : undefined;
     assertParametersFit(kind, input);
@@ -73,6 +80,25 @@ export class KeyLifeCycle {
       },
       'create',
     );
+  }
+
+  /** A pool's key: generated in its HSM once the name is known to be free, and removed from it again if the store refuses the version. */
+  private async createInHandleHsm(at: VaultAddress, name: string, input: CreateKeyInput, handleKeys: HandleKeys): Promise<KeyRecord> {
+    const request = handleKeyRequest(input);
+    const keyOps = input.key_ops ? assertHandleKeyOps(input.key_ops, request.kind) : defaultHandleKeyOps(request.kind);
+    const version = newVersionId();
+    const attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
+    const meta = metaOf(input.tags);
+    await this.objects.assertVersionAddable(at, name, 'create');
+    const generated = await handleKeys.generate(request);
+    try {
+      return await this.versions.store(at, name, version, { plain: { ...generated, keyOps }, attributes, meta }, 'create');
+    } catch (error) {
+      await this.changes.undoHsm("remove from the pool's HSM the key of a version that was not stored", [generated.hsmHandle!], (handle) =>
+        handleKeys.destroy(handle),
+      );
+      throw error;
+    }
   }
 
   async import(at: VaultAddress, name: string, input: ImportKeyInput): Promise<KeyRecord> {
@@ -119,7 +145,7 @@ export class KeyLifeCycle {
       meta = input.tags === undefined ? previous : metaOf(input.tags);
       let keyOps = plain.keyOps;
       if (input.key_ops != null) {
-        keyOps = assertKeyOps(input.key_ops, kindOf(plain));
+        keyOps = plain.kty === 'oct-HSM' ? assertHandleKeyOps(input.key_ops, 'oct') : assertKeyOps(input.key_ops, kindOf(plain));
         if (plain.hsmUsage) assertOpsPossible(plain.hsmUsage, keyOps);
       }
       return {
@@ -178,6 +204,8 @@ export class KeyLifeCycle {
 
   async purge(at: VaultAddress, name: string): Promise<void> {
     await this.objects.assertPurgeable(at, name);
+    // A pool's versions' material goes once their records are gone: a failure leaves an unused HSM object, never a record without its key.
+    const handles = this.handleKeys ? hsmHandlesOf(await this.objects.versionsOf(at, name)) : [];
     // KMS deletes material only after its shortest waiting period (7 days); the key is already disabled.
     await this.changes.changeHsmThenStore({
       what: 'cancel the deletion of the KMS key of a key whose purge failed',
@@ -187,6 +215,8 @@ export class KeyLifeCycle {
       toUndo: async (changed) => ((await this.objects.findDeleted(at, name)) ? changed : []),
       undo: (arn) => this.hsm.cancelKeyDeletion(arn),
     });
+    const { handleKeys } = this;
+    if (handleKeys) await this.changes.undoHsm("remove a purged key's material from the pool's HSM", handles, (handle) => handleKeys.destroy(handle));
   }
 
   private async record(at: VaultAddress, version: StoredVersion): Promise<KeyRecord> {

@@ -14,8 +14,9 @@ import { assertRandomByteCount, decodeBase64Url } from './rules.ts';
 import type { KeyOperationInput, VerifyInput } from './schemas.ts';
 import { decrypt, encrypt, maxPlaintextBytes, type OpenedPrivateKey, openPrivateKey, signDigest, verifyDigest, wipePrivateKey } from './software.ts';
 import { EXPIRING_CACHE } from '../core/caches.ts';
+import type { CryptoOperation, HandleKeys } from './handle-keys.ts';
 
-export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
+export type { CryptoOperation };
 
 /** Operations that still work outside a key's nbf/exp window (reference §3). */
 const OUTSIDE_WINDOW_OPS: readonly CryptoOperation[] = ['decrypt', 'unwrapKey', 'verify'];
@@ -37,6 +38,8 @@ export class KeyOperations {
     private readonly content: SealedContent<KeyMeta>,
     private readonly hsm: HsmKeys,
     private readonly clock: VaultClock,
+    /** A managed HSM pool's HSM: its versions' every operation runs there (handle-keys.ts). */
+    private readonly handleKeys?: HandleKeys,
   ) {}
 
   /** encrypt, decrypt, wrapKey, unwrapKey and sign, on a named version or the latest; or verify. */
@@ -51,6 +54,11 @@ export class KeyOperations {
     const plain = plainOf(version);
     this.assertUsable(at, version.attributes, plain, operation);
     const answer = (result: Uint8Array): KeyOperationRecord => ({ name: version.name, version: version.version, result });
+    if (plain.hsmHandle) {
+      if (!this.handleKeys) throw new BadParameter("This key's material is in a managed HSM pool's HSM, which this service does not reach.");
+      const done = await this.handleKeys.operate(plain, operation, input);
+      return { name: version.name, version: version.version, ...done };
+    }
     const kind = kindOf(plain);
     const publicJwk = publicJwkOf(plain);
     const value = decodeBase64Url(input.value, 'value');
@@ -88,7 +96,7 @@ export class KeyOperations {
 
   async randomBytes(count: number): Promise<Uint8Array> {
     assertRandomByteCount(count);
-    return this.hsm.randomBytes(count);
+    return (this.handleKeys ?? this.hsm).randomBytes(count);
   }
 
   private assertUsable(at: VaultAddress, attributes: ObjectAttributes, plain: KeyPlain, operation: CryptoOperation): void {

@@ -9,7 +9,7 @@ export interface KeyRecord extends ObjectRecord {
   kty: KeyType;
   keyOps: string[];
   publicKey: PublicJwk;
-  /** The material is in an HSM (KMS), not sealed in the store. */
+  /** The material is in an HSM (KMS, or a managed HSM pool's), not sealed in the store. */
   hsmBacked: boolean;
 }
 
@@ -20,6 +20,10 @@ export interface KeyOperationRecord {
   name: string;
   version: string;
   result: Uint8Array;
+  /** AES-GCM in a managed HSM pool: the iv, authentication tag and additional data the operation used. */
+  iv?: Uint8Array;
+  tag?: Uint8Array;
+  aad?: Uint8Array;
 }
 
 export interface VerifyRecord {
@@ -45,6 +49,6 @@ export function keyRecord(version: StoredVersion, meta: KeyMeta): KeyRecord {
     kty: plain.kty,
     keyOps: plain.keyOps,
     publicKey: publicJwkOf(plain),
-    hsmBacked: Boolean(plain.hsmArn),
+    hsmBacked: Boolean(plain.hsmArn ?? plain.hsmHandle),
   };
 }

@@ -1,7 +1,8 @@
 import { BadParameter } from '../core/errors.ts';
 import { printable } from '../objects/rules.ts';
 import type { Vault } from '../vaults/vault.ts';
-import { ALL_KEY_OPS, type Curve, CURVES, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
+import { ALL_KEY_OPS, type Curve, CURVES, defaultKeyOps, type KeyKind, RSA_KEY_SIZES } from './algorithms.ts';
+import type { HandleKeyKind, HandleKeyRequest } from './handle-keys.ts';
 import { type HsmKeyUsage, opsAllowedByUsage } from './hsm.ts';
 
 /** What a key request may ask for (reference §3); each refusal is Azure's 400 wording. */
@@ -105,4 +106,53 @@ export function assertRandomByteCount(count: number): void {
 export function decodeBase64Url(value: string, field: string): Buffer {
   if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) throw new BadParameter(`The '${field}' parameter is not valid base64url.`);
   return Buffer.from(value, 'base64url');
+}
+
+const AES_KEY_SIZES: readonly number[] = [128, 192, 256];
+const SYMMETRIC_OPS: readonly string[] = ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'];
+
+/**
+ * A managed HSM pool's create request: only -HSM types (a pool holds no software keys), RSA of 2048,
+ * 3072 or 4096 bits with exponent 65537, EC on Key Vault's curves, AES of 128, 192 or 256 bits.
+ */
+export function handleKeyRequest(input: {
+  kty: string;
+  key_size?: number | null;
+  crv?: string | null;
+  public_exponent?: number | null;
+}): HandleKeyRequest {
+  switch (input.kty) {
+    case 'RSA-HSM':
+      assertParametersFit('RSA', input);
+      assertHsmExponent(input.public_exponent ?? undefined);
+      return { kind: 'RSA', keySize: assertKeySize(input.key_size ?? 2048) };
+    case 'EC-HSM':
+      assertParametersFit('EC', input);
+      return { kind: 'EC', curve: assertCurve(input.crv ?? 'P-256') };
+    case 'oct-HSM': {
+      if (input.crv != null || input.public_exponent != null) {
+        throw new BadParameter(`The 'crv' and 'public_exponent' parameters are not valid for oct-HSM keys.`);
+      }
+      const keySize = input.key_size ?? 256;
+      if (!AES_KEY_SIZES.includes(keySize)) throw new BadParameter(`Invalid oct-HSM key size ${keySize}: expected 128, 192 or 256.`);
+      return { kind: 'oct', keySize };
+    }
+    default:
+      throw new BadParameter(`Key type '${printable(input.kty)}' is not supported by a managed HSM: it holds RSA-HSM, EC-HSM and oct-HSM keys only.`);
+  }
+}
+
+/** A pool key's key_ops: RSA keys do all six, EC keys sign and verify, AES keys encrypt, decrypt, wrap and unwrap. */
+export function assertHandleKeyOps(ops: string[], kind: HandleKeyKind): string[] {
+  if (kind !== 'oct') return assertKeyOps(ops, kind);
+  for (const op of ops) {
+    if (!ALL_KEY_OPS.includes(op)) throw new BadParameter(`Invalid key operation '${printable(String(op))}'.`);
+  }
+  const unsupported = ops.filter((op) => op === 'sign' || op === 'verify');
+  if (unsupported.length) throw new BadParameter(`oct keys cannot ${unsupported.join(', ')}: they encrypt, decrypt, wrap and unwrap.`);
+  return [...new Set(ops)];
+}
+
+export function defaultHandleKeyOps(kind: HandleKeyKind): string[] {
+  return kind === 'oct' ? [...SYMMETRIC_OPS] : defaultKeyOps(kind);
 }

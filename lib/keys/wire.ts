@@ -39,6 +39,10 @@ export type DeletedKeyItem = KeyItem & DeletedFields;
 export interface KeyOperationResult {
   kid: string;
   value: string;
+  /** AES-GCM (a managed HSM pool's keys): the iv, authentication tag and additional data, base64url. */
+  iv?: string;
+  tag?: string;
+  aad?: string;
 }
 
 export interface KeyVerifyResult {
@@ -96,7 +100,14 @@ export function keyOperationResult(at: VaultAddress, record: VerifyRecord): KeyV
 export function keyOperationResult(at: VaultAddress, record: KeyOperationRecord | VerifyRecord): KeyOperationResult | KeyVerifyResult;
 export function keyOperationResult(at: VaultAddress, record: KeyOperationRecord | VerifyRecord): KeyOperationResult | KeyVerifyResult {
   if ('valid' in record) return { value: record.valid };
-  return { kid: recordId(at, 'keys', record, true), value: Buffer.from(record.result).toString('base64url') };
+  const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+  return {
+    kid: recordId(at, 'keys', record, true),
+    value: base64url(record.result),
+    ...(record.iv ? { iv: base64url(record.iv) } : {}),
+    ...(record.tag ? { tag: base64url(record.tag) } : {}),
+    ...(record.aad ? { aad: base64url(record.aad) } : {}),
+  };
 }
 
 export function rotationPolicyWire(at: VaultAddress, record: RotationPolicyRecord): RotationPolicy {
