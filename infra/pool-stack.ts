@@ -195,7 +195,7 @@ export function generatePoolStackConfig(options: PoolStackOptions): PoolStackCon
     const fn = generated.functions[key]!;
     // A pool data-plane row's routes are the pool API's (`addPoolApi`), not serverless' main-API events.
     functions[key] = route.plane === 'managedHsm' ? { ...fn, events: [] } : fn;
-    resources.Resources[fn.role] ??= withoutEmptyStatements(rebaseOnMainStack(generated.resources.Resources[fn.role]));
+    resources.Resources[fn.role] ??= rebaseOnMainStack(generated.resources.Resources[fn.role]);
     resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack(generated.resources.extensions[`${key}LambdaFunction`]);
   }
   const config: PoolStackConfig = { service: POOL_SERVICE, environment: rebaseOnMainStack(deployedEnvironment()), functions, resources };
@@ -290,17 +290,6 @@ function addPoolApi(config: PoolStackConfig, pool: readonly Route[]): void {
       },
     };
   }
-}
-
-/**
- * A role without the statements that grant no action: the generator writes the audit table's
- * statement with an empty action list for an operation that writes no audit record, which IAM
- * refuses as a malformed policy.
- */
-function withoutEmptyStatements<T>(role: T): T {
-  const statements = statementsOf(role);
-  statements.splice(0, statements.length, ...statements.filter((s) => !Array.isArray(s.Action) || s.Action.length > 0));
-  return role;
 }
 
 /** The statements of a pool function's role (the policy infra/serverless-config.ts generates). */

@@ -289,12 +289,15 @@ function roleResource(operations: string[], grants: Grants) {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...CONTROL_PLANE_PARTITIONS] } },
     });
   }
-  statements.push({
-    Sid: 'AuditRecords',
-    Effect: 'Allow',
-    Action: grants.audit.map((a) => `dynamodb:${a}`),
-    Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
-  });
+  // IAM refuses a statement without actions as a malformed policy: an operation that writes no audit record gets none.
+  if (grants.audit.length > 0) {
+    statements.push({
+      Sid: 'AuditRecords',
+      Effect: 'Allow',
+      Action: grants.audit.map((a) => `dynamodb:${a}`),
+      Resource: { 'Fn::GetAtt': ['AuditTable', 'Arn'] },
+    });
+  }
   for (const action of grants.vaultKey) statements.push(vaultKeyStatement(action));
   statements.push(...vaultKeyLifecycleStatements(grants));
   statements.push(...hsmKeyStatements(grants));

@@ -552,6 +552,11 @@ describe('least privilege', () => {
       );
       expect(statements.some(bySid('TagNewHsmKeys')), where).toBe(expected.createsHsmKeys.length > 0);
       expect(statements.some(bySid('RandomBytes')), where).toBe(expected.randomBytes);
+      // IAM refuses a statement that names no action as a malformed policy.
+      expect(
+        statements.filter((s) => Array.isArray(s.Action) && s.Action.length === 0).map((s) => s.Sid),
+        where,
+      ).toEqual([]);
       // Nothing else: every Allow statement is one of the above, or its own log group.
       expect(statements.some(bySid('CreateVaultKeys')), where).toBe(expected.createsVaultKeys);
       expect(statements.some(bySid('TagNewVaultKeys')), where).toBe(expected.createsVaultKeys);
