@@ -274,6 +274,10 @@ describe("a pool's settings", () => {
     });
     const notString = await raw('PATCH', at(`/settings/${setting.name}`), { token: adminToken, body: { value: true } });
     expect(notString.status).toBe(400);
+    // Settings came with 7.4 (its preview, which the Python client sends).
+    const older = await raw('GET', `${hsmUri}settings?api-version=7.3`, { token: adminToken });
+    expect(older.status).toBe(400);
+    expect(older.json.error.code).toBe('BadParameter');
     const unknown = await raw('GET', at('/settings/NoSuch'), { token: adminToken });
     expect(unknown.status).toBe(404);
     expect(unknown.json.error.code).toBe('SettingNotFound');
@@ -294,7 +298,7 @@ describe("a pool's settings", () => {
 });
 
 describe("a pool's end", () => {
-  it('a soft-deleted pool answers 404 on its host, and its purge removes its RBAC and its settings', async () => {
+  it('a pool closed to public networks answers 403, a soft-deleted one 404, and its purge removes its RBAC and its settings', async () => {
     const other = uniqueName('pdq').replace(/-/g, '').slice(0, 24);
     const pool = await pools.beginCreateOrUpdateAndWait(info.resourceGroup, other, {
       location: LOCATION,
@@ -319,6 +323,14 @@ describe("a pool's end", () => {
       });
       expect(patched.status).toBe(200);
       expect(await settingsStore.values(other)).toEqual({ AllowKeyManagementOperationsThroughARM: 'true' });
+      // Closed to public networks, the pool answers nothing, as a vault does (once the warm record expires).
+      await pools.beginUpdateAndWait(info.resourceGroup, other, { properties: { publicNetworkAccess: 'Disabled' } });
+      await expect
+        .poll(async () => (await raw('GET', `${uri}settings?${API}`, { token: adminToken })).json?.error?.innererror?.code, {
+          timeout: 15_000,
+          interval: 500,
+        })
+        .toBe('ForbiddenByConnection');
       await pools.beginDeleteAndWait(info.resourceGroup, other);
       // The management plane's delete reaches a warm data plane within its cache's lifetime (10 s).
       await expect
