@@ -12,6 +12,7 @@ import { limitKind, type VaultRateLimiter } from '#lib/http/middleware/vault-lim
 import { localRoutes, type Route } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
+import { servesPool } from '#lib/runtime/hsm';
 import { pipelineServices, storedVault } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
@@ -200,7 +201,12 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   const url = new URL(rawUrl, 'https://placeholder');
   const method = (req.method ?? 'GET').toUpperCase();
   // The same rule as API Gateway's `$default` function (lib/http/middleware/unmatched.ts): one matching, one 404/405.
-  const resolution = resolveRoute(method, url.pathname, listener.serves, localRoutes);
+  let resolution = resolveRoute(method, url.pathname, listener.serves, localRoutes);
+  // A pool's keys have a vault's paths (docs/adr/0024): on a pool's host its own rows win.
+  if (resolution.match?.route.plane === 'data') {
+    const poolRow = resolveRoute(method, url.pathname, (route) => route.plane === 'managedHsm', localRoutes);
+    if (poolRow.match && (await servesPool(headerOf(req, 'host')))) resolution = poolRow;
+  }
   const match = resolution.match;
   const body = await readBody(req);
   const refusal = (error: VaultError, operation = UNKNOWN_OPERATION) => ({

@@ -899,6 +899,26 @@ export const managedHsmDataRoutes = [
   { operation: 'GetHsmSettings', plane: 'managedHsm', method: 'GET', path: '/settings', handler: 'hsm/get-hsm-settings', permission: 'settings/read/action', scope: 'vault', since: '7.4', audit: 'SettingsList' },
   { operation: 'GetHsmSetting', plane: 'managedHsm', method: 'GET', path: '/settings/{name}', handler: 'hsm/get-hsm-setting', permission: 'settings/read/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingGet' },
   { operation: 'UpdateHsmSetting', plane: 'managedHsm', method: 'PATCH', path: '/settings/{name}', handler: 'hsm/update-hsm-setting', permission: 'settings/write/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingUpdate' },
+  // Keys (reference §1.2, §3), the vaults' own paths on the pool's host (docs/adr/0024): one key's
+  // operations at the scope `/keys/{name}`, creating and listing at `/keys`, the rng at `/`. Lists
+  // answer in one page; every key operation refuses until the pool is active.
+  { operation: 'CreateHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/create', handler: 'hsm/create-hsm-key', permission: 'keys/create', scope: 'vault', params: keyName, auditId: 'answer', audit: 'KeyCreate' },
+  { operation: 'GetHsmKeys', plane: 'managedHsm', method: 'GET', path: '/keys', handler: 'hsm/get-hsm-keys', permission: 'keys/read/action', scope: 'vault', audit: 'KeyList' },
+  { operation: 'GetHsmKeyVersions', plane: 'managedHsm', method: 'GET', path: '/keys/{name}/versions', handler: 'hsm/get-hsm-key-versions', permission: 'keys/read/action', scope: key, params: keyName, audit: 'KeyListVersions' },
+  { operation: 'GetHsmKey', plane: 'managedHsm', method: 'GET', path: '/keys/{name}/{version}', handler: 'hsm/get-hsm-key', permission: 'keys/read/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyGet', optionalTail: true },
+  { operation: 'UpdateHsmKey', plane: 'managedHsm', method: 'PATCH', path: '/keys/{name}/{version}', handler: 'hsm/update-hsm-key', permission: 'keys/write/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyUpdate', optionalTail: true },
+  { operation: 'DeleteHsmKey', plane: 'managedHsm', method: 'DELETE', path: '/keys/{name}', handler: 'hsm/delete-hsm-key', permission: 'keys/delete', scope: key, params: keyName, auditId: 'answer', audit: 'KeyDelete' },
+  { operation: 'EncryptWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/encrypt', handler: 'hsm/encrypt-with-hsm-key', permission: 'keys/encrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyEncrypt' },
+  { operation: 'DecryptWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/decrypt', handler: 'hsm/decrypt-with-hsm-key', permission: 'keys/decrypt/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyDecrypt' },
+  { operation: 'WrapWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/wrapkey', handler: 'hsm/wrap-with-hsm-key', permission: 'keys/wrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyWrap' },
+  { operation: 'UnwrapWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/unwrapkey', handler: 'hsm/unwrap-with-hsm-key', permission: 'keys/unwrap/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyUnwrap' },
+  { operation: 'SignWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/sign', handler: 'hsm/sign-with-hsm-key', permission: 'keys/sign/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeySign' },
+  { operation: 'VerifyWithHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/{version}/verify', handler: 'hsm/verify-with-hsm-key', permission: 'keys/verify/action', scope: key, params: keyVersion, auditId: 'path', audit: 'KeyVerify' },
+  { operation: 'GetDeletedHsmKeys', plane: 'managedHsm', method: 'GET', path: '/deletedkeys', handler: 'hsm/get-deleted-hsm-keys', permission: 'keys/deletedKeys/read/action', scope: 'vault', audit: 'KeyListDeleted' },
+  { operation: 'GetDeletedHsmKey', plane: 'managedHsm', method: 'GET', path: '/deletedkeys/{name}', handler: 'hsm/get-deleted-hsm-key', permission: 'keys/deletedKeys/read/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyGetDeleted' },
+  { operation: 'PurgeDeletedHsmKey', plane: 'managedHsm', method: 'DELETE', path: '/deletedkeys/{name}', handler: 'hsm/purge-deleted-hsm-key', permission: 'keys/deletedKeys/delete', scope: key, params: keyName, auditId: 'deleted', audit: 'KeyPurge' },
+  { operation: 'RecoverDeletedHsmKey', plane: 'managedHsm', method: 'POST', path: '/deletedkeys/{name}/recover', handler: 'hsm/recover-deleted-hsm-key', permission: 'keys/deletedKeys/recover/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyRecover' },
+  { operation: 'GetRandomBytesFromHsm', plane: 'managedHsm', method: 'POST', path: '/rng', handler: 'hsm/get-random-bytes-from-hsm', permission: 'rng/action', scope: 'vault', since: '7.3', audit: 'RandomBytesGet' },
 ] as const satisfies readonly Route[];
 
 /** Every row the local gateway serves: the main stack's and the pools' stack's. */

@@ -1,8 +1,10 @@
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
-import { Forbidden } from '../core/errors.ts';
-import { poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
+import { Forbidden, ServiceUnavailable } from '../core/errors.ts';
+import type { PoolHsm } from '../hsm/hsm-keys.ts';
+import { assertPoolActive, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
+import { noKmsInPools, PoolHsmKeys, poolKeyScope, poolKeysAddress } from '../hsm/pool-keys.ts';
 import { type ManagedHsmPool, poolResourceId } from '../hsm/pools.ts';
 import { HsmRbac } from '../hsm/rbac.ts';
 import { HsmRbacManagement } from '../hsm/rbac-management.ts';
@@ -15,6 +17,9 @@ import type { OperationInput, OperationResult, OperationSchemas } from '../http/
 import { operations, type PlaneSettings } from '../http/pipelines.ts';
 import { hostOf, type RequestState } from '../http/request.ts';
 import type { ManagedHsmDataOperationName } from '../http/routes.ts';
+import { KeyService } from '../keys/keys.ts';
+import { Pkcs11PoolHsm } from '../pkcs11/pkcs11-hsm-keys.ts';
+import type { VaultAddress } from '../vaults/vault.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -27,16 +32,56 @@ export interface HsmServices {
   rbac: HsmRbac;
   rbacManagement: HsmRbacManagement;
   settings: PoolSettings;
+  /** The pool's HSM (ADR 0022: built per pool and cached; the adapter shares one session per token). */
+  hsmOf(pool: ManagedHsmPool): PoolHsm;
+  /** A pool's keys: the keys domain over the pool's HSM, at the pool's own partition (docs/adr/0024-keys-in-pools.md). */
+  poolKeys(pool: ManagedHsmPool, baseUrl: string): { keys: KeyService; at: VaultAddress };
+}
+
+/**
+ * The HSM a pool's keys live in until each pool's own token is wired (ADR 0022): the PKCS#11 token
+ * the environment names (CloudHSM's partition in AWS, a SoftHSM2 token locally), its PINs from the
+ * environment, never logged. Pools sharing it keep apart by handle: a pool's versions name only the
+ * handles made for it.
+ */
+function configuredPoolHsm(): PoolHsm {
+  const env = process.env;
+  const libraryPath = env.COFFER_PKCS11_LIBRARY;
+  const tokenLabel = env.COFFER_PKCS11_TOKEN_LABEL;
+  const pin = env.COFFER_PKCS11_PIN;
+  if (!libraryPath || !tokenLabel || !pin) throw new ServiceUnavailable("This deployment's managed HSM pools have no HSM configured.");
+  return new Pkcs11PoolHsm({ libraryPath, tokenLabel, pin, ...(env.COFFER_PKCS11_SO_PIN ? { soPin: env.COFFER_PKCS11_SO_PIN } : {}) });
 }
 
 const hsmServices = familyServices<HsmServices>((shared) => {
   const rbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const rbac = new HsmRbac(rbacStore);
+  const keyServices = new Map<string, KeyService>();
+  const hsms = new Map<string, PoolHsm>();
+  const hsmOf = (pool: ManagedHsmPool): PoolHsm => {
+    let hsm = hsms.get(pool.name);
+    if (!hsm) {
+      hsm = configuredPoolHsm();
+      hsms.set(pool.name, hsm);
+    }
+    return hsm;
+  };
+  const warn = (message: string, details: Record<string, unknown>) => shared.logger.warn(message, details);
   return {
     pools: new PoolHost(new DynamoPoolStore(shared.dynamo, shared.config.objectsTable), shared.config.vaultDomain, shared.config.vaultEndpoints),
     rbac,
     rbacManagement: new HsmRbacManagement(rbacStore, rbac),
     settings: new PoolSettings(new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable)),
+    hsmOf,
+    poolKeys: (pool, baseUrl) => {
+      let keys = keyServices.get(pool.name);
+      if (!keys) {
+        const hsm = new PoolHsmKeys(hsmOf(pool));
+        keys = new KeyService(shared.objects, shared.sealer, shared.backups, noKmsInPools, warn, {}, shared.clock, hsm);
+        keyServices.set(pool.name, keys);
+      }
+      return { keys, at: poolKeysAddress(pool, baseUrl, shared.config.backupKeyId) };
+    },
   };
 });
 
@@ -60,7 +105,7 @@ const managedHsmPlane: PlaneSettings = {
     state.auditPartition = poolAuditPartition(pool.name);
   },
   audience: 'managedHsm',
-  authorizer: async (state, _pathParameters, services) => {
+  authorizer: async (state, pathParameters, services) => {
     const pool = addressed.get(state)!;
     // Coffer has no private endpoints: a pool closed to public networks answers no request, as a vault does.
     if (pool.publicNetworkAccess === 'Disabled') {
@@ -71,7 +116,8 @@ const managedHsmPlane: PlaneSettings = {
     }
     // `path` routes are decided by the domain, at the scope the path names, once the path's syntax is checked (ADR 0021).
     if (state.route.scope === 'path') return;
-    await hsmServices().rbac.authorize(pool.name, state.principal!, state.route.permission as HsmDataAction, '/', state.requestId);
+    const scope = poolKeyScope(state.route, pathParameters.name);
+    await hsmServices().rbac.authorize(pool.name, state.principal!, state.route.permission as HsmDataAction, scope, state.requestId);
   },
   headers: keyVaultHeaders,
 };
@@ -92,4 +138,30 @@ export function hsmOperation<Op extends ManagedHsmDataOperationName, TBody = und
     const { pool } = await input.services.pools.locate(new URL(input.at.baseUrl).host);
     return run({ ...input, pool });
   });
+}
+
+/** What a pool's key handler receives beside a pool handler's input: the pool's keys and their address (`at`, the pool's partition). */
+export type HsmKeyOperationInput<Op extends ManagedHsmDataOperationName, TBody> = HsmOperationInput<Op, TBody> & { keys: KeyService };
+
+/** `hsmKeyOperation('HsmSign', schemas, run)`: a pool's key handler, refused until the pool is active. */
+export function hsmKeyOperation<Op extends ManagedHsmDataOperationName, TBody = undefined>(
+  operation: Op,
+  schemas: OperationSchemas<TBody>,
+  run: (input: HsmKeyOperationInput<Op, TBody>) => Promise<OperationResult>,
+) {
+  return hsmOperation<Op, TBody>(operation, schemas, async (input) => {
+    assertPoolActive(input.pool);
+    const { keys, at } = input.services.poolKeys(input.pool, input.at.baseUrl);
+    return run({ ...input, at, keys });
+  });
+}
+
+/** For the local gateway: whether a Host header names a live pool, whose routes then win over a vault's of the same path. */
+export async function servesPool(host: string | undefined): Promise<boolean> {
+  return hsmServices()
+    .pools.locate(host)
+    .then(
+      () => true,
+      () => false,
+    );
 }

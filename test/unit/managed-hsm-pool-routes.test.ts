@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { managedHsmPoolPermissions } from '../../infra/permissions.ts';
 import { apiPaths, assertNoConflicts } from '../../infra/serverless-config.ts';
 import { resolveRoute } from '../../lib/http/middleware/unmatched.ts';
-import { localRoutes, managedHsmPoolRoutes, matchRoute, routes } from '../../lib/http/routes.ts';
+import { localRoutes, managedHsmDataRoutes, managedHsmPoolRoutes, matchRoute, routes } from '../../lib/http/routes.ts';
 
 /**
  * The managed HSM pools' route rows (docs/adr/0020): held to the table's rules like the main stack's
@@ -23,7 +23,10 @@ describe('managed HSM pool routes', () => {
   });
 
   it('conflict with no row of the main stack, and every one has its grants for the pools stack', () => {
-    expect(() => assertNoConflicts(localRoutes)).not.toThrow();
+    // The main API carries the main stack's and the pools' management rows; a pool's own host is an API
+    // of its own, whose keys rows have the vaults' paths (docs/adr/0024).
+    expect(() => assertNoConflicts([...routes, ...managedHsmPoolRoutes])).not.toThrow();
+    expect(() => assertNoConflicts(managedHsmDataRoutes)).not.toThrow();
     expect(Object.keys(managedHsmPoolPermissions).sort()).toEqual(managedHsmPoolRoutes.map((r) => r.operation).sort());
     for (const route of managedHsmPoolRoutes) expect(apiPaths(route), route.operation).toEqual([route.path]);
   });

@@ -1,0 +1,10 @@
+import { wholeList } from '#lib/hsm/pool-keys-wire';
+import { keyItemPage } from '#lib/keys/wire';
+import { hsmKeyOperation } from '#lib/runtime/hsm';
+
+export const handler = hsmKeyOperation('GetHsmKeyVersions', {}, async ({ at, name, keys }) => ({
+  body: await wholeList(
+    (limit, cursor) => keys.listVersions(at, name, limit, cursor),
+    (page) => keyItemPage(at, page, true),
+  ),
+}));

@@ -1,0 +1,6 @@
+import { hsmKeyOperation } from '#lib/runtime/hsm';
+
+export const handler = hsmKeyOperation('PurgeDeletedHsmKey', {}, async ({ at, name, keys }) => {
+  await keys.purge(at, name);
+  return { status: 204 };
+});

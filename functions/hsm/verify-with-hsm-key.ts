@@ -1,0 +1,7 @@
+import { verifyBody } from '#lib/keys/schemas';
+import { keyOperationResult } from '#lib/keys/wire';
+import { hsmKeyOperation } from '#lib/runtime/hsm';
+
+export const handler = hsmKeyOperation('VerifyWithHsmKey', { body: verifyBody, bodyRequired: true }, async ({ at, name, version, body, keys }) => ({
+  body: keyOperationResult(at, await keys.operate(at, name, version, 'verify', body)),
+}));
