@@ -142,9 +142,15 @@ export const CONTROL_PLANE_PARTITIONS = [
   'RAUNIQUE#*',
   'RD#*',
   'RDSCOPE#*',
-  // Managed HSM pools' records and their subscriptions' index items (lib/aws/dynamo-managed-hsm-pools.ts).
+  // Managed HSM pools' records and their subscriptions' index items (lib/aws/dynamo-managed-hsm-pools.ts),
+  // a pool's local RBAC (its initial administrators are granted when it is created, and go with its
+  // purge: lib/aws/dynamo-hsm-rbac.ts) and its settings.
   'MHSM#*',
   'MHSMSUB#*',
+  'MHSMRBAC#*',
+  'MHSMSET#*',
+  // Long-running operations' records (a purge's, for GetVaultOperationResult: lib/aws/dynamo-operations.ts).
+  'OPERATION#*',
   // A vault's event subscriptions (lib/aws/dynamo/layout.ts): no vault or object name has a `_`.
   '*#event_subscriptions',
 ] as const;

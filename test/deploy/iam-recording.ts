@@ -6,7 +6,7 @@ import { functionEnvironment } from '../../dev/stack.ts';
 import { CONTROL_PLANE_PARTITIONS, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, KMSClient } from '../../lib/aws/api/kms.ts';
-import { matchRoute, type Route } from '../../lib/http/routes.ts';
+import { localRoutes, matchRoute, type Route } from '../../lib/http/routes.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
 import { localStack } from '../support/local.ts';
@@ -100,7 +100,8 @@ export class CallRecording {
   /** One request through the operation's production handler, its AWS calls recorded under its name. */
   async call(method: string, path: string, body: unknown, caller: Caller): Promise<Answer> {
     const url = new URL(path, 'https://localhost');
-    const { match } = matchRoute(method, url.pathname);
+    // Both stacks' rows: the pools' operations deploy with a stack of their own (docs/adr/0020).
+    const { match } = matchRoute(method, url.pathname, undefined, localRoutes);
     if (!match) throw new Error(`no route for ${method} ${url.pathname}`);
     const route: Route = match.route;
     const module = new URL(`../../functions/${route.handler}.ts`, import.meta.url).pathname;
