@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -290,6 +291,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
       COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
     };
+    Object.assign(env, await poolTokenEnvironment(dataDir));
     const gateway = await step(progress, 'HTTPS gateway', () => startGatewayProcess(env, gatewayLog));
     cleanups.push(() => stopChild(gateway.child));
 
@@ -338,6 +340,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw error;
   }
+}
+
+/** Debian's SoftHSM2 (scripts/ensure-softhsm.sh installs it): the local stack's PKCS#11 library for managed HSM pools. */
+const SOFTHSM2_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+
+/**
+ * Each managed HSM pool's own SoftHSM2 token (docs/adr/0022-pool-data-plane.md), kept in the stack's
+ * data directory: a configuration of the stack's own naming `softhsm/tokens` there (SOFTHSM2_CONF,
+ * which the library reads once, at its first use in the gateway), the library and that directory
+ * for the functions. Without SoftHSM2 the stack starts and its pools have no HSM (their key and
+ * security domain routes answer 503).
+ */
+async function poolTokenEnvironment(dataDir: string): Promise<NodeJS.ProcessEnv> {
+  if (!existsSync(SOFTHSM2_LIBRARY)) return {};
+  const tokenDirectory = join(dataDir, 'softhsm', 'tokens');
+  await makePrivateDirectory(join(dataDir, 'softhsm'));
+  await makePrivateDirectory(tokenDirectory);
+  const conf = join(dataDir, 'softhsm', 'softhsm2.conf');
+  await writePrivateFile(conf, `directories.tokendir = ${tokenDirectory}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  return { SOFTHSM2_CONF: conf, COFFER_PKCS11_LIBRARY: SOFTHSM2_LIBRARY, COFFER_PKCS11_TOKEN_DIRECTORY: tokenDirectory };
 }
 
 async function step<T>(progress: (message: string) => void, name: string, run: () => Promise<T>): Promise<T> {

@@ -15,9 +15,34 @@ export interface ManagedHsmPool extends SoftDeletableResource {
   initialAdminObjectIds: string[];
   publicNetworkAccess: 'Enabled' | 'Disabled';
   tags: Record<string, string>;
-  /** A new pool is provisioned but not active until its security domain is downloaded (the next slice). */
+  /** A new pool is provisioned but not active until its security domain is downloaded, or uploaded (docs/adr/0022). */
   activation: { status: 'NotActivated' | 'Active'; message: string };
+  /** The security domain's state: its domain key's handle once there is one, the transfer key, and the last download's and upload's outcome. */
+  securityDomain?: PoolSecurityDomainState;
+  /** The pool's own token, where the deployment makes one per pool (SoftHSM2 locally): its label and its PINs sealed with the envelope cipher. */
+  token?: PoolTokenRecord;
   created: number;
+}
+
+/** A security domain operation's outcome as `GET /securitydomain/{download,upload}/pending` answers it. */
+export interface SecurityDomainOperationStatus {
+  status: 'Success' | 'InProgress' | 'Failed';
+  statusDetails: string;
+}
+
+export interface PoolSecurityDomainState {
+  /** The domain key's handle in the pool's HSM (the source pool's, after an upload). */
+  domainKey?: string;
+  /** The RSA key in the pool's HSM that an upload's shares are encrypted to. */
+  transferKey?: string;
+  download?: SecurityDomainOperationStatus;
+  upload?: SecurityDomainOperationStatus;
+}
+
+export interface PoolTokenRecord {
+  label: string;
+  /** The token's user and SO PINs as one envelope blob (base64url), bound to the pool; never logged, never answered. */
+  sealedSecrets: string;
 }
 
 /** The spec's SKUs (managedHsm.json `ManagedHsmSku`), each in its family. */
@@ -33,6 +58,8 @@ export type ManagedHsmSkuName = keyof typeof MANAGED_HSM_SKUS;
 
 /** The subdomain of the vault domain pool hosts live under, as Azure's `managedhsm.azure.net` beside `vault.azure.net`. */
 export const MANAGED_HSM_SUBDOMAIN = 'managedhsm';
+
+export const ACTIVATED_MESSAGE = 'Your HSM has been activated and can be used for cryptographic operations.';
 
 export const NOT_ACTIVATED_MESSAGE =
   'Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.';

@@ -899,6 +899,13 @@ export const managedHsmDataRoutes = [
   { operation: 'GetHsmSettings', plane: 'managedHsm', method: 'GET', path: '/settings', handler: 'hsm/get-hsm-settings', permission: 'settings/read/action', scope: 'vault', since: '7.4', audit: 'SettingsList' },
   { operation: 'GetHsmSetting', plane: 'managedHsm', method: 'GET', path: '/settings/{name}', handler: 'hsm/get-hsm-setting', permission: 'settings/read/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingGet' },
   { operation: 'UpdateHsmSetting', plane: 'managedHsm', method: 'PATCH', path: '/settings/{name}', handler: 'hsm/update-hsm-setting', permission: 'settings/write/action', scope: 'vault', params: hsmSettingName, since: '7.4', audit: 'SettingUpdate' },
+  // The security domain (reference §1.4, securitydomain.json), at the pool: its DataActions the
+  // Administrator holds. Download and upload finish within their request (202, final status).
+  { operation: 'DownloadHsmSecurityDomain', plane: 'managedHsm', method: 'POST', path: '/securitydomain/download', handler: 'hsm/download-hsm-security-domain', permission: 'securitydomain/download/action', scope: 'vault', audit: 'SecurityDomainDownload' },
+  { operation: 'GetHsmSecurityDomainDownloadStatus', plane: 'managedHsm', method: 'GET', path: '/securitydomain/download/pending', handler: 'hsm/get-hsm-security-domain-download-status', permission: 'securitydomain/download/read', scope: 'vault', audit: 'SecurityDomainDownloadStatus' },
+  { operation: 'GetHsmSecurityDomainTransferKey', plane: 'managedHsm', method: 'GET', path: '/securitydomain/upload', handler: 'hsm/get-hsm-security-domain-transfer-key', permission: 'securitydomain/transferkey/read', scope: 'vault', audit: 'SecurityDomainTransferKey' },
+  { operation: 'UploadHsmSecurityDomain', plane: 'managedHsm', method: 'POST', path: '/securitydomain/upload', handler: 'hsm/upload-hsm-security-domain', permission: 'securitydomain/upload/action', scope: 'vault', audit: 'SecurityDomainUpload' },
+  { operation: 'GetHsmSecurityDomainUploadStatus', plane: 'managedHsm', method: 'GET', path: '/securitydomain/upload/pending', handler: 'hsm/get-hsm-security-domain-upload-status', permission: 'securitydomain/upload/read', scope: 'vault', audit: 'SecurityDomainUploadStatus' },
   // Keys (reference §1.2, §3), the vaults' own paths on the pool's host (docs/adr/0024): one key's
   // operations at the scope `/keys/{name}`, creating and listing at `/keys`, the rng at `/`. Lists
   // answer in one page; every key operation refuses until the pool is active.

@@ -66,6 +66,19 @@ const configSchema = z.object({
   eventDeliveryRoleArn: z.optional(z.string().check(z.minLength(1))),
   /** Where EventBridge puts events it could not deliver to a subscription (infra/events.yml); none locally. */
   eventDeadLetterQueueArn: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * The managed HSM pools' PKCS#11 library (docs/adr/0022-pool-data-plane.md): CloudHSM's in AWS (the
+   * pools' stack sets it), SoftHSM2's on the local stack. Unset where no pool function runs.
+   */
+  pkcs11Library: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Where the library keeps its tokens, when the deployment makes a token per pool (SoftHSM2 on the
+   * local stack, whose SOFTHSM2_CONF names the same directory): a pool's token is made at its
+   * creation and wiped at its purge. Unset where the configuration names the pools' partition (CloudHSM).
+   */
+  pkcs11TokenDirectory: z.optional(z.string().check(z.minLength(1))),
+  /** The SSM parameter holding the crypto user's credential of a partition the configuration names (the pools' stack sets it). */
+  pkcs11PinParameter: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -103,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookAddresses: env.COFFER_WEBHOOK_ADDRESSES || 'public',
     eventDeliveryRoleArn: env.COFFER_EVENT_DELIVERY_ROLE_ARN || undefined,
     eventDeadLetterQueueArn: env.COFFER_EVENT_DEAD_LETTER_QUEUE_ARN || undefined,
+    // Set only for the pools' functions (infra/pool-stack.ts) and the local gateway (dev/stack.ts), not in FUNCTION_VARIABLES.
+    pkcs11Library: env.COFFER_PKCS11_LIBRARY || undefined,
+    pkcs11TokenDirectory: env.COFFER_PKCS11_TOKEN_DIRECTORY || undefined,
+    pkcs11PinParameter: env.COFFER_PKCS11_PIN_PARAMETER || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.

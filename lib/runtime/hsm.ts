@@ -3,6 +3,7 @@ import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { Forbidden, ServiceUnavailable } from '../core/errors.ts';
 import type { PoolHsm } from '../hsm/hsm-keys.ts';
+import { PoolSecurityDomain } from '../hsm/pool-security-domain.ts';
 import { assertPoolActive, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
 import { noKmsInPools, PoolHsmKeys, poolKeyScope, poolKeysAddress } from '../hsm/pool-keys.ts';
 import { type ManagedHsmPool, poolResourceId } from '../hsm/pools.ts';
@@ -20,6 +21,7 @@ import type { ManagedHsmDataOperationName } from '../http/routes.ts';
 import { KeyService } from '../keys/keys.ts';
 import { Pkcs11PoolHsm } from '../pkcs11/pkcs11-hsm-keys.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
+import { tokenPoolHsm } from './pool-tokens.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -34,6 +36,8 @@ export interface HsmServices {
   settings: PoolSettings;
   /** The pool's HSM (ADR 0022: built per pool and cached; the adapter shares one session per token). */
   hsmOf(pool: ManagedHsmPool): PoolHsm;
+  /** The pool's security domain: its download, transfer key, upload and their statuses (ADR 0022). */
+  securityDomain: PoolSecurityDomain;
   /** A pool's keys: the keys domain over the pool's HSM, at the pool's own partition (docs/adr/0024-keys-in-pools.md). */
   poolKeys(pool: ManagedHsmPool, baseUrl: string): { keys: KeyService; at: VaultAddress };
 }
@@ -53,7 +57,17 @@ function configuredPoolHsm(): PoolHsm {
   return new Pkcs11PoolHsm({ libraryPath, tokenLabel, pin, ...(env.COFFER_PKCS11_SO_PIN ? { soPin: env.COFFER_PKCS11_SO_PIN } : {}) });
 }
 
+/**
+ * The pool's HSM, the one way every pool handler reaches it (docs/adr/0022-pool-data-plane.md): the
+ * pool's own token, its PINs opened from the pool's record once per container, one adapter per pool.
+ */
+export function poolHsmFor(pool: ManagedHsmPool): PoolHsm {
+  return tokenPoolHsm(pool);
+}
+
 const hsmServices = familyServices<HsmServices>((shared) => {
+  const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
+  const poolHost = new PoolHost(poolStore, shared.config.vaultDomain, shared.config.vaultEndpoints);
   const rbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const rbac = new HsmRbac(rbacStore);
   const keyServices = new Map<string, KeyService>();
@@ -68,7 +82,8 @@ const hsmServices = familyServices<HsmServices>((shared) => {
   };
   const warn = (message: string, details: Record<string, unknown>) => shared.logger.warn(message, details);
   return {
-    pools: new PoolHost(new DynamoPoolStore(shared.dynamo, shared.config.objectsTable), shared.config.vaultDomain, shared.config.vaultEndpoints),
+    pools: poolHost,
+    securityDomain: new PoolSecurityDomain(poolStore, poolHsmFor, (name) => poolHost.forget(name)),
     rbac,
     rbacManagement: new HsmRbacManagement(rbacStore, rbac),
     settings: new PoolSettings(new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable)),
