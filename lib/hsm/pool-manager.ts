@@ -20,6 +20,7 @@ import {
   type ManagedHsmSkuName,
   NOT_ACTIVATED_MESSAGE,
   type PoolStore,
+  type PoolTokenRecord,
 } from './pools.ts';
 
 export interface PoolManagerSettings {
@@ -28,8 +29,13 @@ export interface PoolManagerSettings {
   endpoints: readonly string[];
   /** The tenant a subscription belongs to. */
   tenantOf(subscriptionId: string): string | undefined;
-  /** Before a purge removes the pool's record: what the pool holds elsewhere goes first (its keys and role assignments, next slice). */
-  purging?(name: string): Promise<void>;
+  /** Before a purge removes the pool's record: what the pool holds elsewhere goes first (its token, role assignments, settings). */
+  purging?(pool: ManagedHsmPool): Promise<void>;
+  /**
+   * Once this creation won the pool's name, before `created`: the pool's own token, where the
+   * deployment makes one per pool (docs/adr/0022), written into the record. Undone as `created` is.
+   */
+  provisionToken?(pool: ManagedHsmPool): Promise<PoolTokenRecord | undefined>;
   /**
    * Once this creation won the pool's name, never before (a losing concurrent creation must not grant
    * its administrators on the winner's pool): the initial administrators' grants. If it fails, the
@@ -108,7 +114,7 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
     const pool = await this.getDeleted(subscriptionId, location, name);
     assertPurgeAllowed(pool, this.clock(), 'PurgeDeletedManagedHsm', WHAT);
     // Before the record goes: a purge that fails half-way is retried on the still-deleted pool.
-    await this.settings.purging?.(pool.name);
+    await this.settings.purging?.(pool);
     await this.store.removePool(pool);
     const endpoint = this.endpoints.claimedBy(pool.hsmUri);
     if (endpoint) await this.store.releaseEndpoint(endpoint, pool.name);
@@ -155,18 +161,25 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
       await this.abandonCreate(lower, endpoint);
       throw nameTaken(name);
     }
+    let made = pool;
     try {
-      await this.settings.created?.(pool);
+      const token = await this.settings.provisionToken?.(pool);
+      if (token) {
+        // The record keeps the token's label and sealed PINs; an undo below finds the token through it.
+        made = { ...pool, token, revision: pool.revision + 1 };
+        if (!(await this.store.updatePool(made, pool.revision))) throw nameTaken(name);
+      }
+      await this.settings.created?.(made);
     } catch (error) {
-      await this.undoCreate(pool).catch(() => undefined);
+      await this.undoCreate(made).catch(() => undefined);
       throw error;
     }
-    return pool;
+    return made;
   }
 
   /** A creation whose grants failed: what it wrote goes, as a purge removes it, so no half-made pool stays. */
   private async undoCreate(pool: ManagedHsmPool): Promise<void> {
-    await this.settings.purging?.(pool.name);
+    await this.settings.purging?.(pool);
     await this.store.removePool(pool);
     const endpoint = this.endpoints.claimedBy(pool.hsmUri);
     if (endpoint) await this.store.releaseEndpoint(endpoint, pool.name);

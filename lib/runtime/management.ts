@@ -17,6 +17,7 @@ import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
 import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { eventSubscriptionsOf } from './event-subscriptions.ts';
+import { poolTokens } from './pool-tokens.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
@@ -67,11 +68,14 @@ const managementServices = familyServices<ManagementServices>((shared) => {
       vaultDomain: shared.config.vaultDomain,
       endpoints: shared.config.vaultEndpoints,
       tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
+      // Each pool's own token, where the deployment makes one per pool (ADR 0022).
+      provisionToken: async (pool) => poolTokens()?.provision(pool),
       // The initial administrators hold Administrator in the pool's local RBAC once its creation won the name (ADR 0021).
       created: (pool) => grantInitialAdministrators(hsmRbacStore, pool.name, pool.initialAdminObjectIds),
-      purging: async (name) => {
-        await hsmRbacStore.deletePool(name);
-        await hsmSettingsStore.deletePool(name);
+      purging: async (pool) => {
+        await poolTokens()?.remove(pool);
+        await hsmRbacStore.deletePool(pool.name);
+        await hsmSettingsStore.deletePool(pool.name);
       },
     }),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
