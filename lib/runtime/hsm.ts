@@ -1,7 +1,7 @@
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
-import { Forbidden, ServiceUnavailable } from '../core/errors.ts';
+import { Forbidden } from '../core/errors.ts';
 import type { PoolHsm } from '../hsm/hsm-keys.ts';
 import { PoolSecurityDomain } from '../hsm/pool-security-domain.ts';
 import { assertPoolActive, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
@@ -19,7 +19,6 @@ import { operations, type PlaneSettings } from '../http/pipelines.ts';
 import { hostOf, type RequestState } from '../http/request.ts';
 import type { ManagedHsmDataOperationName } from '../http/routes.ts';
 import { KeyService } from '../keys/keys.ts';
-import { Pkcs11PoolHsm } from '../pkcs11/pkcs11-hsm-keys.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { tokenPoolHsm } from './pool-tokens.ts';
 import { familyServices, pipelineServices } from './services.ts';
@@ -34,27 +33,10 @@ export interface HsmServices {
   rbac: HsmRbac;
   rbacManagement: HsmRbacManagement;
   settings: PoolSettings;
-  /** The pool's HSM (ADR 0022: built per pool and cached; the adapter shares one session per token). */
-  hsmOf(pool: ManagedHsmPool): PoolHsm;
   /** The pool's security domain: its download, transfer key, upload and their statuses (ADR 0022). */
   securityDomain: PoolSecurityDomain;
   /** A pool's keys: the keys domain over the pool's HSM, at the pool's own partition (docs/adr/0024-keys-in-pools.md). */
   poolKeys(pool: ManagedHsmPool, baseUrl: string): { keys: KeyService; at: VaultAddress };
-}
-
-/**
- * The HSM a pool's keys live in until each pool's own token is wired (ADR 0022): the PKCS#11 token
- * the environment names (CloudHSM's partition in AWS, a SoftHSM2 token locally), its PINs from the
- * environment, never logged. Pools sharing it keep apart by handle: a pool's versions name only the
- * handles made for it.
- */
-function configuredPoolHsm(): PoolHsm {
-  const env = process.env;
-  const libraryPath = env.COFFER_PKCS11_LIBRARY;
-  const tokenLabel = env.COFFER_PKCS11_TOKEN_LABEL;
-  const pin = env.COFFER_PKCS11_PIN;
-  if (!libraryPath || !tokenLabel || !pin) throw new ServiceUnavailable("This deployment's managed HSM pools have no HSM configured.");
-  return new Pkcs11PoolHsm({ libraryPath, tokenLabel, pin, ...(env.COFFER_PKCS11_SO_PIN ? { soPin: env.COFFER_PKCS11_SO_PIN } : {}) });
 }
 
 /**
@@ -70,16 +52,8 @@ const hsmServices = familyServices<HsmServices>((shared) => {
   const poolHost = new PoolHost(poolStore, shared.config.vaultDomain, shared.config.vaultEndpoints);
   const rbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const rbac = new HsmRbac(rbacStore);
-  const keyServices = new Map<string, KeyService>();
-  const hsms = new Map<string, PoolHsm>();
-  const hsmOf = (pool: ManagedHsmPool): PoolHsm => {
-    let hsm = hsms.get(pool.name);
-    if (!hsm) {
-      hsm = configuredPoolHsm();
-      hsms.set(pool.name, hsm);
-    }
-    return hsm;
-  };
+  // One keys service per pool HSM adapter: a purged pool's new namesake has another token, so another adapter.
+  const keyServices = new WeakMap<PoolHsm, KeyService>();
   const warn = (message: string, details: Record<string, unknown>) => shared.logger.warn(message, details);
   return {
     pools: poolHost,
@@ -87,13 +61,12 @@ const hsmServices = familyServices<HsmServices>((shared) => {
     rbac,
     rbacManagement: new HsmRbacManagement(rbacStore, rbac),
     settings: new PoolSettings(new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable)),
-    hsmOf,
     poolKeys: (pool, baseUrl) => {
-      let keys = keyServices.get(pool.name);
+      const hsm = poolHsmFor(pool);
+      let keys = keyServices.get(hsm);
       if (!keys) {
-        const hsm = new PoolHsmKeys(hsmOf(pool));
-        keys = new KeyService(shared.objects, shared.sealer, shared.backups, noKmsInPools, warn, {}, shared.clock, hsm);
-        keyServices.set(pool.name, keys);
+        keys = new KeyService(shared.objects, shared.sealer, shared.backups, noKmsInPools, warn, {}, shared.clock, new PoolHsmKeys(hsm));
+        keyServices.set(hsm, keys);
       }
       return { keys, at: poolKeysAddress(pool, baseUrl, shared.config.backupKeyId) };
     },
