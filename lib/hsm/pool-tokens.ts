@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailable } from '../core/errors.ts';
 import type { EnvelopeCipher } from '../crypto/envelope.ts';
-import type { HsmKeySpec, PoolHsm } from './hsm-keys.ts';
+import type { PoolHsm } from './hsm-keys.ts';
 import { newPoolTokenSecrets, type PoolTokenProvisioner, type PoolTokenSecrets } from './pool-host-tokens.ts';
 import type { ManagedHsmPool, PoolTokenRecord } from './pools.ts';
 
@@ -55,7 +55,7 @@ export class PoolTokens {
     if (!token) throw new ServiceUnavailable(`The managed HSM pool '${pool.name}' has no HSM partition.`);
     let hsm = this.opened.get(token.sealedSecrets);
     if (!hsm) {
-      hsm = new OpeningPoolHsm(async () => this.settings.open(token.label, await this.secretsOf(pool.name, token)));
+      hsm = openingPoolHsm(async () => this.settings.open(token.label, await this.secretsOf(pool.name, token)));
       this.opened.set(token.sealedSecrets, hsm);
     }
     return hsm;
@@ -79,63 +79,27 @@ function aadOf(pool: string): string {
   return `coffer/pool-token/v1/${pool.toLowerCase()}`;
 }
 
-/** A PoolHsm whose adapter is made at its first call (the PINs are opened then), and made again if that failed. */
-class OpeningPoolHsm implements PoolHsm {
-  private hsm: Promise<PoolHsm> | undefined;
-
-  constructor(private readonly make: () => Promise<PoolHsm>) {}
-
-  private get(): Promise<PoolHsm> {
-    if (!this.hsm) {
-      const made = this.make();
-      this.hsm = made;
+/**
+ * A PoolHsm whose adapter is made at its first call (the PINs are opened then), and made again if that
+ * failed. Every method of the port answers a promise, so each is forwarded as it is, whatever the
+ * port holds.
+ */
+function openingPoolHsm(make: () => Promise<PoolHsm>): PoolHsm {
+  let pending: Promise<PoolHsm> | undefined;
+  const opened = (): Promise<PoolHsm> => {
+    if (!pending) {
+      const made = make();
+      pending = made;
       made.catch(() => {
-        if (this.hsm === made) this.hsm = undefined;
+        if (pending === made) pending = undefined;
       });
     }
-    return this.hsm;
-  }
-
-  generateKey(spec: HsmKeySpec) {
-    return this.get().then((hsm) => hsm.generateKey(spec));
-  }
-  describeKey(...args: Parameters<PoolHsm['describeKey']>) {
-    return this.get().then((hsm) => hsm.describeKey(...args));
-  }
-  signDigest(...args: Parameters<PoolHsm['signDigest']>) {
-    return this.get().then((hsm) => hsm.signDigest(...args));
-  }
-  verifyDigest(...args: Parameters<PoolHsm['verifyDigest']>) {
-    return this.get().then((hsm) => hsm.verifyDigest(...args));
-  }
-  encrypt(...args: Parameters<PoolHsm['encrypt']>) {
-    return this.get().then((hsm) => hsm.encrypt(...args));
-  }
-  decrypt(...args: Parameters<PoolHsm['decrypt']>) {
-    return this.get().then((hsm) => hsm.decrypt(...args));
-  }
-  wrapKey(...args: Parameters<PoolHsm['wrapKey']>) {
-    return this.get().then((hsm) => hsm.wrapKey(...args));
-  }
-  unwrapKey(...args: Parameters<PoolHsm['unwrapKey']>) {
-    return this.get().then((hsm) => hsm.unwrapKey(...args));
-  }
-  randomBytes(...args: Parameters<PoolHsm['randomBytes']>) {
-    return this.get().then((hsm) => hsm.randomBytes(...args));
-  }
-  deleteKey(...args: Parameters<PoolHsm['deleteKey']>) {
-    return this.get().then((hsm) => hsm.deleteKey(...args));
-  }
-  createDomainKey() {
-    return this.get().then((hsm) => hsm.createDomainKey());
-  }
-  importDomainKey(...args: Parameters<PoolHsm['importDomainKey']>) {
-    return this.get().then((hsm) => hsm.importDomainKey(...args));
-  }
-  exportKey(...args: Parameters<PoolHsm['exportKey']>) {
-    return this.get().then((hsm) => hsm.exportKey(...args));
-  }
-  importKey(...args: Parameters<PoolHsm['importKey']>) {
-    return this.get().then((hsm) => hsm.importKey(...args));
-  }
+    return pending;
+  };
+  return new Proxy({} as PoolHsm, {
+    get: (_target, method) => {
+      if (typeof method !== 'string' || method === 'then') return undefined;
+      return (...args: unknown[]) => opened().then((hsm) => (hsm[method as keyof PoolHsm] as (...forwarded: unknown[]) => Promise<unknown>)(...args));
+    },
+  });
 }
