@@ -71,6 +71,12 @@ export interface WrappedHsmKey {
 export interface PoolHsm {
   /** A new key, generated in the HSM: sensitive, and extractable only wrapped under a trusted key (the domain key). */
   generateKey(spec: HsmKeySpec): Promise<HsmKey>;
+  /**
+   * A caller's AES key (Key Vault's import of an oct-HSM key, `k`: 16, 24 or 32 bytes) made an object
+   * of the HSM with a generated key's attributes: sensitive, wrapped only under a trusted key. The
+   * adapter zero-fills its own copy; the caller's is the caller's to wipe.
+   */
+  importAesKey(material: Uint8Array): Promise<HsmKey>;
   /** Throws HsmKeyNotFound for a handle the HSM does not hold. */
   describeKey(handle: string): Promise<HsmKey>;
   /** A signature over a digest the caller computed: RS*, PS* (salt length = digest length), ES* (r || s, Key Vault's form). */

@@ -77,6 +77,17 @@ export class Pkcs11PoolHsm implements PoolHsm {
     });
   }
 
+  async importAesKey(material: Uint8Array): Promise<HsmKey> {
+    const spec = checkKeySpec({ kty: 'oct', size: material.length * 8 } as HsmKeySpec);
+    const handle = `coffer-${randomUUID()}`;
+    const value = Buffer.from(material);
+    return this.call('init', `importing AES keys of ${material.length * 8} bits`, undefined, async ({ module, session }) => {
+      // CKA_VALUE_LEN follows from CKA_VALUE (the unwrap template has none); pkcs11js has no asynchronous C_CreateObject.
+      module.C_CreateObject(session, [...unwrapTemplate(handle, spec), { type: pkcs11js.CKA_VALUE, value }]);
+      return this.described(handle, this.objects({ module, session }, handle));
+    }).finally(() => value.fill(0));
+  }
+
   describeKey(handle: string): Promise<HsmKey> {
     return this.call('other', 'reading a key', handle, (session) => this.described(handle, this.objects(session, handle)));
   }
