@@ -42,7 +42,7 @@ export class PoolTokens {
   /** Wipes the pool's token (at its purge, or when its creation is undone). */
   async remove(pool: Pick<ManagedHsmPool, 'name' | 'token'>): Promise<void> {
     if (!pool.token) return;
-    this.opened.delete(pool.token.sealedSecrets);
+    this.opened.delete(cacheKey(pool.name, pool.token));
     await this.settings.provisioner.remove(pool.name, await this.secretsOf(pool.name, pool.token));
   }
 
@@ -53,10 +53,10 @@ export class PoolTokens {
   hsmOf(pool: Pick<ManagedHsmPool, 'name' | 'token'>): PoolHsm {
     const token = pool.token;
     if (!token) throw new ServiceUnavailable(`The managed HSM pool '${pool.name}' has no HSM partition.`);
-    let hsm = this.opened.get(token.sealedSecrets);
+    let hsm = this.opened.get(cacheKey(pool.name, token));
     if (!hsm) {
       hsm = openingPoolHsm(async () => this.settings.open(token.label, await this.secretsOf(pool.name, token)));
-      this.opened.set(token.sealedSecrets, hsm);
+      this.opened.set(cacheKey(pool.name, token), hsm);
     }
     return hsm;
   }
@@ -73,6 +73,11 @@ export class PoolTokens {
       plaintext.fill(0);
     }
   }
+}
+
+/** An adapter per pool and token: the same blob copied into another pool's record finds no adapter opened for its owner. */
+function cacheKey(pool: string, token: PoolTokenRecord): string {
+  return `${pool.toLowerCase()}\0${token.sealedSecrets}`;
 }
 
 function aadOf(pool: string): string {
