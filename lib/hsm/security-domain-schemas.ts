@@ -24,6 +24,5 @@ export const securityDomainDownloadRequest = z.object({
   certificates: z.array(securityDomainCertificate).check(z.maxLength(64)),
   required: z.optional(z.number()),
 });
-export type SecurityDomainDownloadInput = z.infer<typeof securityDomainDownloadRequest>;
 
 export const securityDomainUploadRequest = z.object({ value: z.string().check(z.minLength(1), z.maxLength(65_536)) });

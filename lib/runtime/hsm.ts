@@ -43,7 +43,7 @@ export interface HsmServices {
  * The pool's HSM, the one way every pool handler reaches it (docs/adr/0022-pool-data-plane.md): the
  * pool's own token, its PINs opened from the pool's record once per container, one adapter per pool.
  */
-export function poolHsmFor(pool: ManagedHsmPool): PoolHsm {
+function poolHsmFor(pool: ManagedHsmPool): PoolHsm {
   return tokenPoolHsm(pool);
 }
 
