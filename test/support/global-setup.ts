@@ -7,10 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from '../../dev/stack.ts';
+import { ensureSoftHsm } from './softhsm.ts';
 
 export default async function setup() {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-test-'));
   const started = Date.now();
+  // The stack's managed HSM pools each get a SoftHSM2 token: a fresh machine installs it first (as root, with apt-get).
+  process.stdout.write('making sure SoftHSM2 is installed...\n');
+  ensureSoftHsm();
   process.stdout.write('starting the local Coffer stack for the tests...\n');
   const stack = await startStack({ dataDir, progress: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

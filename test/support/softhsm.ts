@@ -25,7 +25,8 @@ export interface SoftHsmToken extends Pkcs11TokenConfig {
 let installed: { library: string; util: string } | undefined;
 let tokenDir: string | undefined;
 
-function ensureSoftHsm(): { library: string; util: string } {
+/** Debian's SoftHSM2, installed where it is missing (scripts/ensure-softhsm.sh): its library and softhsm2-util. */
+export function ensureSoftHsm(): { library: string; util: string } {
   if (installed) return installed;
   let output: string;
   try {
