@@ -31,6 +31,10 @@ export class PoolHsmKeys implements HandleKeys {
     return versionPlain(await this.hsm.generateKey(spec));
   }
 
+  async importSymmetric(material: Uint8Array): Promise<Omit<KeyPlain, 'keyOps'>> {
+    return versionPlain(await this.hsm.importAesKey(material));
+  }
+
   async operate(plain: KeyPlain, operation: CryptoOperation, input: KeyOperationInput | VerifyInput): Promise<HandleKeyResult | { valid: boolean }> {
     const handle = plain.hsmHandle!;
     const value = decodeBase64Url(input.value, 'value');

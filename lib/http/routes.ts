@@ -910,6 +910,7 @@ export const managedHsmDataRoutes = [
   // operations at the scope `/keys/{name}`, creating and listing at `/keys`, the rng at `/`. Lists
   // answer in one page; every key operation refuses until the pool is active.
   { operation: 'CreateHsmKey', plane: 'managedHsm', method: 'POST', path: '/keys/{name}/create', handler: 'hsm/create-hsm-key', permission: 'keys/create', scope: 'vault', params: keyName, auditId: 'answer', audit: 'KeyCreate' },
+  { operation: 'ImportHsmKey', plane: 'managedHsm', method: 'PUT', path: '/keys/{name}', handler: 'hsm/import-hsm-key', permission: 'keys/import/action', scope: key, params: keyName, auditId: 'answer', audit: 'KeyImport' },
   { operation: 'GetHsmKeys', plane: 'managedHsm', method: 'GET', path: '/keys', handler: 'hsm/get-hsm-keys', permission: 'keys/read/action', scope: 'vault', audit: 'KeyList' },
   { operation: 'GetHsmKeyVersions', plane: 'managedHsm', method: 'GET', path: '/keys/{name}/versions', handler: 'hsm/get-hsm-key-versions', permission: 'keys/read/action', scope: key, params: keyName, audit: 'KeyListVersions' },
   { operation: 'GetHsmKey', plane: 'managedHsm', method: 'GET', path: '/keys/{name}/{version}', handler: 'hsm/get-hsm-key', permission: 'keys/read/action', scope: key, params: keyVersion, auditId: 'answer', audit: 'KeyGet', optionalTail: true },

@@ -27,6 +27,8 @@ export interface HandleKeyResult {
 export interface HandleKeys {
   /** A new key generated in the HSM: its handle and public part as a version's plain facts (kty, hsmHandle, n/e, crv/x/y, keySize). */
   generate(request: HandleKeyRequest): Promise<Omit<KeyPlain, 'keyOps'>>;
+  /** A caller's AES key (an import's `k`) made a key of the HSM: its handle and size as a version's plain facts. */
+  importSymmetric(material: Uint8Array): Promise<Omit<KeyPlain, 'keyOps'>>;
   /** The six operations, all inside the HSM, with the algorithm's own parameters (iv, aad, tag) from the request. */
   operate(plain: KeyPlain, operation: CryptoOperation, input: KeyOperationInput | VerifyInput): Promise<HandleKeyResult | { valid: boolean }>;
   randomBytes(count: number): Promise<Uint8Array>;

@@ -3,14 +3,14 @@ import type { VersionedObjects } from '../objects/collection.ts';
 import { deletedDatesOf, latestOf, recordPage } from '../objects/records.ts';
 import { assertObjectName, assertTags, createAttributes, newVersionId, patchAttributes } from '../objects/rules.ts';
 import type { SealedContent } from '../objects/sealing.ts';
-import type { DeletedHead, Page, StoredHead, StoredVersion } from '../objects/store.ts';
+import type { DeletedHead, ObjectAttributes, Page, StoredHead, StoredVersion } from '../objects/store.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
 import { defaultKeyOps } from './algorithms.ts';
 import type { HsmChanges } from './hsm-changes.ts';
 import type { HsmKeys } from './hsm.ts';
 import { importJwk } from './jwk.ts';
 import type { HandleKeys } from './handle-keys.ts';
-import { hsmHandlesOf, type KeyMeta, kindOf, metaOf, plainOf, softwarePlain } from './layout.ts';
+import { hsmHandlesOf, type KeyMeta, type KeyPlain, kindOf, metaOf, plainOf, softwarePlain } from './layout.ts';
 import { type DeletedKeyRecord, type KeyRecord, keyRecord } from './records.ts';
 import {
   assertCurve,
@@ -23,6 +23,7 @@ import {
   assertParametersFit,
   assertPremium,
   defaultHandleKeyOps,
+  handleKeyMaterial,
   handleKeyRequest,
   KEY_TAG_LIMITS,
   parseKeyType,
@@ -86,15 +87,43 @@ export class KeyLifeCycle {
   private async createInHandleHsm(at: VaultAddress, name: string, input: CreateKeyInput, handleKeys: HandleKeys): Promise<KeyRecord> {
     const request = handleKeyRequest(input);
     const keyOps = input.key_ops ? assertHandleKeyOps(input.key_ops, request.kind) : defaultHandleKeyOps(request.kind);
-    const version = newVersionId();
     const attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
-    const meta = metaOf(input.tags);
     await this.objects.assertVersionAddable(at, name, 'create');
     const generated = await handleKeys.generate(request);
+    return this.storeHandleVersion(at, name, { ...generated, keyOps }, attributes, metaOf(input.tags), 'create', handleKeys);
+  }
+
+  /** A pool's import: an AES key's material into the pool's HSM, wiped here either way. */
+  private async importIntoHandleHsm(at: VaultAddress, name: string, input: ImportKeyInput, handleKeys: HandleKeys): Promise<KeyRecord> {
+    const material = handleKeyMaterial(input.key);
+    let imported: Omit<KeyPlain, 'keyOps'>;
+    let keyOps: string[];
+    let attributes: ObjectAttributes;
     try {
-      return await this.versions.store(at, name, version, { plain: { ...generated, keyOps }, attributes, meta }, 'create');
+      keyOps = Array.isArray(input.key.key_ops) ? assertHandleKeyOps(input.key.key_ops as string[], 'oct') : defaultHandleKeyOps('oct');
+      attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
+      await this.objects.assertVersionAddable(at, name, 'import');
+      imported = await handleKeys.importSymmetric(material);
+    } finally {
+      material.fill(0);
+    }
+    return this.storeHandleVersion(at, name, { ...imported, keyOps }, attributes, metaOf(input.tags), 'import', handleKeys);
+  }
+
+  /** Stores a pool key's new version; if the store refuses it, its key leaves the pool's HSM again. */
+  private async storeHandleVersion(
+    at: VaultAddress,
+    name: string,
+    plain: KeyPlain,
+    attributes: ObjectAttributes,
+    meta: KeyMeta,
+    operation: 'create' | 'import',
+    handleKeys: HandleKeys,
+  ): Promise<KeyRecord> {
+    try {
+      return await this.versions.store(at, name, newVersionId(), { plain, attributes, meta }, operation);
     } catch (error) {
-      await this.changes.undoHsm("remove from the pool's HSM the key of a version that was not stored", [generated.hsmHandle!], (handle) =>
+      await this.changes.undoHsm("remove from the pool's HSM the key of a version that was not stored", [plain.hsmHandle!], (handle) =>
         handleKeys.destroy(handle),
       );
       throw error;
@@ -105,6 +134,7 @@ export class KeyLifeCycle {
     assertObjectName('key', name);
     assertTags(input.tags ?? undefined, KEY_TAG_LIMITS);
     assertNotExportable(input.attributes?.exportable, input.release_policy);
+    if (this.handleKeys) return this.importIntoHandleHsm(at, name, input, this.handleKeys);
     const imported = importJwk(input.key);
     const kty = typeof input.key.kty === 'string' ? input.key.kty : '';
     const hsm = input.Hsm === true || kty.endsWith('-HSM');

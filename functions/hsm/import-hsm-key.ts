@@ -1,0 +1,7 @@
+import { importKeyBody } from '#lib/keys/schemas';
+import { keyBundle } from '#lib/keys/wire';
+import { hsmKeyOperation } from '#lib/runtime/hsm';
+
+export const handler = hsmKeyOperation('ImportHsmKey', { body: importKeyBody, bodyRequired: true }, async ({ at, name, body, keys }) => ({
+  body: keyBundle(at, await keys.import(at, name, body)),
+}));
