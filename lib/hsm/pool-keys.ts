@@ -148,7 +148,7 @@ export function poolKeysAddress(pool: ManagedHsmPool, baseUrl: string, sealingKe
   return { vault, baseUrl };
 }
 
-export function poolKeysPartition(poolName: string): string {
+function poolKeysPartition(poolName: string): string {
   return `MHSM#${poolName.toLowerCase()}`;
 }
 
