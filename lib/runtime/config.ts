@@ -66,24 +66,50 @@ const configSchema = z.object({
   eventDeliveryRoleArn: z.optional(z.string().check(z.minLength(1))),
   /** Where EventBridge puts events it could not deliver to a subscription (infra/events.yml); none locally. */
   eventDeadLetterQueueArn: z.optional(z.string().check(z.minLength(1))),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * The managed HSM pools' HSM (docs/adr/0022-pool-data-plane.md), read beside the configuration: only
+ * the pools' functions (infra/pool-stack.ts) and the local gateway (dev/stack.ts) carry these
+ * variables, so they are not FUNCTION_VARIABLES, which every function gets.
+ */
+const poolHsmConfigSchema = z.object({
   /**
    * The managed HSM pools' PKCS#11 library (docs/adr/0022-pool-data-plane.md): CloudHSM's in AWS (the
    * pools' stack sets it), SoftHSM2's on the local stack. Unset where no pool function runs.
    */
-  pkcs11Library: z.optional(z.string().check(z.minLength(1))),
+  library: z.optional(z.string().check(z.minLength(1))),
   /**
    * Where the library keeps its tokens, when the deployment makes a token per pool (SoftHSM2 on the
    * local stack, whose SOFTHSM2_CONF names the same directory): a pool's token is made at its
    * creation and wiped at its purge. Unset where the configuration names the pools' partition (CloudHSM).
    */
-  pkcs11TokenDirectory: z.optional(z.string().check(z.minLength(1))),
+  tokenDirectory: z.optional(z.string().check(z.minLength(1))),
   /** The SSM parameter holding the crypto user's credential of a partition the configuration names (the pools' stack sets it). */
-  pkcs11PinParameter: z.optional(z.string().check(z.minLength(1))),
+  pinParameter: z.optional(z.string().check(z.minLength(1))),
 });
 
-export type Config = z.infer<typeof configSchema>;
+type PoolHsmConfig = z.infer<typeof poolHsmConfigSchema>;
 
 let cached: Config | undefined;
+let cachedPoolHsm: PoolHsmConfig | undefined;
+
+export function poolHsmConfig(): PoolHsmConfig {
+  cachedPoolHsm ??= loadPoolHsmConfig(process.env);
+  return cachedPoolHsm;
+}
+
+function loadPoolHsmConfig(env: NodeJS.ProcessEnv): PoolHsmConfig {
+  const parsed = poolHsmConfigSchema.safeParse({
+    library: env.COFFER_PKCS11_LIBRARY || undefined,
+    tokenDirectory: env.COFFER_PKCS11_TOKEN_DIRECTORY || undefined,
+    pinParameter: env.COFFER_PKCS11_PIN_PARAMETER || undefined,
+  });
+  if (!parsed.success) throw new Error(`invalid Coffer configuration: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 export function config(): Config {
   cached ??= loadConfig(process.env);
@@ -93,6 +119,7 @@ export function config(): Config {
 /** Tests and the local gateway use this after changing the environment. */
 export function resetConfig(): void {
   cached = undefined;
+  cachedPoolHsm = undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -116,10 +143,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webhookAddresses: env.COFFER_WEBHOOK_ADDRESSES || 'public',
     eventDeliveryRoleArn: env.COFFER_EVENT_DELIVERY_ROLE_ARN || undefined,
     eventDeadLetterQueueArn: env.COFFER_EVENT_DEAD_LETTER_QUEUE_ARN || undefined,
-    // Set only for the pools' functions (infra/pool-stack.ts) and the local gateway (dev/stack.ts), not in FUNCTION_VARIABLES.
-    pkcs11Library: env.COFFER_PKCS11_LIBRARY || undefined,
-    pkcs11TokenDirectory: env.COFFER_PKCS11_TOKEN_DIRECTORY || undefined,
-    pkcs11PinParameter: env.COFFER_PKCS11_PIN_PARAMETER || undefined,
   });
   if (!parsed.success) {
     // A misconfigured deployment must fail loudly at start-up, not at the first request.

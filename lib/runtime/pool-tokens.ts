@@ -7,6 +7,7 @@ import type { ManagedHsmPool } from '../hsm/pools.ts';
 import { Pkcs11PoolHsm } from '../pkcs11/pkcs11-hsm-keys.ts';
 import { wipePoolToken } from '../pkcs11/pool-token-removal.ts';
 import { Pkcs11PoolTokens } from '../pkcs11/pool-tokens.ts';
+import { poolHsmConfig } from './config.ts';
 import { familyServices } from './services.ts';
 
 /**
@@ -16,8 +17,8 @@ import { familyServices } from './services.ts';
  * The PINs are sealed under the deployment's backup key, the data key's context naming the pool.
  */
 export const poolTokens = familyServices<PoolTokens | undefined>((shared) => {
-  const { pkcs11Library, pkcs11TokenDirectory, backupKeyId } = shared.config;
-  if (!pkcs11Library || !pkcs11TokenDirectory) return undefined;
+  const { library: pkcs11Library, tokenDirectory } = poolHsmConfig();
+  if (!pkcs11Library || !tokenDirectory) return undefined;
   const provisioner = new Pkcs11PoolTokens(pkcs11Library);
   return new PoolTokens({
     provisioner: {
@@ -25,7 +26,7 @@ export const poolTokens = familyServices<PoolTokens | undefined>((shared) => {
       remove: async (pool, secrets) => wipePoolToken(pkcs11Library, pool, secrets),
     },
     cipher: new EnvelopeCipher(new KmsDataKeys(shared.kms)),
-    keyId: backupKeyId,
+    keyId: shared.config.backupKeyId,
     open: (tokenLabel, secrets) => new Pkcs11PoolHsm({ libraryPath: pkcs11Library, tokenLabel, pin: secrets.pin, soPin: secrets.soPin }),
   });
 });
