@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '../../lib/aws/api/dynamodb
 import { DynamoPoolStore } from '../../lib/aws/dynamo-managed-hsm-pools.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { localRoutes } from '../../lib/http/routes.ts';
+import { waitForAuditItems } from '../support/audit.ts';
 import { selfSignedCertificate } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
@@ -427,30 +428,41 @@ describe("a pool's DynamoDB items", () => {
   it('hold handles, public parts and metadata only: no private or secret key material', async () => {
     const rsa = await keys.createRsaKey(uniqueName('store'), { keySize: 2048, hsm: true });
     const aes = await keys.createOctKey(uniqueName('store'), { keySize: 256, hsm: true });
+    // The one key whose material the test knows: an imported one, searched for in every encoding.
+    const material = randomBytes(32);
+    const imported = await keys.importKey(uniqueName('store'), { kty: 'oct-HSM', k: material });
     const dynamo = new DynamoDBDocumentClient({ endpoint: info.endpoints.dynamodb, region: REGION, credentials: () => LOCAL_CREDENTIALS });
     try {
       const items: Record<string, any>[] = [];
-      for (const key of [rsa, aes]) {
-        for (const pk of [`MHSM#${name}#keys`, `MHSM#${name}#keys#${key.name.toLowerCase()}`]) {
+      for (const key of [rsa, aes, imported]) {
+        const keyName = key.name.toLowerCase();
+        for (const pk of [`MHSM#${name}#keys`, `MHSM#${name}#keys#${keyName}`]) {
           const page = await dynamo.send(
             new QueryCommand({ TableName: info.tables.objects, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
           );
-          items.push(...(page.Items ?? []).filter((item) => item.sk === key.name.toLowerCase() || item.pk.endsWith(key.name.toLowerCase())));
+          items.push(...(page.Items ?? []).filter((item) => item.sk === keyName || item.pk.endsWith(`#${keyName}`)));
         }
       }
-      expect(items.length).toBeGreaterThanOrEqual(4);
+      expect(items.length).toBe(6);
       const allowed = ['kty', 'keyOps', 'n', 'e', 'crv', 'x', 'y', 'keySize', 'hsmHandle'];
       for (const item of items) {
-        const plain = item.plain ?? item.latestVersion?.plain ?? {};
-        expect(Object.keys(plain).filter((field) => !allowed.includes(field))).toEqual([]);
-        expect(plain.hsmHandle).toMatch(/^coffer-[0-9a-f-]{36}$/);
+        expect(Object.keys(item.plain).filter((field) => !allowed.includes(field))).toEqual([]);
+        expect(item.plain.hsmHandle).toMatch(/^coffer-[0-9a-f-]{36}$/);
         expect(item.secret).toBeUndefined();
         expect(JSON.stringify(item)).not.toMatch(/"(d|p|q|dp|dq|qi|k)":/);
       }
-      const rsaVersion = items.find((item) => item.plain?.kty === 'RSA-HSM');
-      expect(rsaVersion?.plain.n).toBe(Buffer.from(rsa.key!.n!).toString('base64url'));
+      const dump = JSON.stringify(items, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+      for (const encoding of ['base64', 'base64url', 'hex', 'latin1'] as const) expect(dump).not.toContain(material.toString(encoding));
+      expect(items.find((item) => item.plain.kty === 'RSA-HSM')?.plain.n).toBe(Buffer.from(rsa.key!.n!).toString('base64url'));
     } finally {
       dynamo.destroy();
     }
+  });
+
+  it("records each key request in the pool's audit partition", async () => {
+    const r = await raw('POST', at(hsmUri, `/keys/${uniqueName('audited')}/create`), { token: adminToken, body: { kty: 'EC-HSM' } });
+    expect(r.status, r.text).toBe(200);
+    const [item] = await waitForAuditItems(String(r.headers['x-ms-request-id']));
+    expect(item).toMatchObject({ vault: { S: `managedhsms/${name}` }, operationName: { S: 'KeyCreate' }, httpStatusCode: { N: '200' } });
   });
 });
