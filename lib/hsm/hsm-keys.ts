@@ -77,6 +77,8 @@ export interface PoolHsm {
    * adapter zero-fills its own copy; the caller's is the caller's to wipe.
    */
   importAesKey(material: Uint8Array): Promise<HsmKey>;
+  /** A caller's RSA or EC private key (PKCS#8, from Key Vault's import of a JWK) made a key of the HSM as importAesKey does; the adapter zero-fills its copies. */
+  importPrivateKey(pkcs8: Uint8Array): Promise<HsmKey>;
   /** Throws HsmKeyNotFound for a handle the HSM does not hold. */
   describeKey(handle: string): Promise<HsmKey>;
   /** A signature over a digest the caller computed: RS*, PS* (salt length = digest length), ES* (r || s, Key Vault's form). */

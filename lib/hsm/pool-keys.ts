@@ -35,6 +35,10 @@ export class PoolHsmKeys implements HandleKeys {
     return versionPlain(await this.hsm.importAesKey(material));
   }
 
+  async importPrivate(pkcs8: Uint8Array): Promise<Omit<KeyPlain, 'keyOps'>> {
+    return versionPlain(await this.hsm.importPrivateKey(pkcs8));
+  }
+
   async operate(plain: KeyPlain, operation: CryptoOperation, input: KeyOperationInput | VerifyInput): Promise<HandleKeyResult | { valid: boolean }> {
     const handle = plain.hsmHandle!;
     const value = decodeBase64Url(input.value, 'value');

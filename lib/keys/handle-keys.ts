@@ -29,6 +29,8 @@ export interface HandleKeys {
   generate(request: HandleKeyRequest): Promise<Omit<KeyPlain, 'keyOps'>>;
   /** A caller's AES key (an import's `k`) made a key of the HSM: its handle and size as a version's plain facts. */
   importSymmetric(material: Uint8Array): Promise<Omit<KeyPlain, 'keyOps'>>;
+  /** A caller's RSA or EC private key (PKCS#8) made a key of the HSM: its handle and public part. */
+  importPrivate(pkcs8: Uint8Array): Promise<Omit<KeyPlain, 'keyOps'>>;
   /** The six operations, all inside the HSM, with the algorithm's own parameters (iv, aad, tag) from the request. */
   operate(plain: KeyPlain, operation: CryptoOperation, input: KeyOperationInput | VerifyInput): Promise<HandleKeyResult | { valid: boolean }>;
   randomBytes(count: number): Promise<Uint8Array>;

@@ -5,7 +5,7 @@ import { assertObjectName, assertTags, createAttributes, newVersionId, patchAttr
 import type { SealedContent } from '../objects/sealing.ts';
 import type { DeletedHead, ObjectAttributes, Page, StoredHead, StoredVersion } from '../objects/store.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
-import { defaultKeyOps } from './algorithms.ts';
+import { defaultKeyOps, type KeyKind } from './algorithms.ts';
 import type { HsmChanges } from './hsm-changes.ts';
 import type { HsmKeys } from './hsm.ts';
 import { importJwk } from './jwk.ts';
@@ -25,6 +25,7 @@ import {
   defaultHandleKeyOps,
   handleKeyMaterial,
   handleKeyRequest,
+  isSymmetricJwk,
   KEY_TAG_LIMITS,
   parseKeyType,
 } from './rules.ts';
@@ -93,19 +94,21 @@ export class KeyLifeCycle {
     return this.storeHandleVersion(at, name, { ...generated, keyOps }, attributes, metaOf(input.tags), 'create', handleKeys);
   }
 
-  /** A pool's import: an AES key's material into the pool's HSM, wiped here either way. */
+  /** A pool's import: an AES key's bytes, or an RSA or EC private key, into the pool's HSM; the material is wiped here either way. */
   private async importIntoHandleHsm(at: VaultAddress, name: string, input: ImportKeyInput, handleKeys: HandleKeys): Promise<KeyRecord> {
-    const material = handleKeyMaterial(input.key);
+    const symmetric = isSymmetricJwk(input.key);
+    const parsed = symmetric ? { kind: 'oct' as const, material: handleKeyMaterial(input.key) } : importedPrivate(importJwk(input.key));
     let imported: Omit<KeyPlain, 'keyOps'>;
     let keyOps: string[];
     let attributes: ObjectAttributes;
     try {
-      keyOps = Array.isArray(input.key.key_ops) ? assertHandleKeyOps(input.key.key_ops as string[], 'oct') : defaultHandleKeyOps('oct');
+      const requested = Array.isArray(input.key.key_ops) ? (input.key.key_ops as string[]) : undefined;
+      keyOps = requested ? assertHandleKeyOps(requested, parsed.kind) : defaultHandleKeyOps(parsed.kind);
       attributes = createAttributes(input.attributes ?? undefined, this.clock(at.vault.name));
       await this.objects.assertVersionAddable(at, name, 'import');
-      imported = await handleKeys.importSymmetric(material);
+      imported = symmetric ? await handleKeys.importSymmetric(parsed.material) : await handleKeys.importPrivate(parsed.material);
     } finally {
-      material.fill(0);
+      parsed.material.fill(0);
     }
     return this.storeHandleVersion(at, name, { ...imported, keyOps }, attributes, metaOf(input.tags), 'import', handleKeys);
   }
@@ -260,4 +263,8 @@ export class KeyLifeCycle {
   private async deletedRecord(at: VaultAddress, deleted: DeletedHead): Promise<DeletedKeyRecord> {
     return { ...(await this.headRecord(at, deleted)), ...deletedDatesOf(deleted) };
   }
+}
+
+function importedPrivate(imported: { kind: KeyKind; privatePkcs8: Buffer }): { kind: KeyKind; material: Buffer } {
+  return { kind: imported.kind, material: imported.privatePkcs8 };
 }

@@ -157,15 +157,13 @@ export function defaultHandleKeyOps(kind: HandleKeyKind): string[] {
   return kind === 'oct' ? [...SYMMETRIC_OPS] : defaultKeyOps(kind);
 }
 
-/**
- * What a managed HSM pool imports (docs/adr/0024-keys-in-pools.md): an AES key, `kty` oct or oct-HSM
- * with `k` of 16, 24 or 32 bytes. RSA and EC imports into a pool are not offered yet.
- */
+/** Whether an import's JWK is an AES key (`kty` oct or oct-HSM), which handleKeyMaterial reads. */
+export function isSymmetricJwk(jwk: Record<string, unknown>): boolean {
+  return jwk.kty === 'oct' || jwk.kty === 'oct-HSM';
+}
+
+/** An AES key a managed HSM pool imports (docs/adr/0024-keys-in-pools.md): `k` of 16, 24 or 32 bytes. */
 export function handleKeyMaterial(jwk: Record<string, unknown>): Buffer {
-  const kty = jwk.kty;
-  if (kty !== 'oct' && kty !== 'oct-HSM') {
-    throw new BadParameter(`Importing a key of type '${printable(String(kty))}' into a managed HSM is not supported: import oct-HSM keys.`);
-  }
   if (typeof jwk.k !== 'string') throw new BadParameter("An oct key to import needs its 'k'.");
   const material = decodeBase64Url(jwk.k, 'k');
   if (!AES_KEY_SIZES.includes(material.length * 8)) {
