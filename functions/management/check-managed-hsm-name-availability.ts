@@ -1,7 +1,7 @@
 import { poolNameCheckBody } from '#lib/hsm/pool-schemas';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 
-export const handler = managementOperation(
+export const handler = poolManagementOperation(
   'CheckManagedHsmNameAvailability',
   { body: poolNameCheckBody, bodyRequired: true },
   async ({ body, services }) => ({

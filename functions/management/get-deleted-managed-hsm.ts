@@ -1,6 +1,6 @@
 import { deletedPoolResource } from '#lib/hsm/pool-wire';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 
-export const handler = managementOperation('GetDeletedManagedHsm', {}, async ({ subscriptionId, location, name, services }) => ({
+export const handler = poolManagementOperation('GetDeletedManagedHsm', {}, async ({ subscriptionId, location, name, services }) => ({
   body: deletedPoolResource(await services.pools.getDeleted(subscriptionId ?? '', location ?? '', name ?? '')),
 }));

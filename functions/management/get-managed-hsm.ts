@@ -1,6 +1,6 @@
 import { poolResource } from '#lib/hsm/pool-wire';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 
-export const handler = managementOperation('GetManagedHsm', {}, async ({ subscriptionId, resourceGroupName, name, services }) => ({
+export const handler = poolManagementOperation('GetManagedHsm', {}, async ({ subscriptionId, resourceGroupName, name, services }) => ({
   body: poolResource(await services.pools.get(subscriptionId ?? '', resourceGroupName ?? '', name ?? '')),
 }));

@@ -1,8 +1,8 @@
 import { deletedPoolResource } from '#lib/hsm/pool-wire';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 import { armPage } from '#lib/vaults/wire';
 
-export const handler = managementOperation('ListDeletedManagedHsms', {}, async ({ subscriptionId, query, management, services }) => {
+export const handler = poolManagementOperation('ListDeletedManagedHsms', {}, async ({ subscriptionId, query, management, services }) => {
   const path = `/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/deletedManagedHSMs`;
   return { body: armPage(await services.pools.listDeleted(subscriptionId ?? ''), query, `${management.baseUrl}${path}`, deletedPoolResource) };
 });

@@ -1,8 +1,8 @@
 import { poolResource } from '#lib/hsm/pool-wire';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 import { armPage } from '#lib/vaults/wire';
 
-export const handler = managementOperation(
+export const handler = poolManagementOperation(
   'ListManagedHsmsByResourceGroup',
   {},
   async ({ subscriptionId, resourceGroupName, query, management, services }) => {

@@ -1,8 +1,8 @@
 import { poolBody } from '#lib/hsm/pool-schemas';
 import { poolResource } from '#lib/hsm/pool-wire';
-import { managementOperation } from '#lib/runtime/management';
+import { poolManagementOperation } from '#lib/runtime/pool-management';
 
-export const handler = managementOperation(
+export const handler = poolManagementOperation(
   'UpdateManagedHsm',
   { body: poolBody, bodyRequired: true },
   async ({ subscriptionId, resourceGroupName, name, body, services }) => ({

@@ -3,26 +3,22 @@ import { RoleDefinitions } from '../access/role-definitions.ts';
 import { AuditQueries } from '../audit/query.ts';
 import { openSkipToken, sealSkipToken } from '../http/paging.ts';
 import { managementPlane, operations } from '../http/pipelines.ts';
-import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
-import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { DynamoResourceGroupStore } from '../aws/dynamo-resource-groups.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
 import type { EventSubscriptions } from '../events/subscriptions.ts';
-import { PoolManager } from '../hsm/pool-manager.ts';
-import { grantInitialAdministrators } from '../hsm/rbac-management.ts';
 import { VaultManager } from '../vaults/manage.ts';
 import { VaultOperations } from '../vaults/operations.ts';
 import { ResourceGroupService } from '../vaults/resource-groups.ts';
 import { SubscriptionService } from '../vaults/subscription-listing.ts';
 import { eventSubscriptionsOf } from './event-subscriptions.ts';
-import { poolTokens } from './pool-tokens.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
 /**
  * The management functions' composition root: the shared services and the management domains
- * (vaults and their operations, managed HSM pools, resource groups, role assignments and definitions, audit queries). Each domain adds its
+ * (vaults and their operations, resource groups, role assignments and definitions, audit queries; the
+ * pools' life cycle has a root of its own, lib/runtime/pool-management.ts). Each domain adds its
  * service here.
  */
 export type ManagementServices = {
@@ -30,7 +26,6 @@ export type ManagementServices = {
   resourceGroups: ResourceGroupService;
   vaults: VaultManager;
   vaultOperations: VaultOperations;
-  pools: PoolManager;
   roleAssignments: RoleAssignments;
   roleDefinitions: RoleDefinitions;
   auditEvents: AuditQueries;
@@ -40,8 +35,6 @@ export type ManagementServices = {
 const managementServices = familyServices<ManagementServices>((shared) => {
   const eventSubscriptions = eventSubscriptionsOf(shared);
   const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
-  const hsmRbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
-  const hsmSettingsStore = new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable);
   const vaults = new VaultManager(
     shared.vaultStore,
     new KmsKeyProtection(shared.kms),
@@ -64,20 +57,6 @@ const managementServices = familyServices<ManagementServices>((shared) => {
     }),
     vaults,
     vaultOperations: new VaultOperations(new DynamoOperationStore(shared.dynamo, shared.config.objectsTable)),
-    pools: new PoolManager(poolStore, {
-      vaultDomain: shared.config.vaultDomain,
-      endpoints: shared.config.vaultEndpoints,
-      tenantOf: (id) => shared.pipeline.subscriptions.tenantOf(id),
-      // Each pool's own token, where the deployment makes one per pool (ADR 0022).
-      provisionToken: async (pool) => poolTokens()?.provision(pool),
-      // The initial administrators hold Administrator in the pool's local RBAC once its creation won the name (ADR 0021).
-      created: (pool) => grantInitialAdministrators(hsmRbacStore, pool.name, pool.initialAdminObjectIds),
-      purging: async (pool) => {
-        await poolTokens()?.remove(pool);
-        await hsmRbacStore.deletePool(pool.name);
-        await hsmSettingsStore.deletePool(pool.name);
-      },
-    }),
     roleAssignments: new RoleAssignments(shared.accessStore, shared.access),
     roleDefinitions: new RoleDefinitions(shared.accessStore, shared.access),
     // Audit pages are signed like the data plane's lists: with the vault's paging key.
