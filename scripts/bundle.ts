@@ -97,6 +97,8 @@ export interface BundledFunction {
   key: string;
   /** The operation's route; none for a function no route reaches (infra/event-functions.ts). */
   route?: Route;
+  /** Its source under functions/, without `.ts`: what its bundle budget goes by (`bundleBudgetOf`). */
+  handler: string;
   bundle: string;
   bundleBytes: number;
   artifact: string;
@@ -208,7 +210,7 @@ export async function bundleFunctions(
     );
     const artifact = join(artifactDir, `${key}.zip`);
     await writeFile(artifact, zip);
-    bundled.push({ key, route, bundle, bundleBytes: code.length, artifact, artifactBytes: zip.length });
+    bundled.push({ key, route, handler: fn.handler, bundle, bundleBytes: code.length, artifact, artifactBytes: zip.length });
   }
   return bundled;
 }
