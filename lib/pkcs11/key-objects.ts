@@ -187,15 +187,19 @@ export function unwrappedCallerKeyTemplate(): Template {
   ];
 }
 
-/** Every object labelled `handle`, read into what the key is; undefined when the token has none. */
-export function readKeyObjects(module: Pkcs11Module, session: Buffer, handle: string): KeyObjects | undefined {
+/** The objects labelled `handle`: a key's one, two (a key pair) or none; more than 8 is no key of Coffer's. */
+export function objectsLabelled(module: Pkcs11Module, session: Buffer, handle: string): ObjectHandle[] {
   module.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: handle }]);
-  let found: Buffer[];
   try {
-    found = module.C_FindObjects(session, 8);
+    return module.C_FindObjects(session, 8);
   } finally {
     module.C_FindObjectsFinal(session);
   }
+}
+
+/** Every object labelled `handle`, read into what the key is; undefined when the token has none. */
+export function readKeyObjects(module: Pkcs11Module, session: Buffer, handle: string): KeyObjects | undefined {
+  const found = objectsLabelled(module, session, handle);
   let privateKey: ObjectHandle | undefined;
   let publicObject: ObjectHandle | undefined;
   let secretKey: ObjectHandle | undefined;

@@ -34,6 +34,7 @@ import {
   importedDomainKeyTemplate,
   ecTemplates,
   type KeyObjects,
+  objectsLabelled,
   publicObjectTemplate,
   readKeyObjects,
   rsaTemplates,
@@ -251,13 +252,7 @@ export class Pkcs11PoolHsm implements PoolHsm {
 
   deleteKey(handle: string): Promise<boolean> {
     return this.call('other', 'deleting a key', handle, ({ module, session }) => {
-      module.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: handle }]);
-      let found: Buffer[];
-      try {
-        found = module.C_FindObjects(session, 8);
-      } finally {
-        module.C_FindObjectsFinal(session);
-      }
+      const found = objectsLabelled(module, session, handle);
       for (const object of found) module.C_DestroyObject(session, object);
       this.token.objects.delete(handle);
       return found.length > 0;
