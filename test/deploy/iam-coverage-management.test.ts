@@ -150,6 +150,13 @@ const UNREACHED: Record<string, string[]> = {
   CreateOrUpdateVault: ['objects:DeleteItem', 'vaultKeyLifecycle:ScheduleKeyDeletion'],
 };
 
+/** The answer's JSON, once its status is one of `status` (the JSON is the failure's message). */
+async function expectStatus(status: number | number[], response: Promise<Answer>) {
+  const { status: actual, json } = await response;
+  expect([status].flat(), JSON.stringify(json)).toContain(actual);
+  return json;
+}
+
 describe('every AWS call a management operation makes is granted to its function', () => {
   beforeAll(async () => {
     const info = localStack();
@@ -158,11 +165,6 @@ describe('every AWS call a management operation makes is granted to its function
     const vault = uniqueName('iamv');
     const groupPath = `${s}/resourcegroups/${group}`;
     const vaultId = `${s}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/${vault}`;
-    const expectStatus = async (status: number | number[], response: Promise<Answer>) => {
-      const { status: actual, json } = await response;
-      expect([status].flat(), JSON.stringify(json)).toContain(actual);
-      return json;
-    };
     const as = (caller: Caller) => (method: string, path: string, body?: unknown) => recording.call(method, path, body, caller);
     const manage = as(ownerCaller);
 
@@ -294,11 +296,6 @@ describe('every AWS call a managed HSM pool operation makes is granted to its fu
     const groupPath = `${s}/resourcegroups/${group}`;
     const poolId = `${s}/resourceGroups/${group}/providers/Microsoft.KeyVault/managedHSMs/${pool}`;
     const manage = (method: string, path: string, body?: unknown) => recording.call(method, path, body, ownerCaller);
-    const expectStatus = async (status: number | number[], response: Promise<Answer>) => {
-      const { status: actual, json } = await response;
-      expect([status].flat(), JSON.stringify(json)).toContain(actual);
-      return json;
-    };
     await expectStatus([200, 201], manage('PUT', `${groupPath}?${RESOURCES}`, { location: LOCATION }));
     await expectStatus(200, manage('POST', `${s}/providers/Microsoft.KeyVault/checkMhsmNameAvailability?${KEYVAULT}`, { name: pool }));
     const body = {
