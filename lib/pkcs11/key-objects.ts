@@ -5,10 +5,13 @@
  * never readable) and CKA_WRAP_WITH_TRUSTED (they leave the HSM only wrapped under a CKA_TRUSTED key,
  * which only the security officer can create: the pool's domain key; docs/adr/0019-pkcs11-adapter.md).
  */
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
+import { BadParameter } from '../core/errors.ts';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
 import type { Curve } from '../keys/algorithms.ts';
 import type { HsmAesKeySize, HsmKeySpec, HsmPublicKey, HsmRsaKeySize } from '../hsm/hsm-keys.ts';
+import { checkKeySpec } from '../hsm/hsm-key-rules.ts';
 import { CURVE_PARAMS } from './mechanisms.ts';
 import type { ObjectHandle, Pkcs11Module } from './token-session.ts';
 
@@ -289,4 +292,43 @@ function ecPoint(value: Buffer, curve: Curve): Buffer {
 function derOctetString(content: Buffer): Buffer {
   const length = content.length < 0x80 ? Buffer.from([content.length]) : Buffer.from([0x81, content.length]);
   return Buffer.concat([Buffer.from([4]), length, content]);
+}
+
+/** A PKCS#8 private key as the attributes of its private object, its spec and its public part (the key's own checks first). */
+export function privateKeyParts(pkcs8: Uint8Array): { spec: HsmKeySpec; publicKey: HsmPublicKey; material: pkcs11js.Template } {
+  let jwk: JsonWebKey;
+  try {
+    jwk = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
+  } catch {
+    throw new BadParameter('The key to import is not a valid private key.');
+  }
+  const bytes = (value: string | undefined) => Buffer.from(value ?? '', 'base64url');
+  if (jwk.kty === 'RSA') {
+    const n = bytes(jwk.n);
+    const spec = checkKeySpec({ kty: 'RSA', size: n.length * 8 } as HsmKeySpec);
+    const material = (
+      [
+        [pkcs11js.CKA_MODULUS, jwk.n],
+        [pkcs11js.CKA_PUBLIC_EXPONENT, jwk.e],
+        [pkcs11js.CKA_PRIVATE_EXPONENT, jwk.d],
+        [pkcs11js.CKA_PRIME_1, jwk.p],
+        [pkcs11js.CKA_PRIME_2, jwk.q],
+        [pkcs11js.CKA_EXPONENT_1, jwk.dp],
+        [pkcs11js.CKA_EXPONENT_2, jwk.dq],
+        [pkcs11js.CKA_COEFFICIENT, jwk.qi],
+      ] as const
+    ).map(([type, value]) => ({ type, value: bytes(value) }));
+    return { spec, publicKey: { kty: 'RSA', n, e: bytes(jwk.e) }, material };
+  }
+  const curve = ({ 'P-256': 'P-256', 'P-384': 'P-384', 'P-521': 'P-521', secp256k1: 'P-256K' } as const)[jwk.crv as 'P-256'];
+  if (jwk.kty !== 'EC' || !curve) throw new BadParameter('The key to import is an RSA or EC key on P-256, P-384, P-521 or P-256K.');
+  return {
+    spec: { kty: 'EC', curve },
+    publicKey: { kty: 'EC', crv: curve, x: bytes(jwk.x), y: bytes(jwk.y) },
+    material: [
+      // A copy: the material's buffers are zero-filled after the import, the curve's constant must not be.
+      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVE_PARAMS[curve]) },
+      { type: pkcs11js.CKA_VALUE, value: bytes(jwk.d) },
+    ],
+  };
 }

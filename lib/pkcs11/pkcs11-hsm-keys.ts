@@ -7,7 +7,7 @@
  * token's logged-in session (./token-session.ts); the long ones (key generation, private-key
  * operations, wrapping) run on libuv's threads through pkcs11js's *Async calls.
  */
-import { createPrivateKey, type JsonWebKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { BadParameter, Conflict } from '../core/errors.ts';
 import { ecdsaHalfSize } from '../crypto/ecdsa-signature.ts';
@@ -20,7 +20,6 @@ import {
   HsmKeyNotFound,
   type PoolHsm,
   type HsmKeySpec,
-  type HsmPublicKey,
   HsmOperationNotSupported,
   type HsmWrapAlgorithm,
   type WrappedHsmKey,
@@ -35,13 +34,14 @@ import {
   ecTemplates,
   type KeyObjects,
   objectsLabelled,
+  privateKeyParts,
   publicObjectTemplate,
   readKeyObjects,
   rsaTemplates,
   unwrappedCallerKeyTemplate,
   unwrapTemplate,
 } from './key-objects.ts';
-import { aesMechanism, CURVE_PARAMS, GCM_TAG_BYTES, rsaEncryptionMechanism, signatureMechanism } from './mechanisms.ts';
+import { aesMechanism, GCM_TAG_BYTES, rsaEncryptionMechanism, signatureMechanism } from './mechanisms.ts';
 import { type Pkcs11Session, type Pkcs11TokenConfig, tokenSession, type TokenSession } from './token-session.ts';
 
 /** A PKCS#8 RSA-4096 private key wrapped with padding is under 2.5 KiB. */
@@ -55,45 +55,6 @@ const NOT_VERIFIED = new Set(['CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE'
 
 /** What `createDomainKey` and `importDomainKey` name a domain key. */
 const DOMAIN_KEY_HANDLE = /^coffer-domain-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** A PKCS#8 private key as the attributes of its private object, its spec and its public part (the key's own checks first). */
-function privateKeyParts(pkcs8: Uint8Array): { spec: HsmKeySpec; publicKey: HsmPublicKey; material: pkcs11js.Template } {
-  let jwk: JsonWebKey;
-  try {
-    jwk = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
-  } catch {
-    throw new BadParameter('The key to import is not a valid private key.');
-  }
-  const bytes = (value: string | undefined) => Buffer.from(value ?? '', 'base64url');
-  if (jwk.kty === 'RSA') {
-    const n = bytes(jwk.n);
-    const spec = checkKeySpec({ kty: 'RSA', size: n.length * 8 } as HsmKeySpec);
-    const material = (
-      [
-        [pkcs11js.CKA_MODULUS, jwk.n],
-        [pkcs11js.CKA_PUBLIC_EXPONENT, jwk.e],
-        [pkcs11js.CKA_PRIVATE_EXPONENT, jwk.d],
-        [pkcs11js.CKA_PRIME_1, jwk.p],
-        [pkcs11js.CKA_PRIME_2, jwk.q],
-        [pkcs11js.CKA_EXPONENT_1, jwk.dp],
-        [pkcs11js.CKA_EXPONENT_2, jwk.dq],
-        [pkcs11js.CKA_COEFFICIENT, jwk.qi],
-      ] as const
-    ).map(([type, value]) => ({ type, value: bytes(value) }));
-    return { spec, publicKey: { kty: 'RSA', n, e: bytes(jwk.e) }, material };
-  }
-  const curve = ({ 'P-256': 'P-256', 'P-384': 'P-384', 'P-521': 'P-521', secp256k1: 'P-256K' } as const)[jwk.crv as 'P-256'];
-  if (jwk.kty !== 'EC' || !curve) throw new BadParameter('The key to import is an RSA or EC key on P-256, P-384, P-521 or P-256K.');
-  return {
-    spec: { kty: 'EC', curve },
-    publicKey: { kty: 'EC', crv: curve, x: bytes(jwk.x), y: bytes(jwk.y) },
-    material: [
-      // A copy: the material's buffers are zero-filled after the import, the curve's constant must not be.
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVE_PARAMS[curve]) },
-      { type: pkcs11js.CKA_VALUE, value: bytes(jwk.d) },
-    ],
-  };
-}
 
 export class Pkcs11PoolHsm implements PoolHsm {
   private readonly token: TokenSession;

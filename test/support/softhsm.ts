@@ -2,12 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type JsonWebKey, randomUUID } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, randomUUID } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
-import type { HsmAesKeySize, HsmKeySpec } from '../../lib/hsm/hsm-keys.ts';
-import type { Curve } from '../../lib/keys/algorithms.ts';
-import { publicObjectTemplate, unwrapTemplate } from '../../lib/pkcs11/key-objects.ts';
-import { CURVE_PARAMS } from '../../lib/pkcs11/mechanisms.ts';
+import type { HsmAesKeySize } from '../../lib/hsm/hsm-keys.ts';
+import { privateKeyParts, publicObjectTemplate, unwrapTemplate } from '../../lib/pkcs11/key-objects.ts';
 import { type Pkcs11TokenConfig, pkcs11Library } from '../../lib/pkcs11/token-session.ts';
 
 /**
@@ -98,7 +96,7 @@ export function operatorSession(token: SoftHsmToken): { module: pkcs11js.PKCS11;
 export function putKnownKey(token: SoftHsmToken, key: JsonWebKey | Buffer): string {
   const handle = `coffer-known-${randomUUID()}`;
   const { module, session, close } = operatorSession(token);
-  const bytes = (value: string | undefined) => Buffer.from(value!, 'base64url');
+  const _bytes = (value: string | undefined) => Buffer.from(value!, 'base64url');
   try {
     if (Buffer.isBuffer(key)) {
       const spec = { kty: 'oct', size: (key.length * 8) as HsmAesKeySize } as const;
@@ -107,31 +105,10 @@ export function putKnownKey(token: SoftHsmToken, key: JsonWebKey | Buffer): stri
       module.C_CreateObject(session, [...template, { type: pkcs11js.CKA_VALUE, value: key }]);
       return handle;
     }
-    if (key.kty === 'RSA') {
-      const publicKey = { kty: 'RSA', n: bytes(key.n), e: bytes(key.e) } as const;
-      const material = [
-        [pkcs11js.CKA_MODULUS, key.n],
-        [pkcs11js.CKA_PUBLIC_EXPONENT, key.e],
-        [pkcs11js.CKA_PRIVATE_EXPONENT, key.d],
-        [pkcs11js.CKA_PRIME_1, key.p],
-        [pkcs11js.CKA_PRIME_2, key.q],
-        [pkcs11js.CKA_EXPONENT_1, key.dp],
-        [pkcs11js.CKA_EXPONENT_2, key.dq],
-        [pkcs11js.CKA_COEFFICIENT, key.qi],
-      ].map(([type, value]) => ({ type: type as number, value: bytes(value as string) }));
-      const spec = { kty: 'RSA', size: publicKey.n.length * 8 } as HsmKeySpec;
-      module.C_CreateObject(session, [...unwrapTemplate(handle, spec), ...material]);
-      module.C_CreateObject(session, publicObjectTemplate(handle, publicKey)!);
-      return handle;
-    }
-    const crv = (key.crv === 'secp256k1' ? 'P-256K' : key.crv) as Curve;
-    const spec = { kty: 'EC', curve: crv } as const;
-    module.C_CreateObject(session, [
-      ...unwrapTemplate(handle, spec),
-      { type: pkcs11js.CKA_EC_PARAMS, value: CURVE_PARAMS[crv] },
-      { type: pkcs11js.CKA_VALUE, value: bytes(key.d) },
-    ]);
-    module.C_CreateObject(session, publicObjectTemplate(handle, { kty: 'EC', crv, x: bytes(key.x), y: bytes(key.y) })!);
+    // The attributes the adapter's own import gives a private key (lib/pkcs11/key-objects.ts).
+    const { spec, publicKey, material } = privateKeyParts(createPrivateKey({ key, format: 'jwk' }).export({ type: 'pkcs8', format: 'der' }));
+    module.C_CreateObject(session, [...unwrapTemplate(handle, spec), ...material]);
+    module.C_CreateObject(session, publicObjectTemplate(handle, publicKey)!);
     return handle;
   } finally {
     close();
