@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { adminSecretCredential, localStack, uniqueName, unprivilegedCredential } from '../support/local.ts';
+import { PYTHON_INSTALL_TIMEOUT_MS, type PythonSdk, pythonSdk, runPython } from '../support/python.ts';
 import { managementClients } from '../support/vaults.ts';
 
 /**
@@ -16,13 +14,12 @@ import { managementClients } from '../support/vaults.ts';
  * client secret against the local authority. The script connects to loopback only (coffer_compat.py's
  * guard) and trusts only the stack's CA.
  */
-const run = promisify(execFile);
 const info = localStack();
 const pools = managementClients(info).vaults.managedHsms;
 const LOCATION = 'eastus';
-const scripts = join(import.meta.dirname, 'python');
 const name = uniqueName('ppy').replace(/-/g, '').slice(0, 24);
 let hsmUrl = '';
+let python: PythonSdk;
 
 const SCRIPT = `
 import json, sys
@@ -74,6 +71,10 @@ emit(out)
 `;
 
 beforeAll(async () => {
+  python = await pythonSdk();
+}, PYTHON_INSTALL_TIMEOUT_MS + 10_000);
+
+beforeAll(async () => {
   const pool = await pools.beginCreateOrUpdateAndWait(info.resourceGroup, name, {
     location: LOCATION,
     sku: { family: 'B', name: 'Standard_B1' },
@@ -89,7 +90,8 @@ afterAll(async () => {
 }, 60_000);
 
 describe("a pool's administration through the Python SDK", () => {
-  it('KeyVaultAccessControlClient and KeyVaultSettingsClient manage roles and settings; a Crypto User is refused both writes', async () => {
+  it('KeyVaultAccessControlClient and KeyVaultSettingsClient manage roles and settings; a Crypto User is refused both writes', async (context) => {
+    if (!python.ready) return context.skip(`the Python SDK cannot be installed here: ${python.reason}`);
     // The user's credential must work before the script relies on it.
     expect(await unprivilegedCredential(info).getToken(`https://managedhsm.${info.vaultDomain}/.default`)).toBeTruthy();
     expect(await adminSecretCredential(info).getToken(`https://managedhsm.${info.vaultDomain}/.default`)).toBeTruthy();
@@ -106,23 +108,7 @@ describe("a pool's administration through the Python SDK", () => {
       assignmentName: randomUUID(),
       roleName: randomUUID(),
     };
-    const child = run('/usr/bin/python3', ['-c', SCRIPT], {
-      cwd: scripts,
-      timeout: 90_000,
-      env: {
-        PATH: '/usr/bin:/bin',
-        REQUESTS_CA_BUNDLE: info.caFile,
-        SSL_CERT_FILE: info.caFile,
-        NO_PROXY: '*',
-        PYTHONDONTWRITEBYTECODE: '1',
-        PYTHONPATH: scripts,
-      },
-    });
-    child.child.stdin?.end(JSON.stringify(settings));
-    const { stdout } = await child.catch((error: { stderr?: string; message: string }) => {
-      throw new Error(`the pool's Python script failed:\n${error.stderr ?? error.message}`);
-    });
-    const r = JSON.parse(stdout);
+    const r = await runPython(python.interpreter, ['-c', SCRIPT], settings, { caFile: info.caFile, what: "the pool's Python script" });
     expect(r.builtIn).toEqual(
       [
         'Managed HSM Administrator',

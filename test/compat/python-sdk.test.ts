@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
+import { PYTHON_INSTALL_TIMEOUT_MS, PYTHON_SCRIPTS, type PythonSdk, pythonSdk, runPython } from '../support/python.ts';
 
 /**
  * The official Azure SDK for Python, unmodified (Debian's python3-azure: azure-keyvault-secrets 4.7,
@@ -14,13 +13,8 @@ import { adminSecretCredential, localStack, uniqueName } from '../support/local.
  * in coffer_compat.py refuses any other address and resolves *.localhost to loopback, as RFC 6761 and
  * systemd-resolved do) and trust only the stack's CA.
  *
- * scripts/ensure-python-sdk.sh installs the package with apt-get where it is missing. Only where it
- * cannot (no apt-get, not root, no network to the mirrors) are these tests skipped, naming why; with
- * COFFER_REQUIRE_PYTHON_SDK=1 (for CI, where installing must work) that fails instead.
+ * test/support/python.ts installs the SDK where it is missing, or says why these tests are skipped.
  */
-const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
-const scripts = join(import.meta.dirname, 'python');
 const info = localStack();
 // The vault by its own host name, on the gateway's port: with challenge verification on, as the SDK
 // defaults to, it requires that host and port to end with "." + the challenge resource's, which
@@ -29,33 +23,14 @@ const vaultUrl = info.vaultHostUrl;
 const challengeScope = `${info.audience}:${new URL(vaultUrl).port}/.default`;
 
 // python3-azure and its 35 dependencies took 66 s to install on this project's Debian 12 machine.
-const INSTALL_TIMEOUT_MS = 300_000;
-const SCRIPT_TIMEOUT_MS = 90_000;
-
 type CredentialKind = 'secret' | 'certificate' | 'token' | 'managedIdentity';
 const CREDENTIALS: CredentialKind[] = ['secret', 'certificate', 'token', 'managedIdentity'];
 
-let python: { ready: true; interpreter: string; versions: Record<string, string> } | { ready: false; reason: string };
+let python: PythonSdk;
 
 beforeAll(async () => {
-  const { stdout } = await run('bash', [join(root, 'scripts', 'ensure-python-sdk.sh')], { timeout: INSTALL_TIMEOUT_MS }).catch(
-    (error: { code?: unknown; stdout?: string; stderr?: string }) => {
-      // Exit 3 is "cannot be installed here", with its reason; anything else is a failure of the script itself.
-      if (error.code === 3 && error.stdout) return { stdout: error.stdout };
-      throw new Error(`scripts/ensure-python-sdk.sh failed: ${String(error.code)} ${error.stderr ?? ''}`);
-    },
-  );
-  const last = stdout.trim().split('\n').at(-1) ?? '';
-  const ready = /^READY (\S+) (\{.*\})$/.exec(last);
-  if (ready) {
-    python = { ready: true, interpreter: ready[1]!, versions: JSON.parse(ready[2]!) as Record<string, string> };
-    return;
-  }
-  const reason = last.replace(/^UNAVAILABLE /, '');
-  if (process.env.COFFER_REQUIRE_PYTHON_SDK === '1') throw new Error(`the Python SDK is required but cannot be installed: ${reason}`);
-  python = { ready: false, reason };
-  process.stderr.write(`python-sdk compat tests skipped: ${reason}\n`);
-}, INSTALL_TIMEOUT_MS + 10_000);
+  python = await pythonSdk();
+}, PYTHON_INSTALL_TIMEOUT_MS + 10_000);
 
 /** A token the test obtains itself, for the caller-supplied TokenCredential. */
 async function tokenFor(scope: string): Promise<string> {
@@ -80,27 +55,13 @@ async function pythonSuite(context: TestContext, script: string, credential: Cre
     credential,
     prefix,
   };
-  const child = run(python.interpreter, [join(scripts, script)], {
-    cwd: scripts,
-    timeout: SCRIPT_TIMEOUT_MS,
-    // Nothing from this process's environment (no AZURE_* settings, no proxy): the stack's CA is the
-    // only trust anchor, and no bytecode is written into the source tree.
-    env: {
-      PATH: '/usr/bin:/bin',
-      REQUESTS_CA_BUNDLE: info.caFile,
-      SSL_CERT_FILE: info.caFile,
-      NO_PROXY: '*',
-      PYTHONDONTWRITEBYTECODE: '1',
-      PYTHONPATH: scripts,
-      // The stack's App Service-style managed identity endpoint, which ManagedIdentityCredential finds here.
-      ...(credential === 'managedIdentity' ? { IDENTITY_ENDPOINT: info.managedIdentity.endpoint, IDENTITY_HEADER: info.managedIdentity.header } : {}),
-    },
+  const answer = await runPython(python.interpreter, [join(PYTHON_SCRIPTS, script)], settings, {
+    caFile: info.caFile,
+    what: `${script} with the ${credential} credential`,
+    // The stack's App Service-style managed identity endpoint, which ManagedIdentityCredential finds here.
+    env: credential === 'managedIdentity' ? { IDENTITY_ENDPOINT: info.managedIdentity.endpoint, IDENTITY_HEADER: info.managedIdentity.header } : {},
   });
-  child.child.stdin?.end(JSON.stringify(settings));
-  const { stdout } = await child.catch((error: { stderr?: string; message: string }) => {
-    throw new Error(`${script} with the ${credential} credential failed:\n${error.stderr ?? error.message}`);
-  });
-  return { prefix, ...JSON.parse(stdout) };
+  return { prefix, ...answer };
 }
 
 describe.concurrent.each(CREDENTIALS)('Python SDK with the %s credential', (credential) => {
