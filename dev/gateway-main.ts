@@ -26,6 +26,15 @@ const gateway = await startGateway({
   vaultEndpointPorts: config().vaultEndpoints.map((endpoint) => Number(new URL(endpoint).port || 443)),
   // On when the launcher says so (dev/stack.ts `vaultLimits`: npm start).
   vaultLimits: process.env.COFFER_VAULT_LIMITS === 'on' ? new VaultRateLimiter() : undefined,
+}).catch(async (error: NodeJS.ErrnoException & { port?: number }) => {
+  // The launcher picked the endpoint ports free, but another process may take one before this one
+  // listens: it says so, and the launcher picks others (dev/stack.ts `startGatewayProcess`).
+  if (error.code === 'EADDRINUSE') {
+    console.error(`gateway: port ${error.port} is taken`);
+    await new Promise((sent) => process.send?.({ type: 'port-taken', port: error.port }, sent) ?? sent(undefined));
+    process.exit(1);
+  }
+  throw error;
 });
 // Off only when the launcher says so (dev/stack.ts `auditDelivery`: the benchmark).
 const delivery =

@@ -257,43 +257,47 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
 
     const audience = `https://${VAULT_DOMAIN}`;
-    const vaultEndpoints = (options.vaultEndpointPorts ?? (await freePorts(TEST_VAULT_ENDPOINTS))).map((port) => `https://localhost:${port}`);
     const gatewayLog = join(dataDir, 'logs', 'gateway.log');
-    const functionInputs: LocalFunctionInputs = {
-      vaultName: DEFAULT_VAULT,
-      vaultDomain: VAULT_DOMAIN,
-      tenantId: state.tenantId,
-      issuer: idp.issuer(state.tenantId),
-      jwksUri: idp.jwksUri(state.tenantId),
-      authorityHost: idp.authorityHost,
-      audience,
-      endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint, eventbridge: eventBridge.endpoint },
-      tables: TABLES,
-      subscriptionId: state.subscriptionId,
-      administratorObjectId: state.admin.objectId,
-      vaultEndpoints,
-      awsCredentials,
-      clockOffsetsFile: clockOffsetsFileIn(dataDir),
+    const poolTokens = await poolTokenEnvironment(dataDir);
+    // The gateway's environment for an endpoint pool: it may start on a second pool (startGatewayOnPorts).
+    const environmentFor = (vaultEndpoints: string[]): NodeJS.ProcessEnv => {
+      const functionInputs: LocalFunctionInputs = {
+        vaultName: DEFAULT_VAULT,
+        vaultDomain: VAULT_DOMAIN,
+        tenantId: state.tenantId,
+        issuer: idp.issuer(state.tenantId),
+        jwksUri: idp.jwksUri(state.tenantId),
+        authorityHost: idp.authorityHost,
+        audience,
+        endpoints: { dynamodb: dynamo.endpoint, kms: kms.endpoint, eventbridge: eventBridge.endpoint },
+        tables: TABLES,
+        subscriptionId: state.subscriptionId,
+        administratorObjectId: state.admin.objectId,
+        vaultEndpoints,
+        awsCredentials,
+        clockOffsetsFile: clockOffsetsFileIn(dataDir),
+      };
+      return {
+        ...withoutAwsVariables(process.env),
+        NODE_EXTRA_CA_CERTS: ca.caFile,
+        ...localFunctionEnvironment(functionInputs),
+        COFFER_TLS_CERT_FILE: join(tlsDir, 'server.pem'),
+        COFFER_TLS_KEY_FILE: join(tlsDir, 'server-key.pem'),
+        COFFER_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
+        COFFER_MANAGEMENT_PORT: String(options.ports?.management ?? 0),
+        COFFER_GATEWAY_LOG: gatewayLog,
+        COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
+        COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
+        COFFER_EVENT_STREAM: options.eventStream === false ? 'off' : 'on',
+        COFFER_VAULT_LIMITS: options.vaultLimits ? 'on' : 'off',
+        COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
+        COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
+        ...poolTokens,
+      };
     };
-    const env: NodeJS.ProcessEnv = {
-      ...withoutAwsVariables(process.env),
-      NODE_EXTRA_CA_CERTS: ca.caFile,
-      ...localFunctionEnvironment(functionInputs),
-      COFFER_TLS_CERT_FILE: join(tlsDir, 'server.pem'),
-      COFFER_TLS_KEY_FILE: join(tlsDir, 'server-key.pem'),
-      COFFER_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
-      COFFER_MANAGEMENT_PORT: String(options.ports?.management ?? 0),
-      COFFER_GATEWAY_LOG: gatewayLog,
-      COFFER_AUDIT_DELIVERY_STATE: join(dataDir, 'logs', 'audit-delivery.json'),
-      COFFER_AUDIT_DELIVERY: options.auditDelivery === false ? 'off' : 'on',
-      COFFER_EVENT_STREAM: options.eventStream === false ? 'off' : 'on',
-      COFFER_VAULT_LIMITS: options.vaultLimits ? 'on' : 'off',
-      COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
-      COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
-    };
-    Object.assign(env, await poolTokenEnvironment(dataDir));
-    const gateway = await step(progress, 'HTTPS gateway', () => startGatewayProcess(env, gatewayLog));
+    const gateway = await step(progress, 'HTTPS gateway', () => startGatewayOnPorts(options.vaultEndpointPorts, environmentFor, gatewayLog));
     cleanups.push(() => stopChild(gateway.child));
+    const { vaultEndpoints } = gateway;
 
     const vaultUrl = `https://localhost:${gateway.port}`;
     const info: LocalStackInfo = {
@@ -370,6 +374,33 @@ async function step<T>(progress: (message: string) => void, name: string, run: (
   return result;
 }
 
+/** The attempts at the gateway's start when it finds a picked endpoint port taken. */
+const GATEWAY_START_ATTEMPTS = 3;
+
+/**
+ * Starts the gateway on the vault endpoint ports given, or on free ones it picks. Picked ports are
+ * free when picked, but the gateway listens on them seconds later (it loads every handler first),
+ * and in the meantime another process may take one (a parallel test's listener, or a client
+ * connection's ephemeral port): then it picks others. A given port that is taken is the caller's to
+ * free, and fails the start.
+ */
+async function startGatewayOnPorts(
+  givenPorts: readonly number[] | undefined,
+  environmentFor: (vaultEndpoints: string[]) => NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<{ child: ChildProcess; port: number; managementPort: number; vaultEndpoints: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const vaultEndpoints = (givenPorts ?? (await freePorts(TEST_VAULT_ENDPOINTS))).map((port) => `https://localhost:${port}`);
+    try {
+      return { ...(await startGatewayProcess(environmentFor(vaultEndpoints), logFile)), vaultEndpoints };
+    } catch (error) {
+      if (!(error instanceof PortTaken) || givenPorts || attempt === GATEWAY_START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
 async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number; managementPort: number }> {
   // Owner-only: the functions' log stream holds their audit records (callers, addresses, object names).
   const log = await open(logFile, 'a', 0o600);
@@ -385,15 +416,18 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Pro
   child.once('exit', () => void log.close().catch(() => undefined));
   const ports = await new Promise<{ port: number; managementPort: number }>((resolvePorts, reject) => {
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 60 s; see ${logFile}`)), 60_000);
+    let taken: number | undefined;
     child.once('message', (message: { type?: string; port?: number; managementPort?: number }) => {
-      clearTimeout(timer);
-      if (message.type === 'ready' && message.port && message.managementPort)
+      if (message.type === 'port-taken') taken = message.port;
+      else if (message.type === 'ready' && message.port && message.managementPort) {
+        clearTimeout(timer);
         resolvePorts({ port: message.port, managementPort: message.managementPort });
-      else reject(new Error('the gateway sent an unexpected start-up message'));
+      } else reject(new Error('the gateway sent an unexpected start-up message'));
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the gateway exited during start-up (code ${code}); see ${logFile}`));
+      if (taken !== undefined) reject(new PortTaken(`the gateway found port ${taken} taken`));
+      else reject(new Error(`the gateway exited during start-up (code ${code}); see ${logFile}`));
     });
   });
   return { child, ...ports };
