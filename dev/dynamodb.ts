@@ -99,6 +99,9 @@ export interface LocalDynamo {
 /** The only address DynamoDB Local listens on. */
 const DYNAMODB_HOST = '127.0.0.1';
 
+/** Its port was taken when it came to listen (dev/stack.ts picks another where it picked that one). */
+export class DynamoPortTaken extends Error {}
+
 export async function startDynamoDbLocal(dataDir: string, port: number): Promise<LocalDynamo> {
   await assertJava();
   await makePrivateDirectory(dataDir);
@@ -125,10 +128,16 @@ export async function startDynamoDbLocal(dataDir: string, port: number): Promise
   });
   const endpoint = `http://${DYNAMODB_HOST}:${port}`;
   const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (code ${code}) during start-up:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(
+        /BindException|Address already in use/.test(output)
+          ? new DynamoPortTaken(`DynamoDB Local found port ${port} taken`)
+          : new Error(`DynamoDB Local exited (code ${code}) during start-up:\n${output}`),
+      ),
+    );
     child.once('error', (error) => reject(new Error(`DynamoDB Local could not start: ${error.message}. ${JAVA_HELP}`)));
   });
-  await Promise.race([waitForDynamo(endpoint), exited]);
+  await Promise.race([waitForDynamo(endpoint, () => child.exitCode !== null), exited]);
   return {
     endpoint,
     process: child,
@@ -136,15 +145,17 @@ export async function startDynamoDbLocal(dataDir: string, port: number): Promise
   };
 }
 
-async function waitForDynamo(endpoint: string): Promise<void> {
+/** Until it answers; not after its process has exited (the start has failed then, named by the exit). */
+async function waitForDynamo(endpoint: string, exited: () => boolean): Promise<void> {
   const client = localClient(endpoint);
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
       try {
-        await client.send(new ListTablesCommand({}));
+        await client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
         return;
       } catch (error) {
+        if (exited()) throw error;
         if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within 60 s: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, 250));
       }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditTable, objectsTable } from '#lib/aws/tables';
 import { bootstrap } from './bootstrap.ts';
-import { ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
+import { DynamoPortTaken, ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
 import { appendPrivateLine, makePrivateDirectory, restrictToOwner, withOwnerOnlyUmask, writePrivateFile } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
@@ -197,9 +197,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await writePrivateFile(join(tlsDir, 'server-key.pem'), tls.keyPem);
 
     const awsCredentials = await stackCredentials(dataDir);
-    const dynamo = await step(progress, 'DynamoDB Local', async () =>
-      startDynamoDbLocal(join(dataDir, 'dynamodb'), options.ports?.dynamodb || (await freePort())),
-    );
+    const dynamo = await step(progress, 'DynamoDB Local', () => startDynamoDbOnPort(join(dataDir, 'dynamodb'), options.ports?.dynamodb));
     cleanups.push(() => dynamo.stop());
     await ensureTables(dynamo.endpoint, [
       // The stream feeds the event function, as infra/storage.yml's does in AWS.
@@ -374,8 +372,8 @@ async function step<T>(progress: (message: string) => void, name: string, run: (
   return result;
 }
 
-/** The attempts at the gateway's start when it finds a picked endpoint port taken. */
-const GATEWAY_START_ATTEMPTS = 3;
+/** The attempts at a part's start when it finds a port picked for it taken. */
+const PORT_PICK_ATTEMPTS = 3;
 
 /**
  * Starts the gateway on the vault endpoint ports given, or on free ones it picks. Picked ports are
@@ -394,12 +392,23 @@ async function startGatewayOnPorts(
     try {
       return { ...(await startGatewayProcess(environmentFor(vaultEndpoints), logFile)), vaultEndpoints };
     } catch (error) {
-      if (!(error instanceof PortTaken) || givenPorts || attempt === GATEWAY_START_ATTEMPTS) throw error;
+      if (!(error instanceof PortTaken) || givenPorts || attempt === PORT_PICK_ATTEMPTS) throw error;
     }
   }
 }
 
 class PortTaken extends Error {}
+
+/** DynamoDB Local on the port given, or on a free one; like the gateway, it listens a while after the pick. */
+async function startDynamoDbOnPort(dataDir: string, givenPort: number | undefined) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDynamoDbLocal(dataDir, givenPort || (await freePort()));
+    } catch (error) {
+      if (!(error instanceof DynamoPortTaken) || givenPort || attempt === PORT_PICK_ATTEMPTS) throw error;
+    }
+  }
+}
 
 async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number; managementPort: number }> {
   // Owner-only: the functions' log stream holds their audit records (callers, addresses, object names).

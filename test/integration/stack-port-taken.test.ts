@@ -8,8 +8,9 @@ import { startStack } from '../../dev/stack.ts';
 /**
  * The gateway listens on the vault endpoint ports seconds after they were picked free, and on a busy
  * machine another process can take one in between: CI once failed on that. The gateway now says which
- * port it found taken, so the launcher picks others (dev/stack.ts `startGatewayOnPorts`) where it
- * picked them, and names the port where the caller gave it (npm start's fixed ports), as here.
+ * port it found taken, as DynamoDB Local's start does, so the launcher picks others (dev/stack.ts
+ * `startGatewayOnPorts`, `startDynamoDbOnPort`) where it picked them, and names the port where the
+ * caller gave it (npm start's fixed ports), as here.
  */
 let dir: string;
 let occupant: Server;
@@ -17,7 +18,8 @@ let occupied: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'coffer-port-taken-'));
-  occupant = createServer();
+  // It hangs up on whoever connects: a start that asks the port before it fails gets no answer from it.
+  occupant = createServer((socket) => socket.destroy());
   await new Promise<void>((listening) => occupant.listen(0, '127.0.0.1', listening));
   occupied = (occupant.address() as { port: number }).port;
 });
@@ -27,8 +29,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('a stack whose given vault endpoint port is taken', () => {
-  it('fails its start naming the port', { timeout: 120_000 }, async () => {
-    await expect(startStack({ dataDir: dir, vaultEndpointPorts: [occupied] })).rejects.toThrow(`the gateway found port ${occupied} taken`);
+describe('a stack whose given port is taken', () => {
+  it('fails its start naming the vault endpoint port', { timeout: 120_000 }, async () => {
+    await expect(startStack({ dataDir: join(dir, 'gateway'), vaultEndpointPorts: [occupied] })).rejects.toThrow(
+      `the gateway found port ${occupied} taken`,
+    );
+  });
+
+  it("fails its start naming DynamoDB Local's port", { timeout: 120_000 }, async () => {
+    await expect(startStack({ dataDir: join(dir, 'dynamodb'), ports: { dynamodb: occupied } })).rejects.toThrow(
+      `DynamoDB Local found port ${occupied} taken`,
+    );
   });
 });
