@@ -1,5 +1,6 @@
 import {
   type MainStackOperationName,
+  type ManagedHsmDataOperationName,
   type ManagedHsmPoolOperationName,
   type OperationName,
   localRoutes,
@@ -91,16 +92,48 @@ export interface OperationPermissions {
    * stack grants it.
    */
   readonly poolBackups?: readonly PoolBackupAction[];
+  /**
+   * A pool's data plane (plane `managedHsm`): which of its pools' records its writes reach
+   * (`POOL_PARTITIONS`); its reads, like its writes, reach pools' records only.
+   */
+  readonly poolWrites?: readonly PoolRecords[];
+  /**
+   * The deployment's backup key under a pool's own encryption contexts (a pool holds no KMS key of its
+   * own): `poolToken` opens (Decrypt) the sealed PINs of the pool's token (lib/hsm/pool-tokens.ts,
+   * context `{coffer:pool, coffer:purpose: pool-token}`), `poolObjects` seals and opens its keys'
+   * sealed fields (lib/hsm/pool-keys.ts, context `{coffer:vault: MHSM#<pool>, coffer:purpose: objects}`).
+   */
+  readonly poolToken?: readonly DataKeyAction[];
+  readonly poolObjects?: readonly DataKeyAction[];
 }
 
 export type EventSubscriptionGrant = 'realize' | 'remove';
+/**
+ * A pool's records in the objects table, as IAM `dynamodb:LeadingKeys` patterns (pool names have no
+ * `#`): its record (`MHSM#<pool>`, which the pattern cannot tell from its keys' partitions), its keys'
+ * partitions (`MHSM#<pool>#keys`..., lib/hsm/pool-keys.ts), its local RBAC (lib/aws/dynamo-hsm-rbac.ts)
+ * and its settings (lib/aws/dynamo-pool-settings.ts).
+ */
+export const POOL_PARTITIONS = {
+  record: 'MHSM#*',
+  keys: 'MHSM#*#*',
+  rbac: 'MHSMRBAC#*',
+  settings: 'MHSMSET#*',
+} as const;
+export type PoolRecords = keyof typeof POOL_PARTITIONS;
+
 /** S3 actions on the pools' backup objects; ListBucket is granted on the bucket, for the pools' prefix only. */
 export type PoolBackupAction = 'PutObject' | 'GetObject' | 'ListBucket';
 
 /** Every field present, sorted: what the generator and the tests work with. */
 export interface Grants {
-  /** Which records the objects-table writes may reach: vault objects (data planes) or control-plane records (management). */
-  writes: 'vaultObjects' | 'controlPlane' | 'both';
+  /**
+   * Which records the objects-table writes may reach: vault objects (the vaults' data plane),
+   * control-plane records (management), or pools' records (a pool's data plane, whose reads are
+   * pools' records too; which of them its writes reach is `poolWrites`).
+   */
+  writes: 'vaultObjects' | 'controlPlane' | 'both' | 'pools';
+  poolWrites: PoolRecords[];
   objects: ObjectsAction[];
   audit: ('PutItem' | 'Query')[];
   vaultKey: DataKeyAction[];
@@ -111,6 +144,8 @@ export interface Grants {
   createsVaultKeys: boolean;
   vaultKeyLifecycle: VaultKeyAction[];
   eventSubscriptions: EventSubscriptionGrant[];
+  poolToken: DataKeyAction[];
+  poolObjects: DataKeyAction[];
 }
 
 const baseline = {
@@ -119,6 +154,9 @@ const baseline = {
   managementOfVault: { objects: ['Query', 'GetItem'], audit: ['PutItem'] },
   // A deleted vault is looked up, but its records go to the log stream: a deleted vault is no strict one.
   managementOfDeletedVault: { objects: ['Query', 'GetItem'], audit: [] },
+  // A pool's data plane reads the pool's record (the host names it) and, to authorize, the caller's
+  // assignments in the pool's RBAC (Query); its audit records go to the log stream: a pool has no strict audit.
+  managedHsm: { objects: ['GetItem', 'Query'], audit: [] },
 } as const satisfies Record<string, { objects: readonly ObjectsAction[]; audit: readonly 'PutItem'[] }>;
 
 /** A management path that can name a vault: `{vaultName}`, or a role scope (which may be a vault or one of its objects). */
@@ -438,11 +476,108 @@ export const managedHsmPoolPermissions = {
   PurgeDeletedManagedHsm: { objects: ['GetItem', 'BatchWriteItem', 'DeleteItem', 'PutItem'], vaultKey: none, backupKey: none },
 } as const satisfies Record<ManagedHsmPoolOperationName, OperationPermissions>;
 
+/**
+ * A managed HSM pool's own data plane (lib/runtime/hsm.ts; docs/adr/0022, 0024), deployed with the
+ * pools' stack on its own API. Its reads and writes reach pools' records only (`POOL_PARTITIONS`),
+ * each operation's writes only the records it names in `poolWrites`:
+ *   - RBAC (lib/aws/dynamo-hsm-rbac.ts): an assignment is one transaction of its item and its copy
+ *     in the principal's partition of the pool (the first put conditional), a deletion one
+ *     transaction of both deletes; a definition one put; a custom definition still assigned is not
+ *     deleted (the assignments are queried);
+ *   - settings (lib/aws/dynamo-pool-settings.ts): a PATCH is one put, a read one Query;
+ *   - the security domain writes the pool's record (its activation, the download's or upload's
+ *     status, conditional on the revision) and opens the pool's HSM;
+ *   - keys (lib/keys/ over lib/hsm/pool-keys.ts) are the vaults' key code paths at the pool's own
+ *     partition `MHSM#<pool>`, their sealed fields under the deployment's backup key (`poolObjects`),
+ *     and every one that reaches the HSM opens the pool token's PINs first (`poolToken`, Decrypt);
+ *     no KMS key stands behind a pool's key.
+ * Adding a row is adding its entry here: the pools' stack generates its role from it.
+ */
+const managedHsmDataPermissions = {
+  // An assignment is a transaction of two puts (the pool's item, the principal's copy), read first
+  // for its role; its deletion a transaction of both deletes.
+  CreateHsmRoleAssignment: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['rbac'] },
+  GetHsmRoleAssignment: { objects: none, vaultKey: none, backupKey: none },
+  DeleteHsmRoleAssignment: { objects: ['DeleteItem'], vaultKey: none, backupKey: none, poolWrites: ['rbac'] },
+  ListHsmRoleAssignments: { objects: none, vaultKey: none, backupKey: none },
+  SetHsmRoleDefinition: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['rbac'] },
+  GetHsmRoleDefinition: { objects: none, vaultKey: none, backupKey: none },
+  // A definition still assigned is not deleted (the partition is queried); its items go in one batch.
+  DeleteHsmRoleDefinition: { objects: ['BatchWriteItem'], vaultKey: none, backupKey: none, poolWrites: ['rbac'] },
+  ListHsmRoleDefinitions: { objects: none, vaultKey: none, backupKey: none },
+  GetHsmSettings: { objects: none, vaultKey: none, backupKey: none },
+  GetHsmSetting: { objects: none, vaultKey: none, backupKey: none },
+  UpdateHsmSetting: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['settings'] },
+  // The download, the transfer key and the upload open the pool's HSM and write the pool's record
+  // (its activation, its domain's transfer key, an upload's status); the statuses read the record.
+  DownloadHsmSecurityDomain: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['record'], poolToken: ['Decrypt'] },
+  GetHsmSecurityDomainDownloadStatus: { objects: none, vaultKey: none, backupKey: none },
+  GetHsmSecurityDomainTransferKey: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['record'], poolToken: ['Decrypt'] },
+  UploadHsmSecurityDomain: { objects: ['PutItem'], vaultKey: none, backupKey: none, poolWrites: ['record'], poolToken: ['Decrypt'] },
+  GetHsmSecurityDomainUploadStatus: { objects: none, vaultKey: none, backupKey: none },
+  // A new version as a vault's (the name checked against the deleted keys), its handle and public
+  // part sealed under the backup key; the HSM makes the key first.
+  CreateHsmKey: {
+    objects: ['PutItem', 'ConditionCheckItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['keys'],
+    poolToken: ['Decrypt'],
+    poolObjects: ['GenerateDataKey'],
+  },
+  ImportHsmKey: {
+    objects: ['PutItem', 'ConditionCheckItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['keys'],
+    poolToken: ['Decrypt'],
+    poolObjects: ['GenerateDataKey'],
+  },
+  GetHsmKeys: { objects: none, vaultKey: none, backupKey: none, poolObjects: ['Decrypt'] },
+  GetHsmKeyVersions: { objects: none, vaultKey: none, backupKey: none, poolObjects: ['Decrypt'] },
+  GetHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolObjects: ['Decrypt'] },
+  UpdateHsmKey: {
+    objects: ['UpdateItem', 'PutItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['keys'],
+    poolObjects: ['Decrypt', 'GenerateDataKey'],
+  },
+  // Delete and recover move the head, never the HSM's material (a purge removes it).
+  DeleteHsmKey: { objects: ['DeleteItem', 'PutItem'], vaultKey: none, backupKey: none, poolWrites: ['keys'], poolObjects: ['Decrypt'] },
+  // The key's handle is in the version's plain part: an operation opens nothing sealed, only the HSM.
+  EncryptWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  DecryptWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  WrapWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  UnwrapWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  SignWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  VerifyWithHsmKey: { objects: ['BatchGetItem'], vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  GetDeletedHsmKeys: { objects: none, vaultKey: none, backupKey: none, poolObjects: ['Decrypt'] },
+  GetDeletedHsmKey: { objects: none, vaultKey: none, backupKey: none, poolObjects: ['Decrypt'] },
+  // Marks the deleted head, removes every version's material from the HSM, the versions page by page, then the head.
+  PurgeDeletedHsmKey: {
+    objects: ['UpdateItem', 'BatchWriteItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['keys'],
+    poolToken: ['Decrypt'],
+  },
+  RecoverDeletedHsmKey: {
+    objects: ['DeleteItem', 'PutItem', 'ConditionCheckItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['keys'],
+    poolObjects: ['Decrypt'],
+  },
+  GetRandomBytesFromHsm: { objects: none, vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+} as const satisfies Record<ManagedHsmDataOperationName, OperationPermissions>;
+
 /** The entry of an operation of either stack: the main stack's `permissions` or the pools' stack's. */
 export function ownPermissionsOf(operation: string): OperationPermissions | undefined {
   return (
     (permissions as Record<string, OperationPermissions | undefined>)[operation] ??
-    (managedHsmPoolPermissions as Record<string, OperationPermissions | undefined>)[operation]
+    (managedHsmPoolPermissions as Record<string, OperationPermissions | undefined>)[operation] ??
+    (managedHsmDataPermissions as Record<string, OperationPermissions | undefined>)[operation]
   );
 }
 
@@ -452,18 +587,22 @@ export function permissionsFor(operation: string): Grants {
   if (!own) throw new Error(`infra/permissions.ts has no entry for operation ${operation}: add what its code path calls`);
   const route = localRoutes.find((r) => r.operation === operation);
   const management = route?.plane === 'management';
+  const pool = route?.plane === 'managedHsm';
   const base =
     baseline[
-      !management
-        ? 'data'
-        : !namesVault(route)
-          ? 'management'
-          : route.path.includes('/deletedVaults/')
-            ? 'managementOfDeletedVault'
-            : 'managementOfVault'
+      pool
+        ? 'managedHsm'
+        : !management
+          ? 'data'
+          : !namesVault(route)
+            ? 'management'
+            : route.path.includes('/deletedVaults/')
+              ? 'managementOfDeletedVault'
+              : 'managementOfVault'
     ];
   return {
-    writes: !management ? 'vaultObjects' : own.purgesVaultObjects ? 'both' : 'controlPlane',
+    writes: pool ? 'pools' : !management ? 'vaultObjects' : own.purgesVaultObjects ? 'both' : 'controlPlane',
+    poolWrites: sortedUnique(own.poolWrites ?? []),
     objects: sortedUnique([...base.objects, ...own.objects]),
     audit: sortedUnique([...base.audit, ...(own.readsAudit ? (['Query'] as const) : [])]),
     vaultKey: sortedUnique(own.vaultKey),
@@ -474,6 +613,8 @@ export function permissionsFor(operation: string): Grants {
     createsVaultKeys: own.createsVaultKeys ?? false,
     vaultKeyLifecycle: sortedUnique(own.vaultKeyLifecycle ?? []),
     eventSubscriptions: own.eventSubscriptions ? [own.eventSubscriptions] : [],
+    poolToken: sortedUnique(own.poolToken ?? []),
+    poolObjects: sortedUnique(own.poolObjects ?? []),
   };
 }
 
@@ -561,6 +702,7 @@ export function grantsOfAll(operations: readonly string[]): Grants {
   const writes = new Set(all.map((g) => g.writes));
   return {
     writes: writes.size === 1 ? [...writes][0]! : 'both',
+    poolWrites: sortedUnique(all.flatMap((g) => g.poolWrites)),
     objects: sortedUnique(all.flatMap((g) => g.objects)),
     audit: sortedUnique(all.flatMap((g) => g.audit)),
     vaultKey: sortedUnique(all.flatMap((g) => g.vaultKey)),
@@ -571,5 +713,7 @@ export function grantsOfAll(operations: readonly string[]): Grants {
     createsVaultKeys: all.some((g) => g.createsVaultKeys),
     vaultKeyLifecycle: sortedUnique(all.flatMap((g) => g.vaultKeyLifecycle)),
     eventSubscriptions: sortedUnique(all.flatMap((g) => g.eventSubscriptions)),
+    poolToken: sortedUnique(all.flatMap((g) => g.poolToken)),
+    poolObjects: sortedUnique(all.flatMap((g) => g.poolObjects)),
   };
 }

@@ -15,7 +15,7 @@ import {
   type StreamEvent,
 } from './event-functions.ts';
 import { rotatorConfig } from './rotation-function.ts';
-import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from './permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, type DataKeyAction, type Grants, OBJECTS_READ_ACTIONS, POOL_PARTITIONS, permissionsFor } from './permissions.ts';
 
 /**
  * Turns the route table and the permissions map into the part of serverless.yml that must never be
@@ -261,7 +261,11 @@ function roleResource(operations: string[], grants: Grants) {
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: [stackArn('logs', `log-group:${OPERATIONS_LOG_GROUP_NAME}:*`)],
     },
-    {
+  ];
+  if (grants.writes === 'pools') {
+    statements.push(...poolRecordStatements(grants));
+  } else {
+    statements.push({
       Sid: 'VaultObjects',
       Effect: 'Allow',
       // A management role writes only control-plane records (below); a purge removes vault objects too.
@@ -269,8 +273,8 @@ function roleResource(operations: string[], grants: Grants) {
         (a) => `dynamodb:${a}`,
       ),
       Resource: objectsTable,
-    },
-  ];
+    });
+  }
   if (writes.length > 0 && grants.writes === 'vaultObjects') {
     statements.push({
       Sid: 'NoControlPlaneWrites',
@@ -312,6 +316,7 @@ function roleResource(operations: string[], grants: Grants) {
       Condition: { StringEquals: { 'kms:EncryptionContext:coffer:purpose': 'backup' } },
     });
   }
+  statements.push(...poolKeyStatements(grants));
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -324,6 +329,71 @@ function roleResource(operations: string[], grants: Grants) {
       Tags: [{ Key: 'coffer:operations', Value: operations.join(' ').slice(0, 256) }],
     },
   };
+}
+
+/**
+ * A pool's data plane (infra/permissions.ts `managedHsmDataPermissions`): its reads reach pools'
+ * records only, its writes only the pools' records its entry names (`poolWrites`), by the partition
+ * key IAM sees (`dynamodb:LeadingKeys`).
+ */
+function poolRecordStatements(grants: Grants): Record<string, unknown>[] {
+  const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
+  const reads = grants.objects.filter((a) => OBJECTS_READ_ACTIONS.includes(a));
+  const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
+  if (writes.length > 0 && grants.poolWrites.length === 0) throw new Error(`a pool operation writes (${writes.join(', ')}) but names no poolWrites`);
+  const statements: Record<string, unknown>[] = [];
+  if (reads.length > 0) {
+    statements.push({
+      Sid: 'PoolRecordReads',
+      Effect: 'Allow',
+      Action: reads.map((a) => `dynamodb:${a}`),
+      Resource: objectsTable,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': Object.values(POOL_PARTITIONS) } },
+    });
+  }
+  if (writes.length > 0) {
+    statements.push({
+      Sid: 'PoolRecordWrites',
+      Effect: 'Allow',
+      Action: writes.map((a) => `dynamodb:${a}`),
+      Resource: objectsTable,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': grants.poolWrites.map((records) => POOL_PARTITIONS[records]) } },
+    });
+  }
+  return statements;
+}
+
+/**
+ * A pool holds no KMS key: what it seals is under the deployment's backup key, bound by the
+ * encryption context to pools: its token's PINs (`pool-token`, the context naming a pool) and its
+ * keys' sealed fields (`objects`, the context naming a pool's partition `MHSM#<pool>`, which no
+ * vault name can be).
+ */
+function poolKeyStatements(grants: Grants): Record<string, unknown>[] {
+  const backupKey = { 'Fn::GetAtt': ['BackupKey', 'Arn'] };
+  const statements: Record<string, unknown>[] = [];
+  if (grants.poolToken.length > 0) {
+    statements.push({
+      Sid: 'PoolTokenSecrets',
+      Effect: 'Allow',
+      Action: grants.poolToken.map((a) => `kms:${a}`),
+      Resource: backupKey,
+      Condition: { StringEquals: { 'kms:EncryptionContext:coffer:purpose': 'pool-token' }, Null: { 'kms:EncryptionContext:coffer:pool': 'false' } },
+    });
+  }
+  if (grants.poolObjects.length > 0) {
+    statements.push({
+      Sid: 'PoolObjectSealing',
+      Effect: 'Allow',
+      Action: grants.poolObjects.map((a) => `kms:${a}`),
+      Resource: backupKey,
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:coffer:purpose': 'objects' },
+        StringLike: { 'kms:EncryptionContext:coffer:vault': `${POOL_PARTITIONS.record}` },
+      },
+    });
+  }
+  return statements;
 }
 
 /**
@@ -659,6 +729,9 @@ function unmatchedRequestsRole(routes: readonly Route[]) {
     createsVaultKeys: false,
     vaultKeyLifecycle: [],
     eventSubscriptions: [],
+    poolWrites: [],
+    poolToken: [],
+    poolObjects: [],
   };
   const role = roleResource([unmatchedRequests.key], grants);
   role.Properties.Policies[0]!.PolicyDocument.Statement.push({

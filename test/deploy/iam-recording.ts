@@ -3,7 +3,7 @@ import { ListResourceTagsCommand, KMSClient as SdkKmsClient } from '@aws-sdk/cli
 import { type LambdaHandler, lambdaContext, lambdaEvent } from '../../dev/lambda-event.ts';
 import { BACKUP_KEY_ALIAS } from '../../dev/local-environment.ts';
 import { functionEnvironment } from '../../dev/stack.ts';
-import { CONTROL_PLANE_PARTITIONS, type Grants, OBJECTS_READ_ACTIONS, permissionsFor } from '../../infra/permissions.ts';
+import { CONTROL_PLANE_PARTITIONS, type Grants, OBJECTS_READ_ACTIONS, POOL_PARTITIONS, permissionsFor } from '../../infra/permissions.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
 import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, KMSClient } from '../../lib/aws/api/kms.ts';
 import { localRoutes, matchRoute, type Route } from '../../lib/http/routes.ts';
@@ -19,7 +19,18 @@ import { localStack } from '../support/local.ts';
  * generated policies put on it (infra/serverless-config.ts). Services are rebuilt before every
  * request, so every operation runs as on a cold container: no cache hides a call it makes.
  */
-type Target = 'objects' | 'audit' | 'vaultKey' | 'backupKey' | 'hsmKeys' | 'createKey' | 'createVaultKey' | 'random' | 'other';
+type Target =
+  | 'objects'
+  | 'audit'
+  | 'vaultKey'
+  | 'backupKey'
+  | 'poolToken'
+  | 'poolObjects'
+  | 'hsmKeys'
+  | 'createKey'
+  | 'createVaultKey'
+  | 'random'
+  | 'other';
 
 export interface Call {
   target: Target;
@@ -36,23 +47,28 @@ const ALLOWED_HSM_TAGS = [...REQUIRED_HSM_TAGS, 'coffer:tenant'];
 const REQUIRED_VAULT_KEY_TAGS = ['coffer:deployment', 'coffer:vault'];
 const ALLOWED_VAULT_KEY_TAGS = [...REQUIRED_VAULT_KEY_TAGS, 'coffer:tenant'];
 
+/** IAM's StringLike: the whole value, `*` any characters (a pattern may start with one: `*#event_subscriptions`). */
+const stringLike = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 /** A write to a control-plane record (infra/permissions.ts): only management roles may make one. */
-const CONTROL_PLANE_MATCHERS = CONTROL_PLANE_PARTITIONS.map(
-  // IAM's StringLike: the whole value, `*` any characters (a pattern may start with one: `*#event_subscriptions`).
-  (pattern) =>
-    new RegExp(
-      `^${pattern
-        .split('*')
-        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    ),
-);
+const CONTROL_PLANE_MATCHERS = CONTROL_PLANE_PARTITIONS.map(stringLike);
 const isControlPlane = (partition: string) => CONTROL_PLANE_MATCHERS.some((matcher) => matcher.test(partition));
+/** Whether a partition is one of the pools' records the patterns name (a pool data-plane role's LeadingKeys condition). */
+const isPoolRecord = (partition: string, records: readonly (keyof typeof POOL_PARTITIONS)[]) =>
+  records.some((records) => stringLike(POOL_PARTITIONS[records]).test(partition));
+const ALL_POOL_RECORDS = Object.keys(POOL_PARTITIONS) as (keyof typeof POOL_PARTITIONS)[];
 
 /** Who calls, and at which host. */
 export interface Caller {
   token: () => Promise<string>;
   host: () => string;
+  /** Only this plane's rows: a pool's host serves its own rows, whose paths are the vaults' too (`/keys/{name}`). */
+  plane?: Route['plane'];
 }
 
 export interface Answer {
@@ -101,7 +117,7 @@ export class CallRecording {
   async call(method: string, path: string, body: unknown, caller: Caller): Promise<Answer> {
     const url = new URL(path, 'https://localhost');
     // Both stacks' rows: the pools' operations deploy with a stack of their own (docs/adr/0020).
-    const { match } = matchRoute(method, url.pathname, undefined, localRoutes);
+    const { match } = matchRoute(method, url.pathname, caller.plane ? (route) => route.plane === caller.plane : undefined, localRoutes);
     if (!match) throw new Error(`no route for ${method} ${url.pathname}`);
     const route: Route = match.route;
     const module = new URL(`../../functions/${route.handler}.ts`, import.meta.url).pathname;
@@ -159,13 +175,24 @@ export class CallRecording {
   unused(operation: string): string[] {
     const granted = permissionsFor(operation);
     const grants = [
-      ...(['objects', 'audit', 'vaultKey', 'backupKey', 'hsmKeys', 'createsHsmKeys', 'vaultKeyLifecycle'] as const).flatMap((field) =>
-        (granted[field] as readonly string[]).map((action) => `${field}:${action}`),
-      ),
+      ...(
+        [
+          'objects',
+          'audit',
+          'vaultKey',
+          'backupKey',
+          'poolToken',
+          'poolObjects',
+          'poolWrites',
+          'hsmKeys',
+          'createsHsmKeys',
+          'vaultKeyLifecycle',
+        ] as const
+      ).flatMap((field) => (granted[field] as readonly string[]).map((action) => `${field}:${action}`)),
       ...(granted.randomBytes ? ['randomBytes'] : []),
       ...(granted.createsVaultKeys ? ['createsVaultKeys'] : []),
     ];
-    const used = new Set((this.calls.get(operation) ?? []).map((c) => this.grantOf(c)));
+    const used = new Set((this.calls.get(operation) ?? []).flatMap((c) => this.grantsOf(c, granted)));
     return grants.filter((grant) => !used.has(grant));
   }
 
@@ -183,6 +210,11 @@ export class CallRecording {
     switch (c.target) {
       case 'objects': {
         if (!(granted.objects as readonly string[]).includes(c.action)) return false;
+        // The IAM conditions of a pool's data plane: reads of pools' records, writes of the ones its entry names.
+        if (granted.writes === 'pools') {
+          const read = (OBJECTS_READ_ACTIONS as readonly string[]).includes(c.action);
+          return isPoolRecord(c.detail, read ? ALL_POOL_RECORDS : granted.poolWrites);
+        }
         if ((OBJECTS_READ_ACTIONS as readonly string[]).includes(c.action) || granted.writes === 'both') return true;
         // The IAM conditions: data-plane writes are denied on control-plane records, management writes reach only those.
         return isControlPlane(c.detail) === (granted.writes === 'controlPlane');
@@ -198,6 +230,11 @@ export class CallRecording {
         );
       case 'backupKey':
         return (granted.backupKey as readonly string[]).includes(c.action) && c.detail === 'backup';
+      // The IAM conditions: the backup key under a pool's contexts (recordKms classifies by them).
+      case 'poolToken':
+        return (granted.poolToken as readonly string[]).includes(c.action) && c.detail.length > 0;
+      case 'poolObjects':
+        return (granted.poolObjects as readonly string[]).includes(c.action) && stringLike(POOL_PARTITIONS.record).test(c.detail);
       case 'hsmKeys': {
         // The IAM conditions: only this deployment's KMS keys that are HSM key versions, or (purging a vault) its own key.
         const tags = this.keyTags.get(c.detail) ?? {};
@@ -229,6 +266,13 @@ export class CallRecording {
       default:
         return false;
     }
+  }
+
+  /** The grants a call uses: one, and for a pool's write the pools' records it reaches too. */
+  private grantsOf(c: Call, granted: Grants): string[] {
+    const grant = this.grantOf(c);
+    if (c.target !== 'objects' || granted.writes !== 'pools' || (OBJECTS_READ_ACTIONS as readonly string[]).includes(c.action)) return [grant];
+    return [grant, ...granted.poolWrites.filter((records) => isPoolRecord(c.detail, [records])).map((records) => `poolWrites:${records}`)];
   }
 
   private grantOf(c: Call): string {
@@ -287,10 +331,31 @@ export class CallRecording {
     }
   }
 
+  /**
+   * A data key of a pool's, told by its encryption context (lib/hsm/pool-tokens.ts, lib/hsm/pool-keys.ts):
+   * its token's PINs (detail: the pool) or its keys' sealed fields (detail: the context's vault, `MHSM#<pool>`);
+   * a new one is made under the backup key or it is no pool's.
+   */
+  private poolSealing(command: unknown): Call | undefined {
+    if (!(command instanceof GenerateDataKeyCommand) && !(command instanceof DecryptCommand && !command.input.EncryptionAlgorithm)) return undefined;
+    const context = command.input.EncryptionContext ?? {};
+    const action = command instanceof GenerateDataKeyCommand ? 'GenerateDataKey' : 'Decrypt';
+    const underBackupKey = !(command instanceof GenerateDataKeyCommand) || command.input.KeyId === BACKUP_KEY_ALIAS;
+    if (context['coffer:purpose'] === 'pool-token')
+      return { target: underBackupKey ? 'poolToken' : 'other', action, detail: context['coffer:pool'] ?? '' };
+    const vault = context['coffer:vault'] ?? '';
+    if (context['coffer:purpose'] === 'objects' && vault.startsWith('MHSM#'))
+      return { target: underBackupKey ? 'poolObjects' : 'other', action, detail: vault };
+    return undefined;
+  }
+
   private recordKms(command: unknown) {
     const name = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
     const input = (command as { input: Record<string, any> }).input;
-    if (command instanceof GenerateDataKeyCommand) {
+    const pool = this.poolSealing(command);
+    if (pool) {
+      this.record(pool);
+    } else if (command instanceof GenerateDataKeyCommand) {
       const backup = command.input.KeyId === BACKUP_KEY_ALIAS;
       this.record({
         target: backup ? 'backupKey' : 'vaultKey',
