@@ -1,8 +1,9 @@
-import type { ManagedHsmPool, PoolStore } from '../hsm/pools.ts';
+import { type ManagedHsmPool, type PoolStore, poolObjectsPrefix } from '../hsm/pools.ts';
 import { type DynamoDBDocumentClient, GetCommand } from './api/dynamodb.ts';
 import { deleteItems } from './dynamo/batch.ts';
 import { claimEndpoint, createWithIndex, endpointHolder, putIfRevision, recordsByIndex, releaseEndpoint } from './dynamo/control-records.ts';
 import { type ItemKey, resourceGroupKey } from './dynamo/layout.ts';
+import { removeVaultContents } from './dynamo/vault-contents.ts';
 
 /**
  * Managed HSM pool records in the objects table, laid out as vaults' are (lib/aws/tables.ts): the
@@ -54,6 +55,9 @@ export class DynamoPoolStore implements PoolStore {
   }
 
   async removePool(pool: ManagedHsmPool): Promise<void> {
+    // The pool's keys are laid out as a vault's objects under the pool's prefix: removed as a purged vault's are.
+    // Their HSM objects need no removal of their own: the pool's token went before (its purging hook).
+    await removeVaultContents(this.db, this.table, poolObjectsPrefix(pool.name));
     await deleteItems(this.db, this.table, [poolKey(pool.name), { pk: subscriptionPoolsPartition(pool.subscriptionId), sk: pool.name }]);
   }
 

@@ -1,23 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
-import type { CertificateDocumentKind } from '../certificates/documents.ts';
-import { KINDS, type Collection } from '../core/kinds.ts';
 import type { Vault, VaultStore } from '../vaults/vault.ts';
 import { deleteItems } from './dynamo/batch.ts';
 import { claimEndpoint, createWithIndex, endpointHolder, putIfRevision, recordsByIndex, releaseEndpoint } from './dynamo/control-records.ts';
-import { queryPartition } from './dynamo/paging.ts';
-import {
-  attachmentPartition,
-  certificateDocumentPartition,
-  deletedPartition,
-  eventSubscriptionPartition,
-  headPartition,
-  type ItemKey,
-  resourceGroupKey,
-  schedulePartition,
-  subscriptionVaultsPartition,
-  vaultKey,
-  versionPartition,
-} from './dynamo/layout.ts';
+import { resourceGroupKey, subscriptionVaultsPartition, vaultKey } from './dynamo/layout.ts';
+import { removeVaultContents } from './dynamo/vault-contents.ts';
 
 /**
  * Vault records in the objects table: the vault item, an index item per vault in its subscription's
@@ -63,28 +49,7 @@ export class DynamoVaultStore implements VaultStore {
   }
 
   async purgeVault(vault: Vault): Promise<string[]> {
-    const hsmArns: string[] = [];
-    for (const collection of Object.keys(KINDS) as Collection[]) {
-      for (const partition of [headPartition(vault.name, collection), deletedPartition(vault.name, collection)]) {
-        const heads = await this.queryAll(partition);
-        for (const head of heads) {
-          const name = String(head.sk);
-          const versions = await this.queryAll(versionPartition(vault.name, collection, name));
-          for (const version of versions) {
-            const arn = (version.plain as { hsmArn?: string } | undefined)?.hsmArn;
-            if (arn) hsmArns.push(arn);
-          }
-          const attachments = await this.queryAll(attachmentPartition(vault.name, collection, name));
-          await deleteItems(this.db, this.table, [...versions, ...attachments].map(keyOf));
-        }
-        await deleteItems(this.db, this.table, heads.map(keyOf));
-      }
-    }
-    await this.purgeCertificateDocuments(vault.name);
-    // Its scheduled work (its own purge's item among it) goes with it.
-    await deleteItems(this.db, this.table, (await this.queryAll(schedulePartition(vault.name))).map(keyOf));
-    // Its event subscriptions' records too (their EventBridge rules were removed before: lib/events/subscriptions.ts removeAll).
-    await deleteItems(this.db, this.table, (await this.queryAll(eventSubscriptionPartition(vault.name))).map(keyOf));
+    const hsmArns = await removeVaultContents(this.db, this.table, vault.name);
     // The vault goes last: a purge that fails half-way is retried by purging the still-deleted vault again.
     await deleteItems(this.db, this.table, [vaultKey(vault.name), { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name }]);
     return hsmArns;
@@ -95,35 +60,9 @@ export class DynamoVaultStore implements VaultStore {
     return Item !== undefined;
   }
 
-  /**
-   * The vault's certificate documents, and the attachments of every certificate an operation names:
-   * a certificate still pending has attachments but no head, so the object loop above never saw them.
-   * The operations go last, so a purge that fails half-way still finds the names on its next run.
-   */
-  private async purgeCertificateDocuments(vault: string): Promise<void> {
-    const operations = await this.queryAll(certificateDocumentPartition(vault, 'operations'));
-    for (const operation of operations) {
-      const attachments = await this.queryAll(attachmentPartition(vault, 'certificates', String(operation.sk)));
-      await deleteItems(this.db, this.table, attachments.map(keyOf));
-    }
-    for (const kind of ['contacts', 'issuers', 'operations'] satisfies CertificateDocumentKind[]) {
-      const documents = kind === 'operations' ? operations : await this.queryAll(certificateDocumentPartition(vault, kind));
-      await deleteItems(this.db, this.table, documents.map(keyOf));
-    }
-  }
-
   private indexItem(vault: Vault): Record<string, unknown> {
     return { pk: subscriptionVaultsPartition(vault.subscriptionId), sk: vault.name, resourceGroup: vault.resourceGroup };
   }
-
-  /** Every item of a partition, keys and all (purge and listing read whole partitions). */
-  private queryAll(pk: string): Promise<Record<string, unknown>[]> {
-    return queryPartition(this.db, this.table, pk);
-  }
-}
-
-function keyOf(item: Record<string, unknown>): ItemKey {
-  return { pk: String(item.pk), sk: String(item.sk) };
 }
 
 function toVault(item: Record<string, unknown>): Vault {

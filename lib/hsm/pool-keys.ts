@@ -15,7 +15,7 @@ import type { KeyOperationInput, VerifyInput } from '../keys/schemas.ts';
 import type { Vault, VaultAddress } from '../vaults/vault.ts';
 import { isAesGcm } from './hsm-key-rules.ts';
 import type { AesCbcAlgorithm, AesGcmAlgorithm, HsmDecryption, HsmEncryption, HsmKey, HsmKeySpec, HsmWrapAlgorithm, PoolHsm } from './hsm-keys.ts';
-import type { ManagedHsmPool } from './pools.ts';
+import { type ManagedHsmPool, poolObjectsPrefix } from './pools.ts';
 import { hsmKeyScope } from './rbac.ts';
 
 const GCM_IV_BYTES = 12;
@@ -130,7 +130,7 @@ function versionPlain(key: HsmKey): Omit<KeyPlain, 'keyOps'> {
  */
 export function poolKeysAddress(pool: ManagedHsmPool, baseUrl: string, sealingKeyId: string): VaultAddress {
   const vault: Vault = {
-    name: poolKeysPartition(pool.name),
+    name: poolObjectsPrefix(pool.name),
     tenantId: pool.tenantId,
     subscriptionId: pool.subscriptionId,
     resourceGroup: pool.resourceGroup,
@@ -150,10 +150,6 @@ export function poolKeysAddress(pool: ManagedHsmPool, baseUrl: string, sealingKe
     created: pool.created,
   };
   return { vault, baseUrl };
-}
-
-function poolKeysPartition(poolName: string): string {
-  return `MHSM#${poolName.toLowerCase()}`;
 }
 
 /**

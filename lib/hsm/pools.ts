@@ -69,6 +69,15 @@ export function poolResourceId(pool: Pick<ManagedHsmPool, 'subscriptionId' | 're
   return `${resourceGroupScope(pool.subscriptionId, pool.resourceGroup)}/providers/Microsoft.KeyVault/managedHSMs/${pool.name}`;
 }
 
+/**
+ * The partition prefix of the pool's objects (its keys: docs/adr/0024), laid out as a vault's objects
+ * are under its name: `MHSM#<pool>#keys`, `#deletedkeys`, `#keys#<name>`. No vault name has a `#`, and
+ * the pool's own record (`MHSM#<pool>` / `MHSM`) is another item.
+ */
+export function poolObjectsPrefix(poolName: string): string {
+  return `MHSM#${poolName.toLowerCase()}`;
+}
+
 /** The port the pool manager uses; lib/aws/dynamo-managed-hsm-pools.ts implements it. */
 export interface PoolStore {
   /** The pool, deleted or not. */
@@ -85,7 +94,11 @@ export interface PoolStore {
   releaseEndpoint(hostAndPort: string, poolName: string): Promise<void>;
   /** The pool a claimed local endpoint serves, if a pool holds it (the next slice's data plane resolves its Host through it). */
   poolAtEndpoint(hostAndPort: string): Promise<string | undefined>;
-  /** Removes the pool's record and its subscription index item. */
+  /**
+   * Removes every object record under the pool's prefix (its keys, deleted keys, versions), then its
+   * record and its subscription index item: the record last, so a removal that fails half-way is done
+   * again, whole, by purging the still-deleted pool again.
+   */
   removePool(pool: ManagedHsmPool): Promise<void>;
   /** Whether the resource group exists (ARM clients create it before the pools in it). */
   resourceGroupExists(subscriptionId: string, name: string): Promise<boolean>;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { importPKCS8, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { localClient } from '../../dev/dynamodb.ts';
@@ -71,6 +71,58 @@ async function makeStrict(vault: string): Promise<void> {
         ExpressionAttributeValues: { ':on': { BOOL: true } },
       }),
     );
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/**
+ * What a pool's keys leave in the objects table (docs/adr/0024: the vaults' layout under `MHSM#<pool>`), a
+ * live key of two versions and a deleted one, written outside any recorded call: the pool of this
+ * scenario is never activated, and its purge must remove them with its own grants.
+ */
+async function seedPoolKeys(pool: string): Promise<void> {
+  const dynamo = localClient(localStack().endpoints.dynamodb);
+  const prefix = `MHSM#${pool}`;
+  const item = (pk: string, sk: string) => ({ PutRequest: { Item: { pk: { S: pk }, sk: { S: sk } } } });
+  const version = () => randomUUID().replace(/-/g, '');
+  try {
+    await dynamo.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [localStack().tables.objects]: [
+            item(`${prefix}#keys`, 'live'),
+            item(`${prefix}#keys#live`, version()),
+            item(`${prefix}#keys#live`, version()),
+            item(`${prefix}#deletedkeys`, 'gone'),
+            item(`${prefix}#keys#gone`, version()),
+          ],
+        },
+      }),
+    );
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/** How many of the seeded items are left. */
+async function seededPoolKeysLeft(pool: string): Promise<number> {
+  const dynamo = localClient(localStack().endpoints.dynamodb);
+  const prefix = `MHSM#${pool}`;
+  try {
+    let left = 0;
+    for (const pk of [`${prefix}#keys`, `${prefix}#keys#live`, `${prefix}#deletedkeys`, `${prefix}#keys#gone`]) {
+      const { Count = 0 } = await dynamo.send(
+        new QueryCommand({
+          TableName: localStack().tables.objects,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          Select: 'COUNT',
+        }),
+      );
+      left += Count;
+    }
+    return left;
   } finally {
     dynamo.destroy();
   }
@@ -312,7 +364,10 @@ describe('every AWS call a managed HSM pool operation makes is granted to its fu
     await expectStatus(200, manage('GET', `${s}/providers/Microsoft.KeyVault/deletedManagedHSMs?${KEYVAULT}`));
     const deleted = `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedManagedHSMs/${pool}`;
     await expectStatus(200, manage('GET', `${deleted}?${KEYVAULT}`));
+    await seedPoolKeys(pool);
+    expect(await seededPoolKeysLeft(pool)).toBe(5);
     await expectStatus(202, manage('POST', `${deleted}/purge?${KEYVAULT}`));
+    expect(await seededPoolKeysLeft(pool)).toBe(0);
     await expectStatus([200, 202], manage('DELETE', `${groupPath}?${RESOURCES}`));
   }, 180_000);
 
