@@ -8,18 +8,25 @@ import { backoff } from './retry.ts';
 const BATCH_LIMIT = 25;
 /** A read on a request path gives up after this many answers that left keys unprocessed (throttling). */
 const MAX_READ_ATTEMPTS = 8;
+/**
+ * A batch of deletes gives up after this many answers that left requests unprocessed: about 3 s of
+ * backoff at its 200 ms ceiling. Every caller (a purge) is safe to run again over what is left.
+ */
+const MAX_DELETE_ATTEMPTS = 20;
 
 /**
  * Deletes the items, 25 per BatchWriteItem, sending again what DynamoDB left unprocessed (it does so
- * under throttling) after a backoff, until nothing is left.
+ * under throttling) after a backoff. Under throttling that does not let up it stops, a 503 the caller
+ * may retry, rather than hold the request (and its Lambda) until the function times out.
  */
 export async function deleteItems(db: DynamoDBDocumentClient, table: string, keys: ItemKey[]): Promise<void> {
   for (let i = 0; i < keys.length; i += BATCH_LIMIT) {
     let requests: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_LIMIT).map((key) => ({ DeleteRequest: { Key: key } }));
     for (let attempt = 0; requests && requests.length > 0; attempt++) {
+      if (attempt === MAX_DELETE_ATTEMPTS) throw new ServiceUnavailable('The object store is overloaded; retry the request.');
+      if (attempt > 0) await backoff(attempt - 1);
       const result = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
       requests = result.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-      if (requests?.length) await backoff(attempt);
     }
   }
 }
