@@ -64,6 +64,9 @@ export interface VaultOrigin {
   port?: number;
 }
 
+/** How long the identity provider's key set may take to arrive (jose's `timeoutDuration`). */
+const KEY_SET_FETCH_BUDGET_MS = 3_000;
+
 export class TokenAuthenticator {
   /** One JWKS per issuer per container; jose caches keys and refetches on an unknown kid. */
   private readonly keySets = new Map<string, JWTVerifyGetKey>();
@@ -211,7 +214,14 @@ export class TokenAuthenticator {
   }
 
   private remoteKeySet(issuer: TrustedIssuer): JWTVerifyGetKey {
-    return createRemoteJWKSet(new URL(issuer.jwksUri), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    // The fetch has the same 3 s budget as every DynamoDB and KMS call (README "Dependency bounds"),
+    // so a request that waits on an unanswering identity provider still answers 503 well inside the
+    // function's timeout, together with the calls it makes after.
+    return createRemoteJWKSet(new URL(issuer.jwksUri), {
+      timeoutDuration: KEY_SET_FETCH_BUDGET_MS,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
   }
 
   /**

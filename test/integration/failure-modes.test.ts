@@ -84,6 +84,21 @@ describe('dependency outages', () => {
     expect(result.statusCode).toBe(503);
   });
 
+  it('answers 503 when the identity provider accepts the connection and never answers', { timeout: 30_000 }, async () => {
+    // It holds every request open: the key set's fetch must give up on its own (its 3 s budget).
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const handler = await configure({ jwksUri: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/keys` });
+      const result = await handler(event('anything', await adminToken()), context());
+      expect(result.statusCode).toBe(503);
+      expect(JSON.parse(result.body!).error.code).toBe('ServiceUnavailable');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   // A strict vault's records are written to the audit table before the response.
   it('withholds the value and answers 503 when the audit record cannot be written', async () => {
     const strict = await createLocalVault('strict', { strictAudit: true });
