@@ -137,6 +137,29 @@ async function seededSecret(prefix: string): Promise<{ name: string; value: stri
   return { name, value };
 }
 
+describe('a DynamoDB transaction whose answer is lost after it committed', () => {
+  it.each([
+    ['a new version of a secret', 'SetSecret', 'PUT', (name: string) => `/secrets/${name}`, { value: 'second' }],
+    ['a soft delete', 'DeleteSecret', 'DELETE', (name: string) => `/secrets/${name}`, undefined],
+  ] as const)('is answered as done when the transport sends it again: %s', async (_, operation, method, path, body) => {
+    const { name } = await seededSecret('fi-lost');
+    await dynamo.set({ kind: 'answer-lost', target: 'DynamoDB_20120810.TransactWriteItems' });
+    const forwardedBefore = dynamo.forwarded;
+    const answer = await call(operation, method, path(name), body);
+    // The lost answer was the transaction's (the proxy is healthy again once it has lost one), and it was sent again.
+    expect(dynamo.forwarded - forwardedBefore).toBeGreaterThanOrEqual(2);
+    expect({ status: answer.status, error: answer.json.error }).toEqual({ status: 200, error: undefined });
+    if (operation === 'SetSecret') {
+      expect((await raw('GET', `/secrets/${name}?api-version=7.6`)).json.value).toBe('second');
+      // One new version, not two: the retry was the same transaction.
+      expect((await raw('GET', `/secrets/${name}/versions?api-version=7.6`)).json.value).toHaveLength(2);
+    } else {
+      expect((await raw('GET', `/secrets/${name}?api-version=7.6`)).status).toBe(404);
+      expect((await raw('GET', `/deletedsecrets/${name}?api-version=7.6`)).status).toBe(200);
+    }
+  });
+});
+
 describe.each([
   ['killed', { kind: 'killed' }, 503],
   ['frozen', { kind: 'frozen' }, 503],

@@ -17,7 +17,13 @@ export type Fault =
   /** Each request's connection is dropped before an answer (socket hang up). */
   | { kind: 'reset' }
   /** Each request is answered with the service's error document: throttling, a server fault. */
-  | { kind: 'error'; status: number; code: string };
+  | { kind: 'error'; status: number; code: string }
+  /**
+   * The next request for `target` (its X-Amz-Target, e.g. `DynamoDB_20120810.TransactWriteItems`) is
+   * done by the dependency, but its answer is lost: the connection drops once it has arrived. Then
+   * the proxy is healthy again. Every other request is forwarded.
+   */
+  | { kind: 'answer-lost'; target: string };
 
 export class FaultProxy {
   /** Requests that reached the proxy, forwarded or not. */
@@ -92,7 +98,12 @@ export class FaultProxy {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (this.fault.kind === 'healthy' || this.healthyLeft > 0) {
+      if (this.fault.kind === 'answer-lost' && request.headers['x-amz-target'] === this.fault.target) {
+        this.fault = { kind: 'healthy' };
+        this.forward(request, body, response, { loseAnswer: true });
+        return;
+      }
+      if (this.fault.kind === 'healthy' || this.fault.kind === 'answer-lost' || this.healthyLeft > 0) {
         if (this.healthyLeft > 0) this.healthyLeft--;
         this.forward(request, body, response);
         return;
@@ -116,11 +127,17 @@ export class FaultProxy {
     });
   }
 
-  private forward(request: IncomingMessage, body: Buffer, response: ServerResponse): void {
+  private forward(request: IncomingMessage, body: Buffer, response: ServerResponse, options: { loseAnswer?: boolean } = {}): void {
     this.forwarded++;
     const upstream = httpRequest(
       { host: this.target.hostname, port: this.target.port, method: request.method, path: request.url, headers: request.headers },
       (answer) => {
+        if (options.loseAnswer) {
+          // The dependency has done the work and answered: the caller never hears of it.
+          answer.resume();
+          answer.once('end', () => request.socket.destroy());
+          return;
+        }
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
       },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type {
   BatchGetCommandInput,
@@ -101,8 +102,16 @@ export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryComman
 
 export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
   readonly operation = 'TransactWriteItems';
+  /**
+   * The transaction's idempotency token, one per command: the transport sends the same body on each
+   * attempt, so when an attempt's answer was lost after DynamoDB committed it, the retry is answered
+   * as the committed transaction (for 10 minutes) instead of failing its own conditions on what it
+   * wrote itself (a 409 or a lost race for a write that happened).
+   */
+  private readonly clientRequestToken = randomUUID();
   toWire() {
     return {
+      ClientRequestToken: this.clientRequestToken,
       ...this.input,
       TransactItems: this.input.TransactItems?.map((entry) => {
         const wire: Record<string, unknown> = {};
