@@ -1,5 +1,5 @@
-import { managedHsmPoolRoutes, type Route, routes } from '../lib/http/routes.ts';
-import { ownPermissionsOf, type PoolBackupAction } from './permissions.ts';
+import { managedHsmDataRoutes, managedHsmPoolRoutes, type Route, routes } from '../lib/http/routes.ts';
+import { type Grants, ownPermissionsOf, type PoolBackupAction } from './permissions.ts';
 import {
   API_INVOKE_ROLE,
   apiPaths,
@@ -9,6 +9,7 @@ import {
   type GeneratedConfig,
   generateConfig,
   OPERATIONS_LOG_GROUP,
+  roleResource,
 } from './serverless-config.ts';
 
 /**
@@ -33,8 +34,8 @@ import {
  * a layer, and has the pools' backup bucket.
  */
 
-/** The rows the pools' stack deploys: every pool table's. */
-export const poolStackRoutes: readonly Route[] = [...managedHsmPoolRoutes];
+/** The rows the pools' stack deploys: every pool table's, the pools' life cycle and their own data plane. */
+export const poolStackRoutes: readonly Route[] = [...managedHsmPoolRoutes, ...managedHsmDataRoutes];
 
 /** The pools' stack's serverless service: its stack is `coffer-pools-<stage>`. */
 export const POOL_SERVICE = 'coffer-pools';
@@ -199,7 +200,7 @@ export function generatePoolStackConfig(options: PoolStackOptions): PoolStackCon
     resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack(generated.resources.extensions[`${key}LambdaFunction`]);
   }
   const config: PoolStackConfig = { service: POOL_SERVICE, environment: rebaseOnMainStack(deployedEnvironment()), functions, resources };
-  if (pool.length > 0) addPoolApi(config, pool);
+  if (pool.length > 0) addPoolApi(config, pool, options.artifactFor);
   if (options.cloudHsm) addCloudHsm(config, table, permissionsOf);
   return config;
 }
@@ -219,7 +220,7 @@ const POOL_DOMAIN = 'ManagedHsmDomainName';
  * (`apiPaths`). API Gateway invokes the functions through the invoke role the packaging makes of
  * the Lambda permissions (scripts/package.ts, infra/serverless-config.ts `apiInvokeRole`).
  */
-function addPoolApi(config: PoolStackConfig, pool: readonly Route[]): void {
+function addPoolApi(config: PoolStackConfig, pool: readonly Route[], artifactFor: PoolStackOptions['artifactFor']): void {
   const { Resources, Parameters, Outputs } = config.resources;
   Parameters.ManagedHsmCertificateArn = {
     Type: 'AWS::SSM::Parameter::Value<String>',
@@ -262,34 +263,98 @@ function addPoolApi(config: PoolStackConfig, pool: readonly Route[]): void {
   };
   for (const route of pool) {
     const key = functionKey(route);
-    const fn = { 'Fn::GetAtt': [`${key}LambdaFunction`, 'Arn'] };
-    const integration = `PoolApiIntegration${key}`;
-    Resources[integration] = {
-      Type: 'AWS::ApiGatewayV2::Integration',
-      Properties: { ApiId: { Ref: POOL_API }, IntegrationType: 'AWS_PROXY', IntegrationUri: fn, PayloadFormatVersion: '2.0', TimeoutInMillis: 30000 },
-    };
-    apiPaths(route).forEach((path, index) => {
-      Resources[`PoolApiRoute${key}${index}`] = {
-        Type: 'AWS::ApiGatewayV2::Route',
-        DependsOn: integration,
-        Properties: {
-          ApiId: { Ref: POOL_API },
-          RouteKey: `${route.method} ${path}`,
-          Target: { 'Fn::Join': ['/', ['integrations', { Ref: integration }]] },
-        },
-      };
-    });
-    // As serverless writes it for the main API's routes; the packaging turns it into the invoke role's grant.
-    Resources[`${key}PoolApiPermission`] = {
-      Type: 'AWS::Lambda::Permission',
-      Properties: {
-        FunctionName: fn,
-        Action: 'lambda:InvokeFunction',
-        Principal: 'apigateway.amazonaws.com',
-        SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${POOL_API}}/*` },
-      },
-    };
+    addPoolApiTarget(
+      Resources,
+      key,
+      apiPaths(route).map((path) => `${route.method} ${path}`),
+    );
   }
+  addPoolDefaultRoute(config, pool, artifactFor);
+}
+
+/** An integration of the pools' API with a function of this stack, its route keys, and the permission the packaging turns into the invoke role's grant. */
+function addPoolApiTarget(Resources: PoolStackConfig['resources']['Resources'], key: string, routeKeys: readonly string[]): void {
+  const fn = { 'Fn::GetAtt': [`${key}LambdaFunction`, 'Arn'] };
+  const integration = `PoolApiIntegration${key}`;
+  Resources[integration] = {
+    Type: 'AWS::ApiGatewayV2::Integration',
+    Properties: { ApiId: { Ref: POOL_API }, IntegrationType: 'AWS_PROXY', IntegrationUri: fn, PayloadFormatVersion: '2.0', TimeoutInMillis: 30000 },
+  };
+  routeKeys.forEach((routeKey, index) => {
+    Resources[`PoolApiRoute${key}${index}`] = {
+      Type: 'AWS::ApiGatewayV2::Route',
+      DependsOn: integration,
+      Properties: { ApiId: { Ref: POOL_API }, RouteKey: routeKey, Target: { 'Fn::Join': ['/', ['integrations', { Ref: integration }]] } },
+    };
+  });
+  // As serverless writes it for the main API's routes; the packaging turns it into the invoke role's grant.
+  Resources[`${key}PoolApiPermission`] = {
+    Type: 'AWS::Lambda::Permission',
+    Properties: {
+      FunctionName: fn,
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: { 'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${POOL_API}}/*` },
+    },
+  };
+}
+
+/**
+ * The function behind the pools' API's `$default` route (lib/runtime/pool-gateway.ts), as the main
+ * API has one: what no route key matched (odd letter case, `//`, a vault's path pools do not have)
+ * is resolved against the pools' data-plane rows and handed to the operation's function, or refused
+ * 404/405 in Azure's error shape and audited in the pool's partition.
+ */
+export const poolUnmatchedRequests = {
+  key: 'RoutePoolUnmatchedRequests',
+  handler: 'gateway/route-pool-unmatched-requests',
+  description: "What no route key of the pools' API matched: routed by the pools' table to its operation, or refused (404, 405) and audited",
+} as const;
+
+function addPoolDefaultRoute(config: PoolStackConfig, pool: readonly Route[], artifactFor: PoolStackOptions['artifactFor']): void {
+  const { key } = poolUnmatchedRequests;
+  const role = `${key}Role`;
+  config.functions[key] = {
+    handler: 'index.handler',
+    description: poolUnmatchedRequests.description,
+    package: { artifact: artifactFor(key) },
+    role,
+    events: [],
+    disableLogs: true,
+    // As the main stack's: within the operation it forwards to (10 s) and its own work.
+    timeout: 14,
+    // Serverless names this stack's functions `<service>-<stage>-<key>`: the forwarding names them so.
+    environment: { COFFER_POOL_STACK: `${POOL_SERVICE}-\${sls:stage}` },
+  };
+  config.resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack({
+    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+  });
+  // It reads a pool's record (the host names it) and authorizes nothing; a pool's audit records go to the log stream.
+  const grants: Grants = {
+    writes: 'pools',
+    poolWrites: [],
+    objects: ['GetItem'],
+    audit: [],
+    vaultKey: [],
+    backupKey: [],
+    hsmKeys: [],
+    createsHsmKeys: [],
+    randomBytes: false,
+    createsVaultKeys: false,
+    vaultKeyLifecycle: [],
+    eventSubscriptions: [],
+    poolToken: [],
+    poolObjects: [],
+  };
+  const roleResourceOf = rebaseOnMainStack(roleResource([key], grants));
+  statementsOf(roleResourceOf).push({
+    Sid: 'InvokePoolOperations',
+    Effect: 'Allow',
+    Action: 'lambda:InvokeFunction',
+    Resource: pool.map((route) => ({ 'Fn::GetAtt': [`${functionKey(route)}LambdaFunction`, 'Arn'] })),
+  });
+  config.resources.Resources[role] = roleResourceOf;
+  addPoolApiTarget(config.resources.Resources, key, ['$default']);
 }
 
 /** The statements of a pool function's role (the policy infra/serverless-config.ts generates). */

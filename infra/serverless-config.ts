@@ -251,7 +251,8 @@ const stackArn = (service: string, resource: string) => ({
 /** The value of the `coffer:deployment` tag on this deployment's KMS keys: the stack's name. */
 const thisDeployment = { 'Fn::Sub': '${AWS::StackName}' };
 
-function roleResource(operations: string[], grants: Grants) {
+/** A function's role: what its grants allow, its own log stream in the operations' group. */
+export function roleResource(operations: string[], grants: Grants) {
   const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
   const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
   const statements: Record<string, unknown>[] = [

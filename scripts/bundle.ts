@@ -3,8 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { zipSync } from 'fflate';
 import type { Route } from '../lib/http/routes.ts';
-import { type EventFunction, eventFunctions } from '../infra/event-functions.ts';
-import type { rotatePostgresPassword } from '../infra/rotation-function.ts';
+import { eventFunctions } from '../infra/event-functions.ts';
 import { functionKey, unmatchedRequests } from '../infra/serverless-config.ts';
 
 /**
@@ -136,17 +135,17 @@ export const NATIVE_ADDONS: Record<string, readonly string[]> = {
 const NATIVE_ADDON_ARCHITECTURE = { name: 'x86-64', elfMachine: 0x3e } as const;
 
 export interface BundleOptions {
-  /** The `$default` route's function too (the main stack's; the pools' stack has none). */
+  /** The main API's `$default` route's function too (the pools' stack bundles its own API's among `events`). */
   unmatched?: boolean;
   /** Leave `NATIVE_ADDONS` to Node and ship them (the pools' stack). */
   nativeAddons?: boolean;
 }
 
-/** The routes' functions, then `events` (by default every function no route reaches). */
+/** The routes' functions, then `events` (by default every function no route reaches; the pools' stack's `$default` function). */
 export async function bundleFunctions(
   routes: readonly Route[],
   outDir: string,
-  events: readonly (EventFunction | typeof rotatePostgresPassword)[] = eventFunctions,
+  events: readonly { key: string; handler: string }[] = eventFunctions,
   options: BundleOptions = {},
 ): Promise<BundledFunction[]> {
   const sources: FunctionSource[] = [

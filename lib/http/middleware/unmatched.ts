@@ -47,6 +47,13 @@ export interface UnmatchedRequestOptions {
   managementHost: () => string;
   /** Hands a request to its operation's function and answers what that function answered. */
   forward: (route: Route, event: Event) => Promise<Result>;
+  /** The rows of the API whose `$default` route this is: the main stack's `routes` by default, the pools' API its own. */
+  table?: readonly Route[];
+  /**
+   * Where a refused data-plane request's record goes: the live vault the host names by default; on
+   * the pools' API, the live pool the host names (its audit partition).
+   */
+  locateRefusal?: RequestLocator;
 }
 
 /**
@@ -58,13 +65,13 @@ export interface UnmatchedRequestOptions {
  */
 export function unmatchedRequests(options: UnmatchedRequestOptions): (event: Event, context: Context) => Promise<Result> {
   const refusals = {
-    data: refusalHandler('data', options.services),
+    data: refusalHandler('data', options.services, options.locateRefusal),
     management: refusalHandler('management', options.services),
   };
   return async (event, lambdaContext) => {
     const plane = isHost(hostOf(event), options.managementHost()) ? 'management' : 'data';
     const method = event.requestContext?.http?.method ?? 'GET';
-    const resolution = resolveRoute(method, event.rawPath ?? '/', planeServes(plane));
+    const resolution = resolveRoute(method, event.rawPath ?? '/', planeServes(plane), options.table);
     let refusal = resolution.refusal;
     let route: Route | undefined;
     if (resolution.match) {
@@ -137,11 +144,11 @@ const refusalLocator =
     }
   };
 
-function refusalHandler(plane: 'data' | 'management', services: () => PipelineServices) {
+function refusalHandler(plane: 'data' | 'management', services: () => PipelineServices, locate: RequestLocator = refusalLocator(plane)) {
   const fallback = refusalRoute(plane);
   const handler = middy<Event, Result, Error, RefusalContext>()
     .use(respond(fallback, services, plane === 'management' ? managementHeaders : keyVaultHeaders))
-    .use(context(fallback, services, refusalLocator(plane)))
+    .use(context(fallback, services, locate))
     .use({
       before: (request) => {
         // A request that matched an operation whose function could not answer is that operation's in the record.
