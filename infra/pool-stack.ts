@@ -389,6 +389,8 @@ const SUBNETS_PARAMETER = 'CloudHsmSubnetIds';
 const CRYPTO_USER_PARAMETER = '/coffer/${sls:stage}/cloudhsm/crypto-user';
 /** Where the layer puts CloudHSM's PKCS#11 library (a layer's files are under /opt). */
 export const CLOUDHSM_PKCS11_LIBRARY = '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so';
+/** The label CloudHSM's PKCS#11 library (Client SDK 5) gives the cluster's one token. */
+export const CLOUDHSM_TOKEN_LABEL = 'hsm1';
 export const CLUSTER = 'CloudHsmCluster';
 export const BACKUP_BUCKET = 'PoolBackupBucket';
 const CREATES_CLUSTER = 'CreatesCloudHsmCluster';
@@ -436,6 +438,8 @@ function addCloudHsm(config: PoolStackConfig, table: readonly Route[], permissio
     fn.environment = {
       COFFER_PKCS11_LIBRARY: CLOUDHSM_PKCS11_LIBRARY,
       COFFER_PKCS11_PIN_PARAMETER: CRYPTO_USER_PARAMETER,
+      // Client SDK 5's one token per cluster; the functions open it with the crypto user's credential (lib/runtime/pool-tokens.ts).
+      COFFER_PKCS11_TOKEN_LABEL: CLOUDHSM_TOKEN_LABEL,
       COFFER_CLOUDHSM_CLUSTER_ID: clusterId,
       COFFER_POOL_BACKUP_BUCKET: { Ref: BACKUP_BUCKET },
       COFFER_POOL_BACKUP_PREFIX: { Ref: 'PoolBackupPrefix' },

@@ -89,7 +89,7 @@ function aadOf(pool: string): string {
  * failed. Every method of the port answers a promise, so each is forwarded as it is, whatever the
  * port holds.
  */
-function openingPoolHsm(make: () => Promise<PoolHsm>): PoolHsm {
+export function openingPoolHsm(make: () => Promise<PoolHsm>): PoolHsm {
   let pending: Promise<PoolHsm> | undefined;
   const opened = (): Promise<PoolHsm> => {
     if (!pending) {

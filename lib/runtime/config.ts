@@ -89,9 +89,11 @@ const poolHsmConfigSchema = z.object({
   tokenDirectory: z.optional(z.string().check(z.minLength(1))),
   /** The SSM parameter holding the crypto user's credential of a partition the configuration names (the pools' stack sets it). */
   pinParameter: z.optional(z.string().check(z.minLength(1))),
+  /** The token label of that partition (CloudHSM's is `hsm1`; the pools' stack sets it with `pinParameter`). */
+  tokenLabel: z.optional(z.string().check(z.minLength(1))),
 });
 
-type PoolHsmConfig = z.infer<typeof poolHsmConfigSchema>;
+export type PoolHsmConfig = z.infer<typeof poolHsmConfigSchema>;
 
 let cached: Config | undefined;
 let cachedPoolHsm: PoolHsmConfig | undefined;
@@ -106,6 +108,7 @@ function loadPoolHsmConfig(env: NodeJS.ProcessEnv): PoolHsmConfig {
     library: env.COFFER_PKCS11_LIBRARY || undefined,
     tokenDirectory: env.COFFER_PKCS11_TOKEN_DIRECTORY || undefined,
     pinParameter: env.COFFER_PKCS11_PIN_PARAMETER || undefined,
+    tokenLabel: env.COFFER_PKCS11_TOKEN_LABEL || undefined,
   });
   if (!parsed.success) throw new Error(`invalid Coffer configuration: ${z.prettifyError(parsed.error)}`);
   return parsed.data;

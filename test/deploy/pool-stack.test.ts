@@ -9,6 +9,7 @@ import { ownPermissionsOf, permissionsFor } from '../../infra/permissions.ts';
 import {
   BACKUP_BUCKET,
   CLOUDHSM_PKCS11_LIBRARY,
+  CLOUDHSM_TOKEN_LABEL,
   CLUSTER,
   finishPoolTemplate,
   generatePoolStackConfig,
@@ -384,6 +385,7 @@ describe("the pools' stack with CloudHSM (--cloudhsm)", () => {
         COFFER_PKCS11_LIBRARY: CLOUDHSM_PKCS11_LIBRARY,
         // The crypto user's credentials are a SecureString the function reads: never in the template.
         COFFER_PKCS11_PIN_PARAMETER: `/coffer/${STAGE}/cloudhsm/crypto-user`,
+        COFFER_PKCS11_TOKEN_LABEL: CLOUDHSM_TOKEN_LABEL,
         COFFER_POOL_BACKUP_BUCKET: { Ref: BACKUP_BUCKET },
       });
       const statements = statementsOf(withCloudHsm, route);
