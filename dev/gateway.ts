@@ -13,6 +13,7 @@ import { localRoutes, type Route } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
 import { config } from '#lib/runtime/config';
 import { servesPool } from '#lib/runtime/hsm';
+import { poolExists } from '#lib/runtime/pool-management';
 import { pipelineServices, storedVault } from '#lib/runtime/services';
 import { type Vault, vaultResourceId } from '#lib/vaults/vault';
 import { type LambdaHandler, lambdaContext, lambdaEvent } from './lambda-event.ts';
@@ -135,6 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       authenticator: pipelineServices().authenticator,
       administrators: config().tenantAdministrators,
       vaultExists: async (name: string) => (await storedVault(name)) !== undefined,
+      poolExists,
       runScheduledWork: options.runScheduledWork ?? runScheduledWorkNow,
     }));
   // One count for all data listeners: a vault's requests reach it on its name's host or its own endpoint.

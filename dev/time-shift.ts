@@ -3,6 +3,7 @@ import { BadParameter, MethodNotAllowed, NotFound, VaultError } from '#lib/core/
 import type { Principal } from '#lib/auth/principal';
 import type { Authenticator } from '#lib/http/services';
 import { ALL_VAULTS, type OffsetsDocument, offsetOf, readOffsetsFile } from '#lib/runtime/clock-offsets';
+import { poolObjectsPrefix } from '#lib/hsm/pools';
 import { VAULT_NAME } from '#lib/vaults/vault';
 
 /**
@@ -31,6 +32,8 @@ export interface TimeShiftSettings {
   administrators: readonly { tenantId: string; objectId: string }[];
   /** Whether the stack has the vault, live or deleted (a deleted vault's clock moves towards its purge). */
   vaultExists: (name: string) => Promise<boolean>;
+  /** Whether the stack has the managed HSM pool, live or deleted (its clock is its keys' clock, `mhsm#<pool>`: docs/adr/0020). */
+  poolExists?: (name: string) => Promise<boolean>;
   /**
    * Runs the scheduler once and resolves when its work is done (dev/scheduler-timer.ts): called after
    * every advance, so the work the advance made due is done when the answer comes. Absent, an advance
@@ -83,9 +86,11 @@ export async function answerTimeShift(
   }
   const now = settings.now ?? (() => Math.floor(Date.now() / 1000));
   if (request.method === 'GET') return listing(readOffsetsFile(settings.offsetsFile), now());
-  const { vault, advanceSeconds } = parseAdvance(request.body);
+  const { vault, pool, advanceSeconds } = parseAdvance(request.body);
   seen.vault = vault;
-  if (vault !== ALL_VAULTS && !(await settings.vaultExists(vault))) {
+  if (pool !== undefined) {
+    if (!(await settings.poolExists?.(pool))) throw new NotFound('ManagedHsmNotFound', `The managed HSM pool '${pool}' was not found.`);
+  } else if (vault !== ALL_VAULTS && !(await settings.vaultExists(vault))) {
     throw new NotFound('VaultNotFound', `The vault '${vault}' was not found.`);
   }
   const offsets = await advance(settings.offsetsFile, vault, advanceSeconds);
@@ -102,9 +107,14 @@ export async function answerTimeShift(
   return { ...entry(offsets, vault, now()), scheduledWorkRan };
 }
 
-/** `{"vault": "<name or *>", "advanceSeconds": N}`, nothing else, each refusal saying what is wrong. */
-function parseAdvance(body: Buffer): { vault: string; advanceSeconds: number } {
-  const shape = 'The request body must be a JSON object {"vault": "<vault name or *>", "advanceSeconds": <whole seconds>}.';
+/**
+ * `{"vault": "<name or *>", "advanceSeconds": N}`, or `{"managedHsm": "<pool>", ...}` for a pool, whose
+ * clock is the one its keys read (their partition prefix `MHSM#<pool>`, lower-cased as every offset's
+ * name: `vault` is then that name). Nothing else; each refusal says what is wrong.
+ */
+function parseAdvance(body: Buffer): { vault: string; pool?: string; advanceSeconds: number } {
+  const shape =
+    'The request body must be a JSON object {"vault": "<vault name or *>", "advanceSeconds": <whole seconds>} or {"managedHsm": "<pool name>", "advanceSeconds": <whole seconds>}.';
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -113,11 +123,17 @@ function parseAdvance(body: Buffer): { vault: string; advanceSeconds: number } {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadParameter(shape);
   const fields = parsed as Record<string, unknown>;
-  const unknown = Object.keys(fields).find((name) => name !== 'vault' && name !== 'advanceSeconds');
+  const unknown = Object.keys(fields).find((name) => name !== 'vault' && name !== 'managedHsm' && name !== 'advanceSeconds');
   if (unknown !== undefined) throw new BadParameter(`The property '${unknown.slice(0, 64)}' is not accepted. ${shape}`);
-  const { vault, advanceSeconds } = fields;
+  const { managedHsm, advanceSeconds } = fields;
+  if (managedHsm !== undefined && fields.vault !== undefined) throw new BadParameter(`Name either 'vault' or 'managedHsm', not both. ${shape}`);
+  if (managedHsm !== undefined && (typeof managedHsm !== 'string' || !VAULT_NAME.test(managedHsm))) {
+    throw new BadParameter(`The value '${String(managedHsm).slice(0, 64)}' of 'managedHsm' is not a managed HSM pool name.`);
+  }
+  const pool = typeof managedHsm === 'string' ? managedHsm.toLowerCase() : undefined;
+  const vault = pool !== undefined ? poolObjectsPrefix(pool).toLowerCase() : fields.vault;
   if (typeof vault !== 'string') throw new BadParameter(`The property 'vault' is required: a vault name, or * for every vault.`);
-  if (vault !== ALL_VAULTS && !VAULT_NAME.test(vault))
+  if (pool === undefined && vault !== ALL_VAULTS && !VAULT_NAME.test(vault))
     throw new BadParameter(`The value '${vault.slice(0, 64)}' of 'vault' is not a vault name, nor *.`);
   if (advanceSeconds === undefined) throw new BadParameter(`The property 'advanceSeconds' is required: the whole seconds to move the clock forward.`);
   if (typeof advanceSeconds !== 'number' || !Number.isInteger(advanceSeconds)) {
@@ -127,7 +143,7 @@ function parseAdvance(body: Buffer): { vault: string; advanceSeconds: number } {
   if (advanceSeconds > MAX_ADVANCE_SECONDS) {
     throw new BadParameter(`The property 'advanceSeconds' must be at most ${MAX_ADVANCE_SECONDS} (ten years).`);
   }
-  return { vault: vault.toLowerCase(), advanceSeconds };
+  return { vault: vault.toLowerCase(), ...(pool !== undefined ? { pool } : {}), advanceSeconds };
 }
 
 /** One advance at a time: each reads the file the one before wrote. */

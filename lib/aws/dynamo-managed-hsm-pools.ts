@@ -1,9 +1,10 @@
 import { type ManagedHsmPool, type PoolStore, poolObjectsPrefix } from '../hsm/pools.ts';
-import { type DynamoDBDocumentClient, GetCommand } from './api/dynamodb.ts';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from './api/dynamodb.ts';
 import { deleteItems } from './dynamo/batch.ts';
 import { claimEndpoint, createWithIndex, endpointHolder, putIfRevision, recordsByIndex, releaseEndpoint } from './dynamo/control-records.ts';
 import { type ItemKey, resourceGroupKey } from './dynamo/layout.ts';
 import { removeVaultContents } from './dynamo/vault-contents.ts';
+import { dueIndex } from './tables.ts';
 
 /**
  * Managed HSM pool records in the objects table, laid out as vaults' are (lib/aws/tables.ts): the
@@ -13,6 +14,19 @@ import { removeVaultContents } from './dynamo/vault-contents.ts';
  */
 function poolKey(name: string): ItemKey {
   return { pk: `MHSM#${name.toLowerCase()}`, sk: 'MHSM' };
+}
+
+/**
+ * The due index's bucket of deleted pools (lib/aws/tables.ts `dueIndex`): a deleted pool's record
+ * carries it and its scheduled purge date as `dueAt`, so the pools' sweep finds the pools due with one
+ * Query. The vaults' scheduler asks only its own buckets (`due#<n>`), never this one.
+ */
+const DELETED_POOLS_BUCKET = 'mhsm#purge';
+
+/** The record's item: while the pool is deleted it is in the due index, recovered or purged it is not. */
+function poolItem(pool: ManagedHsmPool): Record<string, unknown> {
+  const due = pool.deleted ? { dueBucket: DELETED_POOLS_BUCKET, dueAt: Math.floor(Date.parse(pool.deleted.scheduledPurgeDate) / 1000) } : {};
+  return { ...poolKey(pool.name), ...pool, ...due };
 }
 
 function subscriptionPoolsPartition(subscriptionId: string): string {
@@ -31,11 +45,11 @@ export class DynamoPoolStore implements PoolStore {
   }
 
   createPool(pool: ManagedHsmPool): Promise<boolean> {
-    return createWithIndex(this.db, this.table, { ...poolKey(pool.name), ...pool }, this.indexItem(pool));
+    return createWithIndex(this.db, this.table, poolItem(pool), this.indexItem(pool));
   }
 
   updatePool(pool: ManagedHsmPool, expectedRevision: number): Promise<boolean> {
-    return putIfRevision(this.db, this.table, { ...poolKey(pool.name), ...pool }, expectedRevision);
+    return putIfRevision(this.db, this.table, poolItem(pool), expectedRevision);
   }
 
   async poolsIn(subscriptionId: string): Promise<ManagedHsmPool[]> {
@@ -61,6 +75,21 @@ export class DynamoPoolStore implements PoolStore {
     await deleteItems(this.db, this.table, [poolKey(pool.name), { pk: subscriptionPoolsPartition(pool.subscriptionId), sk: pool.name }]);
   }
 
+  async deletedPoolsDue(until: number, limit: number): Promise<string[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: dueIndex.name,
+        KeyConditionExpression: '#bucket = :bucket AND #at <= :until',
+        ExpressionAttributeNames: { '#bucket': dueIndex.partitionKey, '#at': dueIndex.sortKey },
+        ExpressionAttributeValues: { ':bucket': DELETED_POOLS_BUCKET, ':until': until },
+        Limit: limit,
+      }),
+    );
+    // The index projects keys only: the record's key names the pool.
+    return Items.map((item) => String(item.pk).slice('MHSM#'.length));
+  }
+
   async resourceGroupExists(subscriptionId: string, name: string): Promise<boolean> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: resourceGroupKey(subscriptionId, name), ConsistentRead: true }));
     return Item !== undefined;
@@ -72,6 +101,6 @@ export class DynamoPoolStore implements PoolStore {
 }
 
 function toPool(item: Record<string, unknown>): ManagedHsmPool {
-  const { pk: _pk, sk: _sk, ...pool } = item;
+  const { pk: _pk, sk: _sk, dueBucket: _bucket, dueAt: _at, ...pool } = item;
   return pool as unknown as ManagedHsmPool;
 }

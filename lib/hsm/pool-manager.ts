@@ -113,7 +113,24 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
   async purge(subscriptionId: string, location: string, name: string): Promise<void> {
     const pool = await this.getDeleted(subscriptionId, location, name);
     assertPurgeAllowed(pool, this.clock(), 'PurgeDeletedManagedHsm', WHAT);
-    // Before the record goes: a purge that fails half-way is retried on the still-deleted pool.
+    await this.remove(pool);
+  }
+
+  /**
+   * The service's own purge at the end of retention (docs/adr/0020): the deleted pool goes as a
+   * caller's purge removes it, purge protection or not, since protection forbids only a purge before
+   * the scheduled purge date (as for vaults: docs/adr/0015). `now` is the pool's clock; the pool is
+   * read again, so one recovered, purged or not yet due meanwhile is left alone. True if it purged.
+   */
+  async purgeAtRetentionEnd(name: string, now: number): Promise<boolean> {
+    const pool = await this.store.getPool(name);
+    if (!pool?.deleted || now * 1000 < Date.parse(pool.deleted.scheduledPurgeDate)) return false;
+    await this.remove(pool);
+    return true;
+  }
+
+  /** What it holds elsewhere (the `purging` hook), its records, its endpoint: the record before the endpoint, the hook first, so a removal that fails half-way is done again by purging the still-deleted pool. */
+  private async remove(pool: ManagedHsmPool): Promise<void> {
     await this.settings.purging?.(pool);
     await this.store.removePool(pool);
     const endpoint = this.endpoints.claimedBy(pool.hsmUri);
@@ -178,11 +195,8 @@ export class PoolManager extends SoftDeletableResources<ManagedHsmPool> {
   }
 
   /** A creation whose grants failed: what it wrote goes, as a purge removes it, so no half-made pool stays. */
-  private async undoCreate(pool: ManagedHsmPool): Promise<void> {
-    await this.settings.purging?.(pool);
-    await this.store.removePool(pool);
-    const endpoint = this.endpoints.claimedBy(pool.hsmUri);
-    if (endpoint) await this.store.releaseEndpoint(endpoint, pool.name);
+  private undoCreate(pool: ManagedHsmPool): Promise<void> {
+    return this.remove(pool);
   }
 
   /** A claim is by name: a concurrent create of the same name claimed the same endpoint, released only when no pool of that name holds it. */

@@ -100,6 +100,11 @@ export interface PoolStore {
    * again, whole, by purging the still-deleted pool again.
    */
   removePool(pool: ManagedHsmPool): Promise<void>;
+  /**
+   * The names of deleted pools whose scheduled purge date is at or before `until` (Unix seconds), at
+   * most `limit`, earliest first: found through an index, never a scan (docs/adr/0020).
+   */
+  deletedPoolsDue(until: number, limit: number): Promise<string[]>;
   /** Whether the resource group exists (ARM clients create it before the pools in it). */
   resourceGroupExists(subscriptionId: string, name: string): Promise<boolean>;
 }

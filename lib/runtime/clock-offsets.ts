@@ -64,6 +64,16 @@ export class FileClockOffsets implements ClockOffsets {
   }
 }
 
+/** How far ahead of real time the furthest clock is (its own offset plus every vault's): how far ahead a sweep of due work asks its index. */
+export function lookaheadOf(offsets: FileClockOffsets | undefined): () => number {
+  if (!offsets) return () => 0;
+  return () => {
+    const entries = offsets.current();
+    const own = Object.entries(entries).filter(([vault]) => vault !== ALL_VAULTS);
+    return Math.max(0, ...own.map(([, seconds]) => seconds)) + (entries[ALL_VAULTS] ?? 0);
+  };
+}
+
 /** The services' clock as the configuration says: real time, or real time plus the time shift's offsets. */
 export function configuredVaultClock(cfg: Pick<Config, 'clockOffsetsFile'>): VaultClock {
   return vaultClock(cfg.clockOffsetsFile ? new FileClockOffsets(cfg.clockOffsetsFile) : undefined);

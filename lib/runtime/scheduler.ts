@@ -13,7 +13,7 @@ import { DynamoDueStore } from '../aws/dynamo-schedule.ts';
 import { EventBridgePublisher } from '../aws/eventbridge-publisher.ts';
 import { KmsKeyProtection } from '../aws/kms.ts';
 import { certificateParts } from './certificates.ts';
-import { ALL_VAULTS, FileClockOffsets } from './clock-offsets.ts';
+import { FileClockOffsets, lookaheadOf } from './clock-offsets.ts';
 import { familyServices, type SharedServices } from './services.ts';
 
 /**
@@ -31,16 +31,6 @@ interface SchedulerServices {
  * work is tried again later, while rotations and purges go on.
  */
 const noBus: EventPublisher = { publish: async (events) => ({ failed: events }) };
-
-/** How far ahead of real time the furthest vault's clock is: its own offset plus every vault's. */
-function lookaheadOf(offsets: FileClockOffsets | undefined): () => number {
-  if (!offsets) return () => 0;
-  return () => {
-    const entries = offsets.current();
-    const own = Object.entries(entries).filter(([vault]) => vault !== ALL_VAULTS);
-    return Math.max(0, ...own.map(([, seconds]) => seconds)) + (entries[ALL_VAULTS] ?? 0);
-  };
-}
 
 /** Built from the shared root; `offsets` are the local stack's time shift (absent in every deployment). */
 export function schedulerOf(shared: SharedServices, offsets: (ClockOffsets & Partial<Pick<FileClockOffsets, 'current'>>) | undefined): Scheduler {

@@ -66,6 +66,13 @@ class MemoryPools implements PoolStore {
   async resourceGroupExists(subscriptionId: string, name: string) {
     return this.groups.has(`${subscriptionId}/${name}`);
   }
+  async deletedPoolsDue(until: number, limit: number) {
+    return [...this.pools.values()]
+      .filter((p) => p.deleted && Date.parse(p.deleted.scheduledPurgeDate) <= until * 1000)
+      .sort((a, b) => Date.parse(a.deleted!.scheduledPurgeDate) - Date.parse(b.deleted!.scheduledPurgeDate))
+      .slice(0, limit)
+      .map((p) => p.name);
+  }
 }
 
 function setup(endpoints = ['https://localhost:9001', 'https://localhost:9002']) {
@@ -148,6 +155,27 @@ describe('the pool manager', () => {
     await manager.purge(SUB, 'eastus', 'pool1');
     expect(store.pools.size).toBe(0);
     expect(store.claims.size).toBe(0);
+  });
+
+  it("purges a deleted pool at the end of its retention, protected or not, as a caller's purge does, and nothing before", async () => {
+    const purged: string[] = [];
+    const store = new MemoryPools();
+    let now = 1_800_000_000;
+    const settings = { vaultDomain: 'vault.example.com', endpoints: ['https://localhost:9001', 'https://localhost:9002'], tenantOf: () => TENANT };
+    const manager = new PoolManager(store, { ...settings, purging: async (pool) => void purged.push(pool.name) }, () => now);
+    await manager.createOrUpdate(SUB, 'rg', 'pool1', body({ softDeleteRetentionInDays: 7, enablePurgeProtection: true }));
+    await manager.createOrUpdate(SUB, 'rg', 'pool2', body({ softDeleteRetentionInDays: 7 }));
+    expect(await manager.purgeAtRetentionEnd('pool2', now + 30 * DAY)).toBe(false);
+    await manager.delete(SUB, 'rg', 'pool1');
+    const scheduled = Date.parse((await manager.getDeleted(SUB, 'eastus', 'pool1')).deleted!.scheduledPurgeDate) / 1000;
+    expect(await manager.purgeAtRetentionEnd('pool1', scheduled - 1)).toBe(false);
+    expect(store.pools.has('pool1')).toBe(true);
+    now = scheduled;
+    expect(await manager.purgeAtRetentionEnd('pool1', scheduled)).toBe(true);
+    expect(purged).toEqual(['pool1']);
+    expect([...store.pools.keys()]).toEqual(['pool2']);
+    expect(store.claims.size).toBe(1);
+    expect(await manager.purgeAtRetentionEnd('pool1', scheduled)).toBe(false);
   });
 
   it('refuses a different sku, location or administrators after creation, and accepts the same ones again', async () => {
