@@ -112,13 +112,16 @@ export type EventSubscriptionGrant = 'realize' | 'remove';
  * A pool's records in the objects table, as IAM `dynamodb:LeadingKeys` patterns (pool names have no
  * `#`): its record (`MHSM#<pool>`, which the pattern cannot tell from its keys' partitions), its keys'
  * partitions (`MHSM#<pool>#keys`..., lib/hsm/pool-keys.ts), its local RBAC (lib/aws/dynamo-hsm-rbac.ts)
- * and its settings (lib/aws/dynamo-pool-settings.ts).
+ * its settings (lib/aws/dynamo-pool-settings.ts) and its backup jobs. A new kind of a pool's records is
+ * one entry here, and each operation that writes it names it in its `poolWrites`.
  */
 export const POOL_PARTITIONS = {
   record: 'MHSM#*',
   keys: 'MHSM#*#*',
   rbac: 'MHSMRBAC#*',
   settings: 'MHSMSET#*',
+  // Its backup and restore jobs: the lock one job at a time holds, and each job's record (lib/aws/dynamo-pool-backup-jobs.ts).
+  jobs: 'MHSMJOB#*',
 } as const;
 export type PoolRecords = keyof typeof POOL_PARTITIONS;
 
@@ -187,6 +190,8 @@ export const CONTROL_PLANE_PARTITIONS = [
   'MHSMSUB#*',
   'MHSMRBAC#*',
   'MHSMSET#*',
+  // A pool's backup and restore jobs (lib/aws/dynamo-pool-backup-jobs.ts): its data plane's, never a vault's.
+  'MHSMJOB#*',
   // Long-running operations' records (a purge's, for GetVaultOperationResult: lib/aws/dynamo-operations.ts).
   'OPERATION#*',
   // A vault's event subscriptions (lib/aws/dynamo/layout.ts): no vault or object name has a `_`.

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { managedHsmDataRoutes, managedHsmPoolRoutes, type Route, routes } from '../../lib/http/routes.ts';
-import { ownPermissionsOf, permissionsFor } from '../../infra/permissions.ts';
+import { ownPermissionsOf, POOL_PARTITIONS, permissionsFor } from '../../infra/permissions.ts';
 import {
   BACKUP_BUCKET,
   CLOUDHSM_PKCS11_LIBRARY,
@@ -187,7 +187,7 @@ describe("the pools' stack: its functions follow the pools' route tables", () =>
     const actions = statements.flatMap((s) => list(s.Action)).sort();
     expect(actions).toEqual(['dynamodb:GetItem', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(statements.find((s) => s.Sid === 'PoolRecordReads')!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MHSM#*', 'MHSM#*#*', 'MHSMRBAC#*', 'MHSMSET#*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': Object.values(POOL_PARTITIONS) },
     });
     // Outside the cluster's VPC even with CloudHSM: it reaches no HSM.
     expect(withCloudHsm.Resources[DEFAULT_FUNCTION]!.Properties!.VpcConfig).toBeUndefined();
