@@ -82,10 +82,48 @@ afterAll(async () => {
 }, 120_000);
 
 /**
- * Every pool data-plane operation. The upload is driven to its failure (shares encrypted to a key the
- * pool's HSM does not hold), which opens the HSM and writes the pool's record as a success does.
+ * The pool data-plane operations the scenario drives; a row it has no steps for is a todo until it
+ * has. The upload is driven to its failure (shares encrypted to a key the pool's HSM does not hold),
+ * which opens the HSM and writes the pool's record as a success does.
  */
-const SCENARIO = managedHsmDataRoutes.map((r) => r.operation);
+const SCENARIO = [
+  'CreateHsmRoleAssignment',
+  'GetHsmRoleAssignment',
+  'DeleteHsmRoleAssignment',
+  'ListHsmRoleAssignments',
+  'SetHsmRoleDefinition',
+  'GetHsmRoleDefinition',
+  'DeleteHsmRoleDefinition',
+  'ListHsmRoleDefinitions',
+  'GetHsmSettings',
+  'GetHsmSetting',
+  'UpdateHsmSetting',
+  'DownloadHsmSecurityDomain',
+  'GetHsmSecurityDomainDownloadStatus',
+  'GetHsmSecurityDomainTransferKey',
+  'UploadHsmSecurityDomain',
+  'GetHsmSecurityDomainUploadStatus',
+  'CreateHsmKey',
+  'ImportHsmKey',
+  'GetHsmKeys',
+  'GetHsmKeyVersions',
+  'GetHsmKey',
+  'UpdateHsmKey',
+  'DeleteHsmKey',
+  'EncryptWithHsmKey',
+  'DecryptWithHsmKey',
+  'WrapWithHsmKey',
+  'UnwrapWithHsmKey',
+  'SignWithHsmKey',
+  'VerifyWithHsmKey',
+  'GetDeletedHsmKeys',
+  'GetDeletedHsmKey',
+  'PurgeDeletedHsmKey',
+  'RecoverDeletedHsmKey',
+  'GetRandomBytesFromHsm',
+];
+const covered = managedHsmDataRoutes.filter((r) => SCENARIO.includes(r.operation));
+const uncovered = managedHsmDataRoutes.filter((r) => !SCENARIO.includes(r.operation));
 
 /** Grants no step uses, because the path that needs them cannot be driven from here; infra/permissions.ts says why. */
 const UNREACHED: Record<string, string[]> = {};
@@ -212,5 +250,5 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
     await recording.readKeyTags();
   }, 300_000);
 
-  coverageChecks({ recording, scenario: SCENARIO, covered: managedHsmDataRoutes, uncovered: [], unreached: UNREACHED });
+  coverageChecks({ recording, scenario: SCENARIO, covered, uncovered, unreached: UNREACHED });
 });
