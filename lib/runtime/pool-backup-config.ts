@@ -1,0 +1,17 @@
+import * as z from 'zod/mini';
+
+/**
+ * Where the pools' full backups go (docs/adr/0025-pool-full-backup.md), read beside the pools' PKCS#11
+ * settings: only the pools' functions and the local gateway carry it. `COFFER_POOL_BACKUP_DIRECTORY`:
+ * on the local stack, a directory under its data directory (dev/stack.ts sets it), each storage URI
+ * a folder in it.
+ */
+const poolBackupConfigSchema = z.object({
+  backupDirectory: z.optional(z.string().check(z.minLength(1))),
+});
+
+export function poolBackupConfig(env: NodeJS.ProcessEnv = process.env): z.infer<typeof poolBackupConfigSchema> {
+  const parsed = poolBackupConfigSchema.safeParse({ backupDirectory: env.COFFER_POOL_BACKUP_DIRECTORY || undefined });
+  if (!parsed.success) throw new Error(`invalid Coffer configuration: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
