@@ -91,6 +91,8 @@ export interface PathParameters extends ManagementParameters {
   name?: string;
   version?: string | undefined;
   issuerName?: string;
+  /** A managed HSM pool's backup or restore job (docs/adr/0025-pool-full-backup.md). */
+  jobId?: string;
 }
 
 export type PathSchema = z.core.$ZodType<PathParameters, unknown>;

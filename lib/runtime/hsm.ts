@@ -1,8 +1,12 @@
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
+import { DynamoPoolBackupJobStore } from '../aws/dynamo-pool-backup-jobs.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
-import { Forbidden } from '../core/errors.ts';
+import { BadParameter, Forbidden } from '../core/errors.ts';
+import { folderBackupStorage } from '../hsm/folder-backup-storage.ts';
 import type { PoolHsm } from '../hsm/hsm-keys.ts';
+import { PoolBackups, type PoolKeysAccess } from '../hsm/pool-backup.ts';
+import type { PoolBackupStorageFor } from '../hsm/pool-backup-storage.ts';
 import { PoolSecurityDomain } from '../hsm/pool-security-domain.ts';
 import { assertPoolActive, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
 import { noKmsInPools, PoolHsmKeys, poolKeyScope, poolKeysAddress } from '../hsm/pool-keys.ts';
@@ -19,7 +23,10 @@ import { operations, type PlaneSettings } from '../http/pipelines.ts';
 import { hostOf, type RequestState } from '../http/request.ts';
 import type { ManagedHsmDataOperationName } from '../http/routes.ts';
 import { KeyService } from '../keys/keys.ts';
+import type { KeyMeta } from '../keys/layout.ts';
+import { SealedContent } from '../objects/sealing.ts';
 import type { VaultAddress } from '../vaults/vault.ts';
+import { poolBackupConfig } from './pool-backup-config.ts';
 import { tokenPoolHsm } from './pool-tokens.ts';
 import { familyServices, pipelineServices } from './services.ts';
 
@@ -37,6 +44,22 @@ export interface HsmServices {
   securityDomain: PoolSecurityDomain;
   /** A pool's keys: the keys domain over the pool's HSM, at the pool's own partition (docs/adr/0024-keys-in-pools.md). */
   poolKeys(pool: ManagedHsmPool, baseUrl: string): { keys: KeyService; at: VaultAddress };
+  /** The pool's full backup, full restore and selective key restore, and their jobs (docs/adr/0025-pool-full-backup.md). */
+  backups: PoolBackups;
+  /** What a backup or restore reaches of the pool's keys: its HSM and its keys' partition. */
+  poolKeysAccess(pool: ManagedHsmPool, baseUrl: string): PoolKeysAccess;
+}
+
+/**
+ * Where the pools' backups are written: a folder under the local stack's data directory, or none
+ * (a 400 that says so) where the deployment configures no backup storage.
+ */
+function backupStorage(): PoolBackupStorageFor {
+  const { backupDirectory } = poolBackupConfig();
+  if (backupDirectory) return (location) => folderBackupStorage(backupDirectory, location);
+  return () => {
+    throw new BadParameter('This deployment has no storage for managed HSM backups configured.');
+  };
 }
 
 /**
@@ -61,6 +84,13 @@ const hsmServices = familyServices<HsmServices>((shared) => {
     rbac,
     rbacManagement: new HsmRbacManagement(rbacStore, rbac),
     settings: new PoolSettings(new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable)),
+    backups: new PoolBackups(
+      shared.objects,
+      new SealedContent<KeyMeta>(shared.sealer, 'keys'),
+      new DynamoPoolBackupJobStore(shared.dynamo, shared.config.objectsTable),
+      backupStorage(),
+    ),
+    poolKeysAccess: (pool, baseUrl) => ({ hsm: poolHsmFor(pool), at: poolKeysAddress(pool, baseUrl, shared.config.backupKeyId) }),
     poolKeys: (pool, baseUrl) => {
       const hsm = poolHsmFor(pool);
       let keys = keyServices.get(hsm);
