@@ -291,6 +291,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         COFFER_EVENT_STREAM_STATE: join(dataDir, 'logs', 'event-stream.json'),
         COFFER_EVENT_STREAM_DEAD_LETTER: eventStreamDeadLetterLog,
         ...poolTokens,
+        // The pools' full backups (docs/adr/0025): each storage URI a folder here, never a network call.
+        COFFER_POOL_BACKUP_DIRECTORY: join(dataDir, 'backups'),
       };
     };
     const gateway = await step(progress, 'HTTPS gateway', () => startGatewayOnPorts(options.vaultEndpointPorts, environmentFor, gatewayLog));

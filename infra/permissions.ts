@@ -149,6 +149,11 @@ export interface Grants {
   eventSubscriptions: EventSubscriptionGrant[];
   poolToken: DataKeyAction[];
   poolObjects: DataKeyAction[];
+  /**
+   * The backup objects it asks for, where it asks for any: in the grants so that operations share a
+   * role (identical grants) only when they ask for the same ones too.
+   */
+  poolBackups?: PoolBackupAction[];
 }
 
 const baseline = {
@@ -575,6 +580,40 @@ const managedHsmDataPermissions = {
     poolObjects: ['Decrypt'],
   },
   GetRandomBytesFromHsm: { objects: none, vaultKey: none, backupKey: none, poolToken: ['Decrypt'] },
+  // Full backup and restore (docs/adr/0025): each takes and frees the pool's job lock and writes its
+  // job's record; a backup opens the keys' tags and writes the backup's objects, a restore reads them,
+  // imports into the HSM and replaces the keys' records, sealing their tags again.
+  HsmFullBackup: {
+    objects: ['PutItem', 'DeleteItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['jobs'],
+    poolToken: ['Decrypt'],
+    poolObjects: ['Decrypt'],
+    poolBackups: ['PutObject', 'ListBucket'],
+  },
+  HsmFullBackupStatus: { objects: none, vaultKey: none, backupKey: none },
+  HsmPreFullBackup: { objects: ['PutItem', 'DeleteItem'], vaultKey: none, backupKey: none, poolWrites: ['jobs'] },
+  HsmFullRestore: {
+    objects: ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['jobs', 'keys'],
+    poolToken: ['Decrypt'],
+    poolObjects: ['GenerateDataKey'],
+    poolBackups: ['GetObject'],
+  },
+  HsmRestoreStatus: { objects: none, vaultKey: none, backupKey: none },
+  HsmPreFullRestore: { objects: ['PutItem', 'DeleteItem'], vaultKey: none, backupKey: none, poolWrites: ['jobs'], poolBackups: ['GetObject'] },
+  HsmSelectiveKeyRestore: {
+    objects: ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    vaultKey: none,
+    backupKey: none,
+    poolWrites: ['jobs', 'keys'],
+    poolToken: ['Decrypt'],
+    poolObjects: ['GenerateDataKey'],
+    poolBackups: ['GetObject'],
+  },
 } as const satisfies Record<ManagedHsmDataOperationName, OperationPermissions>;
 
 /** The entry of an operation of either stack: the main stack's `permissions` or the pools' stack's. */
@@ -620,6 +659,7 @@ export function permissionsFor(operation: string): Grants {
     eventSubscriptions: own.eventSubscriptions ? [own.eventSubscriptions] : [],
     poolToken: sortedUnique(own.poolToken ?? []),
     poolObjects: sortedUnique(own.poolObjects ?? []),
+    ...(own.poolBackups?.length ? { poolBackups: sortedUnique(own.poolBackups) } : {}),
   };
 }
 

@@ -874,6 +874,8 @@ const hsmRbac = z.object({
 });
 /** A pool setting's `{name}`; which names exist is the settings domain's. */
 const hsmSettingName = z.object({ name: z.string().check(z.minLength(1), z.maxLength(128)) });
+/** A backup or restore job's id in its status path: Coffer's are 32 hex characters, anything else simply finds no job. */
+const hsmJobId = z.object({ jobId: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9-]+$/)) });
 const HSM_ROLE_ASSIGNMENTS = '/{hsmScope*}/providers/Microsoft.Authorization/roleAssignments';
 const HSM_ROLE_DEFINITIONS = '/{hsmScope*}/providers/Microsoft.Authorization/roleDefinitions';
 
@@ -906,6 +908,15 @@ export const managedHsmDataRoutes = [
   { operation: 'GetHsmSecurityDomainTransferKey', plane: 'managedHsm', method: 'GET', path: '/securitydomain/upload', handler: 'hsm/get-hsm-security-domain-transfer-key', permission: 'securitydomain/transferkey/read', scope: 'vault', audit: 'SecurityDomainTransferKey' },
   { operation: 'UploadHsmSecurityDomain', plane: 'managedHsm', method: 'POST', path: '/securitydomain/upload', handler: 'hsm/upload-hsm-security-domain', permission: 'securitydomain/upload/action', scope: 'vault', audit: 'SecurityDomainUpload' },
   { operation: 'GetHsmSecurityDomainUploadStatus', plane: 'managedHsm', method: 'GET', path: '/securitydomain/upload/pending', handler: 'hsm/get-hsm-security-domain-upload-status', permission: 'securitydomain/upload/read', scope: 'vault', audit: 'SecurityDomainUploadStatus' },
+  // Full backup and restore (reference §1.4, backuprestore.json), at the pool: the Backup User's and
+  // the Restore role's DataActions. Each job runs within its request (docs/adr/0025): 202, final status.
+  { operation: 'HsmFullBackup', plane: 'managedHsm', method: 'POST', path: '/backup', handler: 'hsm/begin-hsm-full-backup', permission: 'backup/start/action', scope: 'vault', since: '7.2', audit: 'Backup' },
+  { operation: 'HsmFullBackupStatus', plane: 'managedHsm', method: 'GET', path: '/backup/{jobId}/pending', handler: 'hsm/get-hsm-full-backup-status', permission: 'backup/status/action', scope: 'vault', params: hsmJobId, since: '7.2', audit: 'BackupStatus' },
+  { operation: 'HsmPreFullBackup', plane: 'managedHsm', method: 'POST', path: '/prebackup', handler: 'hsm/begin-hsm-pre-full-backup', permission: 'backup/start/action', scope: 'vault', since: '7.6', audit: 'PreBackup' },
+  { operation: 'HsmFullRestore', plane: 'managedHsm', method: 'PUT', path: '/restore', handler: 'hsm/begin-hsm-full-restore', permission: 'restore/start/action', scope: 'vault', since: '7.2', audit: 'Restore' },
+  { operation: 'HsmRestoreStatus', plane: 'managedHsm', method: 'GET', path: '/restore/{jobId}/pending', handler: 'hsm/get-hsm-restore-status', permission: 'restore/status/action', scope: 'vault', params: hsmJobId, since: '7.2', audit: 'RestoreStatus' },
+  { operation: 'HsmPreFullRestore', plane: 'managedHsm', method: 'PUT', path: '/prerestore', handler: 'hsm/begin-hsm-pre-full-restore', permission: 'restore/start/action', scope: 'vault', since: '7.6', audit: 'PreRestore' },
+  { operation: 'HsmSelectiveKeyRestore', plane: 'managedHsm', method: 'PUT', path: '/keys/{name}/restore', handler: 'hsm/begin-hsm-selective-key-restore', permission: 'restore/start/action', scope: 'vault', params: keyName, since: '7.2', audit: 'SelectiveKeyRestore' },
   // Keys (reference §1.2, §3), the vaults' own paths on the pool's host (docs/adr/0024): one key's
   // operations at the scope `/keys/{name}`, creating and listing at `/keys`, the rng at `/`. Lists
   // answer in one page; every key operation refuses until the pool is active.

@@ -422,9 +422,17 @@ describe("the pools' stack with CloudHSM (--cloudhsm)", () => {
   });
 
   it('lets only the operations whose entry asks for the backups read or write them, under the prefix only', () => {
-    // No pool row asks for them yet: no role may touch the bucket.
+    // Only the roles of the rows whose entry asks for the backups (full backup and restore) touch the bucket, each with what it asks.
     const s3 = identityStatements(withCloudHsm).filter(({ statement }) => list(statement.Action).some((a) => a.startsWith('s3:')));
-    expect(s3).toEqual([]);
+    const asking = managedHsmDataRoutes.filter((route) => (ownPermissionsOf(route.operation)?.poolBackups ?? []).length > 0);
+    expect(asking.map((route) => route.operation).sort()).toEqual(
+      ['HsmFullBackup', 'HsmFullRestore', 'HsmPreFullRestore', 'HsmSelectiveKeyRestore'].sort(),
+    );
+    const askedActions = (operation: string) => (ownPermissionsOf(operation)!.poolBackups ?? []).map((action) => `s3:${action}`).sort();
+    const grantedActions = new Map<string, string[]>();
+    for (const { owner, statement } of s3) grantedActions.set(owner, [...(grantedActions.get(owner) ?? []), ...list(statement.Action)].sort());
+    expect(grantedActions.size).toBe(asking.length);
+    expect([...grantedActions.values()].sort()).toEqual(asking.map((route) => askedActions(route.operation)).sort());
     // A row that asks (the data plane's backup and restore, to come) gets exactly that, under the prefix.
     const backup = poolStackRoutes[0]!;
     const config = generatePoolStackConfig({
