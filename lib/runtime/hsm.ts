@@ -2,6 +2,7 @@ import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoPoolBackupJobStore } from '../aws/dynamo-pool-backup-jobs.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
+import { s3PoolBackupStorage } from '../aws/s3-pool-backup-storage.ts';
 import { BadParameter, Forbidden } from '../core/errors.ts';
 import { folderBackupStorage } from '../hsm/folder-backup-storage.ts';
 import type { PoolHsm } from '../hsm/hsm-keys.ts';
@@ -51,12 +52,14 @@ export interface HsmServices {
 }
 
 /**
- * Where the pools' backups are written: a folder under the local stack's data directory, or none
+ * Where the pools' backups are written: a folder under the local stack's data directory, the pools'
+ * backup bucket in AWS, or none
  * (a 400 that says so) where the deployment configures no backup storage.
  */
-function backupStorage(): PoolBackupStorageFor {
-  const { backupDirectory } = poolBackupConfig();
+function backupStorage(region: string): PoolBackupStorageFor {
+  const { backupDirectory, backupBucket, backupPrefix } = poolBackupConfig();
   if (backupDirectory) return (location) => folderBackupStorage(backupDirectory, location);
+  if (backupBucket) return (location) => s3PoolBackupStorage({ bucket: backupBucket, region, prefix: backupPrefix ?? '' }, location);
   return () => {
     throw new BadParameter('This deployment has no storage for managed HSM backups configured.');
   };
@@ -88,7 +91,7 @@ const hsmServices = familyServices<HsmServices>((shared) => {
       shared.objects,
       new SealedContent<KeyMeta>(shared.sealer, 'keys'),
       new DynamoPoolBackupJobStore(shared.dynamo, shared.config.objectsTable),
-      backupStorage(),
+      backupStorage(shared.config.region),
     ),
     poolKeysAccess: (pool, baseUrl) => ({ hsm: poolHsmFor(pool), at: poolKeysAddress(pool, baseUrl, shared.config.backupKeyId) }),
     poolKeys: (pool, baseUrl) => {

@@ -97,7 +97,7 @@ export interface AwsJsonService {
  * tests (dev/local-environment.ts). Read on every call, so a container whose environment changes (the
  * local gateway between stacks) signs with the current ones.
  */
-function environmentCredentials(): AwsCredentials {
+export function environmentCredentials(): AwsCredentials {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
   if (!accessKeyId || !secretAccessKey) {
     throw new Error('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
@@ -173,7 +173,7 @@ const asBytes = (data: SourceData): string | Uint8Array =>
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 /** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the signer takes. */
-class Sha256 {
+export class Sha256 {
   private readonly hash;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', asBytes(secret));
