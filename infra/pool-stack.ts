@@ -1,5 +1,7 @@
 import { managedHsmDataRoutes, managedHsmPoolRoutes, type Route, routes } from '../lib/http/routes.ts';
-import { type Grants, ownPermissionsOf, type PoolBackupAction } from './permissions.ts';
+import { dueIndex } from '../lib/aws/tables.ts';
+import { SCHEDULER_RATE, type ScheduleEvent } from './event-functions.ts';
+import { type Grants, ownPermissionsOf, POOL_PARTITIONS, type PoolBackupAction } from './permissions.ts';
 import {
   API_INVOKE_ROLE,
   apiPaths,
@@ -201,6 +203,7 @@ export function generatePoolStackConfig(options: PoolStackOptions): PoolStackCon
   }
   const config: PoolStackConfig = { service: POOL_SERVICE, environment: rebaseOnMainStack(deployedEnvironment()), functions, resources };
   if (pool.length > 0) addPoolApi(config, pool, options.artifactFor);
+  addPoolSweep(config, options.artifactFor);
   if (options.cloudHsm) addCloudHsm(config, table, permissionsOf);
   return config;
 }
@@ -357,6 +360,118 @@ function addPoolDefaultRoute(config: PoolStackConfig, pool: readonly Route[], ar
   addPoolApiTarget(config.resources.Resources, key, ['$default']);
 }
 
+/**
+ * The pools' sweep (functions/hsm/purge-deleted-managed-hsms.ts, docs/adr/0020): the purge of the
+ * deleted pools whose retention ended, on an EventBridge rate rule as the main stack's scheduler
+ * runs (infra/event-functions.ts `runScheduledWorkFunction`: serverless' `schedule` event compiles
+ * into the rule and the permission EventBridge invokes it with). A function of this stack, not of the
+ * main scheduler: a pool's purge wipes its token, which takes the PKCS#11 addon the main stack's
+ * functions do not carry; so it is bundled, shipped and (with CloudHSM) placed as the pool functions are.
+ */
+export const poolSweep = {
+  key: 'PurgeDeletedManagedHsms',
+  handler: 'hsm/purge-deleted-managed-hsms',
+  description: 'PurgeDeletedManagedHsms: every minute, the deleted managed HSM pools whose retention ended, purged',
+} as const;
+
+/** As often as the main stack's scheduler: a pool is purged at most this long (plus the run) after its scheduled purge date. */
+export const POOL_SWEEP_RATE = SCHEDULER_RATE;
+/**
+ * A run purges at most 25 pools (lib/hsm/pool-purge-sweep.ts), seconds each; it ends before the next
+ * run starts, so two runs rarely purge the same pool at once (and if EventBridge delivers a run twice,
+ * a purge is idempotent: the pool is read again, and removing what is gone removes nothing).
+ */
+export const POOL_SWEEP_TIMEOUT_SECONDS = 55;
+
+/**
+ * What the sweep's code path calls (test/deploy/iam-coverage-pool-sweep.test.ts records it on the
+ * local stack), and nothing else: the caller's purge's grants (`PurgeDeletedManagedHsm`) are a
+ * management role's, writing any control-plane record and the purge's operation record; the sweep
+ * writes no record, it only removes a pool's:
+ *   - the due index's bucket of deleted pools (lib/aws/dynamo-managed-hsm-pools.ts `deletedPoolsDue`,
+ *     a Query of the keys-only index);
+ *   - reads of pools' records: each due pool's record (GetItem, read again before its purge), its keys'
+ *     records, its RBAC and settings (Query of each partition, to remove them);
+ *   - removals only (BatchWriteItem of deletions, DeleteItem): the record and its keys' records
+ *     (`MHSM#*`), its subscription's index item (`MHSMSUB#*`), its RBAC (`MHSMRBAC#*`) and settings
+ *     (`MHSMSET#*`), and its local endpoint's claim (`HOST#*`, released where the deployment has an
+ *     endpoint pool: the local stack, not AWS);
+ *   - the backup key's Decrypt under a pool token's context, to open the token's PINs to wipe it
+ *     (wherever the deployment makes a token per pool; a CloudHSM partition is every pool's and stays);
+ *   - its audit records (`PurgeDeletedManagedHsm` by `coffer-scheduler`) go to its log stream in the
+ *     operations' log group, which the audit subscription delivers: no audit table grant.
+ */
+export const poolSweepPermissions = {
+  dueIndex: ['Query'],
+  poolReads: ['GetItem', 'Query'],
+  readPartitions: [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings],
+  poolRemovals: ['BatchWriteItem', 'DeleteItem'],
+  removalPartitions: [POOL_PARTITIONS.record, 'MHSMSUB#*', POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, 'HOST#*'],
+  poolToken: ['Decrypt'],
+} as const;
+
+function addPoolSweep(config: PoolStackConfig, artifactFor: PoolStackOptions['artifactFor']): void {
+  const { key } = poolSweep;
+  const role = `${key}Role`;
+  config.functions[key] = {
+    handler: 'index.handler',
+    description: poolSweep.description,
+    package: { artifact: artifactFor(key) },
+    role,
+    events: [{ schedule: { rate: [POOL_SWEEP_RATE], enabled: true } }] satisfies ScheduleEvent[],
+    timeout: POOL_SWEEP_TIMEOUT_SECONDS,
+    // A failed or missed run needs no retry: the next one finds the same due pools.
+    maximumRetryAttempts: 0,
+    disableLogs: true,
+  };
+  // Its audit records are delivered with the operations': it logs to their group.
+  config.resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack({
+    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+  });
+  const granted = poolSweepPermissions;
+  const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
+  // The operations' role builder: the function's log stream in the operations' group and the token's PINs (PoolTokenSecrets), the rest below.
+  const roleOf = roleResource([key], {
+    writes: 'pools',
+    poolWrites: [],
+    objects: [],
+    audit: [],
+    vaultKey: [],
+    backupKey: [],
+    hsmKeys: [],
+    createsHsmKeys: [],
+    randomBytes: false,
+    createsVaultKeys: false,
+    vaultKeyLifecycle: [],
+    eventSubscriptions: [],
+    poolToken: [...granted.poolToken],
+    poolObjects: [],
+  });
+  roleOf.Properties.Policies[0]!.PolicyDocument.Statement.push(
+    {
+      Sid: 'DueIndex',
+      Effect: 'Allow',
+      Action: granted.dueIndex.map((a) => `dynamodb:${a}`),
+      Resource: { 'Fn::Sub': `\${ObjectsTable.Arn}/index/${dueIndex.name}` },
+    },
+    {
+      Sid: 'PoolRecordReads',
+      Effect: 'Allow',
+      Action: granted.poolReads.map((a) => `dynamodb:${a}`),
+      Resource: objectsTable,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...granted.readPartitions] } },
+    },
+    {
+      Sid: 'PoolRemovals',
+      Effect: 'Allow',
+      Action: granted.poolRemovals.map((a) => `dynamodb:${a}`),
+      Resource: objectsTable,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...granted.removalPartitions] } },
+    },
+  );
+  config.resources.Resources[role] = rebaseOnMainStack(roleOf);
+}
+
 /** The statements of a pool function's role (the policy infra/serverless-config.ts generates). */
 function statementsOf(role: unknown): Record<string, unknown>[] {
   const policies = (role as { Properties: { Policies: { PolicyDocument: { Statement: Record<string, unknown>[] } }[] } }).Properties.Policies;
@@ -426,8 +541,8 @@ function addCloudHsm(config: PoolStackConfig, table: readonly Route[], permissio
   resources.Resources[BACKUP_BUCKET] = backupBucket();
   resources.Resources[`${BACKUP_BUCKET}Policy`] = backupBucketPolicy();
 
-  for (const route of table) {
-    const key = functionKey(route);
+  // Every function that opens a pool's HSM: the rows' and the sweep (a purge wipes the pool's token).
+  for (const key of [...table.map(functionKey), poolSweep.key]) {
     const fn = config.functions[key]!;
     // The cluster's security group admits its own members to the HSMs' ports (2223-2225): a function
     // in it, in the cluster's subnets, reaches them.
@@ -446,8 +561,13 @@ function addCloudHsm(config: PoolStackConfig, table: readonly Route[], permissio
     };
   }
   const extended = new Set<string>();
-  for (const route of table) {
-    const role = config.functions[functionKey(route)]!.role;
+  const placed = [
+    ...table.map((route) => ({ key: functionKey(route), backups: permissionsOf(route.operation)?.poolBackups ?? [] })),
+    // The sweep reads and writes no backup: a pool's backups outlive its purge.
+    { key: poolSweep.key, backups: [] },
+  ];
+  for (const { key, backups } of placed) {
+    const role = config.functions[key]!.role;
     if (extended.has(role)) continue;
     extended.add(role);
     const statements = statementsOf(resources.Resources[role]);
@@ -458,7 +578,7 @@ function addCloudHsm(config: PoolStackConfig, table: readonly Route[], permissio
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${CRYPTO_USER_PARAMETER}` },
     });
     // Roles are shared by operations with identical grants, so the first row's entry is every row's.
-    statements.push(...backupStatements(permissionsOf(route.operation)?.poolBackups ?? []));
+    statements.push(...backupStatements(backups));
   }
   resources.Outputs.CloudHsmClusterId = { Description: "The pools' CloudHSM cluster", Value: clusterId };
   resources.Outputs.PoolBackupBucketName = { Description: "The pools' backup bucket", Value: { Ref: BACKUP_BUCKET } };

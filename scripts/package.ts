@@ -20,7 +20,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { routes } from '../lib/http/routes.ts';
 import { eventFunctions } from '../infra/event-functions.ts';
-import { finishPoolTemplate, generatePoolStackConfig, mainStackExports, poolStackRoutes, poolUnmatchedRequests } from '../infra/pool-stack.ts';
+import {
+  finishPoolTemplate,
+  generatePoolStackConfig,
+  mainStackExports,
+  poolStackRoutes,
+  poolSweep,
+  poolUnmatchedRequests,
+} from '../infra/pool-stack.ts';
 import { rotatePostgresPassword } from '../infra/rotation-function.ts';
 import { apiInvokeRole, generateConfig } from '../infra/serverless-config.ts';
 import { BUNDLE_BUDGET_BYTES, type BundledFunction, bundleFunctions, projectRoot } from './bundle.ts';
@@ -102,8 +109,8 @@ async function packagePoolStack(
   log: (line: string) => void,
 ): Promise<PackageResult['pools']> {
   let started = Date.now();
-  // Its own API's `$default` function beside the operations': the main stack's is the main API's.
-  const functions = await bundleFunctions(poolStackRoutes, out, [poolUnmatchedRequests], { unmatched: false, nativeAddons: true });
+  // Its own API's `$default` function and the sweep of deleted pools beside the operations': the main stack's are the main API's and the vaults'.
+  const functions = await bundleFunctions(poolStackRoutes, out, [poolUnmatchedRequests, poolSweep], { unmatched: false, nativeAddons: true });
   log(`bundled ${functions.length} pool functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const overBudget = functions.filter((f) => f.bundleBytes > BUNDLE_BUDGET_BYTES);
   if (overBudget.length > 0) {

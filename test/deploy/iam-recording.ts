@@ -146,6 +146,20 @@ export class CallRecording {
     }
   }
 
+  /**
+   * A function no route reaches (the pools' sweep: infra/pool-stack.ts), run in-process on a cold
+   * container as the operations are, its AWS calls recorded under `name`.
+   */
+  async run<T>(name: string, work: () => Promise<T>): Promise<T> {
+    resetServices();
+    this.current = name;
+    try {
+      return await work();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
   /** Reads the tags of every KMS key a recorded call named: the IAM conditions on those calls are on tags. */
   async readKeyTags(): Promise<void> {
     const kms = new SdkKmsClient({});
@@ -307,7 +321,8 @@ export class CallRecording {
       this.record({
         target: this.table(input.TableName),
         action,
-        detail: partitionOf(input) || String(input.ExpressionAttributeValues?.[':pk'] ?? ''),
+        // A Query of an index names the index (its grant is on the index's ARN), not a partition of the table.
+        detail: partitionOf(input) || (input.IndexName ? `index/${input.IndexName}` : String(input.ExpressionAttributeValues?.[':pk'] ?? '')),
       });
     } else if (command.constructor.name === 'TransactWriteCommand') {
       for (const item of input.TransactItems ?? []) {

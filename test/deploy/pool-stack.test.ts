@@ -16,7 +16,11 @@ import {
   MAIN_STACK_EXPORTS,
   POOL_API,
   POOL_SERVICE,
+  POOL_SWEEP_RATE,
+  POOL_SWEEP_TIMEOUT_SECONDS,
   poolStackRoutes,
+  poolSweep,
+  poolSweepPermissions,
   poolUnmatchedRequests,
   rebaseOnMainStack,
 } from '../../infra/pool-stack.ts';
@@ -70,6 +74,8 @@ const lambda = (template: Template, route: Route) => template.Resources[`${funct
 const POOL_DATA_PLANE_BUNDLE_CEILING = 375 * 1024;
 /** The pools' API's `$default` function (lib/runtime/pool-gateway.ts). */
 const DEFAULT_FUNCTION = `${poolUnmatchedRequests.key}LambdaFunction`;
+/** The sweep of deleted pools (functions/hsm/purge-deleted-managed-hsms.ts), on a rate rule. */
+const SWEEP_FUNCTION = `${poolSweep.key}LambdaFunction`;
 /** A role's statements, by the role's logical id. */
 const statementsOfRole = (template: Template, roleId: string) =>
   identityStatements(template)
@@ -104,12 +110,12 @@ describe("the pools' stack: its functions follow the pools' route tables", () =>
       expect(lambda(pools, route), route.operation).toBeDefined();
       expect(lambda(main, route), route.operation).toBeUndefined();
     }
-    // And the pools' API's `$default` function.
+    // And the pools' API's `$default` function, and the sweep of deleted pools.
     expect(
       resourcesOfType(pools, 'AWS::Lambda::Function')
         .map(([id]) => id)
         .sort(),
-    ).toEqual([...poolStackRoutes.map((route) => `${functionKey(route)}LambdaFunction`), DEFAULT_FUNCTION].sort());
+    ).toEqual([...poolStackRoutes.map((route) => `${functionKey(route)}LambdaFunction`), DEFAULT_FUNCTION, SWEEP_FUNCTION].sort());
   });
 
   it("gives each function the main stack's settings, on x86_64 for the native addon, with its own bundle", async () => {
@@ -194,7 +200,8 @@ describe("the pools' stack: its functions follow the pools' route tables", () =>
   });
 
   it("has API Gateway invoke them through the pools' own invoke role, assumable only for the main stack's API and the pools' own", () => {
-    expect(resourcesOfType(pools, 'AWS::Lambda::Permission')).toEqual([]);
+    // The one permission left is EventBridge's, for the sweep's rule (below): API Gateway's are the invoke role's.
+    expect(resourcesOfType(pools, 'AWS::Lambda::Permission').map(([, p]) => p.Properties!.Principal)).toEqual(['events.amazonaws.com']);
     const integrations = resourcesOfType(pools, 'AWS::ApiGatewayV2::Integration');
     for (const [id, integration] of integrations)
       expect(integration.Properties!.CredentialsArn, id).toEqual({ 'Fn::GetAtt': [API_INVOKE_ROLE, 'Arn'] });
@@ -461,6 +468,118 @@ describe("the pools' stack with CloudHSM (--cloudhsm)", () => {
       Resource: { 'Fn::ImportValue': 'coffer-${sls:stage}-BackupKeyArn' },
       Condition: { ArnLike: { 'kms:EncryptionContext:aws:s3:arn': { 'Fn::GetAtt': [BACKUP_BUCKET, 'Arn'] } } },
     });
+  });
+});
+
+describe("the pools' stack: the sweep of deleted pools on a rate rule (docs/adr/0020)", () => {
+  const sweep = () => pools.Resources[SWEEP_FUNCTION]!.Properties!;
+  const sweepStatements = (template: Template) => statementsOfRole(template, referenced(template.Resources[SWEEP_FUNCTION]!.Properties!.Role)!);
+
+  it('runs it as the main stack runs its scheduler: every minute, no retry, within the rate, logging to the operations log group', async () => {
+    expect(POOL_SWEEP_RATE).toBe(main.Resources.RunScheduledWorkEventsRuleSchedule1!.Properties!.ScheduleExpression);
+    expect(sweep()).toMatchObject({
+      Handler: 'index.handler',
+      Architectures: ['x86_64'],
+      FunctionName: `${POOL_SERVICE}-${STAGE}-${poolSweep.key}`,
+      Timeout: POOL_SWEEP_TIMEOUT_SECONDS,
+      LoggingConfig: { LogGroup: importOf('OperationsLogGroup'), LogFormat: 'Text' },
+    });
+    // A run ends before the next one starts.
+    expect(POOL_SWEEP_TIMEOUT_SECONDS).toBeLessThan(60);
+    expect(Object.keys(sweep().Environment.Variables).sort()).toEqual(Object.keys(deployedEnvironment()).sort());
+    expect(sweep().Environment.Variables).toMatchObject({ COFFER_OBJECTS_TABLE: importOf('ObjectsTable'), COFFER_DEPLOYMENT: MAIN });
+    const rules = resourcesOfType(pools, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: POOL_SWEEP_RATE,
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [SWEEP_FUNCTION, 'Arn'] } }],
+    });
+    // EventBridge may invoke it for this rule only.
+    const permissions = resourcesOfType(pools, 'AWS::Lambda::Permission');
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]![1].Properties).toEqual({
+      FunctionName: { 'Fn::GetAtt': [SWEEP_FUNCTION, 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    const retries = resourcesOfType(pools, 'AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => referenced(r.Properties!.FunctionName) === SWEEP_FUNCTION,
+    );
+    expect(retries.map(([, r]) => r.Properties!.MaximumRetryAttempts)).toEqual([0]);
+    // Its bundle opens pool tokens (the purge wipes them): it ships the PKCS#11 addon, within the budget.
+    const zip = unzipSync(new Uint8Array(await readFile(join(packaged!.out, 'pools', 'artifacts', `${poolSweep.key}.zip`))));
+    expect(Object.keys(zip).sort()).toEqual(['index.mjs', ...NATIVE_ADDONS.pkcs11js!.map((file) => `node_modules/pkcs11js/${file}`)].sort());
+    expect(zip['index.mjs']!.length).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+  });
+
+  it("gives it a role of its own with exactly what the sweep calls: the due index, reads and removals of pools' records, the token's PINs", () => {
+    const statements = sweepStatements(pools);
+    const roleId = referenced(sweep().Role)!;
+    expect(poolStackRoutes.map((route) => referenced(lambda(pools, route)!.Properties!.Role))).not.toContain(roleId);
+    const objectsTable = importOf('ObjectsTableArn');
+    expect(statements).toEqual([
+      {
+        Sid: 'OwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${MAIN}-operations:*` }],
+      },
+      {
+        Sid: 'PoolTokenSecrets',
+        Effect: 'Allow',
+        Action: poolSweepPermissions.poolToken.map((a) => `kms:${a}`),
+        Resource: importOf('BackupKeyArn'),
+        Condition: { StringEquals: { 'kms:EncryptionContext:coffer:purpose': 'pool-token' }, Null: { 'kms:EncryptionContext:coffer:pool': 'false' } },
+      },
+      {
+        Sid: 'DueIndex',
+        Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: { 'Fn::Sub': ['${MainObjectsTableArn}/index/dueIndex', { MainObjectsTableArn: objectsTable }] },
+      },
+      {
+        Sid: 'PoolRecordReads',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: objectsTable,
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings] },
+        },
+      },
+      {
+        Sid: 'PoolRemovals',
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'],
+        Resource: objectsTable,
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [POOL_PARTITIONS.record, 'MHSMSUB#*', POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, 'HOST#*'],
+          },
+        },
+      },
+    ]);
+    // It writes no record (no PutItem, UpdateItem) and no audit item: its audit records go to its log stream.
+    const actions = statements.flatMap((s) => list(s.Action));
+    expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|ConditionCheckItem)/.test(a))).toEqual([]);
+    expect(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(importOf('AuditTableArn')))).toEqual([]);
+  });
+
+  it("with CloudHSM runs in the cluster's VPC with the PKCS#11 layer and the crypto user's parameter, and reaches no backup", () => {
+    const fn = withCloudHsm.Resources[SWEEP_FUNCTION]!.Properties!;
+    const securityGroup = { 'Fn::If': ['CreatesCloudHsmCluster', { 'Fn::GetAtt': [CLUSTER, 'SecurityGroup'] }, { Ref: 'CloudHsmSecurityGroupId' }] };
+    expect(fn.VpcConfig).toEqual({ SecurityGroupIds: [securityGroup], SubnetIds: { Ref: 'CloudHsmSubnetIds' } });
+    expect(fn.Layers).toEqual([{ Ref: 'Pkcs11LayerArn' }]);
+    expect(fn.Environment.Variables).toMatchObject({
+      COFFER_PKCS11_LIBRARY: CLOUDHSM_PKCS11_LIBRARY,
+      COFFER_PKCS11_PIN_PARAMETER: `/coffer/${STAGE}/cloudhsm/crypto-user`,
+      COFFER_PKCS11_TOKEN_LABEL: CLOUDHSM_TOKEN_LABEL,
+    });
+    const statements = sweepStatements(withCloudHsm);
+    expect(statements.map((s) => s.Sid)).toEqual([...sweepStatements(pools).map((s) => s.Sid), 'VpcNetworkInterfaces', 'CryptoUserPin']);
+    expect(statements.flatMap((s) => list(s.Action)).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 });
 
