@@ -11,6 +11,7 @@ import {
   randomUUID,
   verify,
 } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
@@ -483,6 +484,10 @@ describe("a pool's DynamoDB items", () => {
       }
       const dump = JSON.stringify(items, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
       for (const encoding of ['base64', 'base64url', 'hex', 'latin1'] as const) expect(dump).not.toContain(material.toString(encoding));
+      // Nor in the functions' log stream (their audit records and warnings), which the import went through.
+      const logs = readFileSync(info.gatewayLog, 'latin1');
+      expect(logs).toContain(imported.name);
+      for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(logs).not.toContain(material.toString(encoding));
       expect(items.find((item) => item.plain.kty === 'RSA-HSM')?.plain.n).toBe(Buffer.from(rsa.key!.n!).toString('base64url'));
     } finally {
       dynamo.destroy();
