@@ -438,8 +438,10 @@ describe("the pools' stack with CloudHSM (--cloudhsm)", () => {
     const askedActions = (operation: string) => (ownPermissionsOf(operation)!.poolBackups ?? []).map((action) => `s3:${action}`).sort();
     const grantedActions = new Map<string, string[]>();
     for (const { owner, statement } of s3) grantedActions.set(owner, [...(grantedActions.get(owner) ?? []), ...list(statement.Action)].sort());
-    expect(grantedActions.size).toBe(asking.length);
-    expect([...grantedActions.values()].sort()).toEqual(asking.map((route) => askedActions(route.operation)).sort());
+    // Operations with identical grants share a role (the full and the selective restore do): one role per distinct entry.
+    const distinct = new Map(asking.map((route) => [JSON.stringify(permissionsFor(route.operation)), askedActions(route.operation)]));
+    expect(grantedActions.size).toBe(distinct.size);
+    expect([...grantedActions.values()].sort()).toEqual([...distinct.values()].sort());
     // A row that asks (the data plane's backup and restore, to come) gets exactly that, under the prefix.
     const backup = poolStackRoutes[0]!;
     const config = generatePoolStackConfig({
