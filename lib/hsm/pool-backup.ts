@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BadParameter, Conflict, NotFound, VaultError } from '../core/errors.ts';
+import type { RoleDefinition } from '../access/roles.ts';
 import type { KeyMeta } from '../keys/layout.ts';
 import type { SealedContent } from '../objects/sealing.ts';
 import type { ObjectAttributes, ObjectStore, PlainMetadata, StoredVersion } from '../objects/store.ts';
@@ -20,6 +21,7 @@ import type { HsmKeySpec, HsmPublicKey, PoolHsm, WrappedHsmKey } from './hsm-key
 import { assertPoolActive } from './pool-host.ts';
 import { type BackupLocation, folderUrl, type PoolBackupStorage, type PoolBackupStorageFor, parseStorageUri } from './pool-backup-storage.ts';
 import type { ManagedHsmPool } from './pools.ts';
+import type { HsmRbacStore, HsmRoleAssignment } from './rbac.ts';
 
 const BACKUP_FORMAT = 'coffer-mhsm-backup/1';
 const MANIFEST = 'manifest.json';
@@ -62,7 +64,12 @@ export interface BackupTarget {
 interface BackupContent {
   pool: string;
   keys: BackedUpKey[];
+  /** The pool's local RBAC, which Azure's full backup holds and its full restore brings back. */
+  rbac: { assignments: HsmRoleAssignment[]; definitions: RoleDefinition[] };
 }
+
+/** What backups need of the pool's RBAC store: its assignments and custom roles out, and back in. */
+export type PoolBackupRbac = Pick<HsmRbacStore, 'assignments' | 'roleDefinitions' | 'createAssignment' | 'putRoleDefinition'>;
 
 interface BackedUpKey {
   name: string;
@@ -104,6 +111,7 @@ export class PoolBackups {
     private readonly content: SealedContent<KeyMeta>,
     private readonly jobs: PoolBackupJobStore,
     private readonly storageFor: PoolBackupStorageFor,
+    private readonly rbac: PoolBackupRbac,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
@@ -130,7 +138,11 @@ export class PoolBackups {
     return this.run(pool, 'backup', { azureStorageBlobContainerUri: folderUrl(location) }, async () => {
       if ((await storage.list()).length > 0)
         throw new Conflict(`The backup folder ${location.folder} exists already: start the backup again in a second.`);
-      const content: BackupContent = { pool: pool.name, keys: await this.exportKeys(keys, domainKey) };
+      const content: BackupContent = {
+        pool: pool.name,
+        keys: await this.exportKeys(keys, domainKey),
+        rbac: { assignments: await this.rbac.assignments(pool.name), definitions: await this.rbac.roleDefinitions(pool.name) },
+      };
       const sealed = await sealContent(keys.hsm, domainKey, location.folder, content);
       await storage.put(CONTENT, sealed.ciphertext);
       const manifest: Manifest = {
@@ -162,6 +174,11 @@ export class PoolBackups {
       const chosen = keyName === undefined ? content.keys : content.keys.filter((k) => k.name.toLowerCase() === keyName.toLowerCase());
       if (keyName !== undefined && chosen.length === 0) throw new NotFound('KeyNotFound', `The backup ${folder} holds no key ${keyName}.`);
       for (const key of chosen) await this.restoreKey(keys, key);
+      // A selective key restore brings back the key only; a full restore the pool's roles too.
+      if (keyName === undefined) {
+        await this.restoreRbac(pool.name, content.rbac);
+        return `${chosen.length} keys and ${content.rbac.assignments.length} role assignments restored.`;
+      }
       return `${chosen.length} keys restored.`;
     });
   }
@@ -276,6 +293,16 @@ export class PoolBackups {
       key.versions.map((v) => ({ version: v.version, attributes: v.attributes, plain: v.plain, meta: v.meta })),
     );
     await this.objects.restore(at.vault.name, 'keys', sealed, key.latest);
+  }
+
+  /**
+   * The backup's custom roles first (an assignment may name one), each replacing the pool's of that
+   * name; then its assignments, each added where the pool has none of that name. An assignment the
+   * pool holds and the backup does not stays: a restore adds grants back, it takes none away.
+   */
+  private async restoreRbac(pool: string, rbac: BackupContent['rbac']): Promise<void> {
+    for (const definition of rbac.definitions) await this.rbac.putRoleDefinition(pool, definition);
+    for (const assignment of rbac.assignments) await this.rbac.createAssignment(pool, assignment);
   }
 
   /** Removes the pool's key of that name, live or deleted, from the store; answers its versions' handles. */

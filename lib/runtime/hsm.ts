@@ -92,6 +92,7 @@ const hsmServices = familyServices<HsmServices>((shared) => {
       new SealedContent<KeyMeta>(shared.sealer, 'keys'),
       new DynamoPoolBackupJobStore(shared.dynamo, shared.config.objectsTable),
       backupStorage(shared.config.region),
+      rbacStore,
     ),
     poolKeysAccess: (pool, baseUrl) => ({ hsm: poolHsmFor(pool), at: poolKeysAddress(pool, baseUrl, shared.config.backupKeyId) }),
     poolKeys: (pool, baseUrl) => {
