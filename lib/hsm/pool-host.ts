@@ -41,7 +41,7 @@ export class PoolHost {
   async locate(rawHost: string | undefined): Promise<PoolAddress> {
     const host = parseHost(rawHost, this.vaultDomain);
     const endpointOrigin = this.endpointOrigins.get(host.host);
-    if (endpointOrigin) return this.served(await this.endpointPool(host.host), endpointOrigin);
+    if (endpointOrigin) return this.atEndpoint(host.host, endpointOrigin);
     const name = this.poolNameFor(host.hostname);
     const portSuffix = host.port === undefined ? '' : `:${host.port}`;
     return this.served(name, `https://${name}.${MANAGED_HSM_SUBDOMAIN}.${this.vaultDomain.toLowerCase()}${portSuffix}`);
@@ -70,6 +70,23 @@ export class PoolHost {
     if (!hostname.endsWith(suffix)) return undefined;
     const label = hostname.slice(0, -suffix.length);
     return /^[a-z0-9-]{3,24}$/.test(label) ? label : undefined;
+  }
+
+  /**
+   * The pool that holds the endpoint now. A purge frees its endpoint and a new pool may claim it (or
+   * a pool of the same name another one) within the caches' 10 s: an endpoint's cached claim, or a
+   * name's cached record, that does not agree with the other is read again once, so a request never
+   * reaches a pool through an endpoint that pool no longer holds.
+   */
+  private async atEndpoint(host: string, origin: string): Promise<PoolAddress> {
+    for (let reread = false; ; reread = true) {
+      const name = await this.endpointPool(host);
+      const pool = name ? await this.get(name) : undefined;
+      if (pool && new URL(pool.hsmUri).host.toLowerCase() === host) return { pool, baseUrl: origin };
+      if (reread) throw poolNotFound();
+      this.endpoints.delete(host);
+      if (name) this.pools.delete(name);
+    }
   }
 
   private async endpointPool(host: string): Promise<string | undefined> {

@@ -24,7 +24,7 @@ function host(pools: Record<string, ManagedHsmPool>, endpoints: Record<string, s
 
 describe('a pool host', () => {
   it('finds the pool by its claimed endpoint and by its name, with its canonical URL, and caches the record', async () => {
-    const { host: pools, reads } = host({ pool1: pool('pool1') }, { 'localhost:9001': 'pool1' });
+    const { host: pools, reads } = host({ pool1: pool('pool1', { hsmUri: 'https://localhost:9001/' }) }, { 'localhost:9001': 'pool1' });
     expect(await pools.locate('LOCALHOST:9001')).toMatchObject({ pool: { name: 'pool1' }, baseUrl: 'https://localhost:9001' });
     expect(await pools.locate('Pool1.managedhsm.vault.localhost:9001')).toMatchObject({
       baseUrl: 'https://pool1.managedhsm.vault.localhost:9001',
@@ -41,6 +41,24 @@ describe('a pool host', () => {
       await expect(pools.locate(requested), requested).rejects.toMatchObject({ status: 404, code: 'ManagedHsmNotFound' });
     }
     await expect(pools.locate('evil.example/path')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('reads an endpoint again when its cached claim and the record do not agree: the endpoint changed hands', async () => {
+    const deleted = { deleted: { deletionDate: '2026-01-01', scheduledPurgeDate: '2026-04-01' } } as unknown as Partial<ManagedHsmPool>;
+    const pools: Record<string, ManagedHsmPool> = { first: pool('first', { hsmUri: 'https://localhost:9001/', ...deleted }) };
+    const endpoints: Record<string, string> = { 'localhost:9001': 'first' };
+    const { host: located } = host(pools, endpoints);
+    // The deleted pool still holds its endpoint: not served, and the claim is cached.
+    await expect(located.locate('localhost:9001')).rejects.toMatchObject({ status: 404 });
+    // `first` is purged and `second` claims its endpoint, within the cache's time.
+    delete pools.first;
+    pools.second = pool('second', { hsmUri: 'https://localhost:9001/' });
+    endpoints['localhost:9001'] = 'second';
+    expect(await located.locate('localhost:9001')).toMatchObject({ pool: { name: 'second' }, baseUrl: 'https://localhost:9001' });
+    // `second` is made again on another endpoint: its cached record, of the old endpoint, is not served on the new one.
+    pools.second = pool('second', { hsmUri: 'https://localhost:9002/' });
+    endpoints['localhost:9002'] = 'second';
+    expect(await located.locate('localhost:9002')).toMatchObject({ pool: { hsmUri: 'https://localhost:9002/' } });
   });
 
   it("refuses a pool's key operations until it is active", () => {
