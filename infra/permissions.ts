@@ -594,11 +594,12 @@ const managedHsmDataPermissions = {
   },
   HsmFullBackupStatus: { objects: none, vaultKey: none, backupKey: none },
   HsmPreFullBackup: { objects: ['PutItem', 'DeleteItem'], vaultKey: none, backupKey: none, poolWrites: ['jobs'] },
+  // A full restore also puts the backup's role assignments and custom roles back (PutItem on the pool's RBAC records).
   HsmFullRestore: {
     objects: ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem', 'ConditionCheckItem'],
     vaultKey: none,
     backupKey: none,
-    poolWrites: ['jobs', 'keys'],
+    poolWrites: ['jobs', 'keys', 'rbac'],
     poolToken: ['Decrypt'],
     poolObjects: ['GenerateDataKey'],
     poolBackups: ['GetObject'],
