@@ -19,6 +19,23 @@ export interface PoolAddress {
   baseUrl: string;
 }
 
+/**
+ * Pools purged in this process, for the pool hosts of other composition roots in it. In AWS each
+ * function has one root and this reaches nobody (another container's cache keeps a purged pool at
+ * most its 10 s). The local gateway runs every root in one process: the management root's purge
+ * tells the data plane's pool host, so a pool made right after on the freed endpoint, or under the
+ * same name, is never answered from the purged pool's cached record.
+ */
+const purgeListeners = new Set<(name: string) => void>();
+
+export function onPoolPurge(listener: (name: string) => void): void {
+  purgeListeners.add(listener);
+}
+
+export function announcePoolPurge(name: string): void {
+  for (const listener of purgeListeners) listener(name);
+}
+
 export class PoolHost {
   private readonly pools = new LRUCache<string, ManagedHsmPool>({ max: 1_000, ttl: POOL_CACHE_TTL_MS, ...EXPIRING_CACHE });
   private readonly endpoints = new LRUCache<string, string>({ max: 1_000, ttl: POOL_CACHE_TTL_MS, ...EXPIRING_CACHE });

@@ -9,7 +9,7 @@ import type { PoolHsm } from '../hsm/hsm-keys.ts';
 import { PoolBackups, type PoolKeysAccess } from '../hsm/pool-backup.ts';
 import type { PoolBackupStorageFor } from '../hsm/pool-backup-storage.ts';
 import { PoolSecurityDomain } from '../hsm/pool-security-domain.ts';
-import { assertPoolActive, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
+import { assertPoolActive, onPoolPurge, poolAuditPartition, PoolHost } from '../hsm/pool-host.ts';
 import { noKmsInPools, PoolHsmKeys, poolKeyScope, poolKeysAddress } from '../hsm/pool-keys.ts';
 import { type ManagedHsmPool, poolResourceId } from '../hsm/pools.ts';
 import { HsmRbac } from '../hsm/rbac.ts';
@@ -76,6 +76,7 @@ function poolHsmFor(pool: ManagedHsmPool): PoolHsm {
 const hsmServices = familyServices<HsmServices>((shared) => {
   const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
   const poolHost = new PoolHost(poolStore, shared.config.vaultDomain, shared.config.vaultEndpoints);
+  onPoolPurge((name) => poolHost.forget(name));
   const rbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const rbac = new HsmRbac(rbacStore);
   // One keys service per pool HSM adapter: a purged pool's new namesake has another token, so another adapter.

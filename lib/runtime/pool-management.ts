@@ -3,6 +3,7 @@ import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
+import { announcePoolPurge } from '../hsm/pool-host.ts';
 import { PoolManager } from '../hsm/pool-manager.ts';
 import { PoolPurgeSweep, type PoolSweepSummary } from '../hsm/pool-purge-sweep.ts';
 import { grantInitialAdministrators } from '../hsm/rbac-management.ts';
@@ -41,6 +42,7 @@ const poolManagementServices = familyServices<PoolManagementServices>((shared) =
     // The initial administrators hold Administrator in the pool's local RBAC once its creation won the name (ADR 0021).
     created: (pool) => grantInitialAdministrators(hsmRbacStore, pool.name, pool.initialAdminObjectIds),
     purging: async (pool) => {
+      announcePoolPurge(pool.name);
       await poolTokens()?.remove(pool);
       await hsmRbacStore.deletePool(pool.name);
       await hsmSettingsStore.deletePool(pool.name);
