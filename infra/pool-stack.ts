@@ -391,10 +391,10 @@ export const POOL_SWEEP_TIMEOUT_SECONDS = 55;
  *   - the due index's bucket of deleted pools (lib/aws/dynamo-managed-hsm-pools.ts `deletedPoolsDue`,
  *     a Query of the keys-only index);
  *   - reads of pools' records: each due pool's record (GetItem, read again before its purge), its keys'
- *     records, its RBAC and settings (Query of each partition, to remove them);
+ *     records, its RBAC, settings and backup jobs (Query of each partition, to remove them);
  *   - removals only (BatchWriteItem of deletions, DeleteItem): the record and its keys' records
- *     (`MHSM#*`), its subscription's index item (`MHSMSUB#*`), its RBAC (`MHSMRBAC#*`) and settings
- *     (`MHSMSET#*`), and its local endpoint's claim (`HOST#*`, released where the deployment has an
+ *     (`MHSM#*`), its subscription's index item (`MHSMSUB#*`), its RBAC (`MHSMRBAC#*`), settings
+ *     (`MHSMSET#*`) and backup jobs (`MHSMJOB#*`), and its local endpoint's claim (`HOST#*`, released where the deployment has an
  *     endpoint pool: the local stack, not AWS);
  *   - the backup key's Decrypt under a pool token's context, to open the token's PINs to wipe it
  *     (wherever the deployment makes a token per pool; a CloudHSM partition is every pool's and stays);
@@ -404,9 +404,9 @@ export const POOL_SWEEP_TIMEOUT_SECONDS = 55;
 export const poolSweepPermissions = {
   dueIndex: ['Query'],
   poolReads: ['GetItem', 'Query'],
-  readPartitions: [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings],
+  readPartitions: [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, POOL_PARTITIONS.jobs],
   poolRemovals: ['BatchWriteItem', 'DeleteItem'],
-  removalPartitions: [POOL_PARTITIONS.record, 'MHSMSUB#*', POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, 'HOST#*'],
+  removalPartitions: [POOL_PARTITIONS.record, 'MHSMSUB#*', POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, POOL_PARTITIONS.jobs, 'HOST#*'],
   poolToken: ['Decrypt'],
 } as const;
 

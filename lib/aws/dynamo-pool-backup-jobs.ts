@@ -1,5 +1,6 @@
 import type { PoolBackupJob, PoolBackupJobStore } from '../hsm/pool-backup.ts';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from './api/dynamodb.ts';
+import { deletePartition } from './dynamo/batch.ts';
 import { isConditionFailure } from './dynamo/errors.ts';
 
 const LOCK = 'LOCK';
@@ -55,6 +56,10 @@ export class DynamoPoolBackupJobStore implements PoolBackupJobStore {
         Item: { pk: partition(pool), sk: `JOB#${job.jobId}`, job },
       }),
     );
+  }
+
+  async deletePool(pool: string): Promise<void> {
+    await deletePartition(this.db, this.table, partition(pool));
   }
 
   async getJob(pool: string, jobId: string): Promise<PoolBackupJob | undefined> {

@@ -1,6 +1,6 @@
 import type { PoolSettingsStore } from '../hsm/settings.ts';
 import { type DynamoDBDocumentClient, PutCommand } from './api/dynamodb.ts';
-import { deleteItems } from './dynamo/batch.ts';
+import { deletePartition } from './dynamo/batch.ts';
 import { poolSettingsPartition } from './dynamo/layout.ts';
 import { queryPartition } from './dynamo/paging.ts';
 
@@ -24,11 +24,6 @@ export class DynamoPoolSettingsStore implements PoolSettingsStore {
   }
 
   async deletePool(pool: string): Promise<void> {
-    const items = await queryPartition(this.db, this.table, poolSettingsPartition(pool));
-    await deleteItems(
-      this.db,
-      this.table,
-      items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
-    );
+    await deletePartition(this.db, this.table, poolSettingsPartition(pool));
   }
 }

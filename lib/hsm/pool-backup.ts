@@ -53,6 +53,8 @@ export interface PoolBackupJobStore {
   unlock(pool: string, jobId: string): Promise<void>;
   putJob(pool: string, job: PoolBackupJob): Promise<void>;
   getJob(pool: string, jobId: string): Promise<PoolBackupJob | undefined>;
+  /** The pool's lock and every job record: its purge removes them, so its name starts over with none. */
+  deletePool(pool: string): Promise<void>;
 }
 
 /** What the caller gives: the storage URI (a container) and for a restore the folder. */

@@ -1,6 +1,7 @@
 import { managementPlane, operations } from '../http/pipelines.ts';
 import { DynamoHsmRbacStore } from '../aws/dynamo-hsm-rbac.ts';
 import { DynamoPoolStore } from '../aws/dynamo-managed-hsm-pools.ts';
+import { DynamoPoolBackupJobStore } from '../aws/dynamo-pool-backup-jobs.ts';
 import { DynamoPoolSettingsStore } from '../aws/dynamo-pool-settings.ts';
 import { DynamoOperationStore } from '../aws/dynamo-operations.ts';
 import { announcePoolPurge } from '../hsm/pool-host.ts';
@@ -31,6 +32,7 @@ export type PoolManagementServices = {
 const poolManagementServices = familyServices<PoolManagementServices>((shared) => {
   const hsmRbacStore = new DynamoHsmRbacStore(shared.dynamo, shared.config.objectsTable);
   const hsmSettingsStore = new DynamoPoolSettingsStore(shared.dynamo, shared.config.objectsTable);
+  const backupJobStore = new DynamoPoolBackupJobStore(shared.dynamo, shared.config.objectsTable);
   const poolStore = new DynamoPoolStore(shared.dynamo, shared.config.objectsTable);
   const offsetsFile = shared.config.clockOffsetsFile;
   const pools = new PoolManager(poolStore, {
@@ -46,6 +48,7 @@ const poolManagementServices = familyServices<PoolManagementServices>((shared) =
       await poolTokens()?.remove(pool);
       await hsmRbacStore.deletePool(pool.name);
       await hsmSettingsStore.deletePool(pool.name);
+      await backupJobStore.deletePool(pool.name);
     },
   });
   return {

@@ -81,6 +81,7 @@ beforeAll(async () => {
     COFFER_PKCS11_LIBRARY: ensureSoftHsm().library,
     COFFER_PKCS11_TOKEN_DIRECTORY: tokens,
     COFFER_CLOCK_OFFSETS_FILE: offsets,
+    COFFER_POOL_BACKUP_DIRECTORY: join(work, 'backups'),
   });
   resetConfig();
 
@@ -95,7 +96,7 @@ beforeAll(async () => {
     properties: { tenantId: info.tenantId, initialAdminObjectIds: [info.objectId], softDeleteRetentionInDays: 7, enablePurgeProtection: true },
   };
   await expectStatus([200, 201], recording.call('PUT', poolPath, body, administrator));
-  // What the pool holds besides its record and token: a setting, and a key (its Administrator may make none: Crypto User first).
+  // What the pool holds besides its record and token: a setting, a key and a backup job (its Administrator may make none: Crypto User first).
   const token = (await adminSecretCredential().getToken(MHSM_SCOPE))!.token;
   const hsm = (method: string, path: string, requestBody?: unknown) =>
     recording.call(method, `${path}?${API}`, requestBody, {
@@ -123,6 +124,8 @@ beforeAll(async () => {
   });
   await expectStatus(202, hsm('POST', '/securitydomain/download', { certificates, required: 2 }));
   await expectStatus(200, hsm('POST', `/keys/${uniqueName('swept')}/create`, { kty: 'RSA-HSM', key_size: 2048 }));
+  // And a backup job's record (the local stack keeps the backup in its data directory).
+  await expectStatus(202, hsm('POST', '/backup', { storageResourceUri: 'https://backups.blob.localhost/sweep-test' }));
   await expectStatus(200, recording.call('DELETE', poolPath, undefined, administrator));
   // Eight days on, on this process's clock for this pool only: past its seven days' retention.
   writeFileSync(offsets, JSON.stringify({ offsets: { [poolObjectsPrefix(pool).toLowerCase()]: 8 * DAY } }));

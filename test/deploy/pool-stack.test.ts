@@ -548,7 +548,9 @@ describe("the pools' stack: the sweep of deleted pools on a rate rule (docs/adr/
         Action: ['dynamodb:GetItem', 'dynamodb:Query'],
         Resource: objectsTable,
         Condition: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings] },
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [POOL_PARTITIONS.record, POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, POOL_PARTITIONS.jobs],
+          },
         },
       },
       {
@@ -558,7 +560,14 @@ describe("the pools' stack: the sweep of deleted pools on a rate rule (docs/adr/
         Resource: objectsTable,
         Condition: {
           'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': [POOL_PARTITIONS.record, 'MHSMSUB#*', POOL_PARTITIONS.rbac, POOL_PARTITIONS.settings, 'HOST#*'],
+            'dynamodb:LeadingKeys': [
+              POOL_PARTITIONS.record,
+              'MHSMSUB#*',
+              POOL_PARTITIONS.rbac,
+              POOL_PARTITIONS.settings,
+              POOL_PARTITIONS.jobs,
+              'HOST#*',
+            ],
           },
         },
       },

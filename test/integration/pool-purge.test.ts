@@ -53,7 +53,7 @@ async function activePool(): Promise<string> {
   return uri;
 }
 
-/** The partition keys of every item of the pool's: its record (`MHSM#<pool>`) and everything under `MHSM#<pool>#`. A test may scan. */
+/** The partition keys of every item of the pool's: its record (`MHSM#<pool>`), everything under `MHSM#<pool>#`, its backup jobs (`MHSMJOB#<pool>`). A test may scan. */
 async function poolItemPartitions(): Promise<string[]> {
   const dynamo = localClient(info.endpoints.dynamodb);
   const prefix = `MHSM#${name}`;
@@ -64,8 +64,8 @@ async function poolItemPartitions(): Promise<string[]> {
       const page = await dynamo.send(
         new ScanCommand({
           TableName: info.tables.objects,
-          FilterExpression: 'pk = :record OR begins_with(pk, :objects)',
-          ExpressionAttributeValues: { ':record': { S: prefix }, ':objects': { S: `${prefix}#` } },
+          FilterExpression: 'pk = :record OR begins_with(pk, :objects) OR pk = :jobs',
+          ExpressionAttributeValues: { ':record': { S: prefix }, ':objects': { S: `${prefix}#` }, ':jobs': { S: `MHSMJOB#${name}` } },
           ProjectionExpression: 'pk',
           ExclusiveStartKey: start,
         }),
@@ -106,7 +106,16 @@ describe("a managed HSM pool's purge", () => {
     await (await keys.beginDeleteKey(aes, { intervalInMs: 10 })).pollUntilDone();
     expect((await collect(keys.listDeletedKeys())).map((k) => k.name)).toEqual([aes]);
 
+    // A backup job's record too: a prebackup writes one (the local stack keeps backups in its data directory).
+    const uri = (await pools.get(info.resourceGroup, name)).properties!.hsmUri!;
+    const check = await raw('POST', `${uri.replace(/\/$/, '')}/prebackup?api-version=7.6`, {
+      token: adminToken,
+      body: { storageResourceUri: 'https://backups.blob.localhost/purge-test' },
+    });
+    expect(check.status, check.text).toBe(202);
+
     const before = new Set(await poolItemPartitions());
+    expect(before).toContain(`MHSMJOB#${name}`);
     for (const partition of ['keys', 'deletedkeys', `keys#${rsa}`, `keys#${aes}`]) expect(before).toContain(`MHSM#${name}#${partition}`);
 
     await pools.beginDeleteAndWait(info.resourceGroup, name);

@@ -2,6 +2,7 @@ import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from 
 import { ServiceUnavailable } from '../../core/errors.ts';
 import type { ItemKey } from './layout.ts';
 import { projectionOf } from './projection.ts';
+import { queryPartition } from './paging.ts';
 import { backoff } from './retry.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -29,6 +30,16 @@ export async function deleteItems(db: DynamoDBDocumentClient, table: string, key
       requests = result.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
     }
   }
+}
+
+/** Every item of one partition gone (a pool's settings, its backup jobs at its purge). */
+export async function deletePartition(db: DynamoDBDocumentClient, table: string, pk: string): Promise<void> {
+  const items = await queryPartition(db, table, pk);
+  await deleteItems(
+    db,
+    table,
+    items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+  );
 }
 
 /**
