@@ -16,8 +16,10 @@ import { type Answer, type Caller, CallRecording, coverageChecks } from './iam-r
 
 /**
  * IAM coverage of a managed HSM pool's own data plane (iam-recording.ts says how), deployed with the
- * pools' stack (infra/pool-stack.ts): RBAC, settings, the security domain and the pool's keys, each
- * call checked against what infra/permissions.ts `managedHsmDataPermissions` grants its operation.
+ * pools' stack (infra/pool-stack.ts): RBAC, settings, the security domain, the pool's keys and its
+ * full backup and restore, each call checked against what infra/permissions.ts
+ * `managedHsmDataPermissions` grants its operation. The backups go to the local stack's folder
+ * storage, not S3, so their `poolBackups` grants are pool-stack.test.ts's to check, not this file's.
  * The pools get a SoftHSM2 token each, made at their creation as on the local stack (a token
  * directory of this file's own), so the key and security-domain operations open the pool token's
  * sealed PINs as they would wherever the deployment makes a token per pool.
@@ -27,6 +29,10 @@ const recording = new CallRecording();
 const KEYVAULT = 'api-version=2026-02-01';
 const RESOURCES = 'api-version=2025-04-01';
 const API = 'api-version=7.4';
+/** Prebackup and prerestore are 7.6's. */
+const API_7_6 = 'api-version=7.6';
+/** The local stack's folder storage (COFFER_POOL_BACKUP_DIRECTORY): S3 in AWS, whose calls are not recorded here. */
+const STORAGE = 'https://backups.blob.localhost/iam-pools';
 const LOCATION = 'westeurope';
 const MHSM_SCOPE = 'https://managedhsm.azure.net/.default';
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/security-domain.ts');
@@ -36,14 +42,22 @@ const poolName = (prefix: string) => uniqueName(prefix).replace(/-/g, '').slice(
 let softHsm = '';
 let work = '';
 
-/** A token directory and SOFTHSM2_CONF of this file's own (the library reads it once, at its first use in this process). */
+/**
+ * A token directory and SOFTHSM2_CONF of this file's own (the library reads it once, at its first use
+ * in this process), and a folder for the pools' backups beside them.
+ */
 function poolTokenEnvironment(): Record<string, string> {
   softHsm = mkdtempSync(join(tmpdir(), 'coffer-iam-pools-'));
   const tokens = join(softHsm, 'tokens');
   mkdirSync(tokens, { mode: 0o700 });
   const conf = join(softHsm, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
-  return { SOFTHSM2_CONF: conf, COFFER_PKCS11_LIBRARY: ensureSoftHsm().library, COFFER_PKCS11_TOKEN_DIRECTORY: tokens };
+  return {
+    SOFTHSM2_CONF: conf,
+    COFFER_PKCS11_LIBRARY: ensureSoftHsm().library,
+    COFFER_PKCS11_TOKEN_DIRECTORY: tokens,
+    COFFER_POOL_BACKUP_DIRECTORY: join(softHsm, 'backups'),
+  };
 }
 
 const administrator: Caller = {
@@ -121,6 +135,13 @@ const SCENARIO = [
   'PurgeDeletedHsmKey',
   'RecoverDeletedHsmKey',
   'GetRandomBytesFromHsm',
+  'HsmFullBackup',
+  'HsmFullBackupStatus',
+  'HsmPreFullBackup',
+  'HsmFullRestore',
+  'HsmRestoreStatus',
+  'HsmPreFullRestore',
+  'HsmSelectiveKeyRestore',
 ];
 const covered = managedHsmDataRoutes.filter((r) => SCENARIO.includes(r.operation));
 const uncovered = managedHsmDataRoutes.filter((r) => !SCENARIO.includes(r.operation));
@@ -151,12 +172,14 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
       hosts[pool] = `${pool}.${MANAGED_HSM_SUBDOMAIN}.${VAULT_DOMAIN}`;
     }
     const token = (await adminSecretCredential().getToken(MHSM_SCOPE))!.token;
-    const at = (pool: string) => (method: string, path: string, body?: unknown) =>
-      recording.call(method, `${path}${path.includes('?') ? '&' : '?'}${API}`, body, {
-        token: async () => token,
-        host: () => hosts[pool]!,
-        plane: 'managedHsm',
-      });
+    const at =
+      (pool: string, version = API) =>
+      (method: string, path: string, body?: unknown) =>
+        recording.call(method, `${path}${path.includes('?') ? '&' : '?'}${version}`, body, {
+          token: async () => token,
+          host: () => hosts[pool]!,
+          plane: 'managedHsm',
+        });
     const hsm = at(active);
 
     // RBAC: a custom role defined at the pool, assigned at /keys, read, listed, removed again.
@@ -223,10 +246,11 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
 
     // Keys in the active pool: made and imported, read every way, used for every operation, deleted, recovered, purged.
     const name = uniqueName('iam-pool-key');
+    const imported = uniqueName('iam-pool-imported');
     const key = await expectStatus(200, hsm('POST', `/keys/${name}/create`, { kty: 'RSA-HSM', key_size: 2048 }));
     const version = String(key.key.kid).split('/').pop()!;
     const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-    await expectStatus(200, hsm('PUT', `/keys/${uniqueName('iam-pool-imported')}`, { key: { ...jwk, kty: 'RSA-HSM' } }));
+    await expectStatus(200, hsm('PUT', `/keys/${imported}`, { key: { ...jwk, kty: 'RSA-HSM' } }));
     await expectStatus(200, hsm('GET', '/keys'));
     await expectStatus(200, hsm('GET', `/keys/${name}/versions`));
     await expectStatus(200, hsm('GET', `/keys/${name}`));
@@ -246,6 +270,24 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
     await expectStatus(200, hsm('POST', `/deletedkeys/${name}/recover`));
     await expectStatus(200, hsm('DELETE', `/keys/${name}`));
     await expectStatus(204, hsm('DELETE', `/deletedkeys/${name}`));
+
+    // Full backup and restore of the active pool, which holds a key, role assignments and a custom role to put back.
+    const kept = `/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}`;
+    await expectStatus(201, hsm('PUT', kept, { properties: { ...roleBody.properties, roleName: 'Kept wrapper' } }));
+    const hsm76 = at(active, API_7_6);
+    const sas = { storageResourceUri: STORAGE, token: 'ignored' };
+    await expectStatus(202, hsm76('POST', '/prebackup', sas));
+    const backup = await expectStatus(202, hsm('POST', '/backup', sas));
+    expect(backup.status).toBe('Succeeded');
+    await expectStatus(200, hsm('GET', `/backup/${backup.jobId}/pending`));
+    const folder = String(backup.azureStorageBlobContainerUri).slice(STORAGE.length + 1);
+    await expectStatus(202, hsm76('PUT', '/prerestore', { sasTokenParameters: sas, folderToRestore: folder }));
+    // The backed-up key is live: the restore replaces it, as Azure's does.
+    const restored = await expectStatus(202, hsm('PUT', '/restore', { sasTokenParameters: sas, folderToRestore: folder }));
+    expect(restored.status).toBe('Succeeded');
+    await expectStatus(200, hsm('GET', `/restore/${restored.jobId}/pending`));
+    const selective = await expectStatus(202, hsm('PUT', `/keys/${imported}/restore`, { sasTokenParameters: sas, folder }));
+    expect(selective.status).toBe('Succeeded');
 
     await recording.readKeyTags();
   }, 300_000);
