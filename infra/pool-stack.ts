@@ -10,6 +10,7 @@ import {
   functionKey,
   type GeneratedConfig,
   generateConfig,
+  noGrants,
   OPERATIONS_LOG_GROUP,
   roleResource,
 } from './serverless-config.ts';
@@ -333,22 +334,7 @@ function addPoolDefaultRoute(config: PoolStackConfig, pool: readonly Route[], ar
     Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
   });
   // It reads a pool's record (the host names it) and authorizes nothing; a pool's audit records go to the log stream.
-  const grants: Grants = {
-    writes: 'pools',
-    poolWrites: [],
-    objects: ['GetItem'],
-    audit: [],
-    vaultKey: [],
-    backupKey: [],
-    hsmKeys: [],
-    createsHsmKeys: [],
-    randomBytes: false,
-    createsVaultKeys: false,
-    vaultKeyLifecycle: [],
-    eventSubscriptions: [],
-    poolToken: [],
-    poolObjects: [],
-  };
+  const grants: Grants = { ...noGrants(), writes: 'pools', objects: ['GetItem'] };
   const roleResourceOf = rebaseOnMainStack(roleResource([key], grants));
   statementsOf(roleResourceOf).push({
     Sid: 'InvokePoolOperations',
@@ -431,22 +417,7 @@ function addPoolSweep(config: PoolStackConfig, artifactFor: PoolStackOptions['ar
   const granted = poolSweepPermissions;
   const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
   // The operations' role builder: the function's log stream in the operations' group and the token's PINs (PoolTokenSecrets), the rest below.
-  const roleOf = roleResource([key], {
-    writes: 'pools',
-    poolWrites: [],
-    objects: [],
-    audit: [],
-    vaultKey: [],
-    backupKey: [],
-    hsmKeys: [],
-    createsHsmKeys: [],
-    randomBytes: false,
-    createsVaultKeys: false,
-    vaultKeyLifecycle: [],
-    eventSubscriptions: [],
-    poolToken: [...granted.poolToken],
-    poolObjects: [],
-  });
+  const roleOf = roleResource([key], { ...noGrants(), writes: 'pools', poolToken: [...granted.poolToken] });
   roleOf.Properties.Policies[0]!.PolicyDocument.Statement.push(
     {
       Sid: 'DueIndex',

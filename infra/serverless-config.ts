@@ -252,6 +252,26 @@ const stackArn = (service: string, resource: string) => ({
 const thisDeployment = { 'Fn::Sub': '${AWS::StackName}' };
 
 /** A function's role: what its grants allow, its own log stream in the operations' group. */
+/** Nothing granted (fresh arrays each call): a role that is not an operation's starts here and names what it has. */
+export function noGrants(): Grants {
+  return {
+    writes: 'vaultObjects',
+    poolWrites: [],
+    objects: [],
+    audit: [],
+    vaultKey: [],
+    backupKey: [],
+    hsmKeys: [],
+    createsHsmKeys: [],
+    randomBytes: false,
+    createsVaultKeys: false,
+    vaultKeyLifecycle: [],
+    eventSubscriptions: [],
+    poolToken: [],
+    poolObjects: [],
+  };
+}
+
 export function roleResource(operations: string[], grants: Grants) {
   const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };
   const writes = grants.objects.filter((a) => !OBJECTS_READ_ACTIONS.includes(a));
@@ -718,22 +738,7 @@ const UNMATCHED_TIMEOUT_SECONDS = 14;
  * functions, to which it hands what the route table matches.
  */
 function unmatchedRequestsRole(routes: readonly Route[]) {
-  const grants: Grants = {
-    writes: 'vaultObjects',
-    objects: ['GetItem'],
-    audit: ['PutItem'],
-    vaultKey: [],
-    backupKey: [],
-    hsmKeys: [],
-    createsHsmKeys: [],
-    randomBytes: false,
-    createsVaultKeys: false,
-    vaultKeyLifecycle: [],
-    eventSubscriptions: [],
-    poolWrites: [],
-    poolToken: [],
-    poolObjects: [],
-  };
+  const grants: Grants = { ...noGrants(), writes: 'vaultObjects', objects: ['GetItem'], audit: ['PutItem'] };
   const role = roleResource([unmatchedRequests.key], grants);
   role.Properties.Policies[0]!.PolicyDocument.Statement.push({
     Sid: 'InvokeOperations',
