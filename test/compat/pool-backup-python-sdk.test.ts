@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
 import { PYTHON_INSTALL_TIMEOUT_MS, type PythonSdk, pythonSdk, runPython } from '../support/python.ts';
 import { managementClients } from '../support/vaults.ts';
@@ -90,11 +90,7 @@ beforeAll(async () => {
   hsmUrl = `https://${name}.managedhsm.${info.vaultDomain}:${new URL(hsmUri).port}`;
   const token = (await admin.getToken(MHSM_SCOPE))!.token;
   const at = (path: string) => `${hsmUri.replace(/\/$/, '')}${path}?api-version=7.4`;
-  const certificates = [1, 2, 3].map((i) => {
-    const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` });
-    const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
-    return { kid: `officer-${i}`, kty: 'RSA', n, e, x5c: [officer.certDer.toString('base64')] };
-  });
+  const certificates = securityDomainOfficers().map(({ jwk }) => jwk);
   expect((await raw('POST', at('/securitydomain/download'), { token, body: { certificates, required: 2 } })).status).toBe(202);
   // The Administrator holds the backup and restore DataActions; keys need Crypto Officer and User.
   for (const role of [hsmRoleIds.cryptoOfficer, hsmRoleIds.cryptoUser]) {

@@ -20,7 +20,7 @@ import { DynamoPoolStore } from '../../lib/aws/dynamo-managed-hsm-pools.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { localRoutes } from '../../lib/http/routes.ts';
 import { waitForAuditItems } from '../support/audit.ts';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
 
@@ -67,11 +67,7 @@ async function grant(role: string, principalId: string, scope = '/'): Promise<vo
 /** The security domain download when the pool host has it (it activates the pool); else the activation write it makes, in set-up only. */
 async function activate(pool: string, uri: string): Promise<void> {
   if (localRoutes.some((r) => r.path === '/securitydomain/download' && r.method === 'POST')) {
-    const certificates = [1, 2, 3].map((i) => {
-      const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` });
-      const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
-      return { kid: `officer-${i}`, kty: 'RSA', n, e, x5c: [officer.certDer.toString('base64')] };
-    });
+    const certificates = securityDomainOfficers().map(({ jwk }) => jwk);
     const r = await raw('POST', at(uri, '/securitydomain/download'), { token: adminToken, body: { certificates, required: 2 } });
     expect(r.status, r.text).toBe(202);
     activatedBy = 'security domain download';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { PYTHON_INSTALL_TIMEOUT_MS, type PythonSdk, pythonSdk, runPython } from '../support/python.ts';
 import { managementClients } from '../support/vaults.ts';
@@ -96,10 +96,7 @@ describe('the managed HSM pool walk-through', () => {
 
     // 1. The pool, and its activation: the security domain downloaded to three officers, two to restore it.
     await createPool();
-    const certificates = [1, 2, 3].map((i) => {
-      const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` });
-      return { officer, jwk: { kty: 'RSA', ...officer.certificate.publicKey.export({ format: 'jwk' }), x5c: [officer.certDer.toString('base64')] } };
-    });
+    const certificates = securityDomainOfficers();
     for (const [i, { officer }] of certificates.entries()) await writeFile(join(officers, `officer-${i + 1}.pem`), officer.keyPem, { mode: 0o600 });
     const download = await raw('POST', at('/securitydomain/download'), {
       token: await officerToken(),

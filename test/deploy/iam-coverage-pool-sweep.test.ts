@@ -9,7 +9,7 @@ import { dueIndex } from '../../lib/aws/tables.ts';
 import { MANAGED_HSM_SUBDOMAIN, poolObjectsPrefix } from '../../lib/hsm/pools.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 import { ensureSoftHsm } from '../support/softhsm.ts';
 import { type Answer, type Caller, CallRecording } from './iam-recording.ts';
@@ -109,19 +109,7 @@ beforeAll(async () => {
   const cryptoUser = `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${hsmRoleIds.cryptoUser}`;
   await expectStatus(201, hsm('PUT', grant, { properties: { roleDefinitionId: cryptoUser, principalId: info.objectId } }));
   // A key needs the pool activated: its security domain downloaded (to three officers).
-  const certificates = [1, 2, 3].map((i) => {
-    const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` });
-    const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
-    return {
-      kid: `officer-${i}`,
-      kty: 'RSA',
-      key_ops: ['verify', 'encrypt', 'wrapKey'],
-      alg: 'RSA-OAEP',
-      n,
-      e,
-      x5c: [officer.certDer.toString('base64')],
-    };
-  });
+  const certificates = securityDomainOfficers().map(({ jwk }) => jwk);
   await expectStatus(202, hsm('POST', '/securitydomain/download', { certificates, required: 2 }));
   await expectStatus(200, hsm('POST', `/keys/${uniqueName('swept')}/create`, { kty: 'RSA-HSM', key_size: 2048 }));
   // And a backup job's record (the local stack keeps the backup in its data directory).

@@ -9,7 +9,7 @@ import { MANAGED_HSM_SUBDOMAIN } from '../../lib/hsm/pools.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { managedHsmDataRoutes } from '../../lib/http/routes.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 import { ensureSoftHsm } from '../support/softhsm.ts';
 import { type Answer, type Caller, CallRecording, coverageChecks } from './iam-recording.ts';
@@ -215,19 +215,9 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
     await expectStatus(200, hsm('GET', '/settings/AllowKeyManagementOperationsThroughARM'));
 
     // The security domain: the active pool's download (to three officers), the other pool's transfer key and a failed upload.
-    const officers = [1, 2, 3].map((i) => selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` }));
-    const certificates = officers.map((officer, i) => {
-      const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
-      return {
-        kid: `officer-${i + 1}`,
-        kty: 'RSA',
-        key_ops: ['verify', 'encrypt', 'wrapKey'],
-        alg: 'RSA-OAEP',
-        n,
-        e,
-        x5c: [officer.certDer.toString('base64')],
-      };
-    });
+    const domainOfficers = securityDomainOfficers();
+    const officers = domainOfficers.map(({ officer }) => officer);
+    const certificates = domainOfficers.map(({ jwk }) => jwk);
     const download = await expectStatus(202, hsm('POST', '/securitydomain/download', { certificates, required: 2 }));
     writeFileSync(join(work, 'download.json'), JSON.stringify(download));
     await expectStatus(200, hsm('GET', '/securitydomain/download/pending'));

@@ -4,7 +4,7 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../dev/dynamodb.ts';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
-import { selfSignedCertificate } from '../support/certificates.ts';
+import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
 
@@ -36,11 +36,7 @@ async function activePool(): Promise<string> {
     properties: { tenantId: info.tenantId, initialAdminObjectIds: [info.objectId] },
   });
   const uri = pool.properties!.hsmUri!;
-  const certificates = [1, 2, 3].map((i) => {
-    const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i}` });
-    const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
-    return { kid: `officer-${i}`, kty: 'RSA', n, e, x5c: [officer.certDer.toString('base64')] };
-  });
+  const certificates = securityDomainOfficers().map(({ jwk }) => jwk);
   const download = await raw('POST', at(uri, '/securitydomain/download'), { token: adminToken, body: { certificates, required: 2 } });
   expect(download.status, download.text).toBe(202);
   for (const role of [hsmRoleIds.cryptoOfficer, hsmRoleIds.cryptoUser]) {

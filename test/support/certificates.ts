@@ -79,6 +79,28 @@ export function selfSignedCertificate(options: { key: KeySpec; subject: string; 
   });
 }
 
+/**
+ * The security officers a managed HSM pool's security domain download splits its domain key among:
+ * each a self-signed RSA-2048 certificate (with its private key, for the restore's quorum) and the
+ * JWK the download takes for it (its certificate in `x5c`).
+ */
+export function securityDomainOfficers(count = 3): { officer: KeyAndCertificate; jwk: Record<string, unknown> }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const officer = selfSignedCertificate({ key: { kind: 'rsa', bits: 2048 }, subject: `/CN=officer-${i + 1}` });
+    const { n, e } = officer.certificate.publicKey.export({ format: 'jwk' });
+    const jwk = {
+      kid: `officer-${i + 1}`,
+      kty: 'RSA',
+      key_ops: ['verify', 'encrypt', 'wrapKey'],
+      alg: 'RSA-OAEP',
+      n,
+      e,
+      x5c: [officer.certDer.toString('base64')],
+    };
+    return { officer, jwk };
+  });
+}
+
 /** A PKCS#12 file as `openssl pkcs12 -export` writes it; no password means the empty one. */
 export function makePfx(material: { keyPem: string; certPem: string; chainPem?: string }, password = ''): Buffer {
   return inTempDir((path) => {
