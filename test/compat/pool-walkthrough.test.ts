@@ -1,15 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { PYTHON_INSTALL_TIMEOUT_MS, type PythonSdk, pythonSdk, runPython } from '../support/python.ts';
 import { managementClients } from '../support/vaults.ts';
+import { restoreSecurityDomain } from '../support/security-domain.ts';
 
 /**
  * The walk-through of README "Walk-through: a managed HSM pool", step for step, with official clients
@@ -21,7 +20,6 @@ import { managementClients } from '../support/vaults.ts';
  * unwrap and be refused a delete, backs the pool up, purges it, makes it again from its security
  * domain, restores the backup, and finds the key working: it unwraps what it wrapped before.
  */
-const run = promisify(execFile);
 const info = localStack();
 const pools = managementClients(info).vaults.managedHsms;
 const LOCATION = 'eastus';
@@ -141,15 +139,12 @@ describe('the managed HSM pool walk-through', () => {
     expect(transferKey.status, transferKey.text).toBe(200);
     await writeFile(join(officers, 'transfer-key.json'), transferKey.text);
     const upload = join(officers, 'upload.json');
-    await run(process.execPath, [
-      '--import',
-      'tsx',
-      'scripts/security-domain.ts',
-      'restore',
-      ...['--domain', join(officers, 'security-domain.json')],
-      ...['--key', join(officers, 'officer-1.pem'), '--key', join(officers, 'officer-3.pem')],
-      ...['--transfer-key', join(officers, 'transfer-key.json'), '--out', upload],
-    ]);
+    restoreSecurityDomain({
+      domain: join(officers, 'security-domain.json'),
+      keys: [join(officers, 'officer-1.pem'), join(officers, 'officer-3.pem')],
+      transferKey: join(officers, 'transfer-key.json'),
+      out: upload,
+    });
     const uploaded = await raw('POST', at('/securitydomain/upload'), {
       token: await officerToken(),
       body: await readFile(upload, 'utf8'),

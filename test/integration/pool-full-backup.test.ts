@@ -7,11 +7,10 @@
  * is refused; one job at a time (409), 404 for an unknown job, 403 for a Crypto User, 400s for bad
  * bodies and URIs, and prebackup/prerestore only check.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
@@ -20,6 +19,7 @@ import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { type KeyAndCertificate, selfSignedCertificate } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
+import { restoreSecurityDomain } from '../support/security-domain.ts';
 
 const info = localStack();
 const pools = managementClients(info).vaults.managedHsms;
@@ -27,7 +27,6 @@ const LOCATION = 'eastus';
 const MHSM_SCOPE = 'https://managedhsm.azure.net/.default';
 const API = 'api-version=7.6';
 const ROLE_DEFINITION = (id: string) => `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${id}`;
-const SCRIPT = resolve(import.meta.dirname, '../../scripts/security-domain.ts');
 const BACKUP_ROOT = join(process.env.COFFER_TEST_DATA_DIR!, 'backups');
 /** A storage URI the local stack maps to a folder: no request ever goes to this host. */
 const STORAGE = 'https://coffertest.blob.core.windows.net/backups';
@@ -87,25 +86,12 @@ async function uploadDomain(pool: string, domain: unknown): Promise<void> {
   for (const [i, officer] of officers.entries()) writeFileSync(join(work, `officer-${i + 1}.pem`), officer.keyPem);
   const transfer = await call('GET', pool, '/securitydomain/upload');
   writeFileSync(join(work, 'transfer.json'), JSON.stringify(transfer.json));
-  execFileSync(
-    'npx',
-    [
-      'tsx',
-      SCRIPT,
-      'restore',
-      '--domain',
-      join(work, 'download.json'),
-      '--key',
-      join(work, 'officer-1.pem'),
-      '--key',
-      join(work, 'officer-2.pem'),
-      '--transfer-key',
-      join(work, 'transfer.json'),
-      '--out',
-      join(work, 'upload.json'),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  restoreSecurityDomain({
+    domain: join(work, 'download.json'),
+    keys: [join(work, 'officer-1.pem'), join(work, 'officer-2.pem')],
+    transferKey: join(work, 'transfer.json'),
+    out: join(work, 'upload.json'),
+  });
   const uploaded = await raw('POST', at(pool, '/securitydomain/upload'), {
     token: adminToken,
     body: readFileSync(join(work, 'upload.json'), 'utf8'),

@@ -1,14 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hsmRoleIds } from '../../lib/hsm/roles.ts';
 import { waitForAuditItems } from '../support/audit.ts';
 import { type KeyAndCertificate, selfSignedCertificate } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, raw, uniqueName, unprivilegedCredential } from '../support/local.ts';
 import { managementClients } from '../support/vaults.ts';
+import { restoreSecurityDomain } from '../support/security-domain.ts';
 
 /**
  * A managed HSM pool's security domain through the local stack's routes, on SoftHSM2 tokens made per
@@ -25,7 +25,6 @@ const LOCATION = 'eastus';
 const MHSM_SCOPE = 'https://managedhsm.azure.net/.default';
 const API = 'api-version=7.4';
 const ROLE_DEFINITION = (id: string) => `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${id}`;
-const SCRIPT = resolve(import.meta.dirname, '../../scripts/security-domain.ts');
 
 const poolName = (prefix: string) => uniqueName(prefix).replace(/-/g, '').slice(0, 24);
 const first = poolName('psd1');
@@ -195,25 +194,12 @@ describe("a pool's security domain upload", () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
     writeFileSync(join(work, 'stranger.json'), JSON.stringify({ transfer_key: { ...stranger, kid: answer.transfer_key.kid } }));
     const restore = (transferKey: string, out: string) =>
-      execFileSync(
-        'npx',
-        [
-          'tsx',
-          SCRIPT,
-          'restore',
-          '--domain',
-          join(work, 'download.json'),
-          '--key',
-          join(work, 'officer-1.pem'),
-          '--key',
-          join(work, 'officer-3.pem'),
-          '--transfer-key',
-          join(work, transferKey),
-          '--out',
-          join(work, out),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+      restoreSecurityDomain({
+        domain: join(work, 'download.json'),
+        keys: [join(work, 'officer-1.pem'), join(work, 'officer-3.pem')],
+        transferKey: join(work, transferKey),
+        out: join(work, out),
+      });
     restore('stranger.json', 'wrong-upload.json');
     const wrong = await raw('POST', at(second, '/securitydomain/upload'), {
       token: adminToken,
