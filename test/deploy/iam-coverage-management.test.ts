@@ -10,8 +10,8 @@ import { localClient } from '../../dev/dynamodb.ts';
 import { MANAGEMENT_AUDIENCE } from '../../dev/local-environment.ts';
 import { roleIds } from '../../lib/access/roles.ts';
 import { managedHsmPoolRoutes, routes } from '../../lib/http/routes.ts';
-import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
-import { type Answer, type Caller, CallRecording, coverageChecks } from './iam-recording.ts';
+import { localStack, uniqueName } from '../support/local.ts';
+import { type Caller, CallRecording, coverageChecks, expectStatus, managementAdministrator } from './iam-recording.ts';
 
 /**
  * IAM coverage of the management plane (iam-recording.ts says how): the vault life cycle, resource
@@ -52,10 +52,6 @@ async function signedToken(objectId: string, audience: string): Promise<string> 
 }
 
 const managementHost = () => new URL(localStack().managementUrl).host;
-const administrator: Caller = {
-  token: async () => (await adminSecretCredential().getToken(localStack().managementScope))!.token,
-  host: managementHost,
-};
 const ownerCaller: Caller = { token: () => signedToken(owner, MANAGEMENT_AUDIENCE), host: managementHost };
 
 /** Strict audit is the deployment's choice, not an ARM property: set on the record, outside any recorded call. */
@@ -134,7 +130,8 @@ beforeAll(() => recording.start());
 
 afterAll(async () => {
   // The subscription's Owner is this suite's own principal; it goes with the suite.
-  if (ownerAssignment) await recording.call('DELETE', `${ownerAssignment}?${AUTHORIZATION}`, undefined, administrator).catch(() => undefined);
+  if (ownerAssignment)
+    await recording.call('DELETE', `${ownerAssignment}?${AUTHORIZATION}`, undefined, managementAdministrator).catch(() => undefined);
   recording.stop();
 });
 
@@ -202,13 +199,6 @@ const UNREACHED: Record<string, string[]> = {
   CreateOrUpdateVault: ['objects:DeleteItem', 'vaultKeyLifecycle:ScheduleKeyDeletion'],
 };
 
-/** The answer's JSON, once its status is one of `status` (the JSON is the failure's message). */
-async function expectStatus(status: number | number[], response: Promise<Answer>) {
-  const { status: actual, json } = await response;
-  expect([status].flat(), JSON.stringify(json)).toContain(actual);
-  return json;
-}
-
 describe('every AWS call a management operation makes is granted to its function', () => {
   beforeAll(async () => {
     const info = localStack();
@@ -225,7 +215,7 @@ describe('every AWS call a management operation makes is granted to its function
     const ownerRole = `${s}/providers/Microsoft.Authorization/roleDefinitions/${roleIds.owner}`;
     await expectStatus(
       201,
-      as(administrator)('PUT', `${ownerAssignment}?${AUTHORIZATION}`, { properties: { roleDefinitionId: ownerRole, principalId: owner } }),
+      as(managementAdministrator)('PUT', `${ownerAssignment}?${AUTHORIZATION}`, { properties: { roleDefinitionId: ownerRole, principalId: owner } }),
     );
 
     await expectStatus(200, manage('GET', `/subscriptions?${SUBSCRIPTIONS}`));

@@ -12,7 +12,7 @@ import { resetConfig } from '../../lib/runtime/config.ts';
 import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 import { ensureSoftHsm } from '../support/softhsm.ts';
-import { type Answer, type Caller, CallRecording } from './iam-recording.ts';
+import { CallRecording, expectStatus, managementAdministrator } from './iam-recording.ts';
 
 /**
  * IAM coverage of the pools' sweep (functions/hsm/purge-deleted-managed-hsms.ts; docs/adr/0020), the
@@ -37,17 +37,6 @@ const DAY = 86_400;
 const pool = uniqueName('iamsweep').replace(/-/g, '').slice(0, 24);
 let work = '';
 let groupPath = '';
-
-const administrator: Caller = {
-  token: async () => (await adminSecretCredential().getToken(localStack().managementScope))!.token,
-  host: () => new URL(localStack().managementUrl).host,
-};
-
-async function expectStatus(status: number | number[], response: Promise<Answer>) {
-  const { status: actual, json } = await response;
-  expect([status].flat(), JSON.stringify(json)).toContain(actual);
-  return json;
-}
 
 /** IAM's StringLike: the whole value, `*` any characters. */
 const stringLike = (pattern: string) =>
@@ -89,13 +78,13 @@ beforeAll(async () => {
   const s = `/subscriptions/${info.subscriptionId}`;
   groupPath = `${s}/resourcegroups/${uniqueName('iam-sweep')}`;
   const poolPath = `${groupPath}/providers/Microsoft.KeyVault/managedHSMs/${pool}?${KEYVAULT}`;
-  await expectStatus([200, 201], recording.call('PUT', `${groupPath}?${RESOURCES}`, { location: LOCATION }, administrator));
+  await expectStatus([200, 201], recording.call('PUT', `${groupPath}?${RESOURCES}`, { location: LOCATION }, managementAdministrator));
   const body = {
     location: LOCATION,
     sku: { family: 'B', name: 'Standard_B1' },
     properties: { tenantId: info.tenantId, initialAdminObjectIds: [info.objectId], softDeleteRetentionInDays: 7, enablePurgeProtection: true },
   };
-  await expectStatus([200, 201], recording.call('PUT', poolPath, body, administrator));
+  await expectStatus([200, 201], recording.call('PUT', poolPath, body, managementAdministrator));
   // What the pool holds besides its record and token: a setting, a key and a backup job (its Administrator may make none: Crypto User first).
   const token = (await adminSecretCredential().getToken(MHSM_SCOPE))!.token;
   const hsm = (method: string, path: string, requestBody?: unknown) =>
@@ -114,7 +103,7 @@ beforeAll(async () => {
   await expectStatus(200, hsm('POST', `/keys/${uniqueName('swept')}/create`, { kty: 'RSA-HSM', key_size: 2048 }));
   // And a backup job's record (the local stack keeps the backup in its data directory).
   await expectStatus(202, hsm('POST', '/backup', { storageResourceUri: 'https://backups.blob.localhost/sweep-test' }));
-  await expectStatus(200, recording.call('DELETE', poolPath, undefined, administrator));
+  await expectStatus(200, recording.call('DELETE', poolPath, undefined, managementAdministrator));
   // Eight days on, on this process's clock for this pool only: past its seven days' retention.
   writeFileSync(offsets, JSON.stringify({ offsets: { [poolObjectsPrefix(pool).toLowerCase()]: 8 * DAY } }));
 }, 180_000);
@@ -122,9 +111,14 @@ beforeAll(async () => {
 afterAll(async () => {
   const s = `/subscriptions/${localStack().subscriptionId}`;
   await recording
-    .call('POST', `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedManagedHSMs/${pool}/purge?${KEYVAULT}`, undefined, administrator)
+    .call(
+      'POST',
+      `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedManagedHSMs/${pool}/purge?${KEYVAULT}`,
+      undefined,
+      managementAdministrator,
+    )
     .catch(() => undefined);
-  if (groupPath) await recording.call('DELETE', `${groupPath}?${RESOURCES}`, undefined, administrator).catch(() => undefined);
+  if (groupPath) await recording.call('DELETE', `${groupPath}?${RESOURCES}`, undefined, managementAdministrator).catch(() => undefined);
   recording.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 }, 120_000);
@@ -144,7 +138,7 @@ describe("the pools' sweep calls only what its role grants, and uses every grant
       'GET',
       `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedManagedHSMs/${pool}?${KEYVAULT}`,
       undefined,
-      administrator,
+      managementAdministrator,
     );
     expect(deleted.status).toBe(404);
   });

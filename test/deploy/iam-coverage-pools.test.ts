@@ -12,7 +12,7 @@ import { resetConfig } from '../../lib/runtime/config.ts';
 import { securityDomainOfficers } from '../support/certificates.ts';
 import { adminSecretCredential, localStack, uniqueName } from '../support/local.ts';
 import { ensureSoftHsm } from '../support/softhsm.ts';
-import { type Answer, type Caller, CallRecording, coverageChecks } from './iam-recording.ts';
+import { CallRecording, coverageChecks, expectStatus, managementAdministrator } from './iam-recording.ts';
 
 /**
  * IAM coverage of a managed HSM pool's own data plane (iam-recording.ts says how), deployed with the
@@ -60,17 +60,6 @@ function poolTokenEnvironment(): Record<string, string> {
   };
 }
 
-const administrator: Caller = {
-  token: async () => (await adminSecretCredential().getToken(localStack().managementScope))!.token,
-  host: () => new URL(localStack().managementUrl).host,
-};
-
-async function expectStatus(status: number | number[], response: Promise<Answer>) {
-  const { status: actual, json } = await response;
-  expect([status].flat(), JSON.stringify(json)).toContain(actual);
-  return json;
-}
-
 const pools: string[] = [];
 let groupPath = '';
 
@@ -85,11 +74,11 @@ afterAll(async () => {
   const s = `/subscriptions/${localStack().subscriptionId}`;
   for (const pool of pools) {
     const poolId = `${groupPath}/providers/Microsoft.KeyVault/managedHSMs/${pool}`;
-    await recording.call('DELETE', `${poolId}?${KEYVAULT}`, undefined, administrator).catch(() => undefined);
+    await recording.call('DELETE', `${poolId}?${KEYVAULT}`, undefined, managementAdministrator).catch(() => undefined);
     const deleted = `${s}/providers/Microsoft.KeyVault/locations/${LOCATION}/deletedManagedHSMs/${pool}`;
-    await recording.call('POST', `${deleted}/purge?${KEYVAULT}`, undefined, administrator).catch(() => undefined);
+    await recording.call('POST', `${deleted}/purge?${KEYVAULT}`, undefined, managementAdministrator).catch(() => undefined);
   }
-  if (groupPath) await recording.call('DELETE', `${groupPath}?${RESOURCES}`, undefined, administrator).catch(() => undefined);
+  if (groupPath) await recording.call('DELETE', `${groupPath}?${RESOURCES}`, undefined, managementAdministrator).catch(() => undefined);
   recording.stop();
   rmSync(work, { recursive: true, force: true });
   if (softHsm) rmSync(softHsm, { recursive: true, force: true });
@@ -154,7 +143,7 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
     const info = localStack();
     const s = `/subscriptions/${info.subscriptionId}`;
     groupPath = `${s}/resourcegroups/${uniqueName('iam-pooldata')}`;
-    await expectStatus([200, 201], recording.call('PUT', `${groupPath}?${RESOURCES}`, { location: LOCATION }, administrator));
+    await expectStatus([200, 201], recording.call('PUT', `${groupPath}?${RESOURCES}`, { location: LOCATION }, managementAdministrator));
     const hosts: Record<string, string> = {};
     const [active, restoring] = [poolName('iampa'), poolName('iampr')];
     for (const pool of [active, restoring]) {
@@ -166,7 +155,7 @@ describe("every AWS call a managed HSM pool's data-plane operation makes is gran
       };
       await expectStatus(
         [200, 201],
-        recording.call('PUT', `${groupPath}/providers/Microsoft.KeyVault/managedHSMs/${pool}?${KEYVAULT}`, body, administrator),
+        recording.call('PUT', `${groupPath}/providers/Microsoft.KeyVault/managedHSMs/${pool}?${KEYVAULT}`, body, managementAdministrator),
       );
       // The host a pool has in AWS (`<pool>.managedhsm.<vault domain>`), not its local endpoint, whose claim is the local stack's alone.
       hosts[pool] = `${pool}.${MANAGED_HSM_SUBDOMAIN}.${VAULT_DOMAIN}`;

@@ -9,7 +9,7 @@ import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand, GenerateRando
 import { localRoutes, matchRoute, type Route } from '../../lib/http/routes.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
 import { resetServices } from '../../lib/runtime/services.ts';
-import { localStack } from '../support/local.ts';
+import { adminSecretCredential, localStack } from '../support/local.ts';
 
 /**
  * What the IAM coverage tests share (iam-coverage.test.ts for the data planes,
@@ -75,6 +75,19 @@ export interface Answer {
   status: number;
   json: any;
   headers: Record<string, string>;
+}
+
+/** The stack's administrator on the management plane: the caller that sets each scenario up. */
+export const managementAdministrator: Caller = {
+  token: async () => (await adminSecretCredential().getToken(localStack().managementScope))!.token,
+  host: () => new URL(localStack().managementUrl).host,
+};
+
+/** The answer's JSON, once its status is one of `status` (the JSON is the failure's message). */
+export async function expectStatus(status: number | number[], response: Promise<Answer>) {
+  const { status: actual, json } = await response;
+  expect([status].flat(), JSON.stringify(json)).toContain(actual);
+  return json;
 }
 
 export class CallRecording {
