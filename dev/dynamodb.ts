@@ -99,8 +99,8 @@ export interface LocalDynamo {
 /** The only address DynamoDB Local listens on. */
 const DYNAMODB_HOST = '127.0.0.1';
 
-/** Its port was taken when it came to listen (dev/stack.ts picks another where it picked that one). */
-export class DynamoPortTaken extends Error {}
+/** A part of the local stack found the port picked for it taken when it came to listen (dev/stack.ts picks another where it picked that one). */
+export class PortTaken extends Error {}
 
 export async function startDynamoDbLocal(dataDir: string, port: number): Promise<LocalDynamo> {
   await assertJava();
@@ -131,7 +131,7 @@ export async function startDynamoDbLocal(dataDir: string, port: number): Promise
     child.once('exit', (code) =>
       reject(
         /BindException|Address already in use/.test(output)
-          ? new DynamoPortTaken(`DynamoDB Local found port ${port} taken`)
+          ? new PortTaken(`DynamoDB Local found port ${port} taken`)
           : new Error(`DynamoDB Local exited (code ${code}) during start-up:\n${output}`),
       ),
     );

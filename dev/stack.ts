@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditTable, objectsTable } from '#lib/aws/tables';
 import { bootstrap } from './bootstrap.ts';
-import { DynamoPortTaken, ensureTables, startDynamoDbLocal, stopChild } from './dynamodb.ts';
+import { ensureTables, PortTaken, startDynamoDbLocal, stopChild } from './dynamodb.ts';
 import { appendPrivateLine, makePrivateDirectory, restrictToOwner, withOwnerOnlyUmask, writePrivateFile } from './files.ts';
 import { startIdentityProvider } from './idp/server.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
@@ -378,38 +378,37 @@ async function step<T>(progress: (message: string) => void, name: string, run: (
 const PORT_PICK_ATTEMPTS = 3;
 
 /**
- * Starts the gateway on the vault endpoint ports given, or on free ones it picks. Picked ports are
- * free when picked, but the gateway listens on them seconds later (it loads every handler first),
- * and in the meantime another process may take one (a parallel test's listener, or a client
- * connection's ephemeral port): then it picks others. A given port that is taken is the caller's to
- * free, and fails the start.
+ * Runs `start`, which picks its free ports unless they were `given`, again while it finds one taken:
+ * picked ports are free when picked, but a part listens on them a while later (the gateway loads
+ * every handler first, DynamoDB Local starts a JVM), and in the meantime another process may take one
+ * (a parallel test's listener, or a client connection's ephemeral port). A given port that is taken
+ * is the caller's to free, and fails the start.
  */
-async function startGatewayOnPorts(
-  givenPorts: readonly number[] | undefined,
-  environmentFor: (vaultEndpoints: string[]) => NodeJS.ProcessEnv,
-  logFile: string,
-): Promise<{ child: ChildProcess; port: number; managementPort: number; vaultEndpoints: string[] }> {
+async function startOnFreePorts<T>(given: boolean, start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const vaultEndpoints = (givenPorts ?? (await freePorts(TEST_VAULT_ENDPOINTS))).map((port) => `https://localhost:${port}`);
     try {
-      return { ...(await startGatewayProcess(environmentFor(vaultEndpoints), logFile)), vaultEndpoints };
+      return await start();
     } catch (error) {
-      if (!(error instanceof PortTaken) || givenPorts || attempt === PORT_PICK_ATTEMPTS) throw error;
+      if (!(error instanceof PortTaken) || given || attempt === PORT_PICK_ATTEMPTS) throw error;
     }
   }
 }
 
-class PortTaken extends Error {}
+/** The gateway on the vault endpoint ports given, or on free ones (startOnFreePorts). */
+function startGatewayOnPorts(
+  givenPorts: readonly number[] | undefined,
+  environmentFor: (vaultEndpoints: string[]) => NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<{ child: ChildProcess; port: number; managementPort: number; vaultEndpoints: string[] }> {
+  return startOnFreePorts(givenPorts !== undefined, async () => {
+    const vaultEndpoints = (givenPorts ?? (await freePorts(TEST_VAULT_ENDPOINTS))).map((port) => `https://localhost:${port}`);
+    return { ...(await startGatewayProcess(environmentFor(vaultEndpoints), logFile)), vaultEndpoints };
+  });
+}
 
-/** DynamoDB Local on the port given, or on a free one; like the gateway, it listens a while after the pick. */
-async function startDynamoDbOnPort(dataDir: string, givenPort: number | undefined) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDynamoDbLocal(dataDir, givenPort || (await freePort()));
-    } catch (error) {
-      if (!(error instanceof DynamoPortTaken) || givenPort || attempt === PORT_PICK_ATTEMPTS) throw error;
-    }
-  }
+/** DynamoDB Local on the port given, or on a free one (startOnFreePorts). */
+function startDynamoDbOnPort(dataDir: string, givenPort: number | undefined) {
+  return startOnFreePorts(Boolean(givenPort), async () => startDynamoDbLocal(dataDir, givenPort || (await freePort())));
 }
 
 async function startGatewayProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: ChildProcess; port: number; managementPort: number }> {
