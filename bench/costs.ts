@@ -14,6 +14,7 @@ import type { LocalStackInfo } from '../dev/stack.ts';
 import { type OperationName, routeFor, routeKey, routes } from '../lib/http/routes.ts';
 import { resetConfig } from '../lib/runtime/config.ts';
 import { resetServices } from '../lib/runtime/services.ts';
+import { OPERATIONS_LOGGING } from '../infra/serverless-config.ts';
 import { type AlbTraffic, albDollarsPerMillion } from './alb.ts';
 import { CAPACITY_CALLS, type CapacityPerRequest, capacityPerRequest, profileOf } from './capacity.ts';
 import type { HttpExchange } from './http-bytes.ts';
@@ -53,7 +54,7 @@ export async function costModel(
   gatewayExchange: HttpExchange,
 ) {
   const memoryMb = await functionMemoryMb();
-  const logSettings = deploymentLogSettings(await readFile(SERVERLESS_YML, 'utf8'));
+  const logSettings = deploymentLogSettings(await readFile(SERVERLESS_YML, 'utf8'), OPERATIONS_LOGGING);
 
   // The deployed configuration for what the functions log: the log level and the audit transport
   // (standard output) a Lambda function has, not the benchmark's silenced, file-backed ones.
@@ -92,8 +93,16 @@ export async function costModel(
           function:
             ingestedBytes(lines.filter((line) => !isAuditLine(line))) / CAPACITY_CALLS + (auditLines.length ? (delivery?.logBytesPerRecord ?? 0) : 0),
           platform: ingestedBytes(platformLines(logSettings, base)),
-          accessLog: logSettings.accessLog
-            ? ingestedBytes([accessLogLine({ method: route.method, routeKey: routeKey(route), status, responseBodyBytes })])
+          accessLog: logSettings.accessLogFormat
+            ? ingestedBytes([
+                accessLogLine(logSettings.accessLogFormat, {
+                  method: route.method,
+                  routeKey: routeKey(route),
+                  path: samplePath(route.path),
+                  status,
+                  responseBodyBytes,
+                }),
+              ])
             : 0,
         },
         ...(auditLines.length && delivery ? { auditDelivery: delivery.perCall(auditLines.length / CAPACITY_CALLS) } : {}),
@@ -217,4 +226,9 @@ async function functionMemoryMb(): Promise<number> {
   const match = /^\s+memorySize:\s*(\d+)\s*$/m.exec(yaml);
   if (!match) throw new Error('serverless.yml has no numeric memorySize parameter');
   return Number(match[1]);
+}
+
+/** A path of the route's template as a client sends it: a version is 32 hex digits, a name as long as the benchmark's. */
+function samplePath(template: string): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => (/version/i.test(name) ? '0'.repeat(32) : 'bench-secret'));
 }

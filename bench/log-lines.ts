@@ -6,23 +6,34 @@
 import { PRICES } from './pricing.ts';
 
 export interface DeploymentLogSettings {
-  /** `provider.logs.httpApi`: HTTP API writes one access log line per request (osls' default format unless one is given). */
+  /** `provider.logs.httpApi`: HTTP API writes one access log line per request. */
   accessLog: boolean;
-  /** `provider.logs.lambda.logFormat`. */
+  /** The access log line's format: `provider.logs.httpApi.format`, or osls' default when `httpApi: true` gives none. */
+  accessLogFormat?: string;
+  /** The operations' `LoggingConfig.LogFormat` (infra/serverless-config.ts `OPERATIONS_LOGGING`). */
   lambdaLogFormat: 'Text' | 'JSON';
-  /** `provider.logs.lambda.systemLogLevel`: WARN drops Lambda's per-invocation lines (JSON format only). */
+  /** Its `SystemLogLevel`: WARN drops Lambda's per-invocation lines (JSON format only). */
   systemLogLevel: 'DEBUG' | 'INFO' | 'WARN';
 }
 
-/** The log settings in serverless.yml's `provider.logs` block (a deliberately small reader: the file's own layout). */
-export function deploymentLogSettings(yaml: string): DeploymentLogSettings {
+/** osls' access log format for `logs.httpApi: true`: a JSON object of eight context variables. */
+export const OSLS_DEFAULT_ACCESS_LOG_FORMAT =
+  '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}';
+
+/**
+ * The log settings a deployment has: the access log from serverless.yml's `provider.logs` block (a
+ * deliberately small reader: the file's own layout), Lambda's from the operations' LoggingConfig.
+ */
+export function deploymentLogSettings(yaml: string, lambda: { LogFormat: string; SystemLogLevel?: string }): DeploymentLogSettings {
   const block = /^ {2}logs:[^\S\n]*\n((?: {4,}.*\n?)*)/m.exec(yaml)?.[1] ?? '';
   const accessLog = /^ {4}httpApi:[^\S\n]*(true|\n {6,}\S)/m.test(block);
-  const format = /^ {6}logFormat:\s*['"]?(JSON|Text)/m.exec(block)?.[1];
-  const level = /^ {6}systemLogLevel:\s*['"]?(DEBUG|INFO|WARN)/m.exec(block)?.[1];
+  const quoted = /^ {6}format:\s*(?:'((?:[^']|'')*)'|"((?:[^"\\]|\\.)*)")\s*$/m.exec(block);
+  const format = quoted ? (quoted[1]?.replaceAll("''", "'") ?? JSON.parse(`"${quoted[2]}"`)) : undefined;
+  const level = lambda.SystemLogLevel;
   return {
     accessLog,
-    lambdaLogFormat: format === 'JSON' ? 'JSON' : 'Text',
+    ...(accessLog ? { accessLogFormat: format ?? OSLS_DEFAULT_ACCESS_LOG_FORMAT } : {}),
+    lambdaLogFormat: lambda.LogFormat === 'JSON' ? 'JSON' : 'Text',
     systemLogLevel: level === 'DEBUG' || level === 'WARN' ? level : 'INFO',
   };
 }
@@ -67,19 +78,25 @@ export function platformLines(settings: DeploymentLogSettings, invocation: { bil
 }
 
 /**
- * HTTP API's access log line in osls' default format (what `logs.httpApi: true` configures:
- * requestId, ip, requestTime, httpMethod, routeKey, status, protocol, responseLength), filled in
- * with typical values for this request.
+ * HTTP API's access log line for this request in the given format: each `$context` variable filled in
+ * with a typical value (API Gateway writes `-` for one without a value, as for a request that
+ * succeeded, the error variables).
  */
-export function accessLogLine(request: { method: string; routeKey: string; status: number; responseBodyBytes: number }): string {
-  return JSON.stringify({
+export function accessLogLine(
+  format: string,
+  request: { method: string; routeKey: string; path: string; status: number; responseBodyBytes: number },
+): string {
+  const values: Record<string, string> = {
     requestId: 'Xy1AbCdEoAMEbYw=',
-    ip: '203.0.113.10',
+    'identity.sourceIp': '203.0.113.10',
     requestTime: '28/Nov/2026:10:00:00 +0000',
+    requestTimeEpoch: '1795860000000',
     httpMethod: request.method,
     routeKey: request.routeKey,
+    path: request.path,
     status: String(request.status),
     protocol: 'HTTP/1.1',
     responseLength: String(request.responseBodyBytes),
-  });
+  };
+  return format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => values[name] ?? '-');
 }

@@ -12,6 +12,7 @@ import {
   generateConfig,
   noGrants,
   OPERATIONS_LOG_GROUP,
+  operationsLoggingConfig,
   roleResource,
 } from './serverless-config.ts';
 
@@ -331,7 +332,7 @@ function addPoolDefaultRoute(config: PoolStackConfig, pool: readonly Route[], ar
     environment: { COFFER_POOL_STACK: `${POOL_SERVICE}-\${sls:stage}` },
   };
   config.resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack({
-    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+    Properties: { LoggingConfig: operationsLoggingConfig() },
   });
   // It reads a pool's record (the host names it) and authorizes nothing; a pool's audit records go to the log stream.
   const grants: Grants = { ...noGrants(), writes: 'pools', objects: ['GetItem'] };
@@ -412,7 +413,7 @@ function addPoolSweep(config: PoolStackConfig, artifactFor: PoolStackOptions['ar
   };
   // Its audit records are delivered with the operations': it logs to their group.
   config.resources.extensions[`${key}LambdaFunction`] = rebaseOnMainStack({
-    Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+    Properties: { LoggingConfig: operationsLoggingConfig() },
   });
   const granted = poolSweepPermissions;
   const objectsTable = { 'Fn::GetAtt': ['ObjectsTable', 'Arn'] };

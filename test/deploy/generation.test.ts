@@ -222,7 +222,9 @@ describe('functions no route reaches', () => {
     for (const r of routes) {
       expect(functions[r.operation]!.disableLogs, r.operation).toBe(true);
       expect(resources.extensions[`${r.operation}LambdaFunction`], r.operation).toEqual({
-        Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+        Properties: {
+          LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
+        },
       });
     }
     for (const filter of filters) {

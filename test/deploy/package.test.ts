@@ -175,6 +175,12 @@ describe('the audit delivery', () => {
     // Every operation logs there, and has no log group of its own.
     for (const route of routes) {
       expect(referenced(lambda(route)!.Properties!.LoggingConfig?.LogGroup), route.operation).toBe(OPERATIONS_LOG_GROUP);
+      // JSON at system level WARN: no START/END/REPORT lines; application lines (the audit line among them) at INFO pass.
+      expect(lambda(route)!.Properties!.LoggingConfig, route.operation).toMatchObject({
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'INFO',
+      });
       expect(template.Resources[`${functionKey(route)}LogGroup`], route.operation).toBeUndefined();
     }
     for (const filter of filters) {
@@ -706,6 +712,23 @@ describe('storage', () => {
       expect(table.DeletionPolicy, id).toBe('Retain');
       expect(referenced(table.Properties!.SSESpecification?.KMSMasterKeyId), id).toBe('StorageKey');
     }
+  });
+
+  it("writes HTTP API's access log in the short format: what only API Gateway knows, one line per request", () => {
+    const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const settings = stages[0]![1].Properties!.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(referenced(settings.DestinationArn)).toBe('HttpApiLogGroup');
+    // Space-separated, the integration's error (which may hold spaces) last, so a parse pattern reads every field.
+    expect(settings.Format.split(' ')).toEqual([
+      '$context.requestId',
+      '$context.identity.sourceIp',
+      '$context.httpMethod',
+      '$context.path',
+      '$context.status',
+      '$context.error.responseType',
+      '$context.integration.error',
+    ]);
   });
 
   it('sets a retention on every log group', () => {

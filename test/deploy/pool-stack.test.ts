@@ -151,7 +151,7 @@ describe("the pools' stack: its functions follow the pools' route tables", () =>
     expect(pools.Resources[DEFAULT_FUNCTION]!.Properties).toMatchObject({
       Architectures: ['x86_64'],
       FunctionName: `${POOL_SERVICE}-${STAGE}-${poolUnmatchedRequests.key}`,
-      LoggingConfig: { LogGroup: importOf('OperationsLogGroup'), LogFormat: 'Text' },
+      LoggingConfig: { LogGroup: importOf('OperationsLogGroup'), LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
     });
   });
 
@@ -275,7 +275,9 @@ describe("the pools' stack: attached to the main stack", () => {
     for (const route of poolStackRoutes) {
       expect(lambda(pools, route)!.Properties!.LoggingConfig, route.operation).toEqual({
         LogGroup: importOf('OperationsLogGroup'),
-        LogFormat: 'Text',
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'INFO',
       });
     }
     const logs = identityStatements(pools).filter((s) => s.statement.Sid === 'OwnLogs');
@@ -484,7 +486,7 @@ describe("the pools' stack: the sweep of deleted pools on a rate rule (docs/adr/
       Architectures: ['x86_64'],
       FunctionName: `${POOL_SERVICE}-${STAGE}-${poolSweep.key}`,
       Timeout: POOL_SWEEP_TIMEOUT_SECONDS,
-      LoggingConfig: { LogGroup: importOf('OperationsLogGroup'), LogFormat: 'Text' },
+      LoggingConfig: { LogGroup: importOf('OperationsLogGroup'), LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
     });
     // A run ends before the next one starts.
     expect(POOL_SWEEP_TIMEOUT_SECONDS).toBeLessThan(60);

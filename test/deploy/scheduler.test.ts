@@ -30,7 +30,9 @@ describe('the scheduler function', () => {
   it("logs to the operations' log group, whose subscription delivers its audit records", () => {
     expect(fn.disableLogs).toBe(true);
     expect(generated.resources.extensions[`${runScheduledWork.key}LambdaFunction`]).toEqual({
-      Properties: { LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'Text' } },
+      Properties: {
+        LoggingConfig: { LogGroup: { Ref: OPERATIONS_LOG_GROUP }, LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
+      },
     });
   });
 

@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { albDollarsPerMillion, albLcus } from '../../bench/alb.ts';
 import { httpMessageBytes } from '../../bench/http-bytes.ts';
-import { accessLogLine, deploymentLogSettings, ingestedBytes, platformLines } from '../../bench/log-lines.ts';
+import { accessLogLine, deploymentLogSettings, ingestedBytes, OSLS_DEFAULT_ACCESS_LOG_FORMAT, platformLines } from '../../bench/log-lines.ts';
 import { captureOutput, isAuditLine } from '../../bench/output-capture.ts';
 import { costPerMillion, type OperationProfile, PRICES } from '../../bench/pricing.ts';
 import { RowRefused, refuseUnlessAllSucceeded } from '../../bench/refusal.ts';
+import { OPERATIONS_LOGGING } from '../../infra/serverless-config.ts';
 
 const traffic = { requestsPerSecond: 1000, requestsPerConnection: 100, connectionSeconds: 60, bytesPerRequest: 2000, rulesEvaluatedPerRequest: 4 };
 
@@ -82,15 +84,35 @@ describe('cost per million calls', () => {
 describe('log lines', () => {
   const yaml = (logs: string) => `provider:\n  name: aws\n  logs:\n${logs}\n  httpApi:\n    payload: '2.0'\n`;
 
-  it('reads serverless.yml: the access log and the Lambda log format and system level', () => {
-    expect(deploymentLogSettings(yaml('    httpApi: true'))).toEqual({ accessLog: true, lambdaLogFormat: 'Text', systemLogLevel: 'INFO' });
-    expect(deploymentLogSettings(yaml('    httpApi:\n      format: x\n    lambda:\n      logFormat: JSON\n      systemLogLevel: WARN'))).toEqual({
+  it("reads the access log from serverless.yml and Lambda's settings from the functions' LoggingConfig", () => {
+    const text = { LogFormat: 'Text' };
+    expect(deploymentLogSettings(yaml('    httpApi: true'), text)).toEqual({
       accessLog: true,
+      accessLogFormat: OSLS_DEFAULT_ACCESS_LOG_FORMAT,
+      lambdaLogFormat: 'Text',
+      systemLogLevel: 'INFO',
+    });
+    expect(
+      deploymentLogSettings(yaml("    httpApi:\n      format: '$context.requestId $context.status'"), { LogFormat: 'JSON', SystemLogLevel: 'WARN' }),
+    ).toEqual({
+      accessLog: true,
+      accessLogFormat: '$context.requestId $context.status',
       lambdaLogFormat: 'JSON',
       systemLogLevel: 'WARN',
     });
-    expect(deploymentLogSettings(yaml('    httpApi: false'))).toMatchObject({ accessLog: false });
-    expect(deploymentLogSettings('provider:\n  name: aws\n')).toEqual({ accessLog: false, lambdaLogFormat: 'Text', systemLogLevel: 'INFO' });
+    expect(deploymentLogSettings(yaml('    httpApi:\n      format: "{\\"id\\":\\"$context.requestId\\"}"'), text).accessLogFormat).toBe(
+      '{"id":"$context.requestId"}',
+    );
+    expect(deploymentLogSettings(yaml('    httpApi: false'), text)).toEqual({ accessLog: false, lambdaLogFormat: 'Text', systemLogLevel: 'INFO' });
+    expect(deploymentLogSettings('provider:\n  name: aws\n', text)).toMatchObject({ accessLog: false });
+  });
+
+  it("reads this project's own settings: the short access log, and JSON at system level WARN", async () => {
+    const yamlText = await readFile(new URL('../../serverless.yml', import.meta.url), 'utf8');
+    const settings = deploymentLogSettings(yamlText, OPERATIONS_LOGGING);
+    expect(settings).toMatchObject({ accessLog: true, lambdaLogFormat: 'JSON', systemLogLevel: 'WARN' });
+    expect(settings.accessLogFormat).toMatch(/^\$context\.requestId \$context\.identity\.sourceIp /);
+    expect(platformLines(settings, { billedMs: 1, memoryMb: 1024 })).toEqual([]);
   });
 
   it("counts each event's message and CloudWatch's per-event overhead", () => {
@@ -107,10 +129,12 @@ describe('log lines', () => {
     expect(platformLines({ accessLog: true, lambdaLogFormat: 'JSON', systemLogLevel: 'WARN' }, invocation)).toEqual([]);
   });
 
-  it("fills osls' default access log format", () => {
-    const line = JSON.parse(accessLogLine({ method: 'GET', routeKey: 'GET /secrets/{name}/{version}', status: 200, responseBodyBytes: 296 }));
+  it('fills an access log format with typical values, and - for variables without one', () => {
+    const request = { method: 'GET', routeKey: 'GET /secrets/{name}/{version}', path: '/secrets/s/v1', status: 200, responseBodyBytes: 296 };
+    const line = JSON.parse(accessLogLine(OSLS_DEFAULT_ACCESS_LOG_FORMAT, request));
     expect(Object.keys(line)).toEqual(['requestId', 'ip', 'requestTime', 'httpMethod', 'routeKey', 'status', 'protocol', 'responseLength']);
     expect(line).toMatchObject({ routeKey: 'GET /secrets/{name}/{version}', status: '200', responseLength: '296' });
+    expect(accessLogLine('$context.httpMethod $context.path $context.status $context.error.responseType', request)).toBe('GET /secrets/s/v1 200 -');
   });
 
   it('tells audit lines from the other lines', () => {
