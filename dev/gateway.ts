@@ -7,7 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AuditRecord, auditPartition } from '#lib/audit/audit';
 import { BadParameter, NotFound, PayloadTooLarge, ServiceUnavailable, VaultError } from '#lib/core/errors';
 import { echoableRequestId } from '#lib/http/middleware/respond';
-import { resolveRoute } from '#lib/http/middleware/unmatched';
+import { matchingRoute, resolveRoute } from '#lib/http/middleware/unmatched';
 import { limitKind, type VaultRateLimiter } from '#lib/http/middleware/vault-limits';
 import { localRoutes, type Route } from '#lib/http/routes';
 import type { PipelineServices } from '#lib/http/services';
@@ -113,6 +113,7 @@ interface Listener {
 }
 const servesManagement = (route: Route) => route.plane === 'management';
 const servesData = (route: Route) => route.plane !== 'management';
+const servesManagedHsm = (route: Route) => route.plane === 'managedHsm';
 
 async function loadHandlers(): Promise<Map<Route, Handler>> {
   const handlers = new Map<Route, Handler>();
@@ -206,8 +207,8 @@ async function handle(listener: Listener, req: IncomingMessage, res: ServerRespo
   let resolution = resolveRoute(method, url.pathname, listener.serves, localRoutes);
   // A pool's keys have a vault's paths (docs/adr/0024): on a pool's host its own rows win.
   if (resolution.match?.route.plane === 'data') {
-    const poolRow = resolveRoute(method, url.pathname, (route) => route.plane === 'managedHsm', localRoutes);
-    if (poolRow.match && (await servesPool(headerOf(req, 'host')))) resolution = poolRow;
+    const poolRow = matchingRoute(method, url.pathname, servesManagedHsm, localRoutes);
+    if (poolRow && (await servesPool(headerOf(req, 'host')))) resolution = { match: poolRow };
   }
   const match = resolution.match;
   const body = await readBody(req);

@@ -32,6 +32,15 @@ export function resolveRoute(
   return { refusal: pathExists ? new MethodNotAllowed(method.toUpperCase()) : new NotFound('NotFound', 'The requested resource was not found.') };
 }
 
+/**
+ * The route `resolveRoute` would choose, without the refusal it makes for none (an error, its stack
+ * captured): for a second look at a request that has its route already, as the local gateway's at a
+ * pool's own rows, which most requests do not match.
+ */
+export function matchingRoute(method: string, path: string, serves: (route: Route) => boolean, table?: readonly Route[]): RouteMatch | undefined {
+  return matchRoute(method, normalizedPath(path), serves, table).match;
+}
+
 function normalizedPath(path: string): string {
   return path.replace(/^\/{2,}/, '/');
 }
