@@ -20,7 +20,7 @@ export const auditRecordSchema = z.object({
   tenantId: z.optional(z.string()),
   /** The ARM resource id of what the request addressed: the vault's, or a management request's subscription, resource group or resource. */
   resourceId: z.optional(z.string()),
-  /** Unique per request: with `vault` and `time` it keys the record in the store, so a record delivered twice is stored once. */
+  /** Unique per request: with `vault` and `time` it keys the record, so a record delivered twice is read once (lib/audit/packs.ts). */
   requestId: z.string().check(z.minLength(1)),
   operationName: z.string(),
   operationVersion: z.optional(z.string()),
@@ -74,19 +74,36 @@ export function auditPartition(vaultName: string | undefined, resourceId: string
 }
 
 /**
+ * Records stored as one item of the audit store (lib/audit/packs.ts cuts them): one partition's
+ * (`vault`, the UTC day of `newest`), newest first. The store keys it by its newest record's time and
+ * its `id`: a lone record's own request id, so it is stored under the record's own key, or a digest of
+ * its records' keys.
+ */
+export interface AuditPack {
+  vault: string;
+  id: string;
+  /** The newest and the oldest record's time. */
+  newest: string;
+  oldest: string;
+  records: AuditRecord[];
+  /** The records compressed, as the store keeps them; absent for a lone record, which is kept as it is. */
+  compressed?: Uint8Array;
+}
+
+/**
  * The audit store's writes; lib/aws/dynamo-audit.ts implements it (and the reads of lib/audit/query.ts).
- * Writes are idempotent by record.
+ * Writes are idempotent: a record, or a pack, written again replaces itself.
  */
 export interface AuditStore {
   put(record: AuditRecord): Promise<void>;
   /**
-   * Writes up to `AUDIT_BATCH_LIMIT` records in one request and answers those the store left
-   * unwritten (under throttling), for the caller to send again.
+   * Writes up to `AUDIT_BATCH_LIMIT` packs in one request and answers those the store left
+   * unwritten (under throttling), for the caller to send again as they are.
    */
-  putBatch(records: readonly AuditRecord[]): Promise<AuditRecord[]>;
+  putPacks(packs: readonly AuditPack[]): Promise<AuditPack[]>;
 }
 
-/** Records per `putBatch`: what one DynamoDB BatchWriteItem takes. */
+/** Packs per `putPacks`: the items one DynamoDB BatchWriteItem takes. */
 export const AUDIT_BATCH_LIMIT = 25;
 
 /** The function's log stream, one line per call: resolves once the line is written, rejects if it could not be. */

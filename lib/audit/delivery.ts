@@ -1,15 +1,18 @@
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData, CloudWatchLogsEvent } from 'aws-lambda';
-import { AUDIT_BATCH_LIMIT, type AuditRecord, type AuditStore } from './audit.ts';
+import { AUDIT_BATCH_LIMIT, type AuditPack, type AuditRecord, type AuditStore } from './audit.ts';
 import { parseAuditLine } from './log-stream.ts';
+import { auditRecordKey, packAuditRecords } from './packs.ts';
 
 /**
  * Delivery: audit records from the functions' log streams into the audit store. CloudWatch Logs
  * invokes the delivery function asynchronously with a batch of log events selected by the audit
  * filter; locally, dev/audit-delivery.ts does the same with the gateway's log. Delivery is
- * at least once (a failed invocation is invoked again with the same batch) and the store's writes
- * are idempotent by record (its key is the vault, the time and the request id), so each record is
- * stored exactly once however often it is delivered.
+ * at least once (a failed invocation is invoked again with the same batch). A batch's records are
+ * written in packs (lib/audit/packs.ts, docs/adr/0026-packed-audit-records.md): the same batch is
+ * cut into the same packs under the same keys, so delivering it again replaces what it wrote, and
+ * a record that lands in two packs (a batch cut differently, as the local delivery may after a
+ * restart) is read once, as the reader de-duplicates by the record's own key.
  */
 
 /** The log events of a subscription's invocation: `awslogs.data` is gzipped JSON, base64-encoded. */
@@ -23,7 +26,7 @@ export interface LogEvent {
 }
 
 export interface DeliveryOutcome {
-  /** Records written (or written again) to the store. */
+  /** Records written (or written again) to the store, in as many packs as their partitions and the packs' bounds need. */
   delivered: number;
   /** Log events that were no audit line: the filter let through something else. */
   ignored: number;
@@ -38,8 +41,9 @@ export interface DeliveryOptions {
   pause?: (round: number) => Promise<void>;
 }
 
-/** The store still left records unwritten after every round: the invocation fails, so it is retried with the whole batch. */
+/** The store still left packs unwritten after every round: the invocation fails, so it is retried with the whole batch. */
 export class AuditDeliveryIncomplete extends Error {
+  /** `unwritten`: the records in the packs left unwritten. */
   constructor(readonly unwritten: number) {
     super(`${unwritten} audit records were left unwritten by the audit store`);
     this.name = 'AuditDeliveryIncomplete';
@@ -55,35 +59,31 @@ async function defaultPause(round: number): Promise<void> {
 }
 
 /**
- * Writes the records the log events carry, in batches, sending what the store leaves unwritten again
- * after a pause. An error of the store (unavailable, no permission) ends delivery at once: the caller
- * fails and the batch is delivered again later.
+ * Writes the records the log events carry, in packs, a batch of packs per store request, sending the
+ * packs the store leaves unwritten again, unchanged, after a pause. An error of the store
+ * (unavailable, no permission) ends delivery at once: the caller fails and the batch is delivered
+ * again later.
  */
 export async function deliverAuditRecords(events: readonly LogEvent[], store: AuditStore, options: DeliveryOptions = {}): Promise<DeliveryOutcome> {
   const maxRounds = options.maxRounds ?? DEFAULT_ROUNDS;
   const pause = options.pause ?? defaultPause;
   const outcome: DeliveryOutcome = { delivered: 0, ignored: 0, malformed: [] };
-  // One record per key: a batch that carries a record twice (a log event delivered twice) must not
-  // name one item twice in a BatchWriteItem, which DynamoDB refuses.
+  // One record per key: a log event delivered twice in one batch is one record.
   const records = new Map<string, AuditRecord>();
   for (const event of events) {
     const line = parseAuditLine(event.message);
     if (line.kind === 'other') outcome.ignored++;
     else if (line.kind === 'malformed') outcome.malformed.push(event.id);
-    else records.set(recordKey(line.record), line.record);
+    else records.set(`${line.record.vault}\u0000${auditRecordKey(line.record)}`, line.record);
   }
-  let pending = [...records.values()];
+  let pending = packAuditRecords([...records.values()]);
   for (let round = 0; pending.length > 0; round++) {
-    if (round === maxRounds) throw new AuditDeliveryIncomplete(pending.length);
+    if (round === maxRounds) throw new AuditDeliveryIncomplete(pending.reduce((sum, pack) => sum + pack.records.length, 0));
     if (round > 0) await pause(round);
-    const left: AuditRecord[] = [];
-    for (let i = 0; i < pending.length; i += AUDIT_BATCH_LIMIT) left.push(...(await store.putBatch(pending.slice(i, i + AUDIT_BATCH_LIMIT))));
+    const left: AuditPack[] = [];
+    for (let i = 0; i < pending.length; i += AUDIT_BATCH_LIMIT) left.push(...(await store.putPacks(pending.slice(i, i + AUDIT_BATCH_LIMIT))));
     pending = left;
   }
   outcome.delivered = records.size;
   return outcome;
-}
-
-function recordKey(record: AuditRecord): string {
-  return `${record.vault}\u0000${record.time}\u0000${record.requestId}`;
 }

@@ -13,7 +13,7 @@ import { handler as deliverAuditRecords } from '../../functions/audit/deliver-au
 import type { AuditRecord } from '../../lib/audit/audit.ts';
 import { fileAuditLog } from '../../lib/audit/log-stream.ts';
 import { resetConfig } from '../../lib/runtime/config.ts';
-import { auditItems, waitForAuditItems } from '../support/audit.ts';
+import { auditItems, storedRecords, waitForAuditItems } from '../support/audit.ts';
 import { localStack, raw, uniqueName } from '../support/local.ts';
 import { createLocalVault } from '../support/vaults.ts';
 
@@ -71,7 +71,7 @@ async function logRecords(logFile: string, count: number): Promise<{ vault: stri
   return { vault, records };
 }
 
-/** The request ids the audit table holds for the vault, one entry per item. */
+/** The request ids the audit table holds for the vault, one entry per record stored (a pack holds several). */
 async function storedRequestIds(vault: string, time: string): Promise<string[]> {
   const info = localStack();
   const dynamo = localClient(info.endpoints.dynamodb);
@@ -84,13 +84,13 @@ async function storedRequestIds(vault: string, time: string): Promise<string[]> 
         ConsistentRead: true,
       }),
     );
-    return Items.map((item) => item.requestId?.S ?? '');
+    return Items.flatMap(storedRecords).map((record) => record.requestId);
   } finally {
     dynamo.destroy();
   }
 }
 
-/** Polls the table, a bounded time, until it holds `count` items of the vault. */
+/** Polls the table, a bounded time, until it holds `count` records of the vault. */
 async function storedOnceDelivered(vault: string, time: string, count: number): Promise<string[]> {
   const deadline = Date.now() + 20_000;
   for (;;) {

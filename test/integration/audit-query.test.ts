@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import type { AuditRecord } from '../../lib/audit/audit.ts';
+import { packAuditRecords } from '../../lib/audit/packs.ts';
 import type { AuditFilter, AuditPage } from '../../lib/audit/query.ts';
-import { DynamoDBDocumentClient } from '../../lib/aws/api/dynamodb.ts';
+import { DynamoDBDocumentClient, PutCommand } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoAuditStore } from '../../lib/aws/dynamo-audit.ts';
+import { auditStoreContract } from '../support/audit-store-contract.ts';
 import { localStack, uniqueName } from '../support/local.ts';
 
 /**
  * DynamoAuditStore.query against DynamoDB Local: the day partitions walked newest first, the window's
- * bounds, the filters, pages of `top` with continuations, and a bounded number of requests per call.
+ * bounds, the filters, pages of `top` with continuations, and a bounded number of requests per call;
+ * the records in packs, merged across overlapping packs (test/support/audit-store-contract.ts, which
+ * the in-memory store of the unit tests is held to as well), and the items written before packs.
  */
 const DAY = 86_400_000;
 let db: DynamoDBDocumentClient;
@@ -49,9 +53,13 @@ function record(vault: string, time: number, overrides: Partial<AuditRecord> = {
   };
 }
 
+/** The records as one delivered batch: in packs. */
 async function put(records: AuditRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += 25) expect(await store.putBatch(records.slice(i, i + 25))).toEqual([]);
+  const packs = packAuditRecords(records);
+  for (let i = 0; i < packs.length; i += 25) expect(await store.putPacks(packs.slice(i, i + 25))).toEqual([]);
 }
+
+auditStoreContract('DynamoAuditStore on DynamoDB Local', () => store);
 
 /** Every page of a query, following its continuations. */
 async function allPages(vault: string, filter: Omit<AuditFilter, 'continuation'>): Promise<AuditPage[]> {
@@ -164,5 +172,28 @@ describe('DynamoAuditStore.query', () => {
     // The retention window moved on between the pages: the next page's start is after its position.
     const next = await store.query(vault, { startTime: iso(end - 2 * 3_600_000 + 1), endTime: iso(end), top: 3, continuation: first.continuation });
     expect(next).toEqual({ records: [] });
+  });
+
+  it('reads the items a release before packs wrote (one record an item, its fields as attributes) beside packs', async () => {
+    const vault = uniqueName('auditq');
+    const info = localStack();
+    const legacy = [record(vault, end - 1500), record(vault, end - 3500, { operationName: 'SecretSet' })];
+    for (const old of legacy) {
+      const expiresAt = Math.floor(Date.parse(old.time) / 1000) + 365 * 86_400;
+      await db.send(
+        new PutCommand({
+          TableName: info.tables.audit,
+          Item: { pk: `${vault}#${old.time.slice(0, 10)}`, sk: `${old.time}#${old.requestId}`, ...old, expiresAt },
+        }),
+      );
+    }
+    const packed = Array.from({ length: 5 }, (_, i) => record(vault, end - i * 1000));
+    await put(packed);
+    const window = { startTime: iso(end - DAY), endTime: iso(end) };
+    const all = newestFirst([...legacy, ...packed]);
+    expect((await store.query(vault, { ...window, top: 100 })).records).toEqual(all);
+    const paged = await allPages(vault, { ...window, top: 2 });
+    expect(paged.flatMap((p) => p.records)).toEqual(all);
+    expect((await store.query(vault, { ...window, top: 100, operationName: 'SecretSet' })).records).toEqual([legacy[1]]);
   });
 });

@@ -92,9 +92,12 @@ export function certificateDocumentKey(vault: string, kind: CertificateDocumentK
   return { pk: certificateDocumentPartition(vault, kind), sk: lower(name) };
 }
 
-/** Audit records by vault and UTC day, in time order within the day. */
-export function auditKey(vault: string, time: string, requestId: string): ItemKey {
-  return { pk: auditPartitionKey(vault, time.slice(0, 10)), sk: `${time}#${requestId}` };
+/**
+ * Audit records by vault and UTC day, in time order within the day: a lone record by its time and
+ * request id, a pack of records (lib/audit/packs.ts) by its newest record's time and the pack's id.
+ */
+export function auditKey(vault: string, time: string, id: string): ItemKey {
+  return { pk: auditPartitionKey(vault, time.slice(0, 10)), sk: `${time}#${id}` };
 }
 
 /** One vault's audit records of one UTC day (`YYYY-MM-DD`). */
