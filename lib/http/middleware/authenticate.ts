@@ -41,8 +41,15 @@ export function authenticate(services: () => PipelineServices, audience: TokenAu
  * with the canonical host, so this is the directory's port, not whatever the caller wrote.
  */
 function vaultOrigin(event: Event): VaultOrigin {
-  const port = new URL(`https://${hostOf(event)}`).port;
+  const port = portOfHost(hostOf(event));
   return port ? { port: Number(port) } : {};
+}
+
+/** The port of a host, parsed once for the host a container keeps being asked for (its vault's) rather than once per request. */
+let lastHost: { host: string; port: string } | undefined;
+function portOfHost(host: string): string {
+  if (lastHost?.host !== host) lastHost = { host, port: new URL(`https://${host}`).port };
+  return lastHost.port;
 }
 
 /** ARM's 401: its own codes, and a challenge naming the authority without a vault resource. */

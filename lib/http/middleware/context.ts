@@ -32,8 +32,18 @@ export const vaultFromHost: RequestLocator = async (event, services, state) => {
     state.vault = await vaults.resolve(host);
     baseUrl = `https://${host}`;
   }
-  replaceHost(event, new URL(baseUrl).host);
+  replaceHost(event, hostOfUrl(baseUrl));
 };
+
+/**
+ * The host of a vault's base URL, parsed once for the URL a container keeps being asked for (its
+ * vault's) rather than once per request: a URL parse is a few microseconds of every request.
+ */
+let lastBaseUrl: { url: string; host: string } | undefined;
+function hostOfUrl(baseUrl: string): string {
+  if (lastBaseUrl?.url !== baseUrl) lastBaseUrl = { url: baseUrl, host: new URL(baseUrl).host };
+  return lastBaseUrl.host;
+}
 
 /**
  * The management plane: the tenant is the tenant of the subscription the path names (none for `GET
@@ -63,7 +73,12 @@ export const subscriptionFromPath: RequestLocator = async (event, services, stat
 export function replaceHost(event: Event, host: string): void {
   event.headers ??= {};
   const headers = event.headers;
-  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'host') delete headers[name];
+  // The usual request has one Host header, already named `host` (API Gateway lowercases names): it is
+  // overwritten where it is. A delete would turn the headers into a dictionary object, slow for every
+  // lookup after it (a request's seven header reads took 2.4 us instead of 0.4).
+  let otherSpelling = false;
+  for (const name of Object.keys(headers)) if (name !== 'host' && name.toLowerCase() === 'host') otherSpelling = true;
+  if (otherSpelling) for (const name of Object.keys(headers)) if (name.toLowerCase() === 'host') delete headers[name];
   headers.host = host;
 }
 
