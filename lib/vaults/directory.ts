@@ -132,14 +132,16 @@ const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_SHAPE = new RegExp(`^(${LABEL}(?:\\.${LABEL})*)(\\.)?(?::([1-9][0-9]{0,4}))?$`);
 const MAX_HOSTNAME_LENGTH = 253;
 
+// Made only when thrown: an error's stack trace costs more than the rest of parseHost. A function of
+// its own rather than a closure made on every call.
+const refused = () => new BadParameter("The request's Host header must be a host name with an optional port.");
+
 /**
  * Reads a Host header strictly. `vaultDomain`: a fully qualified `<vault>.<vault domain>.` (trailing
  * dot) is that vault; a trailing dot on any other name is refused, as no alias or endpoint is spelled so.
  * Anything else is a 400 that does not repeat the header (it may be built to be reflected).
  */
 export function parseHost(raw: string | undefined, vaultDomain?: string): RequestedHost {
-  // Made only when thrown: an error's stack trace costs more than the rest of this function.
-  const refused = () => new BadParameter("The request's Host header must be a host name with an optional port.");
   if (!raw || raw.length > MAX_HOSTNAME_LENGTH + 7) throw refused();
   const match = HOST_SHAPE.exec(raw.toLowerCase());
   if (!match) throw refused();
