@@ -71,7 +71,13 @@ export interface VaultPath {
 
 /** One page of the answer: its records and, when more may follow, the query parameters of the next page's link. */
 export interface AuditEventsPage {
-  /** The vault's resource id, for records written before they carried their own. */
+  /**
+   * The vault's resource id, for records that do not carry their own: written before records had one,
+   * or delivered from an audit line that left out the vault's own (lib/audit/log-stream.ts
+   * `LoggedAuditHandling`). Exact for those only because the query reads the vault's partition from
+   * the vault's creation on, so an earlier vault of the same name lends it none of its records (but
+   * in one race: docs/adr/0009-audit-through-the-log-stream.md, "The vault's own resource id").
+   */
   resourceId: string;
   records: AuditRecord[];
   next?: Record<string, string>;

@@ -1,5 +1,5 @@
 import type { AccessControl } from '../access/access-control.ts';
-import type { AuditSink } from '../audit/audit.ts';
+import type { LoggedAuditSink } from '../audit/log-stream.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Vault } from '../vaults/vault.ts';
 
@@ -10,7 +10,7 @@ import type { Vault } from '../vaults/vault.ts';
 export interface PipelineServices {
   vaults: VaultResolver;
   authenticator: Authenticator;
-  audit: AuditSink;
+  audit: LoggedAuditSink;
   logger: PipelineLogger;
   /** Named in Key Vault's response headers and in RBAC refusals. */
   region: string;

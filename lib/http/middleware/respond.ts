@@ -50,7 +50,7 @@ async function answer(
   const record = auditRecord(event, state, response.statusCode ?? 200, failure);
   let final = response;
   try {
-    await services.audit.write(record, { strict: state.vault?.strictAudit === true });
+    await services.audit.write(record, { strict: state.vault?.strictAudit === true, vaultResourceId: partitionVaultResourceId(state, record) });
   } catch (error) {
     services.logger.error('audit write failed', { requestId: state.requestId, error: describeError(error) });
     const unavailable = new ServiceUnavailable('The audit log is unavailable; the request was not completed.');
@@ -121,6 +121,19 @@ export function auditRecord(event: Event, state: RequestState, status: number, f
   };
 }
 
+/**
+ * The resource id of the vault the record's partition names, when the request resolved that vault: a
+ * record naming it leaves it out of its audit line, as the audit query answers it for every record of
+ * the vault's partition (lib/audit/log-stream.ts `LoggedAuditHandling`). A management request's
+ * record names the path's resource id as the caller spelt it, which differs from the vault's in case
+ * or resource group at times: the line keeps that one.
+ */
+function partitionVaultResourceId(state: RequestState, record: AuditRecord): string | undefined {
+  const { vault } = state;
+  return vault && record.vault === vault.name && vault.subscriptionId && vault.resourceGroup ? vaultResourceId(vault) : undefined;
+}
+
+/** A record's signature without an error; the audit line leaves these out by its own table (lib/audit/log-stream.ts `SIGNATURES`). */
 function statusText(status: number): string {
   return ({ 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent' } as Record<number, string>)[status] ?? String(status);
 }

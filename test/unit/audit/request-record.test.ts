@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, lambdaEvent } from '../../../dev/lambda-event.ts';
 import { type AuditRecord, auditPartition, auditRecordSchema } from '../../../lib/audit/audit.ts';
-import { auditLine, parseAuditLine } from '../../../lib/audit/log-stream.ts';
+import { auditLine, type LoggedAuditHandling, parseAuditLine } from '../../../lib/audit/log-stream.ts';
+import { auditEventList } from '../../../lib/audit/wire.ts';
 import { Unauthorized } from '../../../lib/core/errors.ts';
 import { keyVaultHeaders, respond } from '../../../lib/http/middleware/respond.ts';
 import type { Event, Middleware, RequestContext, RequestState, Result } from '../../../lib/http/request.ts';
@@ -25,10 +26,24 @@ async function recordOf(
   state: Partial<RequestState>,
   outcome: () => Promise<Result> = async () => ({ statusCode: 200, body: '{}' }),
 ): Promise<AuditRecord> {
+  return (await writtenOf(state, outcome)).record;
+}
+
+/** The record and how the pipeline handed it to the audit sink. */
+async function writtenOf(
+  state: Partial<RequestState>,
+  outcome: () => Promise<Result> = async () => ({ statusCode: 200, body: '{}' }),
+): Promise<{ record: AuditRecord; handling: LoggedAuditHandling }> {
   const records: AuditRecord[] = [];
+  const handlings: LoggedAuditHandling[] = [];
   const services = {
     region: 'test-region',
-    audit: { write: async (record: AuditRecord) => void records.push(record) },
+    audit: {
+      write: async (record: AuditRecord, handling: LoggedAuditHandling) => {
+        records.push(record);
+        handlings.push(handling);
+      },
+    },
     logger: { debug: () => undefined, error: () => undefined },
   } as unknown as PipelineServices;
   const seed: Middleware = {
@@ -47,7 +62,7 @@ async function recordOf(
     .use(seed)
     .handler(outcome)(event, lambdaContext('GetSecret') as RequestContext);
   expect(records).toHaveLength(1);
-  return records[0]!;
+  return { record: records[0]!, handling: handlings[0]! };
 }
 
 describe('the audit record of a request', () => {
@@ -108,6 +123,67 @@ describe('the audit record of a request', () => {
   it('keeps its tenant and resource id through the log stream to the delivery', async () => {
     const record = await recordOf({ vault });
     expect(parseAuditLine(auditLine(record).trimEnd())).toEqual({ kind: 'record', record });
+  });
+});
+
+describe("the resource id in a request's audit line", () => {
+  /** The record as the delivery reads it from its line, as the pipeline's sink writes it. */
+  function delivered({ record, handling }: { record: AuditRecord; handling: LoggedAuditHandling }): AuditRecord {
+    const parsed = parseAuditLine(auditLine(record, handling.vaultResourceId).trimEnd());
+    if (parsed.kind !== 'record') throw new Error(`the line of ${JSON.stringify(record)} did not read back`);
+    return parsed.record;
+  }
+  /** The audit API's answer for vault1's records, as lib/audit/query.ts hands them to the wire. */
+  const onTheWire = (record: AuditRecord) => auditEventList({ resourceId: VAULT_ID, records: [record] }, 'https://m.test/a').value;
+
+  it("is left out when it is the partition's vault's own, and the audit API answers the same for the record", async () => {
+    const principal = { tenantId: 'tenant-c', objectId: 'oid-1', appId: 'app-1', issuer: 'https://issuer.test' };
+    for (const written of [
+      await writtenOf({ vault, principal }),
+      await writtenOf({ vault }, async () => {
+        throw new Unauthorized('AKV10000: Request is missing a Bearer or PoP token.');
+      }),
+      // A management request about the vault whose path spells the vault's resource id as it is.
+      await writtenOf({ vault, tenantId: 'tenant-m', resourceId: VAULT_ID }),
+    ]) {
+      expect(written.handling.vaultResourceId).toBe(VAULT_ID);
+      expect(written.record.resourceId).toBe(VAULT_ID);
+      expect(auditLine(written.record, written.handling.vaultResourceId)).not.toContain(VAULT_ID);
+      expect(delivered(written)).toEqual({ ...written.record, resourceId: undefined });
+      expect(onTheWire(delivered(written))).toEqual(onTheWire(written.record));
+    }
+  });
+
+  it('is kept, exactly, wherever it is not: other spellings, what lies under the vault, subscriptions, pools, vaults being created', async () => {
+    const differently = [
+      VAULT_ID.replace('/resourceGroups/Group-1/', '/resourcegroups/group-1/'),
+      VAULT_ID.replace('/vaults/vault1', '/vaults/VAULT1'),
+      `${VAULT_ID}/accessPolicies/add`,
+    ];
+    for (const resourceId of differently) {
+      const written = await writtenOf({ vault, tenantId: 'tenant-m', resourceId });
+      expect(written.record).toMatchObject({ vault: 'vault1', resourceId });
+      expect(delivered(written)).toEqual(written.record);
+    }
+    const elsewhere = [
+      // A subscription's record, a pool's, a vault's creation (not live yet), and a vault of old with no resource group.
+      await writtenOf({ tenantId: 'tenant-m', resourceId: '/subscriptions/abc-1' }),
+      await writtenOf({
+        auditPartition: 'managedhsms/pool1',
+        resourceId: '/subscriptions/abc-1/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/pool1',
+      }),
+      await writtenOf({
+        tenantId: 'tenant-m',
+        resourceId: '/subscriptions/sub-2/resourceGroups/g/providers/Microsoft.KeyVault/vaults/newvault',
+        auditVault: 'newvault',
+      }),
+      await writtenOf({ vault: { ...vault, resourceGroup: '' } }),
+    ];
+    expect(elsewhere.map(({ record }) => record.vault)).toEqual(['subscriptions/abc-1', 'managedhsms/pool1', 'newvault', 'vault1']);
+    for (const written of elsewhere) {
+      expect(written.handling.vaultResourceId).toBeUndefined();
+      expect(delivered(written)).toEqual(written.record);
+    }
   });
 });
 
