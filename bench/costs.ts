@@ -27,7 +27,11 @@ import type { Setup } from './setup.ts';
 const SERVERLESS_YML = fileURLToPath(new URL('../serverless.yml', import.meta.url));
 /** The delivery function, when the code has one (audit through the log stream): imported by path, as the gateway imports handlers. */
 const DELIVERY_HANDLER = new URL('../functions/audit/deliver-audit-records.ts', import.meta.url).href;
-/** Records per delivery invocation: CloudWatch Logs hands a subscription batches of this order at a steady rate. */
+/**
+ * Records per delivery invocation: CloudWatch Logs hands a subscription batches of this order at a
+ * steady rate. They are one vault's, so the delivery packs them into one item (lib/audit/packs.ts):
+ * a batch spread over several vaults is a pack per vault and costs more WRU per record.
+ */
 const DELIVERY_BATCH = 100;
 /** A BatchWriteItem's time in DynamoDB, for the delivery's billed duration (measureDelivery says why it is not measured here). */
 const AWS_WRITE_REQUEST_MS = 15;
@@ -151,13 +155,14 @@ export type CostReport = Awaited<ReturnType<typeof costModel>>;
  * The delivery of a batch of real audit lines (from GetSecret calls in the deployed configuration)
  * by the production delivery function, in the event shape a CloudWatch Logs subscription invokes it
  * with: its DynamoDB requests and capacity, its duration and its own log lines, per record. It runs
- * twice on the same batch (the store is idempotent, a rewrite costs what a write does) and the
- * second, warm run is measured.
+ * twice on the same batch (the same batch is cut into the same packs under the same keys, so the
+ * second run rewrites what the first wrote, at the same cost) and the second, warm run is measured.
  *
- * Its billed duration is its own compute, measured, plus its DynamoDB requests at
- * AWS_WRITE_REQUEST_MS each: DynamoDB Local takes hundreds of milliseconds for a 25-item
- * BatchWriteItem on a 2-core machine (its SQLite file), which DynamoDB does not, and a delivery
- * billed at that would overstate its cost many times over. Both figures are in the results.
+ * Its billed duration is its own compute, measured (parsing, packing and compressing the records),
+ * plus its DynamoDB requests at AWS_WRITE_REQUEST_MS each: one BatchWriteItem per 25 packs, so one
+ * for a batch of one vault's records. DynamoDB Local's time is not used: it took hundreds of
+ * milliseconds for a 25-item BatchWriteItem on a 2-core machine (its SQLite file), which DynamoDB
+ * does not, and a delivery billed at that would overstate its cost. Both figures are in the results.
  */
 async function measureDelivery(setup: Setup, op: CostOperation, memoryMb: number) {
   const { lines } = await captureOutput(async () => {
