@@ -487,7 +487,7 @@ export const managedHsmPoolPermissions = {
 } as const satisfies Record<ManagedHsmPoolOperationName, OperationPermissions>;
 
 /**
- * A managed HSM pool's own data plane (lib/runtime/hsm.ts; docs/adr/0022, 0024), deployed with the
+ * A managed HSM pool's own data plane (lib/runtime/hsm*.ts; docs/adr/0022, 0024), deployed with the
  * pools' stack on its own API. Its reads and writes reach pools' records only (`POOL_PARTITIONS`),
  * each operation's writes only the records it names in `poolWrites`:
  *   - RBAC (lib/aws/dynamo-hsm-rbac.ts): an assignment is one transaction of its item and its copy

@@ -1,8 +1,8 @@
 import { restoreRequest } from '#lib/hsm/pool-backup-schemas';
 import { backupJobBody, backupJobHeaders } from '#lib/hsm/pool-backup-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmBackupOperation } from '#lib/runtime/hsm-backups';
 
-export const handler = hsmOperation('HsmFullRestore', { body: restoreRequest, bodyRequired: true }, async ({ pool, body, at, services }) => {
+export const handler = hsmBackupOperation('HsmFullRestore', { body: restoreRequest, bodyRequired: true }, async ({ pool, body, at, services }) => {
   const job = await services.backups.restore(pool, services.poolKeysAccess(pool, at.baseUrl), body.sasTokenParameters, body.folderToRestore);
   return { status: 202, headers: backupJobHeaders(at.baseUrl, job), body: backupJobBody(job) };
 });

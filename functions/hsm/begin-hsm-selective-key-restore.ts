@@ -1,8 +1,8 @@
 import { selectiveKeyRestoreRequest } from '#lib/hsm/pool-backup-schemas';
 import { backupJobBody, backupJobHeaders } from '#lib/hsm/pool-backup-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmBackupOperation } from '#lib/runtime/hsm-backups';
 
-export const handler = hsmOperation(
+export const handler = hsmBackupOperation(
   'HsmSelectiveKeyRestore',
   { body: selectiveKeyRestoreRequest, bodyRequired: true },
   async ({ pool, body, name, at, services }) => {

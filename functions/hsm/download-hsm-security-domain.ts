@@ -1,7 +1,7 @@
 import { securityDomainDownloadRequest } from '#lib/hsm/security-domain-schemas';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSecurityDomainOperation } from '#lib/runtime/hsm-security-domain';
 
-export const handler = hsmOperation(
+export const handler = hsmSecurityDomainOperation(
   'DownloadHsmSecurityDomain',
   { body: securityDomainDownloadRequest, bodyRequired: true },
   async ({ pool, body, at, services }) => ({

@@ -1,8 +1,8 @@
 import { keyOperationBody } from '#lib/keys/schemas';
 import { keyOperationResult } from '#lib/keys/wire';
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmCryptoOperation } from '#lib/runtime/hsm-key-crypto';
 
-export const handler = hsmKeyOperation(
+export const handler = hsmCryptoOperation(
   'EncryptWithHsmKey',
   { body: keyOperationBody, bodyRequired: true },
   async ({ at, name, version, body, keys }) => ({

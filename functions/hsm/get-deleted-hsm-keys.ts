@@ -1,6 +1,6 @@
 import { wholeList } from '#lib/hsm/pool-keys-wire';
 import { deletedKeyItemPage } from '#lib/keys/wire';
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmKeyOperation } from '#lib/runtime/hsm-keys';
 
 export const handler = hsmKeyOperation('GetDeletedHsmKeys', {}, async ({ at, keys }) => ({
   body: await wholeList(

@@ -1,6 +1,6 @@
 import { wholeList } from '#lib/hsm/pool-keys-wire';
 import { keyItemPage } from '#lib/keys/wire';
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmKeyOperation } from '#lib/runtime/hsm-keys';
 
 export const handler = hsmKeyOperation('GetHsmKeys', {}, async ({ at, keys }) => ({
   body: await wholeList(

@@ -1,6 +1,6 @@
 import { backupJobBody } from '#lib/hsm/pool-backup-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmBackupOperation } from '#lib/runtime/hsm-backups';
 
-export const handler = hsmOperation('HsmRestoreStatus', {}, async ({ pool, jobId, services }) => ({
+export const handler = hsmBackupOperation('HsmRestoreStatus', {}, async ({ pool, jobId, services }) => ({
   body: backupJobBody(await services.backups.job(pool, 'restore', jobId)),
 }));

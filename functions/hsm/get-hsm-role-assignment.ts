@@ -1,6 +1,6 @@
 import { hsmRoleAssignmentBody } from '#lib/hsm/rbac-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmRbacOperation } from '#lib/runtime/hsm-rbac';
 
-export const handler = hsmOperation('GetHsmRoleAssignment', {}, async ({ pool, scope, name, principal, requestId, services }) => ({
+export const handler = hsmRbacOperation('GetHsmRoleAssignment', {}, async ({ pool, scope, name, principal, requestId, services }) => ({
   body: hsmRoleAssignmentBody(await services.rbacManagement.getAssignment(pool.name, principal, scope, name ?? '', requestId)),
 }));

@@ -1,6 +1,6 @@
 import { hsmRoleDefinitionBody } from '#lib/hsm/rbac-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmRbacOperation } from '#lib/runtime/hsm-rbac';
 
-export const handler = hsmOperation('GetHsmRoleDefinition', {}, async ({ pool, scope, name, principal, requestId, services }) => ({
+export const handler = hsmRbacOperation('GetHsmRoleDefinition', {}, async ({ pool, scope, name, principal, requestId, services }) => ({
   body: hsmRoleDefinitionBody(await services.rbacManagement.getDefinition(pool.name, principal, scope, name ?? '', requestId)),
 }));

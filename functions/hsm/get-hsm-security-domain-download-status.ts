@@ -1,6 +1,6 @@
 import { securityDomainStatusBody } from '#lib/hsm/security-domain-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSecurityDomainOperation } from '#lib/runtime/hsm-security-domain';
 
-export const handler = hsmOperation('GetHsmSecurityDomainDownloadStatus', {}, async ({ pool, services }) => ({
+export const handler = hsmSecurityDomainOperation('GetHsmSecurityDomainDownloadStatus', {}, async ({ pool, services }) => ({
   body: securityDomainStatusBody(await services.securityDomain.status(pool, 'download')),
 }));

@@ -1,5 +1,5 @@
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSecurityDomainOperation } from '#lib/runtime/hsm-security-domain';
 
-export const handler = hsmOperation('GetHsmSecurityDomainTransferKey', {}, async ({ pool, services }) => ({
+export const handler = hsmSecurityDomainOperation('GetHsmSecurityDomainTransferKey', {}, async ({ pool, services }) => ({
   body: await services.securityDomain.transferKey(pool),
 }));

@@ -1,6 +1,6 @@
 import { poolSettingBody } from '#lib/hsm/settings-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSettingsOperation } from '#lib/runtime/hsm-settings';
 
-export const handler = hsmOperation('GetHsmSetting', {}, async ({ pool, name, services }) => ({
+export const handler = hsmSettingsOperation('GetHsmSetting', {}, async ({ pool, name, services }) => ({
   body: poolSettingBody(await services.settings.get(pool.name, name)),
 }));

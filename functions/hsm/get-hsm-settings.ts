@@ -1,6 +1,6 @@
 import { poolSettingsList } from '#lib/hsm/settings-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSettingsOperation } from '#lib/runtime/hsm-settings';
 
-export const handler = hsmOperation('GetHsmSettings', {}, async ({ pool, services }) => ({
+export const handler = hsmSettingsOperation('GetHsmSettings', {}, async ({ pool, services }) => ({
   body: poolSettingsList(await services.settings.list(pool.name)),
 }));

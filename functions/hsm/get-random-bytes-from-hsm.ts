@@ -1,7 +1,7 @@
 import { randomBytesBody } from '#lib/keys/schemas';
 import { randomBytesResult } from '#lib/keys/wire';
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmCryptoOperation } from '#lib/runtime/hsm-key-crypto';
 
-export const handler = hsmKeyOperation('GetRandomBytesFromHsm', { body: randomBytesBody, bodyRequired: true }, async ({ body, keys }) => ({
+export const handler = hsmCryptoOperation('GetRandomBytesFromHsm', { body: randomBytesBody, bodyRequired: true }, async ({ body, keys }) => ({
   body: randomBytesResult(await keys.randomBytes(body.count)),
 }));

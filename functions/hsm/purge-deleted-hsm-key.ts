@@ -1,4 +1,4 @@
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmKeyOperation } from '#lib/runtime/hsm-keys';
 
 export const handler = hsmKeyOperation('PurgeDeletedHsmKey', {}, async ({ at, name, keys }) => {
   await keys.purge(at, name);

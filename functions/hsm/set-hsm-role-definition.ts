@@ -1,9 +1,9 @@
 import { hsmRoleDefinitionRequest } from '#lib/hsm/rbac-schemas';
 import { hsmRoleDefinitionBody } from '#lib/hsm/rbac-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmRbacOperation } from '#lib/runtime/hsm-rbac';
 
 /** RoleDefinitions_CreateOrUpdate on a pool: a custom role at `/`, created or replaced, 201. */
-export const handler = hsmOperation(
+export const handler = hsmRbacOperation(
   'SetHsmRoleDefinition',
   { body: hsmRoleDefinitionRequest, bodyRequired: true },
   async ({ pool, scope, name, body, principal, requestId, services }) => ({

@@ -1,8 +1,8 @@
 import { poolSettingUpdateRequest } from '#lib/hsm/settings-schemas';
 import { poolSettingBody } from '#lib/hsm/settings-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSettingsOperation } from '#lib/runtime/hsm-settings';
 
-export const handler = hsmOperation(
+export const handler = hsmSettingsOperation(
   'UpdateHsmSetting',
   { body: poolSettingUpdateRequest, bodyRequired: true },
   async ({ pool, name, body, services }) => ({

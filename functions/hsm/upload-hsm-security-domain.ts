@@ -1,8 +1,8 @@
 import { securityDomainUploadRequest } from '#lib/hsm/security-domain-schemas';
 import { securityDomainStatusBody } from '#lib/hsm/security-domain-wire';
-import { hsmOperation } from '#lib/runtime/hsm';
+import { hsmSecurityDomainOperation } from '#lib/runtime/hsm-security-domain';
 
-export const handler = hsmOperation(
+export const handler = hsmSecurityDomainOperation(
   'UploadHsmSecurityDomain',
   { body: securityDomainUploadRequest, bodyRequired: true },
   async ({ pool, body, at, services }) => ({

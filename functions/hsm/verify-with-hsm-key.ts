@@ -1,7 +1,11 @@
 import { verifyBody } from '#lib/keys/schemas';
 import { keyOperationResult } from '#lib/keys/wire';
-import { hsmKeyOperation } from '#lib/runtime/hsm';
+import { hsmCryptoOperation } from '#lib/runtime/hsm-key-crypto';
 
-export const handler = hsmKeyOperation('VerifyWithHsmKey', { body: verifyBody, bodyRequired: true }, async ({ at, name, version, body, keys }) => ({
-  body: keyOperationResult(at, await keys.operate(at, name, version, 'verify', body)),
-}));
+export const handler = hsmCryptoOperation(
+  'VerifyWithHsmKey',
+  { body: verifyBody, bodyRequired: true },
+  async ({ at, name, version, body, keys }) => ({
+    body: keyOperationResult(at, await keys.operate(at, name, version, 'verify', body)),
+  }),
+);

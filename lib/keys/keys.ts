@@ -26,6 +26,45 @@ import type { DeletedKeyRecord, KeyOperationRecord, KeyRecord, RotationPolicyRec
  */
 export type { CryptoOperation, Warn };
 
+/** What every part of the domain works on: the keys' versions in the store, and their sealed content. */
+function keyObjects(store: ObjectStore, sealer: ObjectSealer, clock: VaultClock) {
+  return { objects: new VersionedObjects(store, 'Key', 'keys', clock), content: new SealedContent<KeyMeta>(sealer, 'keys') };
+}
+
+/**
+ * A key's life cycle alone (create, import, read, update, list, delete, recover, purge), wired as
+ * `KeyService` wires it, for a root whose functions do nothing else with keys: a managed HSM
+ * pool's (lib/runtime/hsm-keys.ts) bundles no backups, rotation or crypto operations. It tags no
+ * KMS key: a pool's keys have none (docs/adr/0024-keys-in-pools.md).
+ */
+export function keyLifeCycle(
+  store: ObjectStore,
+  sealer: ObjectSealer,
+  hsm: HsmKeys,
+  warn: Warn,
+  clock: VaultClock,
+  handleKeys?: HandleKeys,
+): Pick<
+  KeyService,
+  'create' | 'import' | 'get' | 'update' | 'list' | 'listVersions' | 'delete' | 'getDeleted' | 'listDeleted' | 'recover' | 'purge'
+> {
+  const { objects, content } = keyObjects(store, sealer, clock);
+  const changes = new HsmChanges(warn);
+  return new KeyLifeCycle(objects, content, new KeyVersions(objects, content, hsm, changes, {}), changes, hsm, clock, handleKeys);
+}
+
+/** The crypto operations and random bytes alone, wired as `KeyService` wires them, for the same reason: no life cycle, backups or rotation. */
+export function keyCryptoOperations(
+  store: ObjectStore,
+  sealer: ObjectSealer,
+  hsm: HsmKeys,
+  clock: VaultClock,
+  handleKeys?: HandleKeys,
+): Pick<KeyService, 'operate' | 'randomBytes'> {
+  const { objects, content } = keyObjects(store, sealer, clock);
+  return new KeyOperations(objects, content, hsm, clock, handleKeys);
+}
+
 export class KeyService {
   private readonly lifeCycle: KeyLifeCycle;
   private readonly backups: KeyBackups;
@@ -44,8 +83,7 @@ export class KeyService {
     /** A managed HSM pool's HSM: its keys are made and used there, and the KMS port is not used (docs/adr/0024-keys-in-pools.md). */
     handleKeys?: HandleKeys,
   ) {
-    const objects = new VersionedObjects(store, 'Key', 'keys', clock);
-    const content = new SealedContent<KeyMeta>(sealer, 'keys');
+    const { objects, content } = keyObjects(store, sealer, clock);
     const changes = new HsmChanges(warn);
     const versions = new KeyVersions(objects, content, hsm, changes, kmsKeyTags);
     this.lifeCycle = new KeyLifeCycle(objects, content, versions, changes, hsm, clock, handleKeys);
