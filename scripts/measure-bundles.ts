@@ -1,5 +1,6 @@
 /**
- * `npm run bundle:measure [-- --runs 9 --write]`: bundles every function as `npm run package` does and
+ * `npm run bundle:measure [-- --runs 9 --write]`: bundles every function of both stacks (the main one
+ * and the managed HSM pools', infra/pool-stack.ts) as `npm run package` does and
  * measures, per function, the bundle and zip sizes and the cold-start import time: a fresh Node
  * process importing the bundle, which is the part of a Lambda cold start the bundle decides (runtime
  * start and the first request's network calls come on top). The median of several runs is reported
@@ -13,8 +14,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { routes } from '../lib/http/routes.ts';
+import { poolStackRoutes, poolSweep, poolUnmatchedRequests } from '../infra/pool-stack.ts';
 import {
   BUNDLE_BUDGET_BYTES,
+  type BundledFunction,
   bundleBudgetOf,
   bundleFunctions,
   CERTIFICATE_ISSUANCE_BUNDLE_BUDGET_BYTES,
@@ -49,28 +52,34 @@ function median(values: number[]): number {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-function table(measurements: Measurement[], runs: number, largest: { name: string; bytes: number }[]): string {
-  const lines = [
-    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bundle:measure\` on Node ${process.versions.node}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores); import time is the median of ${runs} fresh processes. Budget: ${kib(BUNDLE_BUDGET_BYTES)} per bundle, ${kib(CERTIFICATE_ISSUANCE_BUNDLE_BUDGET_BYTES)} for the three that make certificate versions and the scheduler, which renews them.`,
-    '',
+function rows(measurements: Measurement[]): string[] {
+  return [
     '| function | bundle (minified) | zip | share of budget | cold import |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...measurements.map(
       (m) =>
         `| ${m.key} | ${kib(m.bundleBytes)} | ${kib(m.artifactBytes)} | ${Math.round((100 * m.bundleBytes) / m.budgetBytes)}% | ${m.importMs.toFixed(0)} ms |`,
     ),
+  ];
+}
+
+function table(main: Measurement[], pools: Measurement[], runs: number, largest: { name: string; bytes: number }[]): string {
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bundle:measure\` on Node ${process.versions.node}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores); import time is the median of ${runs} fresh processes. Budget: ${kib(BUNDLE_BUDGET_BYTES)} per bundle, ${kib(CERTIFICATE_ISSUANCE_BUNDLE_BUDGET_BYTES)} for the three that make certificate versions and the scheduler, which renews them.`,
     '',
-    `Largest contributors to one bundle (${measurements[0]?.key}): ${largest.map((l) => `${l.name} ${kib(l.bytes)}`).join(', ')}.`,
+    ...rows(main),
+    '',
+    `Largest contributors to one bundle (${main[0]?.key}): ${largest.map((l) => `${l.name} ${kib(l.bytes)}`).join(', ')}.`,
+    '',
+    "The managed HSM pools' stack (infra/pool-stack.ts): its zips ship the PKCS#11 addon beside the bundle, and the import loads it.",
+    '',
+    ...rows(pools),
   ];
   return lines.join('\n');
 }
 
-async function main() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, write: { type: 'boolean', default: false } } });
-  const runs = Number(values.runs);
-  const out = join(projectRoot, 'dist', 'measure');
-  await rm(out, { recursive: true, force: true });
-  const bundled = await bundleFunctions(routes, out);
+/** Each function's sizes and the median of `runs` cold imports of its bundle. */
+async function measure(bundled: BundledFunction[], runs: number): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
   for (const fn of bundled) {
     await importTime(fn.bundle); // the first run also warms the file cache
@@ -84,8 +93,24 @@ async function main() {
       importMs: median(times),
     });
   }
+  return measurements;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, write: { type: 'boolean', default: false } } });
+  const runs = Number(values.runs);
+  const out = join(projectRoot, 'dist', 'measure');
+  await rm(out, { recursive: true, force: true });
+  const bundled = await bundleFunctions(routes, out);
+  // The pools' stack as scripts/package.ts bundles it: its own `$default` function and the sweep of deleted pools beside its operations'.
+  const poolFunctions = await bundleFunctions(poolStackRoutes, join(out, 'pools'), [poolUnmatchedRequests, poolSweep], {
+    unmatched: false,
+    nativeAddons: true,
+  });
+  const mainStack = await measure(bundled, runs);
+  const poolStack = await measure(poolFunctions, runs);
   const metafile = JSON.parse(await readFile(join(out, 'bundles', 'metafile.json'), 'utf8')) as Metafile;
-  const markdown = table(measurements, runs, largestInputs(metafile, bundled[0]!.bundle));
+  const markdown = table(mainStack, poolStack, runs, largestInputs(metafile, bundled[0]!.bundle));
   process.stdout.write(`${markdown}\n`);
   if (values.write) {
     const doc = await readFile(DOC, 'utf8');
@@ -95,7 +120,7 @@ async function main() {
     await writeFile(DOC, `${doc.slice(0, start + START.length)}\n${markdown}\n${doc.slice(end)}`);
     process.stdout.write('README.md updated\n');
   }
-  const over = measurements.filter((m) => m.bundleBytes > m.budgetBytes);
+  const over = [...mainStack, ...poolStack].filter((m) => m.bundleBytes > m.budgetBytes);
   if (over.length > 0) {
     process.stderr.write(`over budget: ${over.map((m) => m.key).join(', ')}\n`);
     process.exitCode = 1;
