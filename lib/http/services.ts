@@ -49,6 +49,8 @@ export interface Authenticator {
 
 /** Structured log lines; fields never carry values, key material or tokens. */
 export interface PipelineLogger {
+  /** The level below which nothing is written (Powertools' `getLevelName`): a debug line is not even built above DEBUG. */
+  getLevelName(): string;
   debug(message: string, fields: Record<string, unknown>): void;
   error(message: string, fields: Record<string, unknown>): void;
 }

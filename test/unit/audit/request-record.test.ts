@@ -44,7 +44,7 @@ async function writtenOf(
         handlings.push(handling);
       },
     },
-    logger: { debug: () => undefined, error: () => undefined },
+    logger: { getLevelName: () => 'INFO', debug: () => undefined, error: () => undefined },
   } as unknown as PipelineServices;
   const seed: Middleware = {
     before: (request) => {

@@ -68,6 +68,20 @@ describe('respond middleware', () => {
     ]);
   });
 
+  it('builds no debug line when the logger writes nothing below INFO', async () => {
+    const services = stubServices();
+    let asked = 0;
+    services.logger.getLevelName = () => {
+      asked++;
+      return 'INFO';
+    };
+    const response = await run(services, async () => ({ statusCode: 200, headers: {}, body: '{"id":"x"}' }));
+    expect(response.statusCode).toBe(200);
+    expect(asked).toBe(1);
+    expect(services.logs).toEqual([]);
+    expect(services.records).toHaveLength(1);
+  });
+
   it("answers a domain error in Azure's error body and audits it as a failure", async () => {
     const services = stubServices();
     const response = await run(services, async () => {

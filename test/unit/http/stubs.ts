@@ -144,6 +144,7 @@ export function stubServices(
       },
     },
     logger: {
+      getLevelName: () => 'DEBUG',
       debug: (message, fields) => logs.push({ level: 'debug', message, fields }),
       error: (message, fields) => logs.push({ level: 'error', message, fields }),
     },
