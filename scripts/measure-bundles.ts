@@ -71,7 +71,7 @@ function table(main: Measurement[], pools: Measurement[], runs: number, largest:
     '',
     `Largest contributors to one bundle (${main[0]?.key}): ${largest.map((l) => `${l.name} ${kib(l.bytes)}`).join(', ')}.`,
     '',
-    "The managed HSM pools' stack (infra/pool-stack.ts): its zips ship the PKCS#11 addon beside the bundle, and the import loads it.",
+    "The managed HSM pools' stack (infra/pool-stack.ts): the zip of a function that opens an HSM ships the PKCS#11 addon beside the bundle, and its import loads the addon.",
     '',
     ...rows(pools),
   ];
