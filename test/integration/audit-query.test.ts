@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import type { AuditRecord } from '../../lib/audit/audit.ts';
@@ -6,7 +5,7 @@ import { packAuditRecords } from '../../lib/audit/packs.ts';
 import type { AuditFilter, AuditPage } from '../../lib/audit/query.ts';
 import { DynamoDBDocumentClient, PutCommand } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoAuditStore } from '../../lib/aws/dynamo-audit.ts';
-import { auditStoreContract } from '../support/audit-store-contract.ts';
+import { auditRecordAt, auditStoreContract } from '../support/audit-store-contract.ts';
 import { localStack, uniqueName } from '../support/local.ts';
 
 /**
@@ -35,23 +34,6 @@ beforeAll(() => {
 });
 
 afterAll(() => db.destroy());
-
-function record(vault: string, time: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
-  return {
-    time: new Date(time).toISOString(),
-    vault,
-    requestId: randomUUID(),
-    operationName: 'SecretGet',
-    category: 'AuditEvent',
-    resultType: 'Success',
-    resultSignature: 'OK',
-    httpStatusCode: 200,
-    durationMs: 1,
-    requestUri: `https://${vault}.vault.localhost/secrets/db`,
-    identity: { oid: 'oid-reader', tid: 'tenant-1' },
-    ...overrides,
-  };
-}
 
 /** The records as one delivered batch: in packs. */
 async function put(records: AuditRecord[]): Promise<void> {
@@ -86,15 +68,20 @@ describe('DynamoAuditStore.query', () => {
     const vault = uniqueName('auditq');
     const start = end - 3 * DAY;
     const inside = [
-      record(vault, start),
-      record(vault, start + 1),
-      record(vault, end - 2 * DAY),
+      auditRecordAt(vault, start),
+      auditRecordAt(vault, start + 1),
+      auditRecordAt(vault, end - 2 * DAY),
       // The last instant of a day and the first of the next.
-      record(vault, Date.parse(`${dayOf(end - DAY)}T23:59:59.999Z`)),
-      record(vault, Date.parse(`${dayOf(end)}T00:00:00.000Z`)),
-      record(vault, end),
+      auditRecordAt(vault, Date.parse(`${dayOf(end - DAY)}T23:59:59.999Z`)),
+      auditRecordAt(vault, Date.parse(`${dayOf(end)}T00:00:00.000Z`)),
+      auditRecordAt(vault, end),
     ];
-    const outside = [record(vault, start - 1), record(vault, end + 1), record(vault, end - 10 * DAY), record(uniqueName('other'), end - DAY)];
+    const outside = [
+      auditRecordAt(vault, start - 1),
+      auditRecordAt(vault, end + 1),
+      auditRecordAt(vault, end - 10 * DAY),
+      auditRecordAt(uniqueName('other'), end - DAY),
+    ];
     await put([...inside, ...outside]);
     const page = await store.query(vault, { startTime: iso(start), endTime: iso(end), top: 100 });
     expect(page.records).toEqual(newestFirst(inside));
@@ -103,7 +90,7 @@ describe('DynamoAuditStore.query', () => {
 
   it('pages `top` at a time through continuations, each record once, in order', async () => {
     const vault = uniqueName('auditq');
-    const records = Array.from({ length: 23 }, (_, i) => record(vault, end - i * 5 * 3_600_000));
+    const records = Array.from({ length: 23 }, (_, i) => auditRecordAt(vault, end - i * 5 * 3_600_000));
     await put(records);
     const pages = await allPages(vault, { startTime: iso(end - 10 * DAY), endTime: iso(end), top: 4 });
     for (const page of pages) expect(page.records.length).toBeLessThanOrEqual(4);
@@ -116,11 +103,19 @@ describe('DynamoAuditStore.query', () => {
     const vault = uniqueName('auditq');
     const base = `https://${vault}.vault.localhost/secrets`;
     const records = [
-      record(vault, end - 1000, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/db/0123456789abcdef0123456789abcdef` }),
-      record(vault, end - 2000, { identity: { oid: 'oid-app' }, operationName: 'SecretSet', id: `${base}/db` }),
-      record(vault, end - 3000, { identity: { oid: 'oid-other' }, operationName: 'SecretGet', id: `${base}/dbx/0123456789abcdef0123456789abcdef` }),
-      record(vault, end - DAY, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/other` }),
-      record(vault, end - DAY - 1, { identity: undefined, operationName: 'SecretGet', httpStatusCode: 401 }),
+      auditRecordAt(vault, end - 1000, {
+        identity: { oid: 'oid-app' },
+        operationName: 'SecretGet',
+        id: `${base}/db/0123456789abcdef0123456789abcdef`,
+      }),
+      auditRecordAt(vault, end - 2000, { identity: { oid: 'oid-app' }, operationName: 'SecretSet', id: `${base}/db` }),
+      auditRecordAt(vault, end - 3000, {
+        identity: { oid: 'oid-other' },
+        operationName: 'SecretGet',
+        id: `${base}/dbx/0123456789abcdef0123456789abcdef`,
+      }),
+      auditRecordAt(vault, end - DAY, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/other` }),
+      auditRecordAt(vault, end - DAY - 1, { identity: undefined, operationName: 'SecretGet', httpStatusCode: 401 }),
     ];
     await put(records);
     const window = { startTime: iso(end - 2 * DAY), endTime: iso(end), top: 100 };
@@ -139,8 +134,8 @@ describe('DynamoAuditStore.query', () => {
   it('bounds the requests one call makes: a sparse window is read over several short pages, and nothing is lost', async () => {
     const vault = uniqueName('auditq');
     const start = end - 99 * DAY;
-    const oldest = record(vault, start + 60_000);
-    const newest = record(vault, end);
+    const oldest = auditRecordAt(vault, start + 60_000);
+    const newest = auditRecordAt(vault, end);
     await put([oldest, newest]);
     const before = queries;
     const first = await store.query(vault, { startTime: iso(start), endTime: iso(end), top: 10 });
@@ -165,7 +160,7 @@ describe('DynamoAuditStore.query', () => {
 
   it('ends, without an error, when a later start has passed the position a continuation holds', async () => {
     const vault = uniqueName('auditq');
-    const records = Array.from({ length: 6 }, (_, i) => record(vault, end - i * 3_600_000));
+    const records = Array.from({ length: 6 }, (_, i) => auditRecordAt(vault, end - i * 3_600_000));
     await put(records);
     const first = await store.query(vault, { startTime: iso(end - DAY), endTime: iso(end), top: 3 });
     expect(first.continuation).toBeDefined();
@@ -177,7 +172,7 @@ describe('DynamoAuditStore.query', () => {
   it('reads the items a release before packs wrote (one record an item, its fields as attributes) beside packs', async () => {
     const vault = uniqueName('auditq');
     const info = localStack();
-    const legacy = [record(vault, end - 1500), record(vault, end - 3500, { operationName: 'SecretSet' })];
+    const legacy = [auditRecordAt(vault, end - 1500), auditRecordAt(vault, end - 3500, { operationName: 'SecretSet' })];
     for (const old of legacy) {
       const expiresAt = Math.floor(Date.parse(old.time) / 1000) + 365 * 86_400;
       await db.send(
@@ -187,7 +182,7 @@ describe('DynamoAuditStore.query', () => {
         }),
       );
     }
-    const packed = Array.from({ length: 5 }, (_, i) => record(vault, end - i * 1000));
+    const packed = Array.from({ length: 5 }, (_, i) => auditRecordAt(vault, end - i * 1000));
     await put(packed);
     const window = { startTime: iso(end - DAY), endTime: iso(end) };
     const all = newestFirst([...legacy, ...packed]);

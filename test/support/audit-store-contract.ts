@@ -19,7 +19,8 @@ const DAY = 86_400_000;
 const iso = (time: number) => new Date(time).toISOString();
 const key = (r: AuditRecord) => `${r.time}#${r.requestId}`;
 
-function record(vault: string, time: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
+/** A record of `vault` at `time` (epoch milliseconds), read by `oid-reader`. */
+export function auditRecordAt(vault: string, time: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
   return {
     time: iso(time),
     vault,
@@ -93,7 +94,7 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
       const vault = vaultName();
       // Three log streams taking turns over four minutes: every stream's packs overlap the other two's.
       const streams: AuditRecord[][] = [[], [], []];
-      for (let i = 0; i < 120; i++) streams[i % 3]!.push(record(vault, end - i * 2 * SECOND));
+      for (let i = 0; i < 120; i++) streams[i % 3]!.push(auditRecordAt(vault, end - i * 2 * SECOND));
       await deliverStreams(store, streams, 15);
       const all = streams.flat();
       const window = { startTime: iso(end - 10 * 60 * SECOND), endTime: iso(end) };
@@ -107,7 +108,7 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
     it('answers a record once though two packs hold it: the same records delivered again, cut into other packs', async () => {
       const store = makeStore();
       const vault = vaultName();
-      const records = Array.from({ length: 40 }, (_, i) => record(vault, end - i * 1500));
+      const records = Array.from({ length: 40 }, (_, i) => auditRecordAt(vault, end - i * 1500));
       await deliver(store, records);
       // Again, in batches that cut differently: every record is now in two items.
       for (let i = 0; i < records.length; i += 6) await deliver(store, records.slice(i, i + 6));
@@ -121,7 +122,7 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
       const vault = vaultName();
       const start = end - 20 * SECOND;
       const times = [start - 1, start, start + 1, end - 1, end, end + 1, end + 10 * SECOND];
-      const records = times.map((time) => record(vault, time));
+      const records = times.map((time) => auditRecordAt(vault, time));
       // One pack holds them all: it begins before the window and ends after it.
       expect(packAuditRecords(records)).toHaveLength(1);
       await deliver(store, records);
@@ -130,7 +131,7 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
       expect(inside.map((r) => Date.parse(r.time))).toEqual([end, end - 1, start + 1, start]);
       expect((await store.query(vault, { ...window, top: 100 })).records).toEqual(inside);
       // A window that ends inside a pack whose newest record is later, by up to the pack's span.
-      const late = [record(vault, end + MAX_PACK_SPAN_MS), record(vault, end - SECOND)];
+      const late = [auditRecordAt(vault, end + MAX_PACK_SPAN_MS), auditRecordAt(vault, end - SECOND)];
       await deliver(store, late);
       expect((await store.query(vault, { ...window, top: 100 })).records).toEqual(expected([...records, ...late], window));
     });
@@ -140,11 +141,19 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
       const vault = vaultName();
       const base = `https://${vault}.vault.localhost/secrets`;
       const records = [
-        record(vault, end - 1000, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/db/0123456789abcdef0123456789abcdef` }),
-        record(vault, end - 2000, { identity: { oid: 'oid-app' }, operationName: 'SecretSet', id: `${base}/db` }),
-        record(vault, end - 3000, { identity: { oid: 'oid-other' }, operationName: 'SecretGet', id: `${base}/dbx/0123456789abcdef0123456789abcdef` }),
-        record(vault, end - DAY, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/other` }),
-        record(vault, end - DAY - 1, { identity: undefined, operationName: 'SecretGet', httpStatusCode: 401 }),
+        auditRecordAt(vault, end - 1000, {
+          identity: { oid: 'oid-app' },
+          operationName: 'SecretGet',
+          id: `${base}/db/0123456789abcdef0123456789abcdef`,
+        }),
+        auditRecordAt(vault, end - 2000, { identity: { oid: 'oid-app' }, operationName: 'SecretSet', id: `${base}/db` }),
+        auditRecordAt(vault, end - 3000, {
+          identity: { oid: 'oid-other' },
+          operationName: 'SecretGet',
+          id: `${base}/dbx/0123456789abcdef0123456789abcdef`,
+        }),
+        auditRecordAt(vault, end - DAY, { identity: { oid: 'oid-app' }, operationName: 'SecretGet', id: `${base}/other` }),
+        auditRecordAt(vault, end - DAY - 1, { identity: undefined, operationName: 'SecretGet', httpStatusCode: 401 }),
       ];
       await deliver(store, records);
       const window = { startTime: iso(end - 2 * DAY), endTime: iso(end), top: 100 };
@@ -163,12 +172,12 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
     it('reads lone records (a strict vault, or an item from before packs) beside packs; a lone record written again replaces itself', async () => {
       const store = makeStore();
       const vault = vaultName();
-      const packed = Array.from({ length: 10 }, (_, i) => record(vault, end - i * SECOND));
+      const packed = Array.from({ length: 10 }, (_, i) => auditRecordAt(vault, end - i * SECOND));
       await deliver(store, packed);
-      const lone = [record(vault, end - 500), record(vault, end - 4500), record(vault, end - 20 * SECOND)];
+      const lone = [auditRecordAt(vault, end - 500), auditRecordAt(vault, end - 4500), auditRecordAt(vault, end - 20 * SECOND)];
       for (const r of lone) await store.put(r);
       // The strict audit's change: its record first as Incomplete, then the final one under the same key.
-      const incomplete = record(vault, end - 2500, {
+      const incomplete = auditRecordAt(vault, end - 2500, {
         operationName: 'SecretSet',
         resultType: 'Failure',
         resultSignature: 'Incomplete',
@@ -198,7 +207,7 @@ export function auditStoreContract(name: string, makeStore: () => ContractStore)
         const object = random.pick(objects);
         const overrides: Partial<AuditRecord> = { identity: { oid: random.pick(oids) }, operationName: random.pick(operations) };
         if (object) overrides.id = `${object}/${random.pick(['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'])}`;
-        streams[random.pick([0, 1, 2, 3])]!.push(record(vault, time, overrides));
+        streams[random.pick([0, 1, 2, 3])]!.push(auditRecordAt(vault, time, overrides));
       }
       for (const stream of streams) {
         stream.sort((a, b) => (a.time < b.time ? -1 : 1));
