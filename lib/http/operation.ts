@@ -27,6 +27,8 @@ export interface OperationContext<TBody, TServices> {
   /** The family's domain services, from its composition root (lib/runtime). */
   services: TServices;
   requestId: string;
+  /** When the request began (epoch milliseconds): the time its audit record carries. */
+  startedAt: number;
 }
 
 /** The route's path parameters, typed and validated by its `params` schema: `name`, `version`. */
@@ -68,6 +70,7 @@ export function operationBody<TBody, TServices>(
       management: { tenantId: state.tenantId ?? state.principal!.tenantId, scope: state.managementScope ?? '/', baseUrl: at.baseUrl },
       services: domain(),
       requestId: state.requestId,
+      startedAt: state.startedAt,
     };
     const result = await run(input);
     if ('page' in result) {

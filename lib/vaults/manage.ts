@@ -89,8 +89,13 @@ export class VaultManager extends SoftDeletableResources<Vault> {
     resourceGroup: string,
     name: string,
     body: VaultCreateBody,
-    /** Coffer's own choices at creation, not on ARM's wire: the local bootstrap's default vault takes them. */
-    options: { strictAudit?: boolean } = {},
+    /**
+     * Coffer's own choices at creation, not on ARM's wire: the local bootstrap's default vault takes
+     * them. `requestStartedAt`: when the creating request began (epoch milliseconds), the time its
+     * audit record carries; the vault's `created` is that request's second, not a later one, so
+     * the audit query, which reads a vault's records from its creation on, finds that record.
+     */
+    options: { strictAudit?: boolean; requestStartedAt?: number } = {},
   ): Promise<{ vault: Vault; created: boolean }> {
     if (!VAULT_NAME.test(name)) throw new VaultError(400, 'VaultNameNotValid', invalidNameMessage(name));
     if (isReservedName(name)) throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
@@ -110,7 +115,7 @@ export class VaultManager extends SoftDeletableResources<Vault> {
       throw new VaultError(409, 'VaultAlreadyExists', alreadyExistsMessage(name));
     this.checkTenant(subscriptionId, props.tenantId, true);
     if (existing) return { vault: await this.change(existing, (vault) => applyProperties(vault, body.tags, props, false)), created: false };
-    return { vault: await this.create(subscriptionId, resourceGroup, name, body, options.strictAudit ?? false), created: true };
+    return { vault: await this.create(subscriptionId, resourceGroup, name, body, options), created: true };
   }
 
   /** PATCH: only the given fields change. */
@@ -150,7 +155,25 @@ export class VaultManager extends SoftDeletableResources<Vault> {
     });
   }
 
-  private async create(subscriptionId: string, resourceGroup: string, name: string, body: VaultCreateBody, strictAudit: boolean): Promise<Vault> {
+  /**
+   * The vault's clock at the creating request's start: now, less the whole seconds the request has
+   * taken so far (a request that began at 12:00:00.9 and gets here at 12:00:01.1 creates a vault of
+   * 12:00:00, the second its audit record is timed in).
+   */
+  private creationTime(name: string, requestStartedAt: number | undefined): number {
+    const now = this.clock(name);
+    if (requestStartedAt === undefined) return now;
+    const elapsed = Math.max(0, Math.floor(Date.now() / 1000) - Math.floor(requestStartedAt / 1000));
+    return now - elapsed;
+  }
+
+  private async create(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    body: VaultCreateBody,
+    options: { strictAudit?: boolean; requestStartedAt?: number },
+  ): Promise<Vault> {
     const props = body.properties ?? {};
     const location = this.requireLocation(body.location);
     if (!props.sku) throw badRequest("The property 'sku' is required.");
@@ -173,8 +196,8 @@ export class VaultManager extends SoftDeletableResources<Vault> {
       softDeleteRetentionDays: 90,
       purgeProtection: false,
       pagingKeyCiphertext: new Uint8Array(),
-      created: this.clock(lower),
-      strictAudit,
+      created: this.creationTime(lower, options.requestStartedAt),
+      strictAudit: options.strictAudit ?? false,
     };
     // Validated before anything is created: a refused PUT leaves no KMS key or endpoint claim behind.
     const shaped = applyProperties(template, body.tags, props, true);

@@ -101,6 +101,21 @@ describe('VaultManager', () => {
     expect((await manager.get(SUB, 'rg', 'my-vault1')).kmsKeyArn).toBe('arn:kms:my-vault1');
   });
 
+  it("dates a new vault at the second its creating request began, which that request's audit record carries", async () => {
+    const { manager } = setup();
+    const clockNow = Math.floor(Date.parse('2026-12-01T00:00:00Z') / 1000);
+    const plain = (await manager.createOrUpdate(SUB, 'RG', 'vault-now', body())).vault;
+    expect(plain.created).toBe(clockNow);
+    // A request that began 2.5 s ago: 2 or 3 whole seconds earlier, by where the second boundaries fell.
+    const started = Date.now() - 2500;
+    const early = (await manager.createOrUpdate(SUB, 'RG', 'vault-early', body(), { requestStartedAt: started })).vault;
+    expect(clockNow - early.created).toBeGreaterThanOrEqual(2);
+    expect(clockNow - early.created).toBeLessThanOrEqual(3);
+    // A start reported after now (another host's clock) never dates the vault later than now.
+    const ahead = (await manager.createOrUpdate(SUB, 'RG', 'vault-ahead', body(), { requestStartedAt: Date.now() + 5000 })).vault;
+    expect(ahead.created).toBe(clockNow);
+  });
+
   it('claims a free local endpoint and releases it at purge', async () => {
     const { manager, store } = setup(['https://127.0.0.1:9001', 'https://127.0.0.1:9002']);
     store.endpoints.set('127.0.0.1:9001', 'other');
