@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, REGION } from '../../dev/local-environment.ts';
 import type { AuditRecord } from '../../lib/audit/audit.ts';
 import { packAuditRecords } from '../../lib/audit/packs.ts';
-import type { AuditFilter, AuditPage } from '../../lib/audit/query.ts';
 import { DynamoDBDocumentClient, PutCommand } from '../../lib/aws/api/dynamodb.ts';
 import { DynamoAuditStore } from '../../lib/aws/dynamo-audit.ts';
-import { auditRecordAt, auditStoreContract } from '../support/audit-store-contract.ts';
+import { allPages, auditRecordAt, auditStoreContract } from '../support/audit-store-contract.ts';
 import { localStack, uniqueName } from '../support/local.ts';
 
 /**
@@ -42,18 +41,6 @@ async function put(records: AuditRecord[]): Promise<void> {
 }
 
 auditStoreContract('DynamoAuditStore on DynamoDB Local', () => store);
-
-/** Every page of a query, following its continuations. */
-async function allPages(vault: string, filter: Omit<AuditFilter, 'continuation'>): Promise<AuditPage[]> {
-  const pages: AuditPage[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = await store.query(vault, { ...filter, continuation });
-    pages.push(page);
-    continuation = page.continuation;
-  } while (continuation && pages.length < 100);
-  return pages;
-}
 
 const iso = (time: number) => new Date(time).toISOString();
 const newestFirst = (records: AuditRecord[]) => [...records].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
@@ -92,7 +79,7 @@ describe('DynamoAuditStore.query', () => {
     const vault = uniqueName('auditq');
     const records = Array.from({ length: 23 }, (_, i) => auditRecordAt(vault, end - i * 5 * 3_600_000));
     await put(records);
-    const pages = await allPages(vault, { startTime: iso(end - 10 * DAY), endTime: iso(end), top: 4 });
+    const pages = await allPages(store, vault, { startTime: iso(end - 10 * DAY), endTime: iso(end), top: 4 });
     for (const page of pages) expect(page.records.length).toBeLessThanOrEqual(4);
     expect(pages.flatMap((p) => p.records)).toEqual(newestFirst(records));
     // Full pages until the records run out: 23 records are 6 pages of 4, 4, 4, 4, 4, 3.
@@ -155,7 +142,7 @@ describe('DynamoAuditStore.query', () => {
     const window = { startTime: iso(end - DAY), endTime: iso(end) };
     const all = newestFirst([...legacy, ...packed]);
     expect((await store.query(vault, { ...window, top: 100 })).records).toEqual(all);
-    const paged = await allPages(vault, { ...window, top: 2 });
+    const paged = await allPages(store, vault, { ...window, top: 2 });
     expect(paged.flatMap((p) => p.records)).toEqual(all);
     expect((await store.query(vault, { ...window, top: 100, operationName: 'SecretSet' })).records).toEqual([legacy[1]]);
   });

@@ -60,7 +60,7 @@ function expected(records: AuditRecord[], filter: Omit<AuditFilter, 'top' | 'con
 }
 
 /** Every page of a query, following its continuations (a bounded number, so a loop fails the test instead of hanging it). */
-async function allPages(store: ContractStore, vault: string, filter: Omit<AuditFilter, 'continuation'>): Promise<AuditPage[]> {
+export async function allPages(store: AuditReader, vault: string, filter: Omit<AuditFilter, 'continuation'>): Promise<AuditPage[]> {
   const pages: AuditPage[] = [];
   let continuation: string | undefined;
   do {
